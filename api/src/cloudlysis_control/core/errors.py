@@ -1,0 +1,136 @@
+"""One error hierarchy for the whole API.
+
+Services raise these; they never raise HTTP exceptions. `core.problems` maps every one of them
+(and Litestar's own router/validation errors) to RFC 9457 problem+json exactly once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ControlError(Exception):
+    """Base class. `code` is the stable machine code clients branch on."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        # Extra members for the problem document (e.g. job_id, missing_right, failures).
+        self.extra = extra
+
+
+class BadRequest(ControlError):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+
+class ValidationFailed(BadRequest):
+    code = "validation_failed"
+    title = "Request validation failed"
+
+
+class TenantIdMissing(BadRequest):
+    code = "tenant_id_missing"
+    title = "x-tenant-id header is required"
+
+
+class TenantIdInvalid(BadRequest):
+    code = "tenant_id_invalid"
+    title = "x-tenant-id header is invalid"
+
+
+class IdempotencyKeyMissing(BadRequest):
+    code = "idempotency_key_missing"
+    title = "Idempotency-Key header is required"
+
+
+class IdempotencyKeyInvalid(BadRequest):
+    code = "idempotency_key_invalid"
+    title = "Idempotency-Key header is invalid"
+
+
+class Unauthorized(ControlError):
+    status = 401
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class Forbidden(ControlError):
+    status = 403
+    code = "forbidden"
+    title = "Missing right"
+
+
+class NotFound(ControlError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(ControlError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "Idempotency-Key was already used with a different request"
+
+
+class LockHeld(Conflict):
+    code = "lock_held"
+    title = "Another job holds the lock"
+
+
+class Unprocessable(ControlError):
+    status = 422
+    code = "unprocessable"
+    title = "Unprocessable request"
+
+
+class PreflightRefused(Unprocessable):
+    code = "preflight_refused"
+    title = "Preflight checks refused the operation"
+
+
+class UpstreamError(ControlError):
+    """An adapter's call to something outside failed. Adapters raise subclasses."""
+
+    status = 502
+    code = "upstream_error"
+    title = "Upstream error"
+
+
+class UpstreamUnavailable(UpstreamError):
+    status = 503
+    code = "upstream_unavailable"
+    title = "Upstream unavailable"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    code = "upstream_timeout"
+    title = "Upstream timed out"
+
+
+class StateUnavailable(ControlError):
+    """The control plane's own state store (NATS JetStream) is not reachable."""
+
+    status = 503
+    code = "state_unavailable"
+    title = "State store unavailable"
+
+
+class AuditWriteFailed(StateUnavailable):
+    code = "audit_write_failed"
+    title = "Audit event could not be written; the operation was not performed"
+
+
+class SettingsError(Exception):
+    """An invalid CONTROL_* setting. Raised at start-up; names the variable."""
