@@ -1,0 +1,10 @@
+"""Simulated Cloudlysis platform services (a test and demo fixture).
+
+The devfleet implements the HTTP contracts in ``docs/contracts/`` so the demo and end-to-end
+tests have a platform to talk to. The control plane's own code must never import it.
+"""
+
+from cloudlysis_control.devfleet.common import ServiceKit, serve
+from cloudlysis_control.devfleet.gateway import GatewayConfig, create_gateway_app
+
+__all__ = ["GatewayConfig", "ServiceKit", "create_gateway_app", "serve"]
