@@ -24,6 +24,7 @@ from joserfc.jwk import KeySet, OKPKey
 from joserfc.jwt import JWTClaimsRegistry
 from litestar import Litestar, Request, Response, delete, get, patch, post, put
 from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath
 from prometheus_client import Counter
 
 from cloudlysis_control.devfleet.common import (
@@ -651,7 +652,7 @@ def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
         operation_id="GetPrincipalRights",
         sync_to_thread=False,
     )
-    def rights(request: AnyRequest, principal_id: str) -> Response[bytes]:
+    def rights(request: AnyRequest, principal_id: FromPath[str]) -> Response[bytes]:
         session_id = request.query_params.get("session_id")
         return json_response(gw.principal_rights(_auth_header(request), principal_id, session_id))
 
@@ -677,18 +678,18 @@ def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
         return json_response(gw.create_user(body), status=201)
 
     @get("/iam/v1/users/{user_id:str}", operation_id="GetUser", sync_to_thread=False)
-    def get_user(request: AnyRequest, user_id: str) -> Response[bytes]:
+    def get_user(request: AnyRequest, user_id: FromPath[str]) -> Response[bytes]:
         reader(request)
         return json_response(gw.get_user(user_id))
 
     @patch("/iam/v1/users/{user_id:str}", operation_id="UpdateUser")
-    async def update_user(request: AnyRequest, user_id: str) -> Response[bytes]:
+    async def update_user(request: AnyRequest, user_id: FromPath[str]) -> Response[bytes]:
         caller = writer(request)
         body = decode_body(await request.body(), UserUpdate)
         return json_response(gw.update_user(caller, user_id, body))
 
     @delete("/iam/v1/users/{user_id:str}", operation_id="DeleteUser", status_code=204)
-    async def delete_user(request: AnyRequest, user_id: str) -> None:
+    async def delete_user(request: AnyRequest, user_id: FromPath[str]) -> None:
         gw.delete_user(writer(request), user_id)
 
     @get("/iam/v1/sessions", operation_id="ListSessions", sync_to_thread=False)
@@ -697,12 +698,12 @@ def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
         return json_response(gw.list_sessions(request.query_params.get("principal_id")))
 
     @get("/iam/v1/sessions/{session_id:str}", operation_id="GetSession", sync_to_thread=False)
-    def get_session(request: AnyRequest, session_id: str) -> Response[bytes]:
+    def get_session(request: AnyRequest, session_id: FromPath[str]) -> Response[bytes]:
         reader(request)
         return json_response(gw.get_session(session_id))
 
     @post("/iam/v1/sessions/{session_id:str}/revoke", operation_id="RevokeSession", status_code=200)
-    async def revoke_session(request: AnyRequest, session_id: str) -> Response[bytes]:
+    async def revoke_session(request: AnyRequest, session_id: FromPath[str]) -> Response[bytes]:
         caller = gw.authenticate(_auth_header(request))
         return json_response(gw.revoke_session(caller, session_id))
 
@@ -712,12 +713,12 @@ def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
         return json_response(gw.list_roles())
 
     @get("/iam/v1/roles/{name:str}", operation_id="GetRole", sync_to_thread=False)
-    def get_role(request: AnyRequest, name: str) -> Response[bytes]:
+    def get_role(request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
         reader(request)
         return json_response(gw.get_role(name))
 
     @put("/iam/v1/roles/{name:str}", operation_id="PutRole")
-    async def put_role(request: AnyRequest, name: str) -> Response[bytes]:
+    async def put_role(request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
         writer(request)
         body = decode_body(await request.body(), RolePut)
         role, created = gw.put_role(name, body)
