@@ -542,6 +542,7 @@ async def test_metrics_parse_and_carry_build_info(tmp_path: Path) -> None:
         session = await login(first, "admin")
         await rights_of(first, session, "admin", session["session_id"])
         await first.get("/nowhere")
+        await first.get("/iam/v1/users")
         text = (await first.get("/metrics")).text
         other_text = (await second.get("/metrics")).text
         await first.post("/_devfleet/switches", json={"version": "1.2.4"})
@@ -558,6 +559,13 @@ async def test_metrics_parse_and_carry_build_info(tmp_path: Path) -> None:
     assert ("<unmatched>", "404") in routes
     assert not any("admin" in route for route, _ in routes), "route label must be the template"
     assert "gateway_http_request_duration_seconds" in families
+    assert "gateway_http_requests_in_flight" in families
+    failures = {
+        s.labels["reason"]: s.value
+        for s in families["gateway_auth_failures"].samples
+        if s.name.endswith("_total")
+    }
+    assert failures == {"token_missing": 1}
 
     # Each instance has its own registry.
     other_families = {f.name: f for f in text_string_to_metric_families(other_text)}

@@ -182,6 +182,11 @@ class ServiceKit:
             ["method", "route"],
             registry=self.registry,
         )
+        self.in_flight = Gauge(
+            f"{service}_http_requests_in_flight",
+            "Requests currently being served.",
+            registry=self.registry,
+        )
 
     def apply(self, update: SwitchesUpdate) -> Switches:
         if not isinstance(update.slow_ms, msgspec.UnsetType):
@@ -239,12 +244,13 @@ def _observing_middleware(kit: ServiceKit) -> Callable[[ASGIApp], ASGIApp]:
                     status = message["status"]
                 await send(message)
 
-            if not scope["path"].startswith(SIMULATOR_PREFIX):
-                await kit.wait_for_switches()
-            try:
-                await app(scope, receive, send_and_observe)
-            finally:
-                kit.observe(scope, status, started)
+            with kit.in_flight.track_inprogress():
+                if not scope["path"].startswith(SIMULATOR_PREFIX):
+                    await kit.wait_for_switches()
+                try:
+                    await app(scope, receive, send_and_observe)
+                finally:
+                    kit.observe(scope, status, started)
 
         return middleware
 
