@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, JWKRegistry, KeyParameters, OctKey, OKPKey, RSAKey
 
 from cloudlysis_control.core.errors import ControlError, UpstreamError, UpstreamUnavailable
@@ -162,7 +164,10 @@ def _parse_jwk(index: int, raw: object) -> JoseKey:
         if member in raw and not isinstance(raw[member], str):
             raise InvalidKeySet(f'JWKS key #{index} has a non-string "{member}"')
     try:
-        key = JWKRegistry.import_key(raw, key_type=kty)
+        with warnings.catch_warnings():
+            # joserfc only warns about weak keys; they are refused below.
+            warnings.simplefilter("ignore", SecurityWarning)
+            key = JWKRegistry.import_key(raw, key_type=kty)
     except Exception as e:  # joserfc raises a variety of errors on hostile input
         raise InvalidKeySet(f"JWKS key #{index} cannot be imported ({type(e).__name__})") from e
     if not isinstance(key, RSAKey | ECKey | OKPKey | OctKey):  # pragma: no cover - defensive

@@ -39,12 +39,14 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
+TRACEPARENT_HEADER = "traceparent"
 SWITCHES_PATH = "/_devfleet/switches"
 SIMULATOR_PREFIX = "/_devfleet/"
 UNMATCHED_ROUTE = "<unmatched>"
 
 # Incoming ids are echoed into headers and logs, so only a conservative alphabet is trusted.
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 _IDS_SCOPE_KEY = "devfleet.ids"
 _OBSERVED_SCOPE_KEY = "devfleet.observed"
 _HUNG_MAX_S = 3600.0
@@ -111,6 +113,15 @@ def decode_body(raw: bytes, model: type[T]) -> T:
 class RequestIds:
     request_id: str
     correlation_id: str
+    trace_id: str
+
+
+def _trace_id(traceparent: str | None) -> str:
+    """The W3C trace id of a valid incoming ``traceparent``, else a new one."""
+    match = _TRACEPARENT.fullmatch(traceparent or "")
+    if match and match.group(1) != "0" * 32 and match.group(2) != "0" * 16:
+        return match.group(1)
+    return uuid.uuid4().hex
 
 
 def _accept_or_mint(value: str | None) -> str:
@@ -129,6 +140,7 @@ def request_ids(scope: Scope) -> RequestIds:
     ids = RequestIds(
         request_id=_accept_or_mint(headers.get(REQUEST_ID_HEADER)),
         correlation_id=_accept_or_mint(headers.get(CORRELATION_ID_HEADER)),
+        trace_id=_trace_id(headers.get(TRACEPARENT_HEADER)),
     )
     raw_scope[_IDS_SCOPE_KEY] = ids
     return ids
@@ -279,6 +291,7 @@ def _identity_before_send(kit: ServiceKit) -> Callable[[Message, Scope], None]:
                 "service": kit.service,
                 "request_id": ids.request_id,
                 "correlation_id": ids.correlation_id,
+                "trace_id": ids.trace_id,
             },
         )
 

@@ -1,0 +1,101 @@
+"""The Gateway's IAM API (docs/contracts/gateway-iam.md): rights lookup, dev login, pass-through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import msgspec
+
+from cloudlysis_control.adapters.http import truncate, upstream_call
+from cloudlysis_control.core.errors import NotFound, UpstreamError, UpstreamUnavailable
+from cloudlysis_control.core.metrics import Metrics
+
+# Hop-by-hop headers (RFC 9110 §7.6.1) and ones the HTTP client recomputes.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+
+
+class RightsAnswer(msgspec.Struct):
+    principal_id: str
+    session_id: str
+    session_status: str
+    rights: list[str] = msgspec.field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardedResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class GatewayClient:
+    def __init__(self, base_url: str, client: httpx.AsyncClient, metrics: Metrics | None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client = client
+        self.metrics = metrics
+
+    async def rights(self, authorization: str, sub: str, sid: str) -> RightsAnswer:
+        with upstream_call(self.metrics, "gateway"):
+            resp = await self.client.get(
+                f"{self.base_url}/iam/v1/principals/{sub}/rights",
+                params={"session_id": sid},
+                headers={"authorization": authorization},
+            )
+        if resp.status_code == 401:
+            return RightsAnswer(principal_id=sub, session_id=sid, session_status="unknown")
+        if resp.status_code != 200:
+            raise UpstreamUnavailable(
+                f"gateway rights lookup answered {resp.status_code}: {truncate(resp.content)}"
+            )
+        try:
+            return msgspec.json.decode(resp.content, type=RightsAnswer)
+        except msgspec.DecodeError as e:
+            raise UpstreamError("gateway rights lookup returned an invalid document") from e
+
+    async def dev_login(self, principal: str) -> ForwardedResponse:
+        with upstream_call(self.metrics, "gateway"):
+            resp = await self.client.post(
+                f"{self.base_url}/auth/v1/dev-login", json={"principal": principal}
+            )
+        if resp.status_code == 404 and not resp.content:
+            raise NotFound("dev login is not available on the gateway")
+        return ForwardedResponse(
+            resp.status_code,
+            [("content-type", resp.headers.get("content-type", "application/json"))],
+            resp.content,
+        )
+
+    async def forward(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> ForwardedResponse:
+        url = f"{self.base_url}/iam/v1/{path}"
+        if query:
+            url = f"{url}?{query.decode('latin-1')}"
+        with upstream_call(self.metrics, "gateway"):
+            resp = await self.client.request(method, url, headers=headers, content=body)
+        out = [
+            (k, v)
+            for k, v in resp.headers.multi_items()
+            if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
+        ]
+        return ForwardedResponse(resp.status_code, out, resp.content)

@@ -1,0 +1,1 @@
+"""NATS JetStream adapter: the only package that imports nats-py."""

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.core.openapi import problems
+
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Text = Annotated[str | None, QueryParameter(max_length=200)]
+Id = Annotated[str | None, QueryParameter(max_length=128)]
+Time = Annotated[str | None, QueryParameter(max_length=40, description="RFC 3339, inclusive")]
+
+CSV_FIELDS = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "target",
+    "tenant_id",
+    "reason",
+    "outcome",
+    "request_id",
+    "correlation_id",
+    "trace_id",
+    "job_id",
+]
+
+
+def _filter(
+    actor: str | None,
+    action: str | None,
+    tenant_id: str | None,
+    outcome: AuditOutcome | None,
+    since: str | None,
+    until: str | None,
+    correlation_id: str | None,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=actor,
+        action=action,
+        tenant_id=tenant_id,
+        outcome=outcome,
+        since=since,
+        until=until,
+        correlation_id=correlation_id,
+    )
+
+
+class AuditController(Controller):
+    path = "/admin/v1/audit"
+    tags = ["audit"]
+
+    @get(
+        "/",
+        operation_id="ListAuditEvents",
+        opt={"right": "control.audit.read"},
+        responses=problems(),
+    )
+    async def list_events(
+        self,
+        audit: AuditService,
+        actor: Text = None,
+        action: Text = None,
+        tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
+        outcome: AuditOutcome | None = None,
+        since: Time = None,
+        until: Time = None,
+        correlation_id: Id = None,
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Limit = 50,
+    ) -> AuditPage:
+        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id)
+        return audit.query(flt, cursor, limit)
+
+    @get(
+        "/export",
+        operation_id="ExportAuditEvents",
+        opt={"right": "control.audit.export"},
+        responses=problems(),
+        description="Every matching event, newest first, as NDJSON or CSV.",
+        response_description="application/x-ndjson or text/csv",
+    )
+    async def export_events(
+        self,
+        audit: AuditService,
+        format: Literal["ndjson", "csv"] = "ndjson",
+        actor: Text = None,
+        action: Text = None,
+        tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
+        outcome: AuditOutcome | None = None,
+        since: Time = None,
+        until: Time = None,
+        correlation_id: Id = None,
+    ) -> Stream:
+        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id)
+        events = list(audit.iter_matching(flt))
+
+        async def ndjson() -> AsyncIterator[bytes]:
+            for event in events:
+                yield msgspec.json.encode(event) + b"\n"
+
+        async def as_csv() -> AsyncIterator[bytes]:
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
+            writer.writeheader()
+            yield buf.getvalue().encode()
+            for event in events:
+                buf.seek(0)
+                buf.truncate()
+                writer.writerow({k: _csv_safe(v) for k, v in msgspec.to_builtins(event).items()})
+                yield buf.getvalue().encode()
+
+        if format == "csv":
+            return Stream(
+                as_csv(),
+                media_type="text/csv",
+                headers={"content-disposition": 'attachment; filename="audit.csv"'},
+            )
+        return Stream(
+            ndjson(),
+            media_type="application/x-ndjson",
+            headers={"content-disposition": 'attachment; filename="audit.ndjson"'},
+        )
+
+
+def _csv_safe(value: object) -> object:
+    # Spreadsheet formula injection: neutralise cells that would be evaluated.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -1,0 +1,180 @@
+"""Request identity: x-request-id, x-correlation-id and W3C Trace Context.
+
+Parsing follows https://www.w3.org/TR/trace-context/ (level 1):
+- an invalid traceparent (or more than one traceparent header) starts a new trace and drops
+  tracestate;
+- version ff is invalid; an unknown higher version is parsed by its first four fields when the
+  header is at least 55 characters and, if longer, continues with '-';
+- tracestate from several headers is joined with ','; an invalid list is dropped, never partly
+  propagated.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_HEX = frozenset("0123456789abcdef")
+_TS_KEY = re.compile(
+    r"^([a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$"
+)
+_TS_VALUE = re.compile(r"^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$")
+MAX_TRACESTATE_MEMBERS = 32
+
+
+def valid_id(value: str | None) -> bool:
+    return value is not None and _ID_RE.match(value) is not None
+
+
+def mint_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _is_hex(value: str) -> bool:
+    return all(c in _HEX for c in value)
+
+
+@dataclass(frozen=True, slots=True)
+class TraceParent:
+    trace_id: str  # 32 lowercase hex
+    parent_id: str  # 16 lowercase hex
+    flags: int
+
+    @property
+    def sampled(self) -> bool:
+        return bool(self.flags & 0x01)
+
+    def header(self) -> str:
+        return f"00-{self.trace_id}-{self.parent_id}-{self.flags:02x}"
+
+
+def parse_traceparent(values: list[str]) -> TraceParent | None:
+    """Return the parsed traceparent, or None when a new trace must start."""
+    if len(values) != 1:
+        return None
+    value = values[0].strip()
+    if len(value) < 55:
+        return None
+    version = value[0:2]
+    if not _is_hex(version) or version == "ff":
+        return None
+    if version == "00" and len(value) != 55:
+        return None
+    if version != "00" and len(value) > 55 and value[55] != "-":
+        return None
+    if value[2] != "-" or value[35] != "-" or value[52] != "-":
+        return None
+    trace_id, parent_id, flags = value[3:35], value[36:52], value[53:55]
+    if not (_is_hex(trace_id) and _is_hex(parent_id) and _is_hex(flags)):
+        return None
+    if trace_id == "0" * 32 or parent_id == "0" * 16:
+        return None
+    return TraceParent(trace_id, parent_id, int(flags, 16))
+
+
+def parse_tracestate(values: list[str]) -> str | None:
+    """Return a normalised tracestate, or None when absent or invalid."""
+    if not values:
+        return None
+    members: list[str] = []
+    seen: set[str] = set()
+    for raw in ",".join(values).split(","):
+        member = raw.strip(" \t")
+        if not member:
+            continue
+        key, sep, val = member.partition("=")
+        if not sep or not _TS_KEY.match(key) or not _TS_VALUE.match(val) or key in seen:
+            return None
+        seen.add(key)
+        members.append(f"{key}={val}")
+    if not members or len(members) > MAX_TRACESTATE_MEMBERS:
+        return None
+    return ",".join(members)
+
+
+def new_trace_id() -> str:
+    return secrets.token_hex(16)
+
+
+def new_span_id() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(slots=True)
+class RequestIdentity:
+    request_id: str
+    correlation_id: str
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    trace_flags: int
+    tracestate: str | None
+    principal_id: str | None = None
+    tenant_id: str | None = None
+
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags:02x}"
+
+
+current_identity: contextvars.ContextVar[RequestIdentity | None] = contextvars.ContextVar(
+    "current_identity", default=None
+)
+
+
+def get_identity() -> RequestIdentity | None:
+    return current_identity.get()
+
+
+def identity_from_headers(
+    request_ids: list[str],
+    correlation_ids: list[str],
+    traceparents: list[str],
+    tracestates: list[str],
+    span_id: str | None = None,
+    sampled_default: bool = True,
+) -> RequestIdentity:
+    request_id = request_ids[0] if len(request_ids) == 1 and valid_id(request_ids[0]) else mint_id()
+    correlation_id = (
+        correlation_ids[0]
+        if len(correlation_ids) == 1 and valid_id(correlation_ids[0])
+        else mint_id()
+    )
+    parent = parse_traceparent(traceparents)
+    if parent is None:
+        return RequestIdentity(
+            request_id=request_id,
+            correlation_id=correlation_id,
+            trace_id=new_trace_id(),
+            span_id=span_id or new_span_id(),
+            parent_span_id=None,
+            trace_flags=1 if sampled_default else 0,
+            tracestate=None,
+        )
+    return RequestIdentity(
+        request_id=request_id,
+        correlation_id=correlation_id,
+        trace_id=parent.trace_id,
+        span_id=span_id or new_span_id(),
+        parent_span_id=parent.parent_id,
+        trace_flags=parent.flags & 0x01,
+        tracestate=parse_tracestate(tracestates),
+    )
+
+
+def outbound_headers(identity: RequestIdentity | None = None) -> dict[str, str]:
+    """Headers every outbound call carries (x-request-id, x-correlation-id, traceparent)."""
+    ident = identity or current_identity.get()
+    if ident is None:
+        return {}
+    headers = {
+        "x-request-id": ident.request_id,
+        "x-correlation-id": ident.correlation_id,
+        "traceparent": ident.traceparent(),
+    }
+    if ident.tracestate:
+        headers["tracestate"] = ident.tracestate
+    return headers

@@ -1,0 +1,96 @@
+"""structlog JSON logging with request identity and redaction.
+
+Redaction runs last before rendering, over every key and value at any depth: keys that name a
+credential are replaced, and values that look like a bearer token or JWT are replaced wherever they
+appear, so a secret passed by mistake under an innocent key still never reaches a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+from cloudlysis_control.core.identity import current_identity
+
+REDACTED = "[REDACTED]"
+_SECRET_KEY = re.compile(
+    r"(authorization|cookie|token|passw|secret|api[_-]?key|credential|jwt|private[_-]?key|"
+    r"signature|session[_-]?key)",
+    re.IGNORECASE,
+)
+_SECRET_VALUE = re.compile(
+    r"(bearer\s+[A-Za-z0-9._~+/=\-]+|eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----)",
+    re.IGNORECASE,
+)
+_MAX_DEPTH = 8
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    if depth > _MAX_DEPTH:
+        return "[TRUNCATED]"
+    if isinstance(value, str):
+        return _SECRET_VALUE.sub(REDACTED, value)
+    if isinstance(value, bytes):
+        return redact(value.decode("utf-8", "replace"), depth)
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else redact(v, depth + 1))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact(v, depth + 1) for v in value]
+    return value
+
+
+def _redact_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    return redact(dict(event_dict))  # type: ignore[no-any-return]
+
+
+def _bind_identity(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    ident = current_identity.get()
+    if ident is not None:
+        event_dict.setdefault("request_id", ident.request_id)
+        event_dict.setdefault("correlation_id", ident.correlation_id)
+        event_dict.setdefault("trace_id", ident.trace_id)
+        event_dict.setdefault("span_id", ident.span_id)
+        event_dict.setdefault("principal_id", ident.principal_id)
+        event_dict.setdefault("tenant_id", ident.tenant_id)
+    return event_dict
+
+
+def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _bind_identity,
+            structlog.processors.format_exc_info,
+            _redact_processor,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str = "control") -> Any:
+    return structlog.get_logger(name).bind(service="control-api")

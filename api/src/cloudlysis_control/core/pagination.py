@@ -1,0 +1,30 @@
+"""Opaque cursors for newest-first pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from cloudlysis_control.core.errors import ValidationFailed
+
+MAX_LIMIT = 500
+
+
+def encode_cursor(position: str) -> str:
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError) as e:
+        raise ValidationFailed("cursor is not valid") from e
+
+
+def check_limit(limit: int) -> int:
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}")
+    return limit

@@ -1,0 +1,98 @@
+"""The outermost ASGI layer: identity, trace span, metrics and one access-log line per request.
+
+It wraps Litestar's exception-handling layer, so router 404/405s, 401s and 500s all get the ids
+echoed, are counted by route template and are logged exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from cloudlysis_control.core.identity import current_identity, identity_from_headers
+from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.tracing import Tracing
+
+ASGIApp = Any
+
+_QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
+
+
+def _header_values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]:
+    return [v.decode("latin-1") for k, v in headers if k.lower() == name]
+
+
+_TYPE_SUFFIX = re.compile(r":[a-z]+}")
+
+
+def route_template(scope: Any) -> str:
+    """The matched route's own template (`/admin/v1/jobs/{kind}`), never the raw path."""
+    handler = scope.get("route_handler")
+    paths = getattr(handler, "paths", None)
+    if paths and len(paths) == 1:
+        template: str = next(iter(paths))
+    else:
+        template = scope.get("path_template") or "unmatched"
+    return _TYPE_SUFFIX.sub("}", template)
+
+
+class RequestPipeline:
+    def __init__(self, app: ASGIApp, metrics: Metrics, tracing: Tracing) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.tracing = tracing
+        self.log = get_logger("control.access")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = scope.get("headers") or []
+        ident = identity_from_headers(
+            _header_values(headers, b"x-request-id"),
+            _header_values(headers, b"x-correlation-id"),
+            _header_values(headers, b"traceparent"),
+            _header_values(headers, b"tracestate"),
+        )
+        method = scope.get("method", "GET")
+        span = self.tracing.start_server_span(ident, method)
+        token = current_identity.set(ident)
+        status_holder = [500]
+
+        async def send_with_ids(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                out = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in (b"x-request-id", b"x-correlation-id", b"traceparent")
+                ]
+                out.append((b"x-request-id", ident.request_id.encode()))
+                out.append((b"x-correlation-id", ident.correlation_id.encode()))
+                out.append((b"traceparent", ident.traceparent().encode()))
+                if ident.tracestate:
+                    out.append((b"tracestate", ident.tracestate.encode()))
+                message = {**message, "headers": out}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_ids)
+        finally:
+            status = status_holder[0]
+            route = route_template(scope)
+            elapsed = time.perf_counter() - started
+            self.metrics.http_requests.labels(method, route, str(status)).inc()
+            self.metrics.http_duration.labels(method, route).observe(elapsed)
+            self.tracing.end_server_span(span, method, route, status)
+            if route not in _QUIET_ROUTES or status >= 400:
+                self.log.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 3),
+                )
+            current_identity.reset(token)

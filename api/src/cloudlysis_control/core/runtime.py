@@ -1,0 +1,166 @@
+"""Everything the app holds while it runs, built in the lifespan and torn down in reverse."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from cloudlysis_control.adapters.gateway import GatewayClient
+from cloudlysis_control.adapters.http import make_async_client
+from cloudlysis_control.adapters.jwks import HttpJwksFetcher
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
+from cloudlysis_control.adapters.nats.state import (
+    BUCKET_IDEMPOTENCY,
+    BUCKET_JOBS,
+    BUCKET_LOCKS,
+    STREAM_AUDIT,
+    NatsEventLog,
+    NatsKeyValue,
+    NatsState,
+)
+from cloudlysis_control.adapters.probe import ProbeClient
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.auth.keys import JwksKeySource, KeySource, StaticKeySource
+from cloudlysis_control.auth.rights import RightsResolver, RightsSource, SessionRights
+from cloudlysis_control.auth.tokens import TokenVerifier
+from cloudlysis_control.core.errors import SettingsError, UpstreamUnavailable
+from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.settings import Settings
+from cloudlysis_control.fleet.registry import load_fleet_file
+from cloudlysis_control.jobs.engine import JobEngine
+from cloudlysis_control.jobs.kinds import KindRegistry
+from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.jobs.verify import PlatformVerify
+
+
+class GatewayRightsSource:
+    def __init__(self, gateway: GatewayClient | None) -> None:
+        self.gateway = gateway
+
+    async def lookup(self, authorization: str, sub: str, sid: str) -> SessionRights:
+        if self.gateway is None:
+            raise UpstreamUnavailable("no Gateway is configured to resolve rights")
+        answer = await self.gateway.rights(authorization, sub, sid)
+        return SessionRights(answer.session_status, frozenset(answer.rights))
+
+
+def key_source_from_settings(settings: Settings, http: httpx.AsyncClient) -> KeySource:
+    auth = settings.auth
+    try:
+        if auth.hs256_secret_file is not None:
+            return StaticKeySource.from_hs256_secret_file(auth.hs256_secret_file)
+        if auth.public_key_file is not None:
+            return StaticKeySource.from_pem_file(auth.public_key_file)
+    except ValueError as e:
+        var = (
+            "CONTROL_TOKEN_HS256_SECRET_FILE"
+            if auth.hs256_secret_file
+            else "CONTROL_TOKEN_PUBLIC_KEY_FILE"
+        )
+        raise SettingsError(f"{var} is invalid: {e}") from e
+    if auth.jwks_url is not None:
+        return JwksKeySource(
+            HttpJwksFetcher(http, timeout_s=settings.gateway.timeout_s), auth.jwks_url
+        )
+    raise SettingsError(
+        "no token key source: set CONTROL_JWKS_URL, CONTROL_TOKEN_PUBLIC_KEY_FILE or "
+        "CONTROL_TOKEN_HS256_SECRET_FILE"
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    metrics: Metrics
+    rights_source: RightsSource | None = None  # tests may inject one
+    nats_server: EmbeddedNatsServer | None = None
+    nats: NatsState | None = None
+    http: httpx.AsyncClient | None = None
+    gateway: GatewayClient | None = None
+    audit: AuditService | None = None
+    store: JobStore | None = None
+    engine: JobEngine | None = None
+    jobs: JobService | None = None
+    verifier: TokenVerifier | None = None
+    resolver: RightsResolver | None = None
+    extra_kinds: list[Any] = field(default_factory=list)
+
+    async def start(self) -> None:
+        s = self.settings
+        fleet = load_fleet_file(s.jobs.fleet_file)
+        self.http = make_async_client(s.gateway.timeout_s)
+        self.verifier = TokenVerifier(
+            key_source=key_source_from_settings(s, self.http),
+            issuer=s.auth.issuer,
+            audience=s.auth.audience,
+            leeway_s=s.auth.leeway_s,
+        )
+        self.gateway = (
+            GatewayClient(s.gateway.url, self.http, self.metrics) if s.gateway.url else None
+        )
+        self.resolver = RightsResolver(
+            self.rights_source or GatewayRightsSource(self.gateway), ttl_s=s.auth.rights_cache_ttl_s
+        )
+        url = s.nats.url
+        if url is None:
+            self.nats_server = EmbeddedNatsServer(s.nats.data_dir / "nats")
+            await self.nats_server.start()
+            url = self.nats_server.url
+        self.nats = NatsState(
+            url=url,
+            replicas=s.nats.replicas,
+            connect_timeout_s=s.nats.connect_timeout_s,
+            op_timeout_s=s.nats.op_timeout_s,
+            on_connection_change=lambda up: self.metrics.nats_connected.set(1 if up else 0),
+        )
+        await self.nats.connect()
+        await self.nats.provision([BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT])
+        self.audit = AuditService(
+            NatsEventLog(self.nats, STREAM_AUDIT, "control.audit.events"), self.metrics
+        )
+        await self.audit.start()
+        self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))
+        kinds = KindRegistry()
+        kinds.register(
+            PlatformVerify(fleet, ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s))
+        )
+        for kind in self.extra_kinds:
+            kinds.register(kind)
+        self.engine = JobEngine(
+            self.store,
+            kinds,
+            self.audit,
+            self.metrics,
+            instance_id=s.server.instance_id,
+            lease_s=s.jobs.lease_s,
+            workers=s.jobs.workers,
+        )
+        self.jobs = JobService(
+            self.store, NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY), kinds, self.engine, self.audit
+        )
+        await self.store.start()
+        await self.engine.start()
+
+    async def readiness(self) -> dict[str, str]:
+        if self.nats is None:
+            return {"nats": "not started"}
+        return await self.nats.readiness(
+            [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name], [STREAM_AUDIT.name]
+        )
+
+    async def stop(self) -> None:
+        for stopper in (
+            self.engine.stop if self.engine else None,
+            self.store.stop if self.store else None,
+            self.audit.stop if self.audit else None,
+            self.nats.close if self.nats else None,
+            self.http.aclose if self.http else None,
+            self.nats_server.stop if self.nats_server else None,
+        ):
+            if stopper is not None:
+                with contextlib.suppress(Exception):
+                    await stopper()

@@ -1,0 +1,251 @@
+"""Typed settings read once from CONTROL_* environment variables.
+
+One small frozen object per concern. An invalid value stops start-up with a SettingsError that
+names the variable, so an operator knows which line of the stack file to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from cloudlysis_control.core.errors import SettingsError
+
+T = TypeVar("T")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def raw(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def str_(self, name: str, default: str) -> str:
+        return self.raw(name) or default
+
+    def opt_str(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def _parse(self, name: str, default: T, parse: Callable[[str], T], expected: str) -> T:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        try:
+            return parse(raw)
+        except (ValueError, TypeError) as e:
+            raise SettingsError(f"{name}={raw!r} is invalid: expected {expected}") from e
+
+    def int_(self, name: str, default: int, *, lo: int | None = None, hi: int | None = None) -> int:
+        value = self._parse(name, default, int, "an integer")
+        self._bounds(name, value, lo, hi)
+        return value
+
+    def float_(
+        self, name: str, default: float, *, lo: float | None = None, hi: float | None = None
+    ) -> float:
+        value = self._parse(name, default, float, "a number")
+        self._bounds(name, value, lo, hi)
+        return value
+
+    @staticmethod
+    def _bounds(name: str, value: float, lo: float | None, hi: float | None) -> None:
+        if lo is not None and value < lo:
+            raise SettingsError(f"{name}={value} is invalid: must be >= {lo}")
+        if hi is not None and value > hi:
+            raise SettingsError(f"{name}={value} is invalid: must be <= {hi}")
+
+    def bool_(self, name: str, default: bool) -> bool:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise SettingsError(f"{name}={raw!r} is invalid: expected true or false")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        if raw not in choices:
+            raise SettingsError(f"{name}={raw!r} is invalid: expected one of {', '.join(choices)}")
+        return raw
+
+    def url(self, name: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+        raw = self.raw(name)
+        if raw is None:
+            return None
+        if not re.match(rf"^({'|'.join(schemes)})://[^\s/]+", raw):
+            raise SettingsError(
+                f"{name}={raw!r} is invalid: expected a URL starting with "
+                + " or ".join(f"{s}://" for s in schemes)
+            )
+        return raw.rstrip("/")
+
+    def file(self, name: str) -> Path | None:
+        raw = self.raw(name)
+        if raw is None:
+            return None
+        path = Path(raw)
+        if not path.is_file():
+            raise SettingsError(f"{name}={raw!r} is invalid: no such file")
+        return path
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    ui_dir: Path | None = None
+    instance_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSettings:
+    version: str = "0.1.0"
+    git_sha: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class NatsSettings:
+    url: str | None = None  # None → start an embedded nats-server
+    data_dir: Path = Path(".data")
+    replicas: int = 1
+    connect_timeout_s: float = 5.0
+    op_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    issuer: str = "cloudlysis-gateway"
+    audience: str = "cloudlysis-control"
+    hs256_secret_file: Path | None = None
+    public_key_file: Path | None = None
+    jwks_url: str | None = None
+    leeway_s: int = 30
+    rights_cache_ttl_s: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    url: str | None = None
+    timeout_s: float = 5.0
+    dev_login: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ObservabilitySettings:
+    log_level: str = "info"
+    log_format: str = "json"
+    otlp_endpoint: str | None = None
+    trace_sample_ratio: float = 1.0
+    grafana_url: str | None = None
+    grafana_loki_uid: str = "loki"
+    grafana_tempo_uid: str = "tempo"
+
+
+@dataclass(frozen=True, slots=True)
+class JobSettings:
+    workers: int = 8
+    lease_s: float = 15.0
+    fleet_file: Path | None = None
+    probe_timeout_s: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    build: BuildSettings = field(default_factory=BuildSettings)
+    nats: NatsSettings = field(default_factory=NatsSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    jobs: JobSettings = field(default_factory=JobSettings)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Env(os.environ if environ is None else environ)
+        data_dir = Path(env.str_("CONTROL_DATA_DIR", ".data"))
+        ui_dir_raw = env.opt_str("CONTROL_UI_DIR")
+        ui_dir = Path(ui_dir_raw) if ui_dir_raw else None
+        if ui_dir is not None and not ui_dir.is_dir():
+            raise SettingsError(f"CONTROL_UI_DIR={ui_dir_raw!r} is invalid: no such directory")
+        auth = AuthSettings(
+            issuer=env.str_("CONTROL_TOKEN_ISSUER", "cloudlysis-gateway"),
+            audience=env.str_("CONTROL_TOKEN_AUDIENCE", "cloudlysis-control"),
+            hs256_secret_file=env.file("CONTROL_TOKEN_HS256_SECRET_FILE"),
+            public_key_file=env.file("CONTROL_TOKEN_PUBLIC_KEY_FILE"),
+            jwks_url=env.url("CONTROL_JWKS_URL"),
+            leeway_s=env.int_("CONTROL_TOKEN_LEEWAY_S", 30, lo=0, hi=30),
+            rights_cache_ttl_s=env.float_("CONTROL_RIGHTS_CACHE_TTL_S", 15.0, lo=0, hi=300),
+        )
+        sources = [
+            n
+            for n, v in (
+                ("CONTROL_TOKEN_HS256_SECRET_FILE", auth.hs256_secret_file),
+                ("CONTROL_TOKEN_PUBLIC_KEY_FILE", auth.public_key_file),
+                ("CONTROL_JWKS_URL", auth.jwks_url),
+            )
+            if v is not None
+        ]
+        if len(sources) > 1:
+            raise SettingsError(
+                f"{' and '.join(sources)} are both set: configure exactly one token key source"
+            )
+        return cls(
+            server=ServerSettings(
+                host=env.str_("CONTROL_HOST", "127.0.0.1"),
+                port=env.int_("CONTROL_PORT", 8080, lo=0, hi=65535),
+                ui_dir=ui_dir,
+                instance_id=env.str_(
+                    "CONTROL_INSTANCE_ID", f"{socket.gethostname()}-{os.getpid()}"
+                ),
+            ),
+            build=BuildSettings(
+                version=env.str_("CONTROL_VERSION", "0.1.0"),
+                git_sha=env.str_("CONTROL_GIT_SHA", "unknown"),
+            ),
+            nats=NatsSettings(
+                url=env.url("CONTROL_NATS_URL", schemes=("nats", "tls")),
+                data_dir=data_dir,
+                replicas=env.int_("CONTROL_NATS_REPLICAS", 1, lo=1, hi=5),
+                connect_timeout_s=env.float_("CONTROL_NATS_CONNECT_TIMEOUT_S", 5.0, lo=0.1),
+                op_timeout_s=env.float_("CONTROL_NATS_OP_TIMEOUT_S", 5.0, lo=0.1),
+            ),
+            auth=auth,
+            gateway=GatewaySettings(
+                url=env.url("CONTROL_GATEWAY_URL"),
+                timeout_s=env.float_("CONTROL_UPSTREAM_TIMEOUT_S", 5.0, lo=0.05, hi=120),
+                dev_login=env.bool_("CONTROL_DEV_LOGIN", False),
+            ),
+            observability=ObservabilitySettings(
+                log_level=env.choice(
+                    "CONTROL_LOG_LEVEL", "info", ("debug", "info", "warning", "error")
+                ),
+                log_format=env.choice("CONTROL_LOG_FORMAT", "json", ("json", "console")),
+                otlp_endpoint=env.url("CONTROL_OTLP_ENDPOINT"),
+                trace_sample_ratio=env.float_("CONTROL_TRACE_SAMPLE_RATIO", 1.0, lo=0.0, hi=1.0),
+                grafana_url=env.url("CONTROL_GRAFANA_URL"),
+                grafana_loki_uid=env.str_("CONTROL_GRAFANA_LOKI_UID", "loki"),
+                grafana_tempo_uid=env.str_("CONTROL_GRAFANA_TEMPO_UID", "tempo"),
+            ),
+            jobs=JobSettings(
+                workers=env.int_("CONTROL_JOB_WORKERS", 8, lo=1, hi=256),
+                lease_s=env.float_("CONTROL_JOB_LEASE_S", 15.0, lo=1.0, hi=600.0),
+                fleet_file=env.file("CONTROL_FLEET_FILE"),
+                probe_timeout_s=env.float_("CONTROL_PROBE_TIMEOUT_S", 2.0, lo=0.05, hi=60),
+            ),
+        )

@@ -1,0 +1,120 @@
+"""`just demo`: embedded NATS, the devfleet Gateway and the API on 127.0.0.1.
+
+Everything lives under one directory (default `.demo/`); a second run reuses it, so no cleanup is
+needed. Ctrl-C stops the API, the Gateway and NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+GATEWAY_PORT = 8701
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_http(url: str, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:  # noqa: S310 - loopback only
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become ready")
+
+
+def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
+    req = urllib.request.Request(  # noqa: S310 - loopback only
+        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310
+        return json.loads(r.read())  # type: ignore[no-any-return]
+
+
+def run_demo(base: Path, port: int = 8080) -> int:
+    base = base.resolve()
+    for p in (port, GATEWAY_PORT):
+        if not _port_free(p):
+            print(f"demo: port {p} is in use (another demo running?)", file=sys.stderr)
+            return 1
+    (base / "tokens").mkdir(parents=True, exist_ok=True)
+    gateway_url = f"http://127.0.0.1:{GATEWAY_PORT}"
+    fleet = [{"name": "gateway", "kind": "gateway", "url": gateway_url}]
+    (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
+    gateway = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "cloudlysis_control.devfleet", "gateway",
+         "--port", str(GATEWAY_PORT), "--data-dir", str(base / "gateway")],
+        stdin=subprocess.DEVNULL,
+    )
+    repo_root = Path(__file__).resolve().parents[3]
+    ui_dir = repo_root / "ui" / "dist"
+    env = {
+        **os.environ,
+        "CONTROL_PORT": str(port),
+        "CONTROL_HOST": "127.0.0.1",
+        "CONTROL_DATA_DIR": str(base / "data"),
+        "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
+        "CONTROL_GATEWAY_URL": gateway_url,
+        "CONTROL_DEV_LOGIN": "true",
+        "CONTROL_FLEET_FILE": str(base / "fleet.json"),
+        "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
+    }
+    if (ui_dir / "index.html").is_file():
+        env["CONTROL_UI_DIR"] = str(ui_dir)
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        _wait_http(f"{gateway_url}/ready")
+        api = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "cloudlysis_control", "serve"], env=env,
+            stdin=subprocess.DEVNULL,
+        )
+        _wait_http(f"http://127.0.0.1:{port}/ready", timeout_s=30)
+        for who in ("admin", "viewer"):
+            token = _post_json(f"{gateway_url}/auth/v1/dev-login", {"principal": who})
+            (base / "tokens" / f"{who}.jwt").write_text(token["access_token"] + "\n")
+        print(
+            f"\nCloudlysis Control demo is up:\n"
+            f"  UI + API   http://127.0.0.1:{port}/\n"
+            f"  API docs   http://127.0.0.1:{port}/schema\n"
+            f"  Gateway    {gateway_url}\n"
+            f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
+            f"  try        curl -H \"authorization: Bearer $(cat {base / 'tokens' / 'admin.jwt'})\" "
+            f"http://127.0.0.1:{port}/admin/v1/whoami\n"
+            f"Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            while api.poll() is None and gateway.poll() is None:
+                time.sleep(0.5)
+        return 0
+    finally:
+        for proc in (api, gateway):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in (api, gateway):
+            if proc is not None:
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+

@@ -1,0 +1,429 @@
+"""Runs jobs: claims them by compare-and-set, keeps a lease alive, resumes after a crash.
+
+A job is claimed by writing `lease_owner`/`lease_expires_at` with a CAS on its revision; only one
+replica can win. The owner heartbeats the lease. When a process dies its lease expires and any
+replica takes the job over, resuming at the first step that has not succeeded (steps are
+idempotent, so a step interrupted mid-way is simply run again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cloudlysis_control.audit.schemas import AuditOutcome
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.core.clock import parse_rfc3339, rfc3339, utcnow
+from cloudlysis_control.core.errors import ControlError
+from cloudlysis_control.core.identity import RequestIdentity, current_identity, new_span_id
+from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.jobs.kinds import JobKind, KindRegistry, StepContext, StepFailed
+from cloudlysis_control.jobs.schemas import Job, Step, StepError
+from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.ports import RevisionMismatch
+
+_log = get_logger("control.jobs")
+
+
+class LeaseLost(Exception):
+    pass
+
+
+class JobCancelled(Exception):
+    pass
+
+
+class RunningJob:
+    """The owner's view of a claimed job: the latest revision, serialised writes."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        job: Job,
+        revision: int,
+        owner: str,
+        lease_s: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self.store = store
+        self.job = job
+        self.revision = revision
+        self.owner = owner
+        self.lease_s = lease_s
+        self.clock = clock
+        self.lock = asyncio.Lock()
+        self.cancel_requested = job.status == "cancelling"
+        self.step_task: asyncio.Task[Any] | None = None
+
+    async def save(self, mutate: Callable[[Job], None]) -> None:
+        async with self.lock:
+            for _ in range(20):
+                candidate = self.job
+                mutate(candidate)
+                candidate.lease_expires_at = self.clock() + self.lease_s
+                try:
+                    self.revision = await self.store.update(candidate, self.revision)
+                    return
+                except RevisionMismatch:
+                    latest = await self.store.get(self.job.id)
+                    if latest is None or latest.job.lease_owner != self.owner:
+                        raise LeaseLost(self.job.id) from None
+                    if latest.job.status == "cancelling":
+                        self.cancel_requested = True
+                    # Keep our step progress, adopt the latest status (e.g. cancelling).
+                    latest.job.steps = self.job.steps
+                    latest.job.started_at = self.job.started_at
+                    self.job = latest.job
+                    self.revision = latest.revision
+            raise LeaseLost(self.job.id)
+
+
+class JobEngine:
+    def __init__(
+        self,
+        store: JobStore,
+        kinds: KindRegistry,
+        audit: AuditService,
+        metrics: Metrics,
+        instance_id: str,
+        lease_s: float = 15.0,
+        workers: int = 8,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.kinds = kinds
+        self.audit = audit
+        self.metrics = metrics
+        self.instance_id = instance_id
+        self.lease_s = lease_s
+        self.clock = clock
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._queued: set[str] = set()
+        self._running: dict[str, RunningJob] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._workers = workers
+        store.on_change(self._on_change)
+
+    # -- scheduling -------------------------------------------------------------------------
+    def _on_change(self, job: Job) -> None:
+        running = self._running.get(job.id)
+        if running is not None:
+            if job.status == "cancelling" and not running.cancel_requested:
+                running.cancel_requested = True
+                if running.step_task is not None:
+                    running.step_task.cancel()
+            return
+        if self._claimable(job):
+            self.enqueue(job.id)
+
+    def _claimable(self, job: Job) -> bool:
+        if job.terminal:
+            return False
+        if job.status == "pending" and job.lease_owner is None:
+            return True
+        return job.lease_expires_at is not None and job.lease_expires_at < self.clock()
+
+    def enqueue(self, job_id: str) -> None:
+        if job_id not in self._queued and job_id not in self._running:
+            self._queued.add(job_id)
+            self._queue.put_nowait(job_id)
+
+    async def start(self) -> None:
+        for i in range(self._workers):
+            self._tasks.append(asyncio.create_task(self._worker(), name=f"job-worker-{i}"))
+        self._tasks.append(asyncio.create_task(self._sweeper(), name="job-sweeper"))
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self._tasks.clear()
+
+    async def _sweeper(self) -> None:
+        """Pick up jobs whose owner died (expired lease) and pending jobs nobody claimed."""
+        while True:
+            await asyncio.sleep(max(0.2, self.lease_s / 3))
+            for job in list(self.store.all()):
+                if job.id not in self._running and self._claimable(job):
+                    self.enqueue(job.id)
+
+    async def _worker(self) -> None:
+        while True:
+            job_id = await self._queue.get()
+            self._queued.discard(job_id)
+            try:
+                await self.run(job_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                _log.exception("job runner crashed", job_id=job_id)
+
+    # -- claiming ---------------------------------------------------------------------------
+    async def _claim(self, job_id: str) -> RunningJob | None:
+        stored = await self.store.get(job_id)
+        if stored is None or not self._claimable(stored.job):
+            return None
+        job = stored.job
+        takeover = job.lease_owner is not None
+        job.lease_owner = self.instance_id
+        job.lease_expires_at = self.clock() + self.lease_s
+        job.runs += 1
+        if job.status == "pending":
+            job.status = "running"
+            job.started_at = rfc3339()
+        try:
+            rev = await self.store.update(job, stored.revision)
+        except RevisionMismatch:
+            return None  # another replica won the claim
+        if takeover:
+            _log.info("job taken over after lease expiry", job_id=job_id, run=job.runs)
+        return RunningJob(self.store, job, rev, self.instance_id, self.lease_s, self.clock)
+
+    # -- running ----------------------------------------------------------------------------
+    async def run(self, job_id: str) -> None:
+        if job_id in self._running:
+            return
+        handle = await self._claim(job_id)
+        if handle is None:
+            return
+        self._running[job_id] = handle
+        job = handle.job
+        token = current_identity.set(
+            RequestIdentity(
+                request_id=job.request_id or job.id,
+                correlation_id=job.correlation_id or job.id,
+                trace_id=job.trace_id or "0" * 32,
+                span_id=new_span_id(),
+                parent_span_id=None,
+                trace_flags=1,
+                tracestate=None,
+                principal_id=job.created_by,
+                tenant_id=job.tenant_id,
+            )
+        )
+        heartbeat = asyncio.create_task(self._heartbeat(handle))
+        try:
+            await self._execute(handle)
+        except LeaseLost:
+            _log.warning("job lease lost; another runner owns it now", job_id=job_id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await heartbeat
+            self._running.pop(job_id, None)
+            current_identity.reset(token)
+
+    async def _heartbeat(self, handle: RunningJob) -> None:
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            try:
+                await handle.save(lambda _job: None)
+            except LeaseLost:
+                if handle.step_task is not None:
+                    handle.step_task.cancel()
+                return
+            except ControlError as e:
+                _log.warning("lease heartbeat failed", job_id=handle.job.id, error=e.detail)
+
+    async def _execute(self, handle: RunningJob) -> None:
+        job = handle.job
+        kind = self.kinds.get(job.kind)
+        if kind is None:
+            await self._finish(
+                handle, "failed", StepError("unknown_kind", f"no job kind {job.kind}")
+            )
+            return
+        deadline = (
+            parse_rfc3339(job.started_at).timestamp() + kind.job_timeout_s
+            if job.started_at
+            else None
+        )
+        failed: StepError | None = None
+        for index, step in enumerate(job.steps):
+            if step.status in ("succeeded", "skipped"):
+                continue
+            if step.status == "failed" and kind.continue_on_failure:
+                failed = failed or step.error
+                continue
+            if handle.cancel_requested:
+                await self._finish(
+                    handle, "cancelled", StepError("cancelled", "cancelled by request")
+                )
+                return
+            if deadline is not None and self.clock() > deadline:
+                await self._finish(
+                    handle,
+                    "timed_out",
+                    StepError("job_timeout", f"job exceeded {kind.job_timeout_s:g} s"),
+                )
+                return
+            outcome = await self._run_step(handle, kind, index, deadline)
+            if outcome == "cancelled":
+                await self._finish(
+                    handle, "cancelled", StepError("cancelled", "cancelled by request")
+                )
+                return
+            if outcome == "timed_out":
+                await self._finish(
+                    handle,
+                    "timed_out",
+                    StepError("job_timeout", f"job exceeded {kind.job_timeout_s:g} s"),
+                )
+                return
+            if outcome == "failed":
+                failed = failed or handle.job.steps[index].error
+                if not kind.continue_on_failure:
+                    break
+        if failed is not None:
+            await self._finish(handle, "failed", failed)
+        else:
+            await self._finish(handle, "succeeded", None)
+
+    async def _run_step(
+        self, handle: RunningJob, kind: JobKind, index: int, deadline: float | None
+    ) -> str:
+        while True:
+            step = handle.job.steps[index]
+            attempt = step.attempts + 1
+            started = time.perf_counter()
+
+            def begin(job: Job, attempt: int = attempt) -> None:
+                s = job.steps[index]
+                s.status = "running"
+                s.attempts = attempt
+                s.started_at = s.started_at or rfc3339()
+                s.error = None
+
+            await handle.save(begin)
+            timeout = kind.step_timeout_s
+            if deadline is not None:
+                timeout = max(0.0, min(timeout, deadline - self.clock()))
+            ctx = StepContext(job=handle.job, step=handle.job.steps[index], attempt=attempt)
+            handle.step_task = asyncio.create_task(kind.run_step(ctx))
+            error: StepError | None = None
+            output: dict[str, Any] | None = None
+            try:
+                output = await asyncio.wait_for(handle.step_task, timeout)
+            except StepFailed as e:
+                error = StepError(e.code, e.message, e.retryable)
+                output = e.output
+            except TimeoutError:
+                if deadline is not None and self.clock() >= deadline:
+                    await self._step_done(
+                        handle,
+                        index,
+                        started,
+                        "failed",
+                        None,
+                        StepError("job_timeout", "job deadline reached"),
+                    )
+                    return "timed_out"
+                error = StepError(
+                    "step_timeout",
+                    f"step exceeded {kind.step_timeout_s:g} s",
+                    kind.retry.retry_timeouts,
+                )
+            except asyncio.CancelledError:
+                if handle.cancel_requested:
+                    await self._step_done(
+                        handle,
+                        index,
+                        started,
+                        "cancelled",
+                        None,
+                        StepError("cancelled", "cancelled by request"),
+                    )
+                    return "cancelled"
+                raise
+            except ControlError as e:
+                error = StepError(e.code, e.detail, e.status >= 500)
+            finally:
+                handle.step_task = None
+            if error is None:
+                await self._step_done(handle, index, started, "succeeded", output, None)
+                return "succeeded"
+            if (
+                error.retryable
+                and attempt < kind.retry.max_attempts
+                and not handle.cancel_requested
+            ):
+                await self._step_done(handle, index, started, "pending", output, error)
+                delay = min(kind.retry.max_delay_s, kind.retry.base_delay_s * 2 ** (attempt - 1))
+                await asyncio.sleep(delay * random.uniform(0.5, 1.5))  # noqa: S311 - jitter
+                continue
+            await self._step_done(handle, index, started, "failed", output, error)
+            return "failed"
+
+    async def _step_done(
+        self,
+        handle: RunningJob,
+        index: int,
+        started: float,
+        status: str,
+        output: dict[str, Any] | None,
+        error: StepError | None,
+    ) -> None:
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
+
+        def done(job: Job) -> None:
+            s = job.steps[index]
+            s.status = status  # type: ignore[assignment]
+            s.output = output
+            s.error = error
+            s.duration_ms = round((s.duration_ms or 0) + elapsed_ms, 3)
+            if status != "pending":
+                s.finished_at = rfc3339()
+
+        await handle.save(done)
+
+    async def _finish(self, handle: RunningJob, status: str, error: StepError | None) -> None:
+        kind = self.kinds.get(handle.job.kind)
+
+        def finish(job: Job) -> None:
+            job.status = status  # type: ignore[assignment]
+            job.error = error
+            job.finished_at = rfc3339()
+            for s in job.steps:
+                if s.status in ("pending", "running"):
+                    s.status = "cancelled" if status == "cancelled" else "skipped"
+            job.summary = kind.summarize(job) if kind else None
+            job.lease_owner = None
+
+        await handle.save(finish)
+        handle.job.lease_expires_at = None
+        self.metrics.jobs.labels(handle.job.kind, status).inc()
+        outcome: AuditOutcome = "succeeded" if status == "succeeded" else "failed"
+        try:
+            await self.audit.record(
+                actor=handle.job.created_by,
+                action=f"job.{status}",
+                target=f"job:{handle.job.id}",
+                outcome=outcome,
+                tenant_id=handle.job.tenant_id,
+                reason=handle.job.reason,
+                job_id=handle.job.id,
+                detail={"kind": handle.job.kind, "summary": handle.job.summary},
+                event_id=f"{handle.job.id}.finish",
+            )
+        except ControlError as e:
+            _log.error("could not audit job completion", job_id=handle.job.id, error=e.detail)
+        _log.info(
+            "job finished",
+            job_id=handle.job.id,
+            kind=handle.job.kind,
+            status=status,
+            took_s=round(
+                (utcnow() - parse_rfc3339(handle.job.started_at or rfc3339())).total_seconds(), 3
+            ),
+        )
+
+
+def new_steps(names: list[str]) -> list[Step]:
+    return [Step(name=n) for n in names]

@@ -1,0 +1,96 @@
+"""Jobs in a NATS KV bucket, with an in-memory index that follows the bucket.
+
+Every write is a compare-and-set on the key's revision, so several API replicas can share one
+bucket safely. The index (fed by a KV watch that survives reconnects) serves lists and filters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+
+import msgspec
+
+from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.jobs.schemas import Job
+from cloudlysis_control.ports import KeyValue, KVEntry
+
+_log = get_logger("control.jobs.store")
+_decoder = msgspec.json.Decoder(Job)
+
+
+class StoredJob(msgspec.Struct):
+    job: Job
+    revision: int
+
+
+class JobStore:
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+        self._index: dict[str, StoredJob] = {}
+        self._watch_task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[Job], None]] = []
+
+    def on_change(self, listener: Callable[[Job], None]) -> None:
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        self._watch_task = asyncio.create_task(self._watch(), name="jobs-watch")
+
+    async def stop(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+
+    async def _watch(self) -> None:
+        async for entry in self.kv.watch_all():
+            self._apply(entry)
+
+    def _apply(self, entry: KVEntry) -> None:
+        if entry.value is None:
+            self._index.pop(entry.key, None)
+            return
+        current = self._index.get(entry.key)
+        if current is not None and current.revision >= entry.revision:
+            return
+        try:
+            job = _decoder.decode(entry.value)
+        except msgspec.DecodeError:
+            _log.warning("undecodable job skipped", key=entry.key)
+            return
+        self._remember(job, entry.revision)
+
+    def _remember(self, job: Job, revision: int) -> None:
+        current = self._index.get(job.id)
+        if current is not None and current.revision >= revision:
+            return
+        self._index[job.id] = StoredJob(job, revision)
+        for listener in self._listeners:
+            listener(job)
+
+    async def create(self, job: Job) -> int:
+        rev = await self.kv.create(job.id, msgspec.json.encode(job))
+        self._remember(job, rev)
+        return rev
+
+    async def get(self, job_id: str) -> StoredJob | None:
+        entry = await self.kv.get(job_id)
+        if entry is None or entry.value is None:
+            return None
+        job = _decoder.decode(entry.value)
+        self._remember(job, entry.revision)
+        return StoredJob(job, entry.revision)
+
+    async def update(self, job: Job, revision: int) -> int:
+        """CAS write; raises ports.RevisionMismatch when someone else wrote first."""
+        rev = await self.kv.update(job.id, msgspec.json.encode(job), revision)
+        self._remember(job, rev)
+        return rev
+
+    def cached(self, job_id: str) -> StoredJob | None:
+        return self._index.get(job_id)
+
+    def all(self) -> Iterator[Job]:
+        return (s.job for s in self._index.values())
