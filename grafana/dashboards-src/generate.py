@@ -143,10 +143,16 @@ def service_var(selector: str, *, multi: bool = True, all_: bool = True) -> Any:
     return var_query("service", "Service", f"label_values({selector}, service)", multi=multi, all_=all_)
 
 
+def with_matcher(selector: str, matcher: str) -> str:
+    """Add a label matcher to a series selector: `m{a="b"}` + `c=~"d"` -> `m{a="b", c=~"d"}`."""
+    if selector.endswith("}"):
+        return f"{selector[:-1]}, {matcher}}}"
+    return f"{selector}{{{matcher}}}"
+
+
 def version_var(selector: str) -> Any:
-    return var_query(
-        "version", "Version", f'label_values({selector}{{service=~"$service"}}, version)'
-    )
+    scoped = with_matcher(selector, 'service=~"$service"')
+    return var_query("version", "Version", f"label_values({scoped}, version)")
 
 
 def tenant_var(selector: str) -> Any:
@@ -632,7 +638,7 @@ def eventbus() -> Any:
         "Client-side publish/consume metrics of the services and the NATS server's JetStream view.",
         ["eventbus", "nats"],
     )
-    d.with_variable(service_var("eventbus_publish_total or eventbus_consume_total"))
+    d.with_variable(service_var('{__name__=~"eventbus_publish_total|eventbus_consume_total"}'))
     d.with_variable(version_var("eventbus_publish_total"))
     d.with_variable(var_query("stream", "Stream", "label_values(eventbus_publish_total, stream)"))
     sel = f'{SV}, stream=~"$stream"'
@@ -1252,7 +1258,7 @@ def bottlenecks() -> Any:
         "consumer backlog growth, projection lag and disk saturation on the same time axis.",
         ["storage", "eventbus"],
     )
-    d.with_variable(service_var("mdbx_txn_duration_seconds_count or eventbus_publish_total"))
+    d.with_variable(service_var('{__name__=~"mdbx_txn_duration_seconds_count|eventbus_publish_total"}'))
     d.with_variable(version_var("mdbx_txn_duration_seconds_count"))
     return add(
         d,
