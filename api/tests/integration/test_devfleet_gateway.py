@@ -4,6 +4,7 @@ These tests pin the contract in docs/contracts/gateway-iam.md that the control p
 """
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
@@ -107,6 +108,31 @@ async def test_health_and_request_ids_are_echoed_or_minted(gw: httpx.AsyncClient
     unrouted = await gw.get("/no/such/route", headers={"x-request-id": "req-404"})
     assert_problem(unrouted, 404, "not_found")
     assert unrouted.headers["x-request-id"] == "req-404"
+    assert_problem(await gw.delete("/health"), 405, "method_not_allowed")
+
+
+async def test_logs_carry_ids_and_never_the_token(
+    gw: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    with caplog.at_level(logging.INFO, logger="cloudlysis_control.devfleet"):
+        session = await login(gw, "admin")
+        await gw.get(
+            "/iam/v1/users",
+            headers={
+                **bearer(session),
+                "x-request-id": "req-log",
+                "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01",
+            },
+        )
+    [record] = [r for r in caplog.records if getattr(r, "request_id", None) == "req-log"]
+    assert record.getMessage() == "GET /iam/v1/users 200"
+    assert getattr(record, "trace_id", None) == trace_id
+    assert caplog.records, "requests must be logged"
+    for logged in caplog.records:
+        text = logged.getMessage() + repr(vars(logged))
+        assert session["access_token"] not in text
+        assert session["access_token"].split(".")[2] not in text
 
 
 async def test_dev_login_token_verifies_against_published_jwks(gw: httpx.AsyncClient) -> None:
