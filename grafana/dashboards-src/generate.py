@@ -99,7 +99,9 @@ def ts(
     return _targets(p, queries)
 
 
-def st(title: str, query: Any, *, unit: str = "short", w: int = 4, h: int = 4, desc: str = "") -> Any:
+def st(
+    title: str, query: Any, *, unit: str = "short", w: int = 4, h: int = 4, desc: str = ""
+) -> Any:
     p = (
         stat.Panel()
         .title(title)
@@ -140,7 +142,9 @@ def var_query(name: str, label: str, query: str, *, multi: bool = True, all_: bo
 
 
 def service_var(selector: str, *, multi: bool = True, all_: bool = True) -> Any:
-    return var_query("service", "Service", f"label_values({selector}, service)", multi=multi, all_=all_)
+    return var_query(
+        "service", "Service", f"label_values({selector}, service)", multi=multi, all_=all_
+    )
 
 
 def with_matcher(selector: str, matcher: str) -> str:
@@ -456,7 +460,7 @@ def logs_dashboard() -> Any:
         "cl-logs",
         "Cloudlysis / Logs",
         "Loki logs of platform services. request_id, correlation_id and trace_id are structured "
-        "metadata (not labels): filter them with `| correlation_id=\"...\"`. trace_id links to "
+        'metadata (not labels): filter them with `| correlation_id="..."`. trace_id links to '
         "Tempo through the Loki datasource's derived field.",
         ["logs"],
     )
@@ -519,9 +523,7 @@ def logs_dashboard() -> Any:
             .wrap_log_message(True)
             .enable_log_details(True)
             .sort_order(common.LogsSortOrder.DESCENDING)
-            .with_target(
-                loki.Dataquery().expr(line).max_lines(1000).ref_id("A").datasource(LOKI)
-            ),
+            .with_target(loki.Dataquery().expr(line).max_lines(1000).ref_id("A").datasource(LOKI)),
         ],
     )
 
@@ -530,7 +532,8 @@ def traces_dashboard() -> Any:
     d = base(
         "cl-traces",
         "Cloudlysis / Traces",
-        "Tempo search, service graph and span metrics (Tempo metrics generator -> VictoriaMetrics).",
+        "Tempo search, service graph and span metrics "
+        "(Tempo metrics generator -> VictoriaMetrics).",
         ["traces"],
     )
     d.with_variable(service_var("traces_spanmetrics_calls_total"))
@@ -575,9 +578,7 @@ def traces_dashboard() -> Any:
             .datasource(TEMPO)
             .span(12)
             .height(10)
-            .with_target(
-                tempo.TempoQuery().query_type("serviceMap").ref_id("A").datasource(TEMPO)
-            ),
+            .with_target(tempo.TempoQuery().query_type("serviceMap").ref_id("A").datasource(TEMPO)),
             ts(
                 "Service graph edges: request rate and failures",
                 prom(
@@ -665,8 +666,7 @@ def eventbus() -> Any:
             ts(
                 "Consume rate by consumer and outcome",
                 prom(
-                    "sum by (consumer, outcome) "
-                    f"(rate(eventbus_consume_total{{{sel}}}[{RI}]))",
+                    f"sum by (consumer, outcome) (rate(eventbus_consume_total{{{sel}}}[{RI}]))",
                     "{{consumer}} {{outcome}}",
                 ),
                 unit="ops",
@@ -694,7 +694,8 @@ def eventbus() -> Any:
             ts(
                 "Stream size (server)",
                 prom(
-                    'sum by (stream_name) (jetstream_stream_total_messages{stream_name=~"$stream"})',
+                    "sum by (stream_name) "
+                    '(jetstream_stream_total_messages{stream_name=~"$stream"})',
                     "{{stream_name}} msgs",
                 ),
                 prom(
@@ -758,9 +759,7 @@ def workers() -> Any:
     d.with_variable(service_var("runner_jobs_total"))
     d.with_variable(version_var("runner_jobs_total"))
     d.with_variable(tenant_var("runner_tenant_jobs_inflight"))
-    d.with_variable(
-        var_query("job_type", "Job type", "label_values(runner_jobs_total, job_type)")
-    )
+    d.with_variable(var_query("job_type", "Job type", "label_values(runner_jobs_total, job_type)"))
     sel = f'{SV}, job_type=~"$job_type"'
     return add(
         d,
@@ -845,7 +844,8 @@ def storage() -> Any:
     d = base(
         "cl-storage",
         "Cloudlysis / Storage (libmdbx + node disk)",
-        "libmdbx environments of the Aggregate and Projection, and the node filesystems under them.",
+        "libmdbx environments of the Aggregate and Projection, "
+        "and the node filesystems under them.",
         ["storage"],
     )
     d.with_variable(service_var("mdbx_db_size_bytes"))
@@ -908,7 +908,8 @@ def storage() -> Any:
             ts(
                 "Filesystem free",
                 prom(
-                    'min by (node, mountpoint) (node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"}'
+                    "min by (node, mountpoint) "
+                    '(node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"}'
                     ' / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"})',
                     "{{node}} {{mountpoint}}",
                 ),
@@ -1063,7 +1064,8 @@ def noisy_neighbor() -> Any:
             ts(
                 f"Requests (top {k} tenants)",
                 prom(
-                    f"topk({k}, sum by (tenant) (rate(gateway_tenant_requests_total{{{t}}}[{RI}])))",
+                    f"topk({k}, sum by (tenant) "
+                    f"(rate(gateway_tenant_requests_total{{{t}}}[{RI}])))",
                     "{{tenant}}",
                 ),
                 unit="reqps",
@@ -1141,7 +1143,8 @@ def noisy_neighbor() -> Any:
             tbl(
                 f"Tenant load table (top {k}, last 1h)",
                 prom(
-                    f"topk({k}, sum by (tenant) (increase(gateway_tenant_requests_total{{{t}}}[1h])))",
+                    f"topk({k}, sum by (tenant) "
+                    f"(increase(gateway_tenant_requests_total{{{t}}}[1h])))",
                     instant=True,
                 ),
                 w=12,
@@ -1173,8 +1176,7 @@ def regression() -> Any:
             tbl(
                 "Builds running",
                 prom(
-                    'max by (service, version, git_sha) ({__name__=~".+_build_info", '
-                    f"{vsel}}})",
+                    f'max by (service, version, git_sha) ({{__name__=~".+_build_info", {vsel}}})',
                     instant=True,
                 ),
                 prom(
@@ -1187,7 +1189,8 @@ def regression() -> Any:
             ts(
                 "Request rate by version",
                 prom(
-                    f"sum by (version, image_tag) (rate({{__name__=~\"{HTTP_NAMES}_http_requests_total\", "
+                    "sum by (version, image_tag) "
+                    f'(rate({{__name__=~"{HTTP_NAMES}_http_requests_total", '
                     f"{vsel}}}[{RI}]))",
                     "{{version}} ({{image_tag}})",
                 ),
@@ -1196,9 +1199,10 @@ def regression() -> Any:
             ts(
                 "5xx ratio by version",
                 prom(
-                    f"sum by (version, image_tag) (rate({{__name__=~\"{HTTP_NAMES}_http_requests_total\", "
+                    "sum by (version, image_tag) "
+                    f'(rate({{__name__=~"{HTTP_NAMES}_http_requests_total", '
                     f'{vsel}, status=~"5.."}}[{RI}])) / sum by (version, image_tag) '
-                    f"(rate({{__name__=~\"{HTTP_NAMES}_http_requests_total\", {vsel}}}[{RI}]))",
+                    f'(rate({{__name__=~"{HTTP_NAMES}_http_requests_total", {vsel}}}[{RI}]))',
                     "{{version}} ({{image_tag}})",
                 ),
                 unit="percentunit",
@@ -1207,7 +1211,7 @@ def regression() -> Any:
                 "p50 latency by version",
                 prom(
                     "histogram_quantile(0.5, sum by (version, le) "
-                    f"(rate({{__name__=~\"{HTTP_NAMES}_http_request_duration_seconds_bucket\", "
+                    f'(rate({{__name__=~"{HTTP_NAMES}_http_request_duration_seconds_bucket", '
                     f"{vsel}}}[{RI}])))",
                     "{{version}}",
                 ),
@@ -1217,7 +1221,7 @@ def regression() -> Any:
                 "p99 latency by version",
                 prom(
                     "histogram_quantile(0.99, sum by (version, le) "
-                    f"(rate({{__name__=~\"{HTTP_NAMES}_http_request_duration_seconds_bucket\", "
+                    f'(rate({{__name__=~"{HTTP_NAMES}_http_request_duration_seconds_bucket", '
                     f"{vsel}}}[{RI}])))",
                     "{{version}}",
                 ),
@@ -1227,7 +1231,7 @@ def regression() -> Any:
                 "Routes: p95 latency, new vs old",
                 prom(
                     "histogram_quantile(0.95, sum by (version, route, le) "
-                    f"(rate({{__name__=~\"{HTTP_NAMES}_http_request_duration_seconds_bucket\", "
+                    f'(rate({{__name__=~"{HTTP_NAMES}_http_request_duration_seconds_bucket", '
                     f"{vsel}}}[30m])))",
                     instant=True,
                 ),
@@ -1258,7 +1262,9 @@ def bottlenecks() -> Any:
         "consumer backlog growth, projection lag and disk saturation on the same time axis.",
         ["storage", "eventbus"],
     )
-    d.with_variable(service_var('{__name__=~"mdbx_txn_duration_seconds_count|eventbus_publish_total"}'))
+    d.with_variable(
+        service_var('{__name__=~"mdbx_txn_duration_seconds_count|eventbus_publish_total"}')
+    )
     d.with_variable(version_var("mdbx_txn_duration_seconds_count"))
     return add(
         d,
@@ -1285,8 +1291,7 @@ def bottlenecks() -> Any:
                     "p99 {{command}}",
                 ),
                 prom(
-                    "sum by (command) "
-                    f"(rate(aggregate_concurrency_conflicts_total{{{SV}}}[{RI}]))",
+                    f"sum by (command) (rate(aggregate_concurrency_conflicts_total{{{SV}}}[{RI}]))",
                     "conflicts/s {{command}}",
                 ),
             ),
@@ -1452,7 +1457,8 @@ def exhaustion() -> Any:
             ts(
                 "libmdbx reader slots used",
                 prom(
-                    f"max by (service, db) (mdbx_readers_active{{{SV}}} / mdbx_readers_max{{{SV}}})",
+                    f"max by (service, db) "
+                    f"(mdbx_readers_active{{{SV}}} / mdbx_readers_max{{{SV}}})",
                     "{{service}}/{{db}}",
                 ),
                 unit="percentunit",
@@ -1504,7 +1510,9 @@ def render(builder: Builder[Any]) -> tuple[str, str]:
     built = builder.build()
     model: dict[str, Any] = json.loads(json.dumps(built, cls=JSONEncoder))
     _assign_ids(model)
-    return f"{model['uid']}.json", json.dumps(model, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return f"{model['uid']}.json", json.dumps(
+        model, indent=2, sort_keys=True, ensure_ascii=False
+    ) + "\n"
 
 
 def render_all() -> dict[str, str]:

@@ -16,14 +16,12 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
@@ -41,12 +39,30 @@ HISTOGRAM_BUCKETS = ["0.01", "0.05", "0.1", "0.25", "0.5", "1", "5", "+Inf"]
 # Values for the template variables when a test substitutes them. "all" mimics Grafana's
 # "All" option (custom all value ".*"); "one" picks a concrete value present in the fixtures.
 TEMPLATE_VALUES: dict[str, dict[str, str]] = {
-    "all": {"service": ".*", "version": ".*", "tenant": ".*", "node": ".*", "route": ".*",
-            "stream": ".*", "job_type": ".*", "db": ".*", "projection": ".*", "stack": ".*"},
-    "one": {"service": "gateway", "version": "1.5.0", "tenant": "t-acme", "node": "node-1",
-            "route": "/v1/tenants/{tenant}/commands/{name}", "stream": "EVENTS",
-            "job_type": "email", "db": "events", "projection": "inventory",
-            "stack": "cloudlysis"},
+    "all": {
+        "service": ".*",
+        "version": ".*",
+        "tenant": ".*",
+        "node": ".*",
+        "route": ".*",
+        "stream": ".*",
+        "job_type": ".*",
+        "db": ".*",
+        "projection": ".*",
+        "stack": ".*",
+    },
+    "one": {
+        "service": "gateway",
+        "version": "1.5.0",
+        "tenant": "t-acme",
+        "node": "node-1",
+        "route": "/v1/tenants/{tenant}/commands/{name}",
+        "stream": "EVENTS",
+        "job_type": "email",
+        "db": "events",
+        "projection": "inventory",
+        "stack": "cloudlysis",
+    },
 }
 BUILTIN_INTERVALS = {
     "$__rate_interval": "5m",
@@ -442,6 +458,7 @@ class VictoriaMetrics:
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.http = httpx.Client(timeout=30)
         self.log = (data_dir / "vm.log").open("wb")
         self.proc = subprocess.Popen(
             [
@@ -461,10 +478,9 @@ class VictoriaMetrics:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"victoria-metrics exited with {self.proc.returncode}")
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.http.get(self.url + "/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError("victoria-metrics did not become healthy in 30s")
 
@@ -477,29 +493,28 @@ class VictoriaMetrics:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        self.http.close()
 
     def import_prometheus(self, text: str) -> None:
-        req = urllib.request.Request(
-            self.url + "/api/v1/import/prometheus", data=text.encode(), method="POST"
+        r = self.http.post(
+            self.url + "/api/v1/import/prometheus", content=text.encode(), timeout=120
         )
-        with urllib.request.urlopen(req, timeout=120) as r:
-            assert r.status == 204, r.status
+        assert r.status_code == 204, (r.status_code, r.text)
         self.flush()
 
     def flush(self) -> None:
-        with urllib.request.urlopen(self.url + "/internal/force_flush", timeout=30) as r:
-            assert r.status == 200
+        r = self.http.get(self.url + "/internal/force_flush")
+        assert r.status_code == 200, r.text
 
     def get(self, path: str, params: dict[str, str] | list[tuple[str, str]]) -> dict[str, Any]:
-        url = f"{self.url}{path}?{urllib.parse.urlencode(params)}"
+        r = self.http.get(f"{self.url}{path}", params=params)
         try:
-            with urllib.request.urlopen(url, timeout=30) as r:
-                body: dict[str, Any] = json.loads(r.read())
-                return body
-        except urllib.error.HTTPError as exc:
-            body = json.loads(exc.read() or b"{}")
+            body: dict[str, Any] = r.json()
+        except ValueError:
+            body = {"status": "error", "error": r.text}
+        if r.status_code != 200:
             body.setdefault("status", "error")
-            return body
+        return body
 
     def query(self, expr: str, at: int | None = None) -> dict[str, Any]:
         params = {"query": expr}

@@ -81,7 +81,9 @@ def test_template_variable_has_values(loaded_vm: Any, dashboard: str, var: dict[
     query = query["query"] if isinstance(query, dict) else query
     m = _LABEL_VALUES.match(query)
     assert m, f"{dashboard}/{var['name']}: only label_values(selector, label) is used: {query}"
-    selector = substitute(m.group("selector"), "all", dashboard_values(DASHBOARDS[dashboard], "all"))
+    selector = substitute(
+        m.group("selector"), "all", dashboard_values(DASHBOARDS[dashboard], "all")
+    )
     values = loaded_vm.vm.label_values(m.group("label"), selector)
     assert values, f"{dashboard}/{var['name']}: {query} has no values"
     assert var.get("datasource", {}).get("uid") == "victoriametrics"
