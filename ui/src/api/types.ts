@@ -1,0 +1,39 @@
+// Names the app uses for the API's schemas. The generated schema is the source of truth;
+// this file only gives its members short names.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Problem = Schemas["Problem"];
+export type UiConfig = Schemas["UiConfig"];
+export type DevLoginResponse = Schemas["DevLoginResponse"];
+export type WhoAmI = Schemas["WhoAmI"];
+export type Job = Schemas["Job"];
+export type JobStep = Schemas["JobStep"];
+export type JobError = Schemas["JobError"];
+export type JobStatus = Job["status"];
+export type JobPage = Schemas["JobPage"];
+export type AuditEvent = Schemas["AuditEvent"];
+export type AuditOutcome = AuditEvent["outcome"];
+export type AuditPage = Schemas["AuditPage"];
+export type InvestigateResult = Schemas["InvestigateResult"];
+
+export const JOB_STATUSES: readonly JobStatus[] = [
+  "pending",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelling",
+  "cancelled",
+  "timed_out",
+];
+
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = [
+  "succeeded",
+  "failed",
+  "denied",
+  "refused",
+  "accepted",
+];
+
+export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["pending", "running", "cancelling"];

@@ -1,0 +1,46 @@
+import { useId, useState } from "react";
+import { useNavigate } from "react-router";
+import { normaliseSearchId } from "../../lib/ids";
+import { fieldClass } from "../ui/input";
+import { cn } from "../../lib/cn";
+
+/** Paste a request id, correlation id or trace id to see everything that carries it. */
+export function GlobalSearch() {
+  const [text, setText] = useState("");
+  const [invalid, setInvalid] = useState(false);
+  const navigate = useNavigate();
+  const inputId = useId();
+  return (
+    <form
+      role="search"
+      className="relative flex-1"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const id = normaliseSearchId(text);
+        setInvalid(id === null);
+        if (id) navigate(`/investigate?id=${encodeURIComponent(id)}`);
+      }}
+    >
+      <label htmlFor={inputId} className="sr-only">
+        Investigate an id (request id, correlation id or trace id)
+      </label>
+      <input
+        id={inputId}
+        type="search"
+        value={text}
+        onChange={(event) => {
+          setText(event.target.value);
+          setInvalid(false);
+        }}
+        placeholder="Request id, correlation id or trace id…"
+        aria-invalid={invalid || undefined}
+        className={cn(fieldClass, "max-w-md font-mono text-xs")}
+      />
+      {invalid ? (
+        <p role="alert" className="absolute mt-1 text-xs text-red-700 dark:text-red-400">
+          That does not look like an id.
+        </p>
+      ) : null}
+    </form>
+  );
+}

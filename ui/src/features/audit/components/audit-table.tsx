@@ -1,0 +1,69 @@
+import { Link } from "react-router";
+import type { AuditEvent } from "../../../api/types";
+import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
+import { IdChip } from "../../../components/ui/id-chip";
+import { StatusBadge } from "../../../components/ui/status-badge";
+import { formatTime } from "../../../lib/format";
+import { JobLink } from "../../jobs/components/job-links";
+
+const columns: ColumnDef<AuditEvent, unknown>[] = [
+  { id: "at", header: "At", accessorKey: "at", cell: (c) => formatTime(c.getValue() as string) },
+  { id: "actor", header: "Actor", accessorKey: "actor" },
+  { id: "action", header: "Action", accessorKey: "action", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
+  { id: "target", header: "Target", accessorKey: "target" },
+  {
+    id: "outcome",
+    header: "Outcome",
+    accessorKey: "outcome",
+    cell: (c) => (
+      <span className="inline-flex items-center gap-1">
+        {c.row.original.outcome === "denied" ? <span className="sr-only">Denied:</span> : null}
+        <StatusBadge status={c.row.original.outcome} />
+      </span>
+    ),
+  },
+  { id: "tenant", header: "Tenant", accessorFn: (e) => e.tenant_id ?? "", cell: (c) => String(c.getValue()) || "—" },
+  { id: "reason", header: "Reason", accessorFn: (e) => e.reason ?? "", cell: (c) => <span className="block max-w-56 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
+  {
+    id: "job",
+    header: "Job",
+    accessorFn: (e) => e.job_id ?? "",
+    cell: (c) => (c.row.original.job_id ? <JobLink id={c.row.original.job_id}>{c.row.original.job_id.slice(0, 8)}…</JobLink> : "—"),
+  },
+  { id: "request_id", header: "Request ID", accessorKey: "request_id", cell: (c) => <IdChip label="Request ID" value={c.row.original.request_id} short /> },
+  {
+    id: "correlation_id",
+    header: "Correlation ID",
+    accessorKey: "correlation_id",
+    cell: (c) => (
+      <span className="inline-flex items-center gap-1">
+        <IdChip label="Correlation ID" value={c.row.original.correlation_id} short />
+        <Link
+          className="text-xs text-sky-800 hover:underline dark:text-sky-300"
+          to={`/investigate?id=${encodeURIComponent(c.row.original.correlation_id)}`}
+          aria-label={`Investigate ${c.row.original.correlation_id}`}
+        >
+          Investigate
+        </Link>
+      </span>
+    ),
+  },
+];
+
+/** Audit events; denials are highlighted so refused access stands out. */
+export function AuditTable({ events, id = "audit", height }: { events: readonly AuditEvent[]; id?: string; height?: string }) {
+  return (
+    <DataTable
+      id={id}
+      label="Audit events"
+      columns={columns}
+      data={events}
+      getRowId={(event) => event.id}
+      rowClassName={(event) =>
+        event.outcome === "denied" ? "bg-red-50 dark:bg-red-950/60 border-l-4 border-l-red-600" : undefined
+      }
+      empty="No audit events match."
+      height={height}
+    />
+  );
+}

@@ -1,0 +1,111 @@
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { AUDIT_OUTCOMES, type AuditOutcome } from "../../api/types";
+import { Page } from "../../components/layout/page";
+import { Button } from "../../components/ui/button";
+import { Input } from "../../components/ui/input";
+import { Pager } from "../../components/ui/pager";
+import { Select } from "../../components/ui/select";
+import { ErrorState, LoadingState } from "../../components/ui/states";
+import { useToast } from "../../components/ui/toast-context";
+import { saveBlob } from "../../lib/download";
+import { localInputToRfc3339 } from "../../lib/format";
+import { RIGHTS } from "../../lib/rights";
+import { useCursorHistory } from "../../lib/use-cursor-history";
+import { useUrlFilters } from "../../lib/use-url-filters";
+import { useRights } from "../auth/queries";
+import { AuditTable } from "./components/audit-table";
+import { auditQuery, exportAudit, type AuditFilters, type ExportFormat } from "./queries";
+
+const FILTERS = ["actor", "action", "tenant_id", "outcome", "since", "until", "correlation_id"] as const;
+const PAGE_SIZE = 100;
+
+export default function AuditPage() {
+  const { values, setValues, cursor } = useUrlFilters(FILTERS);
+  const pages = useCursorHistory(cursor, (next) => setValues({ cursor: next }));
+  const rights = useRights();
+  const toast = useToast();
+  const [exporting, setExporting] = useState<ExportFormat | null>(null);
+
+  const filters: AuditFilters = {
+    actor: values.actor || undefined,
+    action: values.action || undefined,
+    tenant_id: values.tenant_id || undefined,
+    outcome: (values.outcome || undefined) as AuditOutcome | undefined,
+    since: localInputToRfc3339(values.since),
+    until: localInputToRfc3339(values.until),
+    correlation_id: values.correlation_id || undefined,
+  };
+  const audit = useQuery(auditQuery({ ...filters, cursor, limit: PAGE_SIZE }));
+  const denials = audit.data?.items.filter((event) => event.outcome === "denied").length ?? 0;
+
+  const download = async (format: ExportFormat) => {
+    setExporting(format);
+    try {
+      const blob = await exportAudit(filters, format);
+      saveBlob(blob, `audit-${new Date().toISOString().replace(/[:.]/g, "-")}.${format === "csv" ? "csv" : "ndjson"}`);
+    } catch (error) {
+      toast.error(error, "Export failed");
+    } finally {
+      setExporting(null);
+    }
+  };
+  const exportBlocked = rights.reasonIfMissing(RIGHTS.auditExport);
+
+  return (
+    <Page
+      title="Audit Log"
+      actions={
+        <>
+          <Button disabledReason={exportBlocked} disabled={exporting !== null} onClick={() => void download("ndjson")}>
+            {exporting === "ndjson" ? "Exporting…" : "Export NDJSON"}
+          </Button>
+          <Button disabledReason={exportBlocked} disabled={exporting !== null} onClick={() => void download("csv")}>
+            {exporting === "csv" ? "Exporting…" : "Export CSV"}
+          </Button>
+        </>
+      }
+    >
+      <form className="grid grid-cols-2 items-end gap-3 md:grid-cols-4 xl:grid-cols-8" aria-label="Audit filters" onSubmit={(e) => e.preventDefault()}>
+        <Input label="Actor" value={values.actor} onChange={(e) => setValues({ actor: e.target.value })} />
+        <Input label="Action" value={values.action} onChange={(e) => setValues({ action: e.target.value })} />
+        <Input label="Tenant" value={values.tenant_id} onChange={(e) => setValues({ tenant_id: e.target.value })} />
+        <Select
+          label="Outcome"
+          emptyLabel="Any outcome"
+          options={AUDIT_OUTCOMES.map((o) => ({ value: o, label: o }))}
+          value={values.outcome}
+          onChange={(e) => setValues({ outcome: e.target.value })}
+        />
+        <Input label="Since" type="datetime-local" value={values.since} onChange={(e) => setValues({ since: e.target.value })} />
+        <Input label="Until" type="datetime-local" value={values.until} onChange={(e) => setValues({ until: e.target.value })} />
+        <Input label="Correlation ID" value={values.correlation_id} onChange={(e) => setValues({ correlation_id: e.target.value })} />
+        <Button
+          onClick={() => setValues({ actor: "", action: "", tenant_id: "", outcome: "", since: "", until: "", correlation_id: "" })}
+        >
+          Clear filters
+        </Button>
+      </form>
+      {denials > 0 ? (
+        <p className="text-sm text-red-800 dark:text-red-300" role="status">
+          {denials} denied request{denials === 1 ? "" : "s"} on this page (highlighted).
+        </p>
+      ) : null}
+      {audit.isPending ? <LoadingState label="Loading audit events…" /> : null}
+      {audit.isError ? <ErrorState error={audit.error} onRetry={() => void audit.refetch()} /> : null}
+      {audit.data ? (
+        <>
+          <AuditTable events={audit.data.items} />
+          <Pager
+            hasPrevious={pages.hasPrevious}
+            nextCursor={audit.data.next_cursor}
+            onFirst={pages.first}
+            onPrevious={pages.previous}
+            onNext={pages.next}
+            busy={audit.isFetching}
+          />
+        </>
+      ) : null}
+    </Page>
+  );
+}

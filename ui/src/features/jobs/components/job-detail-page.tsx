@@ -1,0 +1,132 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
+import { Page } from "../../../components/layout/page";
+import { IdChip } from "../../../components/ui/id-chip";
+import { ErrorState, LoadingState } from "../../../components/ui/states";
+import { StatusBadge } from "../../../components/ui/status-badge";
+import { asJson, durationBetween, formatDuration, formatTime } from "../../../lib/format";
+import { RIGHTS } from "../../../lib/rights";
+import { useRights } from "../../auth/queries";
+import { AuditTable } from "../../audit/components/audit-table";
+import { auditQuery } from "../../audit/queries";
+import { isActive, jobQuery } from "../queries";
+import { investigateHref } from "../../../lib/links";
+import { StepTimeline, StructuredError } from "./step-timeline";
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="flex flex-col">
+      <dt className="text-xs text-zinc-600 dark:text-zinc-400">{label}</dt>
+      <dd className="text-sm">{children}</dd>
+    </div>
+  );
+}
+
+export function JobDetailPage({ jobId }: { jobId: string }) {
+  const job = useQuery(jobQuery(jobId));
+  const rights = useRights();
+  const canReadAudit = rights.has(RIGHTS.auditRead);
+  const audit = useQuery({
+    ...auditQuery({ correlation_id: job.data?.correlation_id, limit: 100 }),
+    enabled: Boolean(job.data?.correlation_id) && canReadAudit,
+  });
+  const crumbs = [
+    { label: "Control", to: "/" },
+    { label: "Jobs", to: "/jobs" },
+    { label: jobId },
+  ];
+
+  if (job.isPending) {
+    return (
+      <Page title="Job" crumbs={crumbs}>
+        <LoadingState label="Loading job…" />
+      </Page>
+    );
+  }
+  if (job.isError) {
+    return (
+      <Page title="Job" crumbs={crumbs}>
+        <ErrorState error={job.error} onRetry={() => void job.refetch()} />
+      </Page>
+    );
+  }
+  const data = job.data;
+  const live = isActive(data.status);
+  return (
+    <Page title={`Job ${data.kind}`} crumbs={crumbs}>
+      <section aria-label="Job summary" className="flex flex-col gap-3 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
+        <div className="flex flex-wrap items-center gap-2">
+          <StatusBadge status={data.status} />
+          <span role="status" aria-live="polite" className="text-xs text-zinc-600 dark:text-zinc-400">
+            {live ? "Live: refreshing every second" : `Finished ${formatTime(data.finished_at)}`}
+          </span>
+        </div>
+        <dl className="grid grid-cols-2 gap-3 md:grid-cols-4">
+          <Field label="Job id"><code className="font-mono text-xs">{data.id}</code></Field>
+          <Field label="Reason">{data.reason}</Field>
+          <Field label="Created by">{data.created_by}</Field>
+          <Field label="Tenant">{data.tenant_id ?? "—"}</Field>
+          <Field label="Created">{formatTime(data.created_at)}</Field>
+          <Field label="Started">{formatTime(data.started_at)}</Field>
+          <Field label="Finished">{formatTime(data.finished_at)}</Field>
+          <Field label="Duration">{formatDuration(durationBetween(data.started_at, data.finished_at))}</Field>
+        </dl>
+        <div className="flex flex-col gap-2">
+          <h2 className="text-sm font-semibold">Created by request</h2>
+          <div className="flex flex-wrap gap-2">
+            <IdChip label="Request ID" value={data.request_id} />
+            <IdChip label="Correlation ID" value={data.correlation_id} />
+            <IdChip label="Trace ID" value={data.trace_id} />
+          </div>
+          <div className="flex flex-wrap gap-3 text-sm">
+            <Link className="text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(data.correlation_id)}>
+              Investigate correlation id
+            </Link>
+            {data.trace_id ? (
+              <Link className="text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(data.trace_id)}>
+                Investigate trace
+              </Link>
+            ) : null}
+            <Link
+              className="text-sky-800 hover:underline dark:text-sky-300"
+              to={`/audit?correlation_id=${encodeURIComponent(data.correlation_id)}`}
+            >
+              Audit events of this job
+            </Link>
+          </div>
+        </div>
+        {Object.keys(data.params ?? {}).length > 0 ? (
+          <details>
+            <summary className="cursor-pointer text-sm">Parameters</summary>
+            <pre className="mt-1 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-800">{asJson(data.params)}</pre>
+          </details>
+        ) : null}
+        {data.error ? <StructuredError error={data.error} /> : null}
+        {data.summary !== null && data.summary !== undefined ? (
+          <div>
+            <h2 className="text-sm font-semibold">Summary</h2>
+            <pre className="mt-1 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-800">
+              {typeof data.summary === "string" ? data.summary : asJson(data.summary)}
+            </pre>
+          </div>
+        ) : null}
+      </section>
+      <section aria-labelledby="steps-heading" className="flex flex-col gap-2">
+        <h2 id="steps-heading" className="text-sm font-semibold">Steps</h2>
+        <StepTimeline steps={data.steps} />
+      </section>
+      <section aria-labelledby="audit-heading" className="flex flex-col gap-2">
+        <h2 id="audit-heading" className="text-sm font-semibold">Audit events</h2>
+        {!canReadAudit ? (
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.auditRead}.</p>
+        ) : audit.isError ? (
+          <ErrorState error={audit.error} />
+        ) : audit.data ? (
+          <AuditTable id="job-audit" events={audit.data.items} height="320px" />
+        ) : (
+          <LoadingState label="Loading audit events…" />
+        )}
+      </section>
+    </Page>
+  );
+}

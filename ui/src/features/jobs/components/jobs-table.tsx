@@ -1,0 +1,42 @@
+import type { Job } from "../../../api/types";
+import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
+import { IdChip } from "../../../components/ui/id-chip";
+import { StatusBadge } from "../../../components/ui/status-badge";
+import { durationBetween, formatDuration, formatTime } from "../../../lib/format";
+import { JobLink } from "./job-links";
+
+const columns: ColumnDef<Job, unknown>[] = [
+  { id: "created_at", header: "Created", accessorKey: "created_at", cell: (c) => formatTime(c.getValue() as string) },
+  { id: "kind", header: "Kind", accessorKey: "kind", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
+  { id: "status", header: "Status", accessorKey: "status", cell: (c) => <StatusBadge status={c.row.original.status} /> },
+  { id: "reason", header: "Reason", accessorKey: "reason", cell: (c) => <span className="block max-w-64 truncate" title={String(c.getValue())}>{String(c.getValue())}</span> },
+  { id: "tenant", header: "Tenant", accessorFn: (job) => job.tenant_id ?? "", cell: (c) => String(c.getValue()) || "—" },
+  { id: "created_by", header: "Created by", accessorKey: "created_by" },
+  {
+    id: "duration",
+    header: "Duration",
+    accessorFn: (job) => durationBetween(job.started_at, job.finished_at) ?? -1,
+    cell: (c) => formatDuration(durationBetween(c.row.original.started_at, c.row.original.finished_at)),
+  },
+  { id: "id", header: "Job", accessorKey: "id", cell: (c) => <JobLink id={c.row.original.id} /> },
+  {
+    id: "correlation_id",
+    header: "Correlation ID",
+    accessorKey: "correlation_id",
+    cell: (c) => <IdChip label="Correlation ID" value={c.row.original.correlation_id} short />,
+  },
+];
+
+export function JobsTable({ jobs, id = "jobs", height }: { jobs: readonly Job[]; id?: string; height?: string }) {
+  return (
+    <DataTable
+      id={id}
+      label="Jobs"
+      columns={columns}
+      data={jobs}
+      getRowId={(job) => job.id}
+      empty="No jobs match."
+      height={height}
+    />
+  );
+}

@@ -1,0 +1,71 @@
+import { useQuery } from "@tanstack/react-query";
+import { Page } from "../../components/layout/page";
+import { Button } from "../../components/ui/button";
+import { Input } from "../../components/ui/input";
+import { Pager } from "../../components/ui/pager";
+import { Select } from "../../components/ui/select";
+import { ErrorState, LoadingState } from "../../components/ui/states";
+import { JOB_STATUSES, type JobStatus } from "../../api/types";
+import { localInputToRfc3339 } from "../../lib/format";
+import { useCursorHistory } from "../../lib/use-cursor-history";
+import { useUrlFilters } from "../../lib/use-url-filters";
+import { JobsTable } from "./components/jobs-table";
+import { RunVerificationButton } from "./components/run-verification";
+import { jobsQuery } from "./queries";
+
+const FILTERS = ["kind", "status", "tenant_id", "since", "until"] as const;
+const PAGE_SIZE = 50;
+
+export default function JobsPage() {
+  const { values, setValues, cursor } = useUrlFilters(FILTERS);
+  const pages = useCursorHistory(cursor, (next) => setValues({ cursor: next }));
+  const jobs = useQuery(
+    jobsQuery({
+      kind: values.kind || undefined,
+      status: (values.status || undefined) as JobStatus | undefined,
+      tenant_id: values.tenant_id || undefined,
+      since: localInputToRfc3339(values.since),
+      until: localInputToRfc3339(values.until),
+      cursor,
+      limit: PAGE_SIZE,
+    }),
+  );
+
+  return (
+    <Page title="Jobs" actions={<RunVerificationButton />}>
+      <form
+        className="grid grid-cols-2 items-end gap-3 md:grid-cols-6"
+        aria-label="Job filters"
+        onSubmit={(event) => event.preventDefault()}
+      >
+        <Input label="Kind" placeholder="platform.verify" value={values.kind} onChange={(e) => setValues({ kind: e.target.value })} />
+        <Select
+          label="Status"
+          emptyLabel="Any status"
+          options={JOB_STATUSES.map((s) => ({ value: s, label: s.replace(/_/g, " ") }))}
+          value={values.status}
+          onChange={(e) => setValues({ status: e.target.value })}
+        />
+        <Input label="Tenant" value={values.tenant_id} onChange={(e) => setValues({ tenant_id: e.target.value })} />
+        <Input label="Since" type="datetime-local" value={values.since} onChange={(e) => setValues({ since: e.target.value })} />
+        <Input label="Until" type="datetime-local" value={values.until} onChange={(e) => setValues({ until: e.target.value })} />
+        <Button onClick={() => setValues({ kind: "", status: "", tenant_id: "", since: "", until: "" })}>Clear filters</Button>
+      </form>
+      {jobs.isPending ? <LoadingState label="Loading jobs…" /> : null}
+      {jobs.isError ? <ErrorState error={jobs.error} onRetry={() => void jobs.refetch()} /> : null}
+      {jobs.data ? (
+        <>
+          <JobsTable jobs={jobs.data.items} />
+          <Pager
+            hasPrevious={pages.hasPrevious}
+            nextCursor={jobs.data.next_cursor}
+            onFirst={pages.first}
+            onPrevious={pages.previous}
+            onNext={pages.next}
+            busy={jobs.isFetching}
+          />
+        </>
+      ) : null}
+    </Page>
+  );
+}

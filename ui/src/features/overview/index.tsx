@@ -1,0 +1,97 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
+import { Page } from "../../components/layout/page";
+import { ErrorState, LoadingState } from "../../components/ui/states";
+import { RIGHTS } from "../../lib/rights";
+import { session } from "../../lib/auth";
+import { useStore } from "../../lib/store";
+import { AuditTable } from "../audit/components/audit-table";
+import { auditQuery } from "../audit/queries";
+import { uiConfigQuery, useRights, whoamiQuery } from "../auth/queries";
+import { JobsTable } from "../jobs/components/jobs-table";
+import { RunVerificationButton } from "../jobs/components/run-verification";
+import { jobsQuery } from "../jobs/queries";
+
+function Card({ title, children, to }: { title: string; children: React.ReactNode; to?: string }) {
+  return (
+    <section aria-label={title} className="flex flex-col gap-2 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
+      <div className="flex items-center justify-between">
+        <h2 className="text-sm font-semibold">{title}</h2>
+        {to ? (
+          <Link className="text-xs text-sky-800 hover:underline dark:text-sky-300" to={to}>
+            View all
+          </Link>
+        ) : null}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export default function OverviewPage() {
+  const token = useStore(session)?.token ?? null;
+  const rights = useRights();
+  const config = useQuery(uiConfigQuery());
+  const whoami = useQuery(whoamiQuery(token));
+  const canJobs = rights.has(RIGHTS.jobsRead);
+  const canAudit = rights.has(RIGHTS.auditRead);
+  const jobs = useQuery({ ...jobsQuery({ limit: 10 }), enabled: canJobs });
+  const denials = useQuery({ ...auditQuery({ outcome: "denied", limit: 10 }), enabled: canAudit });
+
+  return (
+    <Page title="Overview" crumbs={[{ label: "Control" }, { label: "Overview" }]} actions={<RunVerificationButton />}>
+      <div className="grid gap-4 md:grid-cols-2">
+        <Card title="Console">
+          {config.data ? (
+            <dl className="grid grid-cols-2 gap-1 text-sm">
+              <dt className="text-zinc-600 dark:text-zinc-400">Version</dt>
+              <dd>{config.data.version}</dd>
+              <dt className="text-zinc-600 dark:text-zinc-400">Git SHA</dt>
+              <dd className="font-mono text-xs">{config.data.git_sha}</dd>
+            </dl>
+          ) : config.isError ? (
+            <ErrorState error={config.error} />
+          ) : (
+            <LoadingState />
+          )}
+        </Card>
+        <Card title="You">
+          {whoami.data ? (
+            <div className="text-sm">
+              <p>
+                Signed in as <span className="font-mono">{whoami.data.principal_id}</span>
+              </p>
+              <p className="text-zinc-600 dark:text-zinc-400">{whoami.data.rights.length} rights</p>
+            </div>
+          ) : whoami.isError ? (
+            <ErrorState error={whoami.error} />
+          ) : (
+            <LoadingState />
+          )}
+        </Card>
+      </div>
+      <Card title="Recent jobs" to="/jobs">
+        {!canJobs ? (
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.jobsRead}.</p>
+        ) : jobs.isError ? (
+          <ErrorState error={jobs.error} />
+        ) : jobs.data ? (
+          <JobsTable id="overview-jobs" jobs={jobs.data.items} height="360px" />
+        ) : (
+          <LoadingState />
+        )}
+      </Card>
+      <Card title="Recent denials" to="/audit?outcome=denied">
+        {!canAudit ? (
+          <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.auditRead}.</p>
+        ) : denials.isError ? (
+          <ErrorState error={denials.error} />
+        ) : denials.data ? (
+          <AuditTable id="overview-denials" events={denials.data.items} height="360px" />
+        ) : (
+          <LoadingState />
+        )}
+      </Card>
+    </Page>
+  );
+}

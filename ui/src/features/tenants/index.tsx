@@ -1,0 +1,5 @@
+import { NotAvailable } from "../../components/layout/page";
+
+export default function Page() {
+  return <NotAvailable title="Tenants" api="Tenants" />;
+}

@@ -1,0 +1,22 @@
+import { useState } from "react";
+
+/** Remembers the cursors of earlier pages so "Previous" can go back. */
+export function useCursorHistory(cursor: string | undefined, setCursor: (cursor: string) => void) {
+  const [history, setHistory] = useState<string[]>([]);
+  return {
+    hasPrevious: Boolean(cursor),
+    next(nextCursor: string) {
+      setHistory((current) => [...current, cursor ?? ""]);
+      setCursor(nextCursor);
+    },
+    previous() {
+      const previous = history.at(-1) ?? "";
+      setHistory((current) => current.slice(0, -1));
+      setCursor(previous);
+    },
+    first() {
+      setHistory([]);
+      setCursor("");
+    },
+  };
+}

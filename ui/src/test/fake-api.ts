@@ -1,0 +1,121 @@
+// A typed stand-in for the Control API, installed as globalThis.fetch. Each handler gets the
+// real Request the client built, so tests can assert on the headers that were sent.
+import { vi } from "vitest";
+import type { AuditPage, InvestigateResult, Job, JobPage, UiConfig, WhoAmI } from "../api/types";
+import { whoami } from "./fixtures";
+
+export interface FakeReply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Handler = (request: Request, url: URL, match: RegExpMatchArray) => FakeReply | Promise<FakeReply>;
+
+export interface FakeApiOptions {
+  uiConfig?: UiConfig;
+  whoami?: WhoAmI;
+  jobs?: Job[];
+  jobPage?: (url: URL) => JobPage;
+  audit?: AuditPage;
+  investigate?: InvestigateResult;
+  iam?: { users?: unknown; sessions?: unknown; roles?: unknown };
+  routes?: Array<[method: string, pattern: RegExp, handler: Handler]>;
+}
+
+export const defaultUiConfig: UiConfig = {
+  dev_login_enabled: true,
+  version: "0.1.0-test",
+  git_sha: "abc1234",
+  grafana_base_url: null,
+};
+
+export function problem(status: number, extra: Record<string, unknown> = {}): FakeReply {
+  return {
+    status,
+    headers: { "content-type": "application/problem+json" },
+    body: {
+      type: "about:blank",
+      title: extra.title ?? `HTTP ${status}`,
+      status,
+      code: extra.code ?? "error",
+      request_id: "req-from-problem",
+      correlation_id: "corr-from-problem",
+      ...extra,
+    },
+  };
+}
+
+export interface FakeApi {
+  requests: Request[];
+  fetch: ReturnType<typeof vi.fn>;
+}
+
+let served = 0;
+
+export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
+  const jobs = options.jobs ?? [];
+  const routes: Array<[string, RegExp, Handler]> = [
+    ...(options.routes ?? []),
+    ["GET", /^\/admin\/v1\/ui-config$/, () => ({ body: options.uiConfig ?? defaultUiConfig })],
+    ["GET", /^\/admin\/v1\/whoami$/, () => ({ body: options.whoami ?? whoami() })],
+    [
+      "GET",
+      /^\/admin\/v1\/jobs$/,
+      (_r, url) => ({ body: options.jobPage?.(url) ?? { items: jobs, next_cursor: null } }),
+    ],
+    [
+      "GET",
+      /^\/admin\/v1\/jobs\/([^/]+)$/,
+      (_r, _u, m) => {
+        const job = jobs.find((j) => j.id === decodeURIComponent(m[1]!));
+        return job ? { body: job } : problem(404, { title: "Job not found", code: "not_found" });
+      },
+    ],
+    ["GET", /^\/admin\/v1\/audit$/, () => ({ body: options.audit ?? { items: [], next_cursor: null } })],
+    [
+      "GET",
+      /^\/admin\/v1\/investigate$/,
+      (_r, url) => ({
+        body: options.investigate ?? {
+          id: url.searchParams.get("id") ?? "",
+          kinds: [],
+          jobs: [],
+          audit_events: [],
+          links: { loki: null, tempo: null },
+        },
+      }),
+    ],
+    ["GET", /^\/admin\/v1\/iam\/users$/, () => ({ body: options.iam?.users ?? [] })],
+    ["GET", /^\/admin\/v1\/iam\/sessions$/, () => ({ body: options.iam?.sessions ?? [] })],
+    ["GET", /^\/admin\/v1\/iam\/roles$/, () => ({ body: options.iam?.roles ?? [] })],
+  ];
+  const requests: Request[] = [];
+  const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input instanceof Request ? input : new Request(input, init);
+    requests.push(request);
+    const url = new URL(request.url);
+    for (const [method, pattern, handler] of routes) {
+      const match = url.pathname.match(pattern);
+      if (method === request.method && match) {
+        const reply = await handler(request, url, match);
+        served += 1;
+        const headers = new Headers({
+          "content-type": "application/json",
+          "x-request-id": request.headers.get("x-request-id") ?? "",
+          "x-correlation-id": request.headers.get("x-correlation-id") ?? `corr-${served}`,
+          traceparent: request.headers.get("traceparent") ?? `00-${served.toString(16).padStart(32, "0")}-${"1".repeat(16)}-01`,
+          ...reply.headers,
+        });
+        const body = reply.body === undefined ? null : JSON.stringify(reply.body);
+        return new Response(body, { status: reply.status ?? 200, headers });
+      }
+    }
+    return new Response(JSON.stringify({ title: "No fake route", status: 404 }), {
+      status: 404,
+      headers: { "content-type": "application/problem+json" },
+    });
+  });
+  vi.stubGlobal("fetch", fetch);
+  return { requests, fetch };
+}

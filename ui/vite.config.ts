@@ -1,0 +1,20 @@
+import tailwindcss from "@tailwindcss/vite";
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// The API serves ui/dist at `/` with an SPA fallback; in dev, proxy the API to the demo.
+const apiTarget = process.env.API_URL ?? "http://127.0.0.1:8080";
+
+export default defineConfig({
+  plugins: [react(), tailwindcss()],
+  build: {
+    target: "es2022",
+    sourcemap: false,
+  },
+  server: {
+    proxy: {
+      "/admin": apiTarget,
+      "/health": apiTarget,
+    },
+  },
+});
