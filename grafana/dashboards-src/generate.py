@@ -361,6 +361,7 @@ def http_detail() -> Any:
             'label_values(gateway_http_requests_total{service=~"$service"}, route)',
         )
     )
+    d.with_variable(tenant_var("gateway_rate_limited_total"))
     sel = f'{SV}, route=~"$route"'
     return add(
         d,
@@ -446,7 +447,7 @@ def http_detail() -> Any:
                 f"Rate-limited requests (top {TENANT_TOPK} tenants)",
                 prom(
                     f"topk({TENANT_TOPK}, sum by (tenant) "
-                    f"(rate(gateway_rate_limited_total{{{SV}}}[{RI}])))",
+                    f'(rate(gateway_rate_limited_total{{{SV}, tenant=~"$tenant"}}[{RI}])))',
                     "{{tenant}}",
                 ),
                 unit="ops",
@@ -591,6 +592,17 @@ def traces_dashboard() -> Any:
                     "failed {{client}} → {{server}}",
                 ),
                 unit="reqps",
+            ),
+            ts(
+                "Service graph edges: server p95",
+                prom(
+                    "histogram_quantile(0.95, sum by (client, server, le) "
+                    f"(rate(traces_service_graph_request_server_seconds_bucket[{RI}])))",
+                    "{{client}} → {{server}}",
+                ),
+                unit="s",
+                w=24,
+                h=6,
             ),
             table.Panel()
             .title("Error traces")
@@ -1032,14 +1044,26 @@ def cluster() -> Any:
                 unit="bytes",
             ),
             ts(
+                "Node network throughput",
+                prom(
+                    "sum by (node) (rate(node_network_receive_bytes_total"
+                    f'{{node=~"$node"}}[{RI}]))',
+                    "rx {{node}}",
+                ),
+                prom(
+                    "sum by (node) (rate(node_network_transmit_bytes_total"
+                    f'{{node=~"$node"}}[{RI}]))',
+                    "tx {{node}}",
+                ),
+                unit="Bps",
+            ),
+            ts(
                 "Node load per core",
                 prom(
                     'max by (node) (node_load1{node=~"$node"}) / count by (node) '
                     '(node_cpu_seconds_total{mode="idle", node=~"$node"})',
                     "{{node}}",
                 ),
-                w=24,
-                h=6,
             ),
         ],
     )
@@ -1333,6 +1357,25 @@ def bottlenecks() -> Any:
                 w=8,
             ),
             ts(
+                "Aggregate commands by outcome",
+                prom(
+                    f"sum by (command, outcome) (rate(aggregate_commands_total{{{SV}}}[{RI}]))",
+                    "{{command}} {{outcome}}",
+                ),
+                unit="ops",
+                w=8,
+            ),
+            ts(
+                "Projection throughput by outcome",
+                prom(
+                    "sum by (projection, outcome) "
+                    f"(rate(projection_events_processed_total{{{SV}}}[{RI}]))",
+                    "{{projection}} {{outcome}}",
+                ),
+                unit="ops",
+                w=8,
+            ),
+            ts(
                 "Disk busy vs mdbx commits",
                 prom(
                     f"max by (node) (rate(node_disk_io_time_seconds_total[{RI}]))",
@@ -1496,6 +1539,19 @@ DASHBOARDS: list[Callable[[], Any]] = [
 # --------------------------------------------------------------------------- output
 
 
+# grafana-foundation-sdk emits these interval-variable fields on every variable; Grafana 11.6's
+# own Dashboard schema (grafana/schema/dashboard-v11.6.16.schema.json) does not allow them on
+# the variable model, and they mean nothing for query/custom/textbox variables: drop them.
+_INTERVAL_ONLY_KEYS = ("auto", "auto_count", "auto_min")
+
+
+def _clean_variables(model: dict[str, Any]) -> None:
+    for var in model.get("templating", {}).get("list", []):
+        if var.get("type") != "interval":
+            for key in _INTERVAL_ONLY_KEYS:
+                var.pop(key, None)
+
+
 def _assign_ids(model: dict[str, Any]) -> None:
     next_id = 1
     for panel in model.get("panels", []):
@@ -1510,6 +1566,7 @@ def render(builder: Builder[Any]) -> tuple[str, str]:
     built = builder.build()
     model: dict[str, Any] = json.loads(json.dumps(built, cls=JSONEncoder))
     _assign_ids(model)
+    _clean_variables(model)
     return f"{model['uid']}.json", json.dumps(
         model, indent=2, sort_keys=True, ensure_ascii=False
     ) + "\n"
