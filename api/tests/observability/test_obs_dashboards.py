@@ -132,7 +132,8 @@ def test_panels_layout_ids_and_datasources(name: str) -> None:
         ids.append(panel["id"])
         assert panel.get("title"), "every panel has a title"
         pos = panel["gridPos"]
-        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24, pos
+        assert pos["x"] >= 0, pos
+        assert pos["x"] + pos["w"] <= 24, pos
         for x in range(pos["x"], pos["x"] + pos["w"]):
             for y in range(pos["y"], pos["y"] + pos["h"]):
                 assert (x, y) not in cells, f"panel {panel['title']} overlaps another"
@@ -191,13 +192,12 @@ def _balanced(expr: str) -> bool:
             elif ch == quote:
                 quote = None
             continue
-        if ch in "\"`":
+        if ch in '"`':
             quote = ch
         elif ch in "([{":
             stack.append(ch)
-        elif ch in ")]}":
-            if not stack or stack.pop() != pairs[ch]:
-                return False
+        elif ch in ")]}" and (not stack or stack.pop() != pairs[ch]):
+            return False
     return not stack and quote is None
 
 
@@ -226,7 +226,8 @@ def test_logql_structure(query: Any) -> None:
 )
 def test_traceql_structure(query: Any) -> None:
     assert _balanced(query.expr)
-    assert query.expr.startswith("{") and query.expr.endswith("}")
+    assert query.expr.startswith("{")
+    assert query.expr.endswith("}")
 
 
 def test_loki_and_tempo_panels_exist() -> None:
