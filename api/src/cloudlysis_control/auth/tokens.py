@@ -5,9 +5,9 @@
 other exceptions are the key source's upstream errors (JWKS unreachable), which must become a 503,
 never an allow.
 
-The token is taken apart here, before any JOSE library sees it, so that the cheap and strict
-checks (size, canonical base64url, `alg`) happen first and each failure has its own reason.
-joserfc then only checks the signature with the one key chosen for the token.
+The token is taken apart here, so that the cheap and strict checks (size, canonical base64url,
+`alg`) happen first and each failure has its own reason. joserfc's algorithm then only checks the
+signature, with the one key chosen for the token.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final, Literal, NoReturn, TypeGuard
 
-from joserfc import jws
-from joserfc.errors import BadSignatureError, JoseError
+from joserfc.errors import JoseError
 from joserfc.jws import JWSRegistry
 
 from cloudlysis_control.auth.keys import (
@@ -136,10 +135,10 @@ class TokenVerifier:
         self._audience = audience
         self.leeway_s: int = min(max(int(leeway_s), 0), MAX_LEEWAY_S)
         self._algorithms = frozenset(algorithms)
-        # One registry per algorithm: joserfc then accepts exactly the alg we already checked.
-        # Unknown header members are ignored (RFC 7515 §4); `crit` is refused before this.
-        self._registries = {
-            alg: JWSRegistry(algorithms=[alg], strict_check_header=False) for alg in algorithms
+        # The token is already taken apart and its header checked, so joserfc is asked only for
+        # the signature check itself: no second parse on the hot path.
+        self._signature_algorithms = {
+            alg: JWSRegistry(algorithms=[alg]).get_alg(alg) for alg in algorithms
         }
         self._cache_size = cache_size
         self._cache: OrderedDict[str, VerifiedToken] = OrderedDict()
@@ -180,8 +179,8 @@ class TokenVerifier:
             _reject("malformed", f"token has {len(segments)} segments, expected 3")
         header_b64, payload_b64, signature_b64 = segments
         header_bytes = _decode_segment(header_b64, "header")
-        _decode_segment(payload_b64, "payload")
-        _decode_segment(signature_b64, "signature")
+        payload_bytes = _decode_segment(payload_b64, "payload")
+        signature = _decode_segment(signature_b64, "signature")
 
         header = _parse_json_object(header_bytes, "header")
         alg, kid = self._check_header(header)
@@ -196,8 +195,9 @@ class TokenVerifier:
             _reject("bad_jwks", f"the configured key set is refused: {e.detail}")
         key = self._select_key(key_set, alg, kid)
 
-        payload = self._check_signature(token, key, alg)
-        claims = _parse_json_object(payload, "payload")
+        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+        self._check_signature(signing_input, signature, key, alg)
+        claims = _parse_json_object(payload_bytes, "payload")
         return self._check_claims(claims, token_hash)
 
     def _check_header(self, header: dict[str, Any]) -> tuple[str, str | None]:
@@ -233,16 +233,21 @@ class TokenVerifier:
             _reject("weak_key", weakness)
         return key
 
-    def _check_signature(self, token: str, key: JoseKey, alg: str) -> bytes:
+    def _check_signature(
+        self, signing_input: bytes, signature: bytes, key: JoseKey, alg: str
+    ) -> None:
+        algorithm = self._signature_algorithms[alg]
         try:
-            signed = jws.deserialize_compact(token, key, registry=self._registries[alg])
-        except BadSignatureError:
-            _reject("bad_signature", f"{alg} signature does not verify")
+            # joserfc's own key check repeats key_alg_problem(); kept as a second line of defence.
+            algorithm.check_key(key)
+        except JoseError as e:
+            _reject("key_alg_mismatch", f"key cannot verify {alg} ({type(e).__name__})")
+        try:
+            valid = algorithm.verify(signing_input, signature, key)
         except (JoseError, ValueError, TypeError) as e:
-            _reject("malformed", f"token cannot be verified ({type(e).__name__})")
-        if signed.payload is None:  # pragma: no cover - compact JWS always has a payload
-            _reject("malformed", "token has no payload")
-        return signed.payload
+            _reject("bad_signature", f"{alg} signature cannot be checked ({type(e).__name__})")
+        if not valid:
+            _reject("bad_signature", f"{alg} signature does not verify")
 
     def _check_claims(self, claims: dict[str, Any], token_hash: str) -> VerifiedToken:
         exp = claims.get("exp")
@@ -339,14 +344,15 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
+_STRICT_JSON: Final = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicate_members, parse_constant=_reject_constant
+)
+
+
 def _parse_json_object(data: bytes, name: str) -> dict[str, Any]:
     try:
         # Decode as UTF-8 explicitly: json.loads(bytes) would also accept UTF-16 and UTF-32.
-        value = json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_reject_duplicate_members,
-            parse_constant=_reject_constant,
-        )
+        value = _STRICT_JSON.decode(data.decode("utf-8"))
     except (ValueError, RecursionError):
         _reject("malformed", f"{name} is not valid JSON")
     if not isinstance(value, dict):
