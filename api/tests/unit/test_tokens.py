@@ -27,6 +27,7 @@ from cloudlysis_control.auth.keys import (
     JwksKeySource,
     KeySet,
     StaticKeySource,
+    key_alg_problem,
     parse_jwks,
 )
 from cloudlysis_control.auth.tokens import (
@@ -431,6 +432,21 @@ async def test_key_alg_mismatch(jwks_keys: list[Any], make_signing_key: Any, alg
     )
     token = sign(make_signing_key(), alg, kid="k1")
     await expect_rejected(verifier, f"Bearer {token}", "key_alg_mismatch")
+
+
+@pytest.mark.parametrize(("jwks_keys", "make_signing_key", "alg"), _key_alg_mismatch_cases())
+def test_key_alg_problem_is_found_before_joserfc_is_asked(
+    jwks_keys: list[Any], make_signing_key: Any, alg: str
+) -> None:
+    # joserfc's own check_key is a second line of defence; this one must stand on its own.
+    key = parse_jwks({"keys": jwks_keys}).find("k1")
+    assert key is not None
+    assert key_alg_problem(key, alg) is not None
+
+
+@pytest.mark.parametrize(("make_key", "alg"), ASYMMETRIC_CASES)
+def test_key_alg_problem_accepts_matching_keys(make_key: Any, alg: str) -> None:
+    assert key_alg_problem(public(make_key(), alg=alg, use="sig"), alg) is None
 
 
 async def test_key_alg_mismatch_asymmetric_alg_with_configured_secret() -> None:
