@@ -1105,9 +1105,10 @@ def noisy_neighbor() -> Any:
                 unit="percentunit",
             ),
             ts(
-                "Share of traffic of the busiest tenant",
+                "Share of traffic of the busiest named tenant",
                 prom(
-                    "max(tenant:gateway_requests:rate5m) / sum(tenant:gateway_requests:rate5m)",
+                    'max(tenant:gateway_requests:rate5m{tenant!="__other__"}) '
+                    "/ sum(tenant:gateway_requests:rate5m)",
                     "top tenant share",
                 ),
                 unit="percentunit",

@@ -34,7 +34,6 @@ RULES_DIR = REPO / "vmagent" / "rules"
 
 FIXTURE_STEP_S = 30
 FIXTURE_WINDOW_S = 3600
-HISTOGRAM_BUCKETS = ["0.01", "0.05", "0.1", "0.25", "0.5", "1", "5", "+Inf"]
 
 # Values for the template variables when a test substitutes them. "all" mimics Grafana's
 # "All" option (custom all value ".*"); "one" picks a concrete value present in the fixtures.
@@ -245,6 +244,10 @@ def _h(*parts: str) -> int:
     return int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:8], 16)
 
 
+def histogram_buckets(contract: dict[str, Any]) -> list[str]:
+    return [f"{b:g}" for b in contract["histogram_buckets_seconds"]] + ["+Inf"]
+
+
 def _label_values(contract: dict[str, Any], metric: dict[str, Any], label: str) -> list[str]:
     overrides = metric.get("label_examples") or {}
     if label in overrides:
@@ -407,7 +410,7 @@ def fixture_series(contract: dict[str, Any]) -> Iterator[tuple[str, dict[str, st
                     median = 0.02 + (_h(name, *labels.values()) % 20) / 100.0
                     if labels.get("version") == "1.5.0":
                         median *= 1.3
-                    for le in HISTOGRAM_BUCKETS:
+                    for le in histogram_buckets(contract):
                         frac = 1.0 if le == "+Inf" else float(le) / (float(le) + median)
                         yield f"{name}_bucket", {**labels, "le": le}, "counter", rate * frac
                     yield f"{name}_count", labels, "counter", rate

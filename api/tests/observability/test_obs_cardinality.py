@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from obs_support import (
+    CONTRACT_PATH,
     ID_LABELS,
     SCRAPE_CONFIG,
     grouping_labels,
@@ -237,3 +238,15 @@ def test_scrape_config_drops_id_labels() -> None:
             assert drops
             for label in ID_LABELS:
                 assert any(re.fullmatch(d, label) for d in drops), (job["job_name"], label)
+
+
+def test_histogram_buckets_support_the_latency_slo() -> None:
+    buckets = CONTRACT["histogram_buckets_seconds"]
+    assert buckets == sorted(buckets)
+    assert 0.5 in buckets  # le="0.5" in slo:gateway_latency:* recording rules
+
+
+def test_contract_document_lists_every_metric() -> None:
+    doc = (CONTRACT_PATH.parent / "instrumentation-contract.md").read_text()
+    missing = [m["name"] for m in CONTRACT["metrics"] if f"| `{m['name']}` |" not in doc]
+    assert not missing, "instrumentation-contract.md is missing metrics of the YAML"
