@@ -1,9 +1,13 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach, beforeEach, vi } from "vitest";
 import { resetFlowsForTests } from "../api/identity";
 import { session, signOutReason } from "../lib/auth";
 import { currentTenant } from "../lib/tenant";
+
+// Lazy route chunks are transformed on first import; on a busy 2-core machine that can take
+// more than the default second.
+configure({ asyncUtilTimeout: 5000 });
 
 // jsdom has no layout: give scroll containers a size so virtualised tables render a window.
 Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 600 });

@@ -53,17 +53,20 @@ export const Button = forwardRef<HTMLButtonElement, ButtonProps>(function Button
       {children}
     </button>
   );
-  if (!blocked) return button;
+  // One tree shape whether or not the action is blocked, so the button keeps its identity
+  // (and focus) when rights arrive.
   return (
     <span className="group relative inline-flex">
       {button}
-      <span
-        id={reasonId}
-        role="tooltip"
-        className="pointer-events-none absolute top-full left-0 z-30 mt-1 hidden w-max max-w-xs rounded bg-zinc-900 px-2 py-1 text-xs text-white shadow group-focus-within:block group-hover:block dark:bg-zinc-100 dark:text-zinc-900"
-      >
-        {disabledReason}
-      </span>
+      {blocked ? (
+        <span
+          id={reasonId}
+          role="tooltip"
+          className="pointer-events-none absolute top-full left-0 z-30 mt-1 hidden w-max max-w-xs rounded bg-zinc-900 px-2 py-1 text-xs text-white shadow group-focus-within:block group-hover:block dark:bg-zinc-100 dark:text-zinc-900"
+        >
+          {disabledReason}
+        </span>
+      ) : null}
     </span>
   );
 });

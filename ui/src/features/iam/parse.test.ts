@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { parseRoles, parseSessions, parseUsers } from "./parse";
+
+describe("IAM pass-through bodies are read defensively", () => {
+  it("accepts a bare list or a wrapped one", () => {
+    expect(parseUsers([{ id: "u1", name: "Ada", roles: ["admin"] }])).toEqual([{ id: "u1", name: "Ada", roles: ["admin"] }]);
+    expect(parseUsers({ users: [{ id: "u2", roles: [{ name: "viewer" }] }] })).toEqual([{ id: "u2", name: null, roles: ["viewer"] }]);
+    expect(parseRoles({ items: [{ name: "admin", rights: ["control.access", 7, null] }] })).toEqual([
+      { name: "admin", rights: ["control.access", "7"] },
+    ]);
+  });
+  it("drops entries without an identity and ignores junk", () => {
+    expect(parseSessions([{ principal_id: "p" }, "nonsense", null, { id: "s1", status: "active" }])).toEqual([
+      { id: "s1", principalId: null, createdAt: null, expiresAt: null, status: "active" },
+    ]);
+    expect(parseUsers("<html>")).toEqual([]);
+    expect(parseRoles(null)).toEqual([]);
+  });
+});
