@@ -12,7 +12,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from cloudlysis_control.devfleet.common import serve
+from cloudlysis_control.devfleet.common import serve_until_stopped
 from cloudlysis_control.devfleet.gateway import GatewayConfig, create_gateway_app
 
 
@@ -42,9 +42,12 @@ async def _run_gateway(args: argparse.Namespace) -> None:
         version=args.service_version,
         git_sha=args.git_sha,
     )
-    async with serve(create_gateway_app(config), args.host, args.port) as url:
-        print(f"gateway listening on {url}", flush=True)
-        await asyncio.Event().wait()
+    await serve_until_stopped(
+        create_gateway_app(config),
+        args.host,
+        args.port,
+        lambda url: print(f"gateway listening on {url}", flush=True),
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
