@@ -42,6 +42,7 @@ from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import prometheus as prometheus_models
 from grafana_foundation_sdk.models import tempo as tempo_models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +119,12 @@ def st(
 
 
 def tbl(title: str, *queries: Any, w: int = 12, h: int = 8, desc: str = "") -> Any:
+    """Table of instant queries: one row per series (format=table), merged on common labels."""
     p = table.Panel().title(title).datasource(VM).span(w).height(h)
+    for q in queries:
+        q.format(prometheus_models.PromQueryFormat.TABLE)
+    if len(queries) > 1:
+        p.with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
     if desc:
         p.description(desc)
     return _targets(p, queries)
@@ -814,7 +820,7 @@ def workers() -> Any:
                 "Worker utilisation",
                 prom(
                     f"sum by (version) (runner_workers_busy{{{SV}}}) / "
-                    f"sum by (version) (runner_workers_total{{{SV}}})",
+                    f"sum by (version) (runner_workers_capacity{{{SV}}})",
                     "{{version}}",
                 ),
                 unit="percentunit",
@@ -1511,7 +1517,7 @@ def exhaustion() -> Any:
             ts(
                 "Runner worker slots used",
                 prom(
-                    f"sum(runner_workers_busy{{{SV}}}) / sum(runner_workers_total{{{SV}}})",
+                    f"sum(runner_workers_busy{{{SV}}}) / sum(runner_workers_capacity{{{SV}}})",
                     "runner",
                 ),
                 unit="percentunit",

@@ -330,7 +330,7 @@ _GAUGE_VALUES: dict[str, float] = {
     "mdbx_readers_max": 126,
     "mdbx_freelist_pages": 12000,
     "runner_workers_busy": 6,
-    "runner_workers_total": 16,
+    "runner_workers_capacity": 16,
     "node_memory_MemAvailable_bytes": 3e9,
     "node_memory_MemTotal_bytes": 8e9,
     "node_filesystem_avail_bytes": 40e9,
@@ -534,3 +534,31 @@ class VictoriaMetrics:
 def run(cmd: list[str], timeout: int = 120) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def exposition_text(contract: dict[str, Any], emitters: set[str]) -> str:
+    """Prometheus text exposition (HELP/TYPE + one sample per series) of the metrics the given
+    emitters expose, as a process would serve it on /metrics (no scrape labels)."""
+    out: list[str] = []
+    for metric in contract["metrics"]:
+        names = metric["emitter"] if isinstance(metric["emitter"], list) else [metric["emitter"]]
+        if not set(names) & emitters:
+            continue
+        name, mtype = metric["name"], metric["type"]
+        out.append(f"# HELP {name} {metric['help']}")
+        out.append(f"# TYPE {name} {mtype}")
+        combos = itertools.product(
+            *[_label_values(contract, metric, lbl) for lbl in metric["labels"]]
+        )
+        for combo in combos:
+            labels = dict(zip(metric["labels"], combo, strict=True))
+            if mtype == "histogram":
+                for i, le in enumerate(histogram_buckets(contract)):
+                    out.append(f"{name}_bucket{_fmt_labels({**labels, 'le': le})} {i + 1}")
+                n = len(histogram_buckets(contract))
+                out.append(f"{name}_sum{_fmt_labels(labels)} 1.5")
+                out.append(f"{name}_count{_fmt_labels(labels)} {n}")
+            else:
+                value = 1 if name.endswith("_build_info") else 3
+                out.append(f"{name}{_fmt_labels(labels)} {value}")
+    return "\n".join(out) + "\n"

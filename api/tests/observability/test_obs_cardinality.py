@@ -4,6 +4,7 @@ metric of the contract well-formed and actually used."""
 from __future__ import annotations
 
 import re
+import subprocess
 from typing import Any
 
 import pytest
@@ -12,12 +13,14 @@ from obs_support import (
     CONTRACT_PATH,
     ID_LABELS,
     SCRAPE_CONFIG,
+    exposition_text,
     grouping_labels,
     iter_queries,
     iter_rules,
     load_contract,
     load_dashboards,
     load_rule_files,
+    require_binary,
 )
 
 CONTRACT = load_contract()
@@ -250,3 +253,37 @@ def test_contract_document_lists_every_metric() -> None:
     doc = (CONTRACT_PATH.parent / "instrumentation-contract.md").read_text()
     missing = [m["name"] for m in CONTRACT["metrics"] if f"| `{m['name']}` |" not in doc]
     assert not missing, "instrumentation-contract.md is missing metrics of the YAML"
+
+
+CLOUDLYSIS_EMITTERS = {"gateway", "aggregate", "projection", "runner", "control-api"}
+
+
+def test_promtool_lints_the_contract_exposition() -> None:
+    """What a conforming service would serve on /metrics passes `promtool check metrics`."""
+    text = exposition_text(CONTRACT, CLOUDLYSIS_EMITTERS)
+    assert "# TYPE control_http_request_duration_seconds histogram" in text
+    proc = subprocess.run(
+        [require_binary("promtool"), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_promtool_lint_catches_a_bad_name() -> None:
+    text = exposition_text(CONTRACT, {"gateway"}).replace(
+        "gateway_http_requests_total", "gateway_http_requests"
+    )
+    proc = subprocess.run(
+        [require_binary("promtool"), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert "_total" in proc.stdout + proc.stderr
