@@ -1,0 +1,86 @@
+import { expect, test } from "@playwright/test";
+import { devLogin, expectNoSeriousA11yViolations, ROUTES, screenshot } from "./helpers";
+
+test.describe("admin", () => {
+  test("login page has no serious accessibility violations", async ({ page }, testInfo) => {
+    await page.goto("/login");
+    await expect(page.getByRole("button", { name: "Sign in as admin" })).toBeVisible();
+    await expectNoSeriousA11yViolations(page, testInfo, "login");
+    await screenshot(page, testInfo, "login");
+  });
+
+  test("every route renders, in light and dark, without serious axe violations", async ({ page }, testInfo) => {
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await devLogin(page, "admin");
+    for (const route of ROUTES) {
+      await page.goto(route.path);
+      await expect(page.getByRole("heading", { level: 1, name: route.heading, exact: true })).toBeVisible();
+      await expect(page.getByText("This page failed to render")).toHaveCount(0);
+      await page.waitForLoadState("networkidle");
+      await expectNoSeriousA11yViolations(page, testInfo, route.path);
+      await screenshot(page, testInfo, `route${route.path.replace(/\//g, "_") || "_root"}`);
+    }
+    await page.emulateMedia({ colorScheme: "dark" });
+    for (const route of ROUTES.slice(0, 3)) {
+      await page.goto(route.path);
+      await expect(page.getByRole("heading", { level: 1, name: route.heading, exact: true })).toBeVisible();
+      await page.waitForLoadState("networkidle");
+      await expectNoSeriousA11yViolations(page, testInfo, `${route.path} (dark)`);
+      await screenshot(page, testInfo, `dark${route.path.replace(/\//g, "_") || "_root"}`);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  test("platform.verify: start, watch it succeed, find it by correlation id, copy an id", async ({ page }, testInfo) => {
+    await devLogin(page, "admin");
+    await page.goto("/jobs");
+    await page.getByRole("button", { name: "Run platform verification" }).click();
+    const dialog = page.getByRole("dialog", { name: "Run platform verification" });
+    await expect(dialog).toBeVisible();
+    await expectNoSeriousA11yViolations(page, testInfo, "verify-dialog");
+    await dialog.getByLabel("Reason (required)").fill("e2e: platform verification");
+    await dialog.getByRole("button", { name: "Start verification" }).click();
+
+    await expect(page).toHaveURL(/\/jobs\/[^/]+$/);
+    await expect(page.getByRole("heading", { level: 1, name: "Job platform.verify" })).toBeVisible();
+    const summary = page.getByRole("region", { name: "Job summary" });
+    await expect(summary.locator('[data-status="succeeded"]').first()).toBeVisible({ timeout: 45_000 });
+    await expect(page.getByRole("list", { name: "Steps" })).toBeVisible();
+    await screenshot(page, testInfo, "verify-succeeded");
+
+    const jobUrl = page.url();
+    const correlationId = (await summary.getByTestId("id-chip-correlation-id").locator("code").getAttribute("title")) ?? "";
+    expect(correlationId).not.toEqual("");
+
+    await page.getByRole("searchbox", { name: /Investigate an id/ }).fill(correlationId);
+    await page.keyboard.press("Enter");
+    await expect(page).toHaveURL(new RegExp(`/investigate\\?id=${encodeURIComponent(correlationId)}`));
+    await expect(page.getByText(/Matched as .*correlation id/)).toBeVisible();
+    const jobId = new URL(jobUrl).pathname.split("/").pop()!;
+    await page.getByRole("link", { name: decodeURIComponent(jobId), exact: true }).first().click();
+    await expect(page).toHaveURL(jobUrl);
+
+    await page.getByRole("region", { name: "Job summary" }).getByRole("button", { name: "Copy Request ID" }).click();
+    await expect(page.getByRole("region", { name: "Job summary" }).getByText("Copied")).toBeVisible();
+    const clipboard = await page.evaluate(() => navigator.clipboard.readText());
+    expect(clipboard).toMatch(/\S+/);
+    await screenshot(page, testInfo, "investigate-roundtrip");
+  });
+});
+
+test.describe("viewer", () => {
+  test("sees mutation buttons disabled, naming the right", async ({ page }, testInfo) => {
+    await devLogin(page, "viewer");
+    const run = page.getByRole("button", { name: "Run platform verification" });
+    await expect(run).toBeDisabled();
+    await expect(run).toHaveAccessibleDescription("Requires the right control.jobs.run");
+    await page.goto("/jobs");
+    await expect(page.getByRole("button", { name: "Run platform verification" })).toBeDisabled();
+    await page.goto("/audit");
+    await expect(page.getByRole("heading", { level: 1, name: "Audit Log" })).toBeVisible();
+    const exportButton = page.getByRole("button", { name: "Export CSV" });
+    await expect(exportButton).toBeDisabled();
+    await screenshot(page, testInfo, "viewer-audit");
+  });
+});
