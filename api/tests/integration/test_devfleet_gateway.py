@@ -665,3 +665,11 @@ def test_cli_prints_listening_line_and_serves(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_corrupt_state_file_fails_start_with_its_path(tmp_path: Path) -> None:
+    data_dir = tmp_path / "gw"
+    data_dir.mkdir()
+    (data_dir / "iam-state.json").write_text("{not json")
+    with pytest.raises(RuntimeError, match=r"iam-state\.json is corrupt"):
+        create_gateway_app(GatewayConfig(data_dir=data_dir))

@@ -10,12 +10,11 @@ Simulator-only endpoints (not part of the contract) live under ``/_devfleet/``:
 
 import os
 import re
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 from joserfc import jwt
@@ -71,6 +70,7 @@ _PRINCIPAL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ROLE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _RIGHT = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$")
 
+S = TypeVar("S")
 SessionStatus = Literal["active", "revoked", "expired", "unknown"]
 
 
@@ -146,6 +146,13 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _load(path: Path, model: type[S]) -> S:
+    try:
+        return msgspec.json.decode(path.read_bytes(), type=model)
+    except msgspec.MsgspecError as e:
+        raise RuntimeError(f"{path} is corrupt ({e}); remove it to start from a fresh state") from e
+
+
 def _seed_state() -> IamState:
     now = _now()
     roles = {
@@ -168,7 +175,7 @@ class KeyStore:
     def __init__(self, data_dir: Path) -> None:
         self._path = data_dir / KEYS_FILE
         if self._path.exists():
-            self._keys = msgspec.json.decode(self._path.read_bytes(), type=SigningKeys)
+            self._keys = _load(self._path, SigningKeys)
         else:
             key = self._generate()
             self._keys = SigningKeys(current_kid=key.kid or "", keys=[key.as_dict(private=True)])
@@ -188,7 +195,10 @@ class KeyStore:
 
     def _reload(self) -> None:
         imported = [OKPKey.import_key(k) for k in self._keys.keys]
-        self.signing_key = next(k for k in imported if k.kid == self._keys.current_kid)
+        current = [k for k in imported if k.kid == self._keys.current_kid]
+        if not current:
+            raise RuntimeError(f"{self._path} names a current key it does not hold")
+        self.signing_key = current[0]
         self.verification_keys = KeySet(
             [OKPKey.import_key(k.as_dict(private=False)) for k in imported]
         )
@@ -220,20 +230,19 @@ class IamStore:
 
     def __init__(self, data_dir: Path) -> None:
         self._path = data_dir / STATE_FILE
-        self._lock = threading.Lock()
         if self._path.exists():
-            self.state = msgspec.json.decode(self._path.read_bytes(), type=IamState)
+            self.state = _load(self._path, IamState)
         else:
             self.state = _seed_state()
             self.save()
 
     def save(self) -> None:
-        with self._lock:
-            cutoff = _now() - SESSION_RETENTION_S
-            self.state.sessions = {
-                sid: s for sid, s in self.state.sessions.items() if s.expires_at > cutoff
-            }
-            _write_private(self._path, msgspec.json.encode(self.state))
+        # Handlers run on the event loop thread, so state changes and saves never interleave.
+        cutoff = _now() - SESSION_RETENTION_S
+        self.state.sessions = {
+            sid: s for sid, s in self.state.sessions.items() if s.expires_at > cutoff
+        }
+        _write_private(self._path, msgspec.json.encode(self.state))
 
     def effective_rights(self, user: User) -> list[str]:
         rights: set[str] = set()
