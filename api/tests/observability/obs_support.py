@@ -525,6 +525,10 @@ class VictoriaMetrics:
             params["time"] = str(at)
         return self.get("/api/v1/query", params)
 
+    def query_range(self, expr: str, start: int, end: int, step: int) -> dict[str, Any]:
+        params = {"query": expr, "start": str(start), "end": str(end), "step": f"{step}s"}
+        return self.get("/api/v1/query_range", params)
+
     def label_values(self, label: str, match: str) -> list[str]:
         body = self.get(f"/api/v1/label/{label}/values", [("match[]", match)])
         assert body.get("status") == "success", body

@@ -167,3 +167,17 @@ def test_generic_explore_url_validates_inputs() -> None:
 def test_base_url_with_sub_path_is_kept() -> None:
     url = tempo_explore_url("https://ops.example.com/grafana/", "tempo", "abc")
     assert url.startswith("https://ops.example.com/grafana/explore?schemaVersion=1&panes=")
+
+
+def test_tempo_url_golden() -> None:
+    """Exact string, so any change of the format is a deliberate, reviewed one."""
+    assert tempo_explore_url(
+        "http://localhost:3000", "tempo", "4bf92f3577b34da6a3ce929d0e0e4736"
+    ) == (
+        "http://localhost:3000/explore?schemaVersion=1&panes="
+        "%7B%22cl%22%3A%7B%22datasource%22%3A%22tempo%22%2C%22queries%22%3A%5B%7B%22refId%22"
+        "%3A%22A%22%2C%22datasource%22%3A%7B%22type%22%3A%22tempo%22%2C%22uid%22%3A%22tempo"
+        "%22%7D%2C%22queryType%22%3A%22traceql%22%2C%22query%22%3A%224bf92f3577b34da6a3ce929d0"
+        "e0e4736%22%2C%22limit%22%3A20%2C%22tableType%22%3A%22traces%22%7D%5D%2C%22range%22"
+        "%3A%7B%22from%22%3A%22now-1h%22%2C%22to%22%3A%22now%22%7D%7D%7D&orgId=1"
+    )
