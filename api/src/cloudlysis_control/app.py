@@ -22,7 +22,7 @@ from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddlew
 from cloudlysis_control.auth.rights import RightsSource
 from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.core.pipeline import RequestPipeline
+from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
 from cloudlysis_control.core.runtime import Runtime
 from cloudlysis_control.core.settings import Settings
@@ -135,6 +135,7 @@ def create_app(
         request_max_body_size=2 * 1024 * 1024,
         debug=False,
     )
+    app.state.route_templates = handler_templates(app)
     app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing)
     return app
 

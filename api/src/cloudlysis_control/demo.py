@@ -6,7 +6,6 @@ needed. Ctrl-C stops the API, the Gateway and NATS.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -61,8 +60,16 @@ def run_demo(base: Path, port: int = 8080) -> int:
     fleet = [{"name": "gateway", "kind": "gateway", "url": gateway_url}]
     (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
     gateway = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "cloudlysis_control.devfleet", "gateway",
-         "--port", str(GATEWAY_PORT), "--data-dir", str(base / "gateway")],
+        [
+            sys.executable,
+            "-m",
+            "cloudlysis_control.devfleet",
+            "gateway",
+            "--port",
+            str(GATEWAY_PORT),
+            "--data-dir",
+            str(base / "gateway"),
+        ],
         stdin=subprocess.DEVNULL,
     )
     repo_root = Path(__file__).resolve().parents[3]
@@ -83,21 +90,23 @@ def run_demo(base: Path, port: int = 8080) -> int:
     api: subprocess.Popen[bytes] | None = None
     try:
         _wait_http(f"{gateway_url}/ready")
-        api = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "cloudlysis_control", "serve"], env=env,
+        api = subprocess.Popen(
+            [sys.executable, "-m", "cloudlysis_control", "serve"],
+            env=env,
             stdin=subprocess.DEVNULL,
         )
         _wait_http(f"http://127.0.0.1:{port}/ready", timeout_s=30)
         for who in ("admin", "viewer"):
             token = _post_json(f"{gateway_url}/auth/v1/dev-login", {"principal": who})
             (base / "tokens" / f"{who}.jwt").write_text(token["access_token"] + "\n")
+        admin_token = base / "tokens" / "admin.jwt"
         print(
             f"\nCloudlysis Control demo is up:\n"
             f"  UI + API   http://127.0.0.1:{port}/\n"
             f"  API docs   http://127.0.0.1:{port}/schema\n"
             f"  Gateway    {gateway_url}\n"
             f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
-            f"  try        curl -H \"authorization: Bearer $(cat {base / 'tokens' / 'admin.jwt'})\" "
+            f'  try        curl -H "authorization: Bearer $(cat {admin_token})" '
             f"http://127.0.0.1:{port}/admin/v1/whoami\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
@@ -116,5 +125,3 @@ def run_demo(base: Path, port: int = 8080) -> int:
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-
-

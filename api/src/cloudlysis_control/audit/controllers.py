@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
@@ -67,7 +68,7 @@ class AuditController(Controller):
     )
     async def list_events(
         self,
-        audit: AuditService,
+        audit: NamedDependency[AuditService],
         actor: Text = None,
         action: Text = None,
         tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
@@ -91,7 +92,7 @@ class AuditController(Controller):
     )
     async def export_events(
         self,
-        audit: AuditService,
+        audit: NamedDependency[AuditService],
         format: Literal["ndjson", "csv"] = "ndjson",
         actor: Text = None,
         action: Text = None,

@@ -27,15 +27,29 @@ def _header_values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]
 _TYPE_SUFFIX = re.compile(r":[a-z]+}")
 
 
+def handler_templates(app: Any) -> dict[int, str]:
+    """Map each registered handler to its route's own template, e.g. `/admin/v1/jobs/{kind}`.
+
+    The router's `path_template` is per trie node, so two routes sharing a node position
+    (`/jobs/{job_id}` and `/jobs/{kind}`) would otherwise report the same template.
+    """
+    out: dict[int, str] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            out[id(handler)] = _TYPE_SUFFIX.sub("}", route.path)
+    return out
+
+
 def route_template(scope: Any) -> str:
-    """The matched route's own template (`/admin/v1/jobs/{kind}`), never the raw path."""
+    """The matched route's template, never the raw path ("unmatched" for router 404s)."""
     handler = scope.get("route_handler")
-    paths = getattr(handler, "paths", None)
-    if paths and len(paths) == 1:
-        template: str = next(iter(paths))
-    else:
-        template = scope.get("path_template") or "unmatched"
-    return _TYPE_SUFFIX.sub("}", template)
+    if handler is not None:
+        templates = scope.get("app").state.get("route_templates") if scope.get("app") else None
+        if templates:
+            found = templates.get(id(handler))
+            if found:
+                return str(found)
+    return _TYPE_SUFFIX.sub("}", scope.get("path_template") or "unmatched")
 
 
 class RequestPipeline:

@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, route
 from litestar.enums import HttpMethod
+from litestar.params import FromPath
 
 from cloudlysis_control.adapters.gateway import HOP_BY_HOP, GatewayClient
 from cloudlysis_control.audit.service import AuditService
@@ -46,7 +47,7 @@ def _clean_path(path: str) -> str:
     return p
 
 
-async def _forward(request: Request[Principal, Any, Any], path: str) -> Response[bytes]:
+async def _forward(request: Request[Principal, Any, Any], path: FromPath[str]) -> Response[bytes]:
     gateway = _gateway(request)
     clean = _clean_path(path)
     body = await request.body()
@@ -74,7 +75,9 @@ class IamController(Controller):
         responses=problems(502, 504),
         description="Read from the Gateway IAM API; the Gateway's status and body are kept.",
     )
-    async def iam_read(self, request: Request[Principal, Any, Any], path: str) -> Response[bytes]:
+    async def iam_read(
+        self, request: Request[Principal, Any, Any], path: FromPath[str]
+    ) -> Response[bytes]:
         return await _forward(request, path)
 
     @route(
@@ -86,7 +89,9 @@ class IamController(Controller):
         status_code=200,
         description="Change Gateway IAM state; audited before and after.",
     )
-    async def iam_write(self, request: Request[Principal, Any, Any], path: str) -> Response[bytes]:
+    async def iam_write(
+        self, request: Request[Principal, Any, Any], path: FromPath[str]
+    ) -> Response[bytes]:
         audit: AuditService = request.app.state.audit
         clean = _clean_path(path)
         target = f"iam:{clean}"
@@ -107,7 +112,12 @@ class IamController(Controller):
 
 
 async def _audit_outcome(
-    audit: AuditService, actor: str, action: str, target: str, outcome: Any, detail: dict[str, Any]
+    audit: AuditService,
+    actor: str,
+    action: str,
+    target: str,
+    outcome: Any,
+    detail: dict[str, Any],
 ) -> None:
     try:
         await audit.record(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from cloudlysis_control.audit.schemas import AuditEvent, AuditFilter
@@ -69,8 +70,8 @@ class InvestigateController(Controller):
     async def investigate(
         self,
         request: Request[Any, Any, Any],
-        jobs: JobService,
-        audit: AuditService,
+        jobs: NamedDependency[JobService],
+        audit: NamedDependency[AuditService],
         id: Annotated[str, QueryParameter(min_length=1, max_length=128)],
     ) -> Investigation:
         value = id.strip()

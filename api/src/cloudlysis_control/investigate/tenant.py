@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 
 from cloudlysis_control.audit.schemas import AuditEvent, AuditFilter
 from cloudlysis_control.audit.service import AuditService
@@ -33,7 +34,10 @@ class TenantActivityController(Controller):
         description="Recent jobs and audit events of the tenant named by x-tenant-id.",
     )
     async def activity(
-        self, request: Request[Any, Any, Any], jobs: JobService, audit: AuditService
+        self,
+        request: Request[Any, Any, Any],
+        jobs: NamedDependency[JobService],
+        audit: AuditService,
     ) -> TenantActivity:
         tenant_id = tenant_from_headers(request)
         return TenantActivity(

@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.guards import tenant_from_headers
@@ -24,7 +25,7 @@ class JobsController(Controller):
     @get("/", operation_id="ListJobs", opt={"right": "control.jobs.read"}, responses=problems())
     async def list_jobs(
         self,
-        jobs: JobService,
+        jobs: NamedDependency[JobService],
         kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
         status: JobStatus | None = None,
         tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
@@ -50,7 +51,7 @@ class JobsController(Controller):
         opt={"right": "control.jobs.read"},
         responses=problems(),
     )
-    async def list_kinds(self, jobs: JobService) -> list[JobKindInfo]:
+    async def list_kinds(self, jobs: NamedDependency[JobService]) -> list[JobKindInfo]:
         return [JobKindInfo(**k) for k in jobs.kind_info()]
 
     @get(
@@ -59,7 +60,7 @@ class JobsController(Controller):
         opt={"right": "control.jobs.read"},
         responses=problems(404),
     )
-    async def get_job(self, jobs: JobService, job_id: str) -> Job:
+    async def get_job(self, jobs: NamedDependency[JobService], job_id: FromPath[str]) -> Job:
         return await jobs.get(job_id)
 
     @post(
@@ -74,9 +75,9 @@ class JobsController(Controller):
     async def create_job(
         self,
         request: Request[Principal, Any, Any],
-        jobs: JobService,
-        kind: str,
-        data: JobCreate,
+        jobs: NamedDependency[JobService],
+        kind: FromPath[str],
+        data: JSONBody[JobCreate],
         idempotency_key: Annotated[
             str | None, HeaderParameter(name="Idempotency-Key", max_length=256)
         ] = None,
@@ -104,6 +105,6 @@ class JobsController(Controller):
         responses=problems(404, 409),
     )
     async def cancel_job(
-        self, request: Request[Principal, Any, Any], jobs: JobService, job_id: str
+        self, request: Request[Principal, Any, Any], jobs: NamedDependency[JobService], job_id: str
     ) -> Job:
         return await jobs.cancel(job_id, request.user.id)

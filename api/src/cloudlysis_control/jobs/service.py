@@ -8,6 +8,7 @@ whole job so any replica can finish materialising it if the creator died half-wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import uuid
@@ -176,10 +177,8 @@ class JobService:
                 return stored.job
             await asyncio.sleep(0.02)
         # The creator died between claiming the key and writing the job: finish its work.
-        try:
+        with contextlib.suppress(KeyExists):
             await self.store.create(record.job)
-        except KeyExists:
-            pass
         stored = await self.store.get(record.job_id)
         if stored is None:
             raise StateUnavailable("job could not be read back")

@@ -1,0 +1,83 @@
+# Canonical commands. `./run <recipe>` installs uv and just first when they are missing.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set export
+
+REPORTS := justfile_directory() / ".ci/reports"
+CI_REPORTS_DIR := REPORTS
+
+default:
+    @just --list
+
+# Install everything the demo and the tests need (idempotent).
+setup: setup-api setup-ui setup-system
+
+setup-api:
+    cd api && uv sync --frozen
+
+setup-ui:
+    if [ -f ui/package.json ]; then cd ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; fi
+
+# System packages: VictoriaMetrics + promtool (observability tests), Chromium (UI e2e).
+setup-system:
+    scripts/install-system-deps.sh
+
+# Bring up the demo: embedded NATS, the devfleet and the API (+ UI) on 127.0.0.1:8080.
+demo: setup-api setup-ui
+    if [ -f ui/package.json ] && { [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json -newer ui/dist/index.html 2>/dev/null | head -1)" ]; }; then cd ui && npm run build; fi
+    cd api && uv run cloudlysis-control demo --dir ../.demo
+
+# The whole test suite: static checks, API (unit, integration, e2e, observability), UI unit and
+# UI e2e. Ends with one line "N passed, N failed" summing every suite.
+test: setup
+    rm -rf "{{REPORTS}}" && mkdir -p "{{REPORTS}}"
+    rc=0; just lint || rc=1; just typecheck || rc=1; just build || rc=1; just test-api || rc=1; just test-ui || rc=1; just test-e2e || rc=1; python3 scripts/summarize.py "{{REPORTS}}" || rc=1; exit $rc
+
+test-api:
+    cd api && uv run pytest -q -p no:cacheprovider --junitxml="{{REPORTS}}/api.xml" tests
+
+test-ui:
+    if [ -f ui/package.json ]; then cd ui && CI_REPORTS=1 npm run test; fi
+
+# Playwright in Debian Chromium against a freshly started demo.
+test-e2e:
+    if [ -f ui/package.json ]; then scripts/e2e.sh; fi
+
+lint:
+    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src tests benchmarks ../grafana/dashboards-src"
+    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src tests benchmarks ../grafana/dashboards-src"
+    scripts/check.sh openapi-committed -- just openapi-check
+    scripts/check.sh dashboards-committed -- bash -c "cd api && uv run python ../grafana/dashboards-src/generate.py --check"
+    if [ -f ui/package.json ]; then scripts/check.sh ui-lint -- bash -c "cd ui && npm run lint"; fi
+    if [ -f ui/package.json ]; then scripts/check.sh ui-client-committed -- just gen-check; fi
+
+fmt:
+    cd api && uv run ruff format src tests benchmarks ../grafana/dashboards-src && uv run ruff check --fix src tests benchmarks ../grafana/dashboards-src
+
+typecheck:
+    scripts/check.sh mypy-strict -- bash -c "cd api && uv run mypy src"
+    if [ -f ui/package.json ]; then scripts/check.sh ui-typecheck -- bash -c "cd ui && npm run typecheck"; fi
+
+build:
+    scripts/check.sh api-wheel -- bash -c "cd api && uv build --wheel --out-dir ../.ci/work/dist"
+    if [ -f ui/package.json ]; then scripts/check.sh ui-build -- bash -c "cd ui && npm run build && npm run size"; fi
+
+# Write the OpenAPI schema the code produces to api/openapi.json.
+openapi:
+    cd api && uv run cloudlysis-control openapi --output openapi.json
+
+openapi-check:
+    cd api && uv run cloudlysis-control openapi --output - | diff -u openapi.json - > /dev/null || { echo "api/openapi.json is stale: run 'just gen' and commit"; exit 1; }
+
+# Regenerate the schema and the UI's typed client.
+gen: openapi
+    if [ -f ui/package.json ]; then cd ui && npm run gen; fi
+
+gen-check:
+    cd ui && cp src/api/schema.d.ts /tmp/schema.before.d.ts && npm run gen >/dev/null && diff -u /tmp/schema.before.d.ts src/api/schema.d.ts > /dev/null || { cp /tmp/schema.before.d.ts src/api/schema.d.ts; echo "ui/src/api/schema.d.ts is stale: run 'just gen' and commit"; exit 1; }
+
+bench:
+    cd api && uv run python benchmarks/run_all.py
+    if [ -f ui/package.json ]; then cd ui && npm run bench; fi
+
+# Everything CI runs (the same as `test`).
+ci: test
