@@ -30,6 +30,7 @@ def problems(*statuses: int, authenticated: bool = True) -> dict[int, ResponseSp
             data_container=Problem,
             description=_DESCRIPTIONS.get(code, "Error"),
             media_type=PROBLEM_MEDIA_TYPE,
+            generate_examples=False,
         )
         for code in sorted(codes)
     }

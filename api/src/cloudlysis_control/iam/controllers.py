@@ -64,6 +64,18 @@ async def _forward(request: Request[Principal, Any, Any], path: FromPath[str]) -
     )
 
 
+_WRITE_OPERATION_IDS = {
+    "POST": "IamPost",
+    "PUT": "IamPut",
+    "PATCH": "IamPatch",
+    "DELETE": "IamDelete",
+}
+
+
+def _write_operation_id(_handler: Any, method: Any, _components: Any) -> str:
+    return _WRITE_OPERATION_IDS[str(method.value if hasattr(method, "value") else method)]
+
+
 class IamController(Controller):
     path = "/admin/v1/iam"
     tags = ["iam"]
@@ -83,7 +95,7 @@ class IamController(Controller):
     @route(
         "/{path:path}",
         http_method=[HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE],
-        operation_id="IamWrite",
+        operation_id=_write_operation_id,
         opt={"right": "control.iam.write"},
         responses=problems(502, 504),
         status_code=200,
