@@ -1,12 +1,16 @@
 // Bundle budget: the JavaScript a first visit downloads (entry script + its modulepreloads),
 // gzipped, must stay within the budget. Route chunks load later and are listed for reference.
-import { readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const BUDGET_KB = Number(process.env.UI_JS_BUDGET_KB ?? 250);
 const dist = resolve(dirname(fileURLToPath(import.meta.url)), "../dist");
+if (!existsSync(join(dist, "index.html"))) {
+  execFileSync(resolve(dist, "../node_modules/.bin/vite"), ["build"], { stdio: "inherit", cwd: resolve(dist, "..") });
+}
 const html = readFileSync(join(dist, "index.html"), "utf8");
 const initial = new Set(
   [...html.matchAll(/<(?:script[^>]*src|link[^>]*rel="modulepreload"[^>]*href)="\/?([^"]+\.js)"/g)].map((m) => m[1]),

@@ -66,7 +66,7 @@ export default function AuditPage() {
         </>
       }
     >
-      <form className="grid grid-cols-2 items-end gap-3 md:grid-cols-4 xl:grid-cols-8" aria-label="Audit filters" onSubmit={(e) => e.preventDefault()}>
+      <form className="grid grid-cols-2 items-end gap-3 md:grid-cols-4" aria-label="Audit filters" onSubmit={(e) => e.preventDefault()}>
         <Input label="Actor" value={values.actor} onChange={(e) => setValues({ actor: e.target.value })} />
         <Input label="Action" value={values.action} onChange={(e) => setValues({ action: e.target.value })} />
         <Input label="Tenant" value={values.tenant_id} onChange={(e) => setValues({ tenant_id: e.target.value })} />

@@ -32,7 +32,7 @@ export default function ObservabilityPage() {
           )}
           <p className="text-zinc-600 dark:text-zinc-400">
             To follow one request through logs and traces, paste its request id, correlation id or trace id into the
-            search box, or open <Link className="text-sky-800 hover:underline dark:text-sky-300" to="/investigate">Investigate</Link>.
+            search box, or open <Link className="text-sky-800 underline dark:text-sky-300" to="/investigate">Investigate</Link>.
           </p>
         </section>
       ) : null}
