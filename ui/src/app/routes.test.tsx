@@ -1,6 +1,6 @@
 import { screen, waitFor } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
-import { installFakeApi } from "../test/fake-api";
+import { installFakeApi, problem } from "../test/fake-api";
 import { makeAuditEvent, makeJob } from "../test/fixtures";
 import { renderApp, signInForTest } from "../test/render";
 import { PAGE_PATHS } from "./routes";
@@ -45,6 +45,17 @@ describe("every route renders against a mocked API", () => {
     renderApp("/login");
     expect(await screen.findByLabelText("Access token")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Sign in as admin" })).not.toBeInTheDocument();
+  });
+
+  it("on 401 clears the token and returns to /login with a message", async () => {
+    installFakeApi({
+      routes: [["GET", /^\/admin\/v1\/whoami$/, () => problem(401, { title: "Unauthorized", code: "token_expired" })]],
+    });
+    signInForTest();
+    const { router } = renderApp("/settings");
+    expect(await screen.findByText(/Your session is no longer valid/)).toBeInTheDocument();
+    expect(router.state.location.pathname).toBe("/login");
+    expect(sessionStorage.length).toBe(0);
   });
 
   it("shows a not-found page for unknown paths", async () => {
