@@ -54,7 +54,7 @@ describe("identity middleware", () => {
     const fake = installFakeApi();
     signInForTest();
     currentTenant.set("tenant-a");
-    await api.GET("/admin/v1/iam/users");
+    await api.GET("/admin/v1/iam/{path}", { params: { path: { path: "users" } } });
     await api.GET("/admin/v1/whoami");
     expect(fake.requests[0]!.headers.get("x-tenant-id")).toBe("tenant-a");
     expect(fake.requests[1]!.headers.has("x-tenant-id")).toBe(false);

@@ -18,7 +18,7 @@ import {
 import type { paths } from "./schema";
 
 /** Paths whose calls act within the tenant chosen in the header. */
-const TENANT_SCOPED_PREFIXES = ["/admin/v1/iam/"];
+const TENANT_SCOPED_PREFIXES = ["/admin/v1/iam/", "/admin/v1/tenant/"];
 
 export function isTenantScoped(schemaPath: string): boolean {
   return TENANT_SCOPED_PREFIXES.some((prefix) => schemaPath.startsWith(prefix));

@@ -11,6 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** ListEvents */
         get: operations["ListAuditEvents"];
         put?: never;
         post?: never;
@@ -27,6 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * ExportEvents
+         * @description Every matching event, newest first, as NDJSON or CSV.
+         */
         get: operations["ExportAuditEvents"];
         put?: never;
         post?: never;
@@ -36,68 +41,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/v1/iam/roles": {
+    "/admin/v1/iam/{path}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["IamListRoles"];
-        put?: never;
-        post?: never;
-        delete?: never;
+        /**
+         * IamRead
+         * @description Read from the Gateway IAM API; the Gateway's status and body are kept.
+         */
+        get: operations["IamRead"];
+        /**
+         * IamWrite
+         * @description Change Gateway IAM state; audited before and after.
+         */
+        put: operations["IamPut"];
+        /**
+         * IamWrite
+         * @description Change Gateway IAM state; audited before and after.
+         */
+        post: operations["IamPost"];
+        /**
+         * IamWrite
+         * @description Change Gateway IAM state; audited before and after.
+         */
+        delete: operations["IamDelete"];
         options?: never;
         head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/iam/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["IamListSessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/iam/sessions/{sid}/revoke": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["IamRevokeSession"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/iam/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["IamListUsers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
+        /**
+         * IamWrite
+         * @description Change Gateway IAM state; audited before and after.
+         */
+        patch: operations["IamPatch"];
         trace?: never;
     };
     "/admin/v1/investigate": {
@@ -107,6 +84,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Investigate */
         get: operations["Investigate"];
         put?: never;
         post?: never;
@@ -123,6 +101,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** ListJobs */
         get: operations["ListJobs"];
         put?: never;
         post?: never;
@@ -139,9 +118,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** GetJob */
         get: operations["GetJob"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/jobs/{job_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** CancelJob */
+        post: operations["CancelJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -157,7 +154,28 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * CreateJob
+         * @description Start a job. Requires an Idempotency-Key: the same key and body from the same principal return the same job and never run it twice.
+         */
         post: operations["CreateJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/jobs/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListKinds */
+        get: operations["ListJobKinds"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -173,7 +191,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * DevLogin
+         * @description Demo only: asks the Gateway's dev login for a token. Control never mints tokens; this route is 404 unless CONTROL_DEV_LOGIN=true.
+         */
         post: operations["DevLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenant/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Activity
+         * @description Recent jobs and audit events of the tenant named by x-tenant-id.
+         */
+        get: operations["GetTenantActivity"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -187,6 +229,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** UiConfig */
         get: operations["GetUiConfig"];
         put?: never;
         post?: never;
@@ -203,7 +246,59 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Whoami */
         get: operations["WhoAmI"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health */
+        get: operations["GetHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Metrics */
+        get: operations["GetMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ready */
+        get: operations["GetReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -216,131 +311,165 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditEvent */
         AuditEvent: {
             action: string;
             actor: string;
             at: string;
-            correlation_id: string;
+            correlation_id?: string | null;
+            detail?: {
+                [key: string]: unknown;
+            } | null;
             id: string;
-            job_id: string | null;
-            outcome: components["schemas"]["AuditOutcome"];
-            reason: string | null;
-            request_id: string;
+            job_id?: string | null;
+            /** @enum {string} */
+            outcome: "accepted" | "succeeded" | "failed" | "denied" | "refused";
+            reason?: string | null;
+            request_id?: string | null;
             target: string;
-            tenant_id: string | null;
-            trace_id: string;
+            tenant_id?: string | null;
+            trace_id?: string | null;
         };
-        /** @enum {string} */
-        AuditOutcome: "succeeded" | "failed" | "denied" | "refused" | "accepted";
+        /** AuditPage */
         AuditPage: {
             items: components["schemas"]["AuditEvent"][];
             next_cursor: string | null;
         };
+        /** DevLoginRequest */
         DevLoginRequest: {
-            /** @enum {string} */
-            principal: "admin" | "viewer";
+            principal: string;
         };
-        DevLoginResponse: {
-            access_token: string;
-            expires_at: string;
-            principal_id: string;
-            session_id: string;
-            token_type: string;
+        /** Health */
+        Health: {
+            /** @constant */
+            status: "ok";
         };
+        /** InvestigateLinks */
         InvestigateLinks: {
             loki: string | null;
             tempo: string | null;
         };
-        InvestigateResult: {
+        /** Investigation */
+        Investigation: {
             audit_events: components["schemas"]["AuditEvent"][];
             id: string;
             jobs: components["schemas"]["Job"][];
             kinds: ("request_id" | "correlation_id" | "trace_id")[];
             links: components["schemas"]["InvestigateLinks"];
         };
+        /** Job */
         Job: {
-            correlation_id: string;
+            cancel_requested_by?: string | null;
+            correlation_id?: string | null;
             created_at: string;
             created_by: string;
-            error: components["schemas"]["JobError"] | null;
-            finished_at: string | null;
+            error?: components["schemas"]["StepError"] | null;
+            finished_at?: string | null;
             id: string;
             kind: string;
+            lease_expires_at?: number | null;
+            lease_owner?: string | null;
             params: {
                 [key: string]: unknown;
             };
             reason: string;
-            request_id: string;
-            started_at: string | null;
-            status: components["schemas"]["JobStatus"];
-            steps: components["schemas"]["JobStep"][];
-            summary: unknown;
-            tenant_id: string | null;
-            trace_id: string;
+            request_id?: string | null;
+            /** @default 0 */
+            runs: number;
+            started_at?: string | null;
+            /** @enum {string} */
+            status: "pending" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled" | "timed_out";
+            steps?: components["schemas"]["Step"][];
+            summary?: string | null;
+            tenant_id?: string | null;
+            trace_id?: string | null;
         };
+        /** JobCreate */
         JobCreate: {
-            params: {
+            params?: {
                 [key: string]: unknown;
             };
             reason: string;
         };
-        JobError: {
-            code: string;
-            message: string;
-            retryable: boolean;
+        /** JobKindInfo */
+        JobKindInfo: {
+            description: string;
+            kind: string;
+            right: string;
+            tenant_scoped: boolean;
         };
+        /** JobPage */
         JobPage: {
             items: components["schemas"]["Job"][];
             next_cursor: string | null;
         };
-        /** @enum {string} */
-        JobStatus: "pending" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled" | "timed_out";
-        JobStep: {
-            attempts: number;
-            duration_ms: number | null;
-            error: components["schemas"]["JobError"] | null;
-            finished_at: string | null;
-            name: string;
-            output: {
-                [key: string]: unknown;
-            } | null;
-            started_at: string | null;
-            status: string;
-        };
+        /** Problem */
         Problem: {
             code: string;
-            correlation_id: string;
-            detail?: string;
-            job_id?: string;
-            missing_right?: string;
-            request_id: string;
+            correlation_id?: string | null;
+            dependencies?: {
+                [key: string]: unknown;
+            } | null;
+            detail?: string | null;
+            errors?: {
+                [key: string]: unknown;
+            }[] | null;
+            failures?: {
+                [key: string]: unknown;
+            }[] | null;
+            job_id?: string | null;
+            missing_right?: string | null;
+            request_id?: string | null;
             status: number;
             title: string;
             type: string;
         };
+        /** Step */
+        Step: {
+            /** @default 0 */
+            attempts: number;
+            duration_ms?: number | null;
+            error?: components["schemas"]["StepError"] | null;
+            finished_at?: string | null;
+            name: string;
+            output?: {
+                [key: string]: unknown;
+            } | null;
+            started_at?: string | null;
+            /**
+             * @default pending
+             * @enum {string}
+             */
+            status: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+        };
+        /** StepError */
+        StepError: {
+            code: string;
+            message: string;
+            /** @default false */
+            retryable: boolean;
+        };
+        /** TenantActivity */
+        TenantActivity: {
+            audit_events: components["schemas"]["AuditEvent"][];
+            jobs: components["schemas"]["Job"][];
+            tenant_id: string;
+        };
+        /** UiConfig */
         UiConfig: {
             dev_login_enabled: boolean;
             git_sha: string;
             grafana_base_url: string | null;
             version: string;
         };
+        /** WhoAmI */
         WhoAmI: {
             principal_id: string;
             rights: string[];
             session_id: string;
         };
     };
-    responses: {
-        /** @description problem */
-        Problem: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-    };
+    responses: never;
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -351,15 +480,17 @@ export interface operations {
     ListAuditEvents: {
         parameters: {
             query?: {
-                action?: string;
-                actor?: string;
-                correlation_id?: string;
-                cursor?: string;
+                action?: string | null;
+                actor?: string | null;
+                correlation_id?: string | null;
+                cursor?: string | null;
                 limit?: number;
-                outcome?: components["schemas"]["AuditOutcome"];
-                since?: string;
-                tenant_id?: string;
-                until?: string;
+                outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
+                /** @description RFC 3339, inclusive */
+                since?: string | null;
+                tenant_id?: string | null;
+                /** @description RFC 3339, inclusive */
+                until?: string | null;
             };
             header?: never;
             path?: never;
@@ -367,7 +498,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -376,20 +507,66 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPage"];
                 };
             };
-            403: components["responses"]["Problem"];
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     ExportAuditEvents: {
         parameters: {
             query?: {
-                action?: string;
-                actor?: string;
-                correlation_id?: string;
+                action?: string | null;
+                actor?: string | null;
+                correlation_id?: string | null;
                 format?: "ndjson" | "csv";
-                outcome?: components["schemas"]["AuditOutcome"];
-                since?: string;
-                tenant_id?: string;
-                until?: string;
+                outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
+                /** @description RFC 3339, inclusive */
+                since?: string | null;
+                tenant_id?: string | null;
+                /** @description RFC 3339, inclusive */
+                until?: string | null;
             };
             header?: never;
             path?: never;
@@ -397,29 +574,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/x-ndjson": string;
-                    "text/csv": string;
-                };
-            };
-            403: components["responses"]["Problem"];
-        };
-    };
-    IamListRoles: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description ok */
+            /** @description application/x-ndjson or text/csv */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -428,66 +583,474 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-        };
-    };
-    IamListSessions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description ok */
-            200: {
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    IamRevokeSession: {
+    IamRead: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                sid: string;
+                path: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
     };
-    IamListUsers: {
+    IamPut: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                path: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    IamPost: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    IamDelete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    IamPatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -503,13 +1066,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvestigateResult"];
+                    "application/json": components["schemas"]["Investigation"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -517,13 +1125,16 @@ export interface operations {
     ListJobs: {
         parameters: {
             query?: {
-                cursor?: string;
-                kind?: string;
+                correlation_id?: string | null;
+                /** @description Opaque cursor */
+                cursor?: string | null;
+                kind?: string | null;
+                /** @description Page size */
                 limit?: number;
-                since?: string;
-                status?: components["schemas"]["JobStatus"];
-                tenant_id?: string;
-                until?: string;
+                since?: string | null;
+                status?: "pending" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled" | "timed_out" | null;
+                tenant_id?: string | null;
+                until?: string | null;
             };
             header?: never;
             path?: never;
@@ -531,7 +1142,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -540,7 +1151,51 @@ export interface operations {
                     "application/json": components["schemas"]["JobPage"];
                 };
             };
-            403: components["responses"]["Problem"];
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetJob: {
@@ -554,7 +1209,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -563,14 +1218,152 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            404: components["responses"]["Problem"];
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     CreateJob: {
         parameters: {
             query?: never;
-            header: {
-                "Idempotency-Key": string;
+            header?: {
+                "Idempotency-Key"?: string | null;
             };
             path: {
                 kind: string;
@@ -583,7 +1376,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description accepted */
+            /** @description Request accepted, processing continues off-line */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -592,8 +1385,134 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            403: components["responses"]["Problem"];
-            409: components["responses"]["Problem"];
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListJobKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKindInfo"][];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     DevLogin: {
@@ -609,16 +1528,134 @@ export interface operations {
             };
         };
         responses: {
-            /** @description ok */
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetTenantActivity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DevLoginResponse"];
+                    "application/json": components["schemas"]["TenantActivity"];
                 };
             };
-            404: components["responses"]["Problem"];
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     GetUiConfig: {
@@ -630,13 +1667,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UiConfig"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -650,7 +1705,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description ok */
+            /** @description Request fulfilled, document follows */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -659,7 +1714,156 @@ export interface operations {
                     "application/json": components["schemas"]["WhoAmI"];
                 };
             };
-            401: components["responses"]["Problem"];
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }

@@ -6,17 +6,18 @@ type Schemas = components["schemas"];
 
 export type Problem = Schemas["Problem"];
 export type UiConfig = Schemas["UiConfig"];
-export type DevLoginResponse = Schemas["DevLoginResponse"];
 export type WhoAmI = Schemas["WhoAmI"];
 export type Job = Schemas["Job"];
-export type JobStep = Schemas["JobStep"];
-export type JobError = Schemas["JobError"];
+export type JobStep = Schemas["Step"];
+export type JobError = Schemas["StepError"];
+export type JobKindInfo = Schemas["JobKindInfo"];
+export type TenantActivity = Schemas["TenantActivity"];
 export type JobStatus = Job["status"];
 export type JobPage = Schemas["JobPage"];
 export type AuditEvent = Schemas["AuditEvent"];
 export type AuditOutcome = AuditEvent["outcome"];
 export type AuditPage = Schemas["AuditPage"];
-export type InvestigateResult = Schemas["InvestigateResult"];
+export type InvestigateResult = Schemas["Investigation"];
 
 export const JOB_STATUSES: readonly JobStatus[] = [
   "pending",

@@ -12,7 +12,7 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function durationBetween(start: string | null, end: string | null): number | null {
+export function durationBetween(start: string | null | undefined, end: string | null | undefined): number | null {
   if (!start) return null;
   const from = Date.parse(start);
   const to = end ? Date.parse(end) : Date.now();

@@ -51,6 +51,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     steps: [makeStep()],
     error: null,
     summary: null,
+    runs: 1,
     ...overrides,
   };
 }

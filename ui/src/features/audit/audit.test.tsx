@@ -64,7 +64,7 @@ describe("Investigate", () => {
     const job = makeJob({ id: "job-inv" });
     installFakeApi({
       investigate: {
-        id: job.correlation_id,
+        id: job.correlation_id!,
         kinds: ["correlation_id"],
         jobs: [job],
         audit_events: [makeAuditEvent({ correlation_id: job.correlation_id, job_id: job.id })],

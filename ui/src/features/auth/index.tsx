@@ -21,10 +21,10 @@ export default function LoginPage() {
     mutationFn: devLogin,
     onSuccess: (result) => {
       signIn({
-        token: result.access_token,
-        principalId: result.principal_id,
-        sessionId: result.session_id,
-        expiresAt: result.expires_at,
+        token: result.accessToken,
+        principalId: result.principalId,
+        sessionId: result.sessionId,
+        expiresAt: result.expiresAt,
       });
       navigate(from, { replace: true });
     },

@@ -3,6 +3,7 @@ import { $api, api, unwrap } from "../../api/client";
 import { useStore } from "../../lib/store";
 import { session } from "../../lib/auth";
 import { missingRightMessage } from "../../lib/rights";
+import { parseDevLogin, type DevLoginResult } from "./dev-login";
 
 // Typed straight from the schema by openapi-react-query: path, params and result all checked.
 export const uiConfigQuery = () => $api.queryOptions("get", "/admin/v1/ui-config", {}, { staleTime: 5 * 60_000 });
@@ -15,8 +16,9 @@ export const whoamiQuery = (token: string | null) =>
     staleTime: 60_000,
   });
 
-export function devLogin(principal: "admin" | "viewer") {
-  return api.POST("/admin/v1/session/dev-login", { body: { principal } }).then(unwrap);
+export async function devLogin(principal: "admin" | "viewer"): Promise<DevLoginResult> {
+  const { data } = await api.POST("/admin/v1/session/dev-login", { body: { principal } });
+  return parseDevLogin(data);
 }
 
 export interface Rights {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { installFakeApi } from "../../test/fake-api";
 import { parseRoles, parseSessions, parseUsers } from "./parse";
+import { revokeSession } from "./queries";
 
 describe("IAM pass-through bodies are read defensively", () => {
   it("accepts a bare list or a wrapped one", () => {
@@ -15,5 +17,15 @@ describe("IAM pass-through bodies are read defensively", () => {
     ]);
     expect(parseUsers("<html>")).toEqual([]);
     expect(parseRoles(null)).toEqual([]);
+  });
+});
+
+describe("IAM pass-through paths", () => {
+  it("keeps the slashes of a nested Gateway path", async () => {
+    const fake = installFakeApi({
+      routes: [["POST", /^\/admin\/v1\/iam\/sessions\/([^/]+)\/revoke$/, () => ({ body: { revoked: true } })]],
+    });
+    await revokeSession("s 1");
+    expect(new URL(fake.requests[0]!.url).pathname).toBe("/admin/v1/iam/sessions/s%201/revoke");
   });
 });

@@ -4,6 +4,7 @@ import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
 import { IdChip } from "../../../components/ui/id-chip";
 import { StatusBadge } from "../../../components/ui/status-badge";
 import { formatTime } from "../../../lib/format";
+import { investigateHref } from "../../../lib/links";
 import { JobLink } from "../../jobs/components/job-links";
 
 const columns: ColumnDef<AuditEvent, unknown>[] = [
@@ -30,23 +31,24 @@ const columns: ColumnDef<AuditEvent, unknown>[] = [
     accessorFn: (e) => e.job_id ?? "",
     cell: (c) => (c.row.original.job_id ? <JobLink id={c.row.original.job_id}>{c.row.original.job_id.slice(0, 8)}…</JobLink> : "—"),
   },
-  { id: "request_id", header: "Request ID", accessorKey: "request_id", cell: (c) => <IdChip label="Request ID" value={c.row.original.request_id} short /> },
+  { id: "request_id", header: "Request ID", accessorFn: (e) => e.request_id ?? "", cell: (c) => <IdChip label="Request ID" value={c.row.original.request_id} short /> },
   {
     id: "correlation_id",
     header: "Correlation ID",
-    accessorKey: "correlation_id",
-    cell: (c) => (
-      <span className="inline-flex items-center gap-1">
-        <IdChip label="Correlation ID" value={c.row.original.correlation_id} short />
-        <Link
-          className="text-xs text-sky-800 hover:underline dark:text-sky-300"
-          to={`/investigate?id=${encodeURIComponent(c.row.original.correlation_id)}`}
-          aria-label={`Investigate ${c.row.original.correlation_id}`}
-        >
-          Investigate
-        </Link>
-      </span>
-    ),
+    accessorFn: (e) => e.correlation_id ?? "",
+    cell: (c) => {
+      const id = c.row.original.correlation_id;
+      return (
+        <span className="inline-flex items-center gap-1">
+          <IdChip label="Correlation ID" value={id} short />
+          {id ? (
+            <Link className="text-xs text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(id)} aria-label={`Investigate ${id}`}>
+              Investigate
+            </Link>
+          ) : null}
+        </span>
+      );
+    },
   },
 ];
 

@@ -27,7 +27,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
   const rights = useRights();
   const canReadAudit = rights.has(RIGHTS.auditRead);
   const audit = useQuery({
-    ...auditQuery({ correlation_id: job.data?.correlation_id, limit: 100 }),
+    ...auditQuery({ correlation_id: job.data?.correlation_id ?? undefined, limit: 100 }),
     enabled: Boolean(job.data?.correlation_id) && canReadAudit,
   });
   const crumbs = [
@@ -79,20 +79,29 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
             <IdChip label="Trace ID" value={data.trace_id} />
           </div>
           <div className="flex flex-wrap gap-3 text-sm">
-            <Link className="text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(data.correlation_id)}>
-              Investigate correlation id
-            </Link>
+            {data.correlation_id ? (
+              <Link className="text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(data.correlation_id)}>
+                Investigate correlation id
+              </Link>
+            ) : null}
+            {data.request_id ? (
+              <Link className="text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(data.request_id)}>
+                Investigate request id
+              </Link>
+            ) : null}
             {data.trace_id ? (
               <Link className="text-sky-800 hover:underline dark:text-sky-300" to={investigateHref(data.trace_id)}>
                 Investigate trace
               </Link>
             ) : null}
-            <Link
-              className="text-sky-800 hover:underline dark:text-sky-300"
-              to={`/audit?correlation_id=${encodeURIComponent(data.correlation_id)}`}
-            >
-              Audit events of this job
-            </Link>
+            {data.correlation_id ? (
+              <Link
+                className="text-sky-800 hover:underline dark:text-sky-300"
+                to={`/audit?correlation_id=${encodeURIComponent(data.correlation_id)}`}
+              >
+                Audit events of this job
+              </Link>
+            ) : null}
           </div>
         </div>
         {Object.keys(data.params ?? {}).length > 0 ? (
@@ -102,18 +111,16 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           </details>
         ) : null}
         {data.error ? <StructuredError error={data.error} /> : null}
-        {data.summary !== null && data.summary !== undefined ? (
+        {data.summary ? (
           <div>
             <h2 className="text-sm font-semibold">Summary</h2>
-            <pre className="mt-1 overflow-auto rounded bg-zinc-100 p-2 text-xs dark:bg-zinc-800">
-              {typeof data.summary === "string" ? data.summary : asJson(data.summary)}
-            </pre>
+            <p className="mt-1 text-sm whitespace-pre-wrap">{data.summary}</p>
           </div>
         ) : null}
       </section>
       <section aria-labelledby="steps-heading" className="flex flex-col gap-2">
         <h2 id="steps-heading" className="text-sm font-semibold">Steps</h2>
-        <StepTimeline steps={data.steps} />
+        <StepTimeline steps={data.steps ?? []} />
       </section>
       <section aria-labelledby="audit-heading" className="flex flex-col gap-2">
         <h2 id="audit-heading" className="text-sm font-semibold">Audit events</h2>

@@ -22,7 +22,7 @@ const columns: ColumnDef<Job, unknown>[] = [
   {
     id: "correlation_id",
     header: "Correlation ID",
-    accessorKey: "correlation_id",
+    accessorFn: (job) => job.correlation_id ?? "",
     cell: (c) => <IdChip label="Correlation ID" value={c.row.original.correlation_id} short />,
   },
 ];
