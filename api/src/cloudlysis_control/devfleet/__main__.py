@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument("--no-dev-login", action="store_true", help="disable dev login")
     gateway.add_argument("--service-version", default=GatewayConfig.version)
     gateway.add_argument("--git-sha", default=GatewayConfig.git_sha)
+    gateway.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
     return parser
 
 
@@ -52,7 +55,7 @@ async def _run_gateway(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if args.token_ttl < 1:
         raise SystemExit("--token-ttl must be >= 1")
     with contextlib.suppress(KeyboardInterrupt):

@@ -361,13 +361,17 @@ def build_service_app(
         before_send=[_identity_before_send(kit)],
         exception_handlers=_problem_handlers(kit.service),
         openapi_config=None,
+        # Never reconfigure logging of the process hosting the simulator (tests, demo launcher).
+        logging_config=None,
         debug=debug,
     )
 
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so, and without
+    # it every keep-alive response waits ~40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
