@@ -6,6 +6,7 @@ These tests pin the contract in docs/contracts/gateway-iam.md that the control p
 import asyncio
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from joserfc.jwk import KeySet
 from prometheus_client.parser import text_string_to_metric_families
 
 from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app, serve
+from cloudlysis_control.devfleet.common import bind_listening_socket
 
 pytestmark = pytest.mark.integration
 
@@ -673,3 +675,13 @@ def test_corrupt_state_file_fails_start_with_its_path(tmp_path: Path) -> None:
     (data_dir / "iam-state.json").write_text("{not json")
     with pytest.raises(RuntimeError, match=r"iam-state\.json is corrupt"):
         create_gateway_app(GatewayConfig(data_dir=data_dir))
+
+
+def test_listening_socket_is_tcp_so_asyncio_sets_nodelay() -> None:
+    # asyncio only sets TCP_NODELAY on accepted sockets whose proto is IPPROTO_TCP; without it
+    # every keep-alive response waited ~40 ms for a delayed ACK.
+    sock = bind_listening_socket("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

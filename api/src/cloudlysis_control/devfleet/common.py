@@ -367,7 +367,7 @@ def build_service_app(
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so, and without
     # it every keep-alive response waits ~40 ms for a delayed ACK.
@@ -385,7 +385,7 @@ async def _start(
     app: ASGIApp, host: str, port: int
 ) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     # Binding here, not in uvicorn, makes the real port known at once (port 0 = any free port).
-    sock = _bind(host, port)
+    sock = bind_listening_socket(host, port)
     bound_port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
