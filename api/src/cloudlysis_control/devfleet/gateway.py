@@ -84,6 +84,10 @@ class GatewayConfig:
     version: str = "0.0.0-devfleet"
     git_sha: str = "devfleet"
 
+    def __post_init__(self) -> None:
+        if self.token_ttl_s < 1:
+            raise ValueError("token_ttl_s must be at least 1 second")
+
 
 # ---------------------------------------------------------------------------------------------
 # Persisted state
@@ -346,10 +350,11 @@ class Gateway:
     """The simulated Gateway's behaviour, independent of HTTP routing."""
 
     def __init__(self, config: GatewayConfig, kit: ServiceKit) -> None:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir = Path(config.data_dir)  # launchers may hand over a str
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.config = config
-        self.keys = KeyStore(config.data_dir)
-        self.iam = IamStore(config.data_dir)
+        self.keys = KeyStore(data_dir)
+        self.iam = IamStore(data_dir)
         # Named and labelled as docs/observability/metrics-contract.yaml lists it.
         self.auth_failures = Counter(
             f"{SERVICE}_auth_failures",
