@@ -585,6 +585,7 @@ async def test_metrics_parse_and_carry_build_info(tmp_path: Path) -> None:
     routes = {(s.labels["route"], s.labels["status"]) for s in requests}
     assert ("/iam/v1/principals/{principal_id}/rights", "200") in routes
     assert ("<unmatched>", "404") in routes
+    assert ("/iam/v1/users", "401") in routes, "handled errors keep their own status"
     assert not any("admin" in route for route, _ in routes), "route label must be the template"
     assert "gateway_http_request_duration_seconds" in families
     assert "gateway_http_requests_in_flight" in families
