@@ -17,4 +17,12 @@ export default defineConfig({
       "/health": apiTarget,
     },
   },
+  // `vite preview` serves the built app with the same proxy, for e2e runs without the API's
+  // static serving.
+  preview: {
+    proxy: {
+      "/admin": apiTarget,
+      "/health": apiTarget,
+    },
+  },
 });

@@ -8,6 +8,9 @@ describe("parseDevLogin", () => {
     expect(parseDevLogin(body)).toEqual(expected);
     expect(parseDevLogin(JSON.stringify(body))).toEqual(expected);
   });
+  it("accepts expires_at as epoch seconds", () => {
+    expect(parseDevLogin({ access_token: "t", expires_at: 1795743349 }).expiresAt).toBe("2026-11-27T01:35:49.000Z");
+  });
   it("refuses an answer without a token", () => {
     expect(() => parseDevLogin({ token_type: "bearer" })).toThrow(/without an access token/);
     expect(() => parseDevLogin("<html>")).toThrow();

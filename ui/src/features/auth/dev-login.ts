@@ -7,6 +7,12 @@ export interface DevLoginResult {
   expiresAt: string | null;
 }
 
+/** RFC 3339 text, or epoch seconds (what the demo Gateway sends) turned into RFC 3339. */
+function timestamp(value: unknown): string | null {
+  if (typeof value === "number" && Number.isFinite(value)) return new Date(value * 1000).toISOString();
+  return str(value);
+}
+
 function str(value: unknown): string | null {
   return typeof value === "string" && value.length > 0 ? value : null;
 }
@@ -27,6 +33,6 @@ export function parseDevLogin(body: unknown): DevLoginResult {
     accessToken,
     principalId: str(record.principal_id),
     sessionId: str(record.session_id),
-    expiresAt: str(record.expires_at),
+    expiresAt: timestamp(record.expires_at),
   };
 }

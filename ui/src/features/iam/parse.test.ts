@@ -11,6 +11,13 @@ describe("IAM pass-through bodies are read defensively", () => {
       { name: "admin", rights: ["control.access", "7"] },
     ]);
   });
+  it("reads epoch-second timestamps as RFC 3339", () => {
+    expect(parseSessions([{ id: "s", created_at: 1795740067, expires_at: "2026-11-27T08:00:00Z" }])[0]).toMatchObject({
+      createdAt: "2026-11-27T00:41:07.000Z",
+      expiresAt: "2026-11-27T08:00:00Z",
+    });
+  });
+
   it("drops entries without an identity and ignores junk", () => {
     expect(parseSessions([{ principal_id: "p" }, "nonsense", null, { id: "s1", status: "active" }])).toEqual([
       { id: "s1", principalId: null, createdAt: null, expiresAt: null, status: "active" },

@@ -22,6 +22,12 @@ function text(value: unknown): string | null {
   return null;
 }
 
+/** RFC 3339 text as is; epoch seconds (as the Gateway sends) as RFC 3339. */
+function timestamp(value: unknown): string | null {
+  if (typeof value === "number" && Number.isFinite(value)) return new Date(value * 1000).toISOString();
+  return text(value);
+}
+
 function names(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   return value
@@ -66,8 +72,8 @@ export function parseSessions(body: unknown): IamSession[] {
       {
         id,
         principalId: text(item.principal_id),
-        createdAt: text(item.created_at),
-        expiresAt: text(item.expires_at),
+        createdAt: timestamp(item.created_at),
+        expiresAt: timestamp(item.expires_at),
         status: text(item.status),
       },
     ];

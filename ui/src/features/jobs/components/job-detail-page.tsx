@@ -62,7 +62,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           </span>
         </div>
         <dl className="grid grid-cols-2 gap-3 md:grid-cols-4">
-          <Field label="Job id"><code className="font-mono text-xs">{data.id}</code></Field>
+          <Field label="Job id"><code className="font-mono text-xs break-all">{data.id}</code></Field>
           <Field label="Reason">{data.reason}</Field>
           <Field label="Created by">{data.created_by}</Field>
           <Field label="Tenant">{data.tenant_id ?? "—"}</Field>
