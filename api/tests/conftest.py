@@ -53,11 +53,18 @@ class FakeRights:
         return SessionRights("active", self.by_sub.get(sub, frozenset()))
 
 
-def make_token(sub: str = "admin", sid: str | None = None, ttl: int = 600,
-               **claims: Any) -> str:
+def make_token(sub: str = "admin", sid: str | None = None, ttl: int = 600, **claims: Any) -> str:
     now = int(time.time())
-    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": sub, "sid": sid or f"s-{sub}",
-               "iat": now, "nbf": now, "exp": now + ttl, **claims}
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": sub,
+        "sid": sid or f"s-{sub}",
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        **claims,
+    }
     return jwt.encode({"alg": "HS256"}, payload, OctKey.import_key(SECRET))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from typing import Any
 
@@ -90,16 +89,21 @@ async def test_ids_are_echoed_on_success_and_errors(client: Client) -> None:
     ["", "x" * 129, "has space", "semi;colon", "ünïcode"],
 )
 async def test_invalid_ids_are_replaced(client: Client, bad: str) -> None:
-    r = await client.get("/health", headers=[(b"x-request-id", bad.encode()),
-                                             (b"x-correlation-id", bad.encode())])
+    r = await client.get(
+        "/health", headers=[(b"x-request-id", bad.encode()), (b"x-correlation-id", bad.encode())]
+    )
     assert r.headers["x-request-id"] != bad and 1 <= len(r.headers["x-request-id"]) <= 128
     assert r.headers["x-correlation-id"] != bad
 
 
 async def test_invalid_traceparent_starts_new_trace(client: Client) -> None:
-    r = await client.get("/health", headers={
-        "traceparent": "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-        "tracestate": "vendor=value"})
+    r = await client.get(
+        "/health",
+        headers={
+            "traceparent": "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "tracestate": "vendor=value",
+        },
+    )
     tp = r.headers["traceparent"].split("-")
     assert tp[1] != "4bf92f3577b34da6a3ce929d0e0e4736"
     assert "tracestate" not in r.headers
@@ -130,13 +134,16 @@ async def test_401_on_revoked_session(client: Client, rights: FakeRights) -> Non
 
 async def test_403_names_missing_right_and_is_audited(client: Client) -> None:
     corr = f"deny-{uuid.uuid4().hex}"
-    r = await client.post("/admin/v1/jobs/platform.verify", json={"reason": "x"},
-                          headers={**bearer("viewer"), "Idempotency-Key": "k",
-                                   "x-correlation-id": corr})
+    r = await client.post(
+        "/admin/v1/jobs/platform.verify",
+        json={"reason": "x"},
+        headers={**bearer("viewer"), "Idempotency-Key": "k", "x-correlation-id": corr},
+    )
     assert r.status_code == 403
     assert problem(r)["missing_right"] == "control.jobs.run"
-    events = (await client.get("/admin/v1/audit", params={"correlation_id": corr},
-                               headers=bearer())).json()["items"]
+    events = (
+        await client.get("/admin/v1/audit", params={"correlation_id": corr}, headers=bearer())
+    ).json()["items"]
     assert [(e["actor"], e["outcome"], e["action"]) for e in events] == [
         ("viewer", "denied", "authz.deny")
     ]
@@ -160,8 +167,7 @@ async def test_rights_are_cached_per_session(client: Client, rights: FakeRights)
 
 
 async def test_every_route_declares_a_right(app: Litestar) -> None:
-    public = {"/health", "/ready", "/metrics", "/admin/v1/ui-config",
-              "/admin/v1/session/dev-login"}
+    public = {"/health", "/ready", "/metrics", "/admin/v1/ui-config", "/admin/v1/session/dev-login"}
     missing = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
@@ -198,8 +204,9 @@ async def test_automatic_options_handlers_are_denied(client: Client) -> None:
         ({"x-tenant-id": "acme-01"}, 200, None),
     ],
 )
-async def test_tenant_scoped_route(client: Client, headers: dict[str, str], status: int,
-                                   code: str | None) -> None:
+async def test_tenant_scoped_route(
+    client: Client, headers: dict[str, str], status: int, code: str | None
+) -> None:
     r = await client.get("/admin/v1/tenant/activity", headers={**bearer(), **headers})
     assert r.status_code == status, r.text
     if code:
@@ -217,25 +224,38 @@ async def test_platform_routes_ignore_tenant_header(client: Client) -> None:
 
 
 async def test_job_requires_idempotency_key_and_reason(client: Client) -> None:
-    r = await client.post("/admin/v1/jobs/platform.verify", json={"reason": "x"},
-                          headers=bearer())
+    r = await client.post("/admin/v1/jobs/platform.verify", json={"reason": "x"}, headers=bearer())
     assert problem(r)["code"] == "idempotency_key_missing"
-    r = await client.post("/admin/v1/jobs/platform.verify", json={"reason": "  "},
-                          headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex})
+    r = await client.post(
+        "/admin/v1/jobs/platform.verify",
+        json={"reason": "  "},
+        headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 400
-    r = await client.post("/admin/v1/jobs/platform.verify", json={},
-                          headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex})
+    r = await client.post(
+        "/admin/v1/jobs/platform.verify",
+        json={},
+        headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 400 and problem(r)["code"] == "validation_failed"
-    r = await client.post("/admin/v1/jobs/no.such.kind", json={"reason": "x"},
-                          headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex})
+    r = await client.post(
+        "/admin/v1/jobs/no.such.kind",
+        json={"reason": "x"},
+        headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert r.status_code == 404
 
 
 async def test_bad_bodies_never_500(client: Client) -> None:
-    for body in (b"not json", b"[]", b'{"reason": 5}', b'{"reason": "x", "extra": 1}',
-                 b"\xff\xfe"):
-        r = await client.post("/admin/v1/jobs/platform.verify", content=body,
-                              headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex,
-                                       "content-type": "application/json"})
+    for body in (b"not json", b"[]", b'{"reason": 5}', b'{"reason": "x", "extra": 1}', b"\xff\xfe"):
+        r = await client.post(
+            "/admin/v1/jobs/platform.verify",
+            content=body,
+            headers={
+                **bearer(),
+                "Idempotency-Key": uuid.uuid4().hex,
+                "content-type": "application/json",
+            },
+        )
         assert r.status_code == 400, (body, r.text)
         problem(r)

@@ -164,6 +164,9 @@ class JobEngine:
                 raise
             except Exception:
                 _log.exception("job runner crashed", job_id=job_id)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
 
     # -- claiming ---------------------------------------------------------------------------
     async def _claim(self, job_id: str) -> RunningJob | None:

@@ -49,6 +49,10 @@ def _translate(op: str) -> Any:
     except (KeyExists, RevisionMismatch):
         raise
     except _TRANSIENT as e:
+        # nats-py turns a cancelled request into its own TimeoutError; keep it a cancellation.
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError from e
         raise StateUnavailable(f"NATS {op} failed: {type(e).__name__}") from e
     except nats.errors.Error as e:
         raise StateUnavailable(f"NATS {op} failed: {type(e).__name__}") from e
@@ -336,8 +340,8 @@ class NatsState:
         return failures
 
     async def close(self) -> None:
+        # close(), not drain(): every publish we make is acknowledged already, and drain() can
+        # wait its full timeout on a watcher callback blocked on a full queue.
         if self.nc is not None and not self.nc.is_closed:
-            with contextlib.suppress(Exception):
-                await self.nc.drain()
             with contextlib.suppress(Exception):
                 await self.nc.close()
