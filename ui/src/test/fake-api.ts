@@ -66,6 +66,18 @@ export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
     ],
     [
       "GET",
+      /^\/admin\/v1\/jobs\/kinds$/,
+      () => ({
+        body: [{ kind: "platform.verify", description: "Probe the fleet", right: "control.jobs.run", tenant_scoped: false }],
+      }),
+    ],
+    [
+      "GET",
+      /^\/admin\/v1\/tenant\/activity$/,
+      (request) => ({ body: { tenant_id: request.headers.get("x-tenant-id") ?? "", jobs, audit_events: options.audit?.items ?? [] } }),
+    ],
+    [
+      "GET",
       /^\/admin\/v1\/jobs\/([^/]+)$/,
       (_r, _u, m) => {
         const job = jobs.find((j) => j.id === decodeURIComponent(m[1]!));

@@ -11,7 +11,7 @@ import { useCursorHistory } from "../../lib/use-cursor-history";
 import { useUrlFilters } from "../../lib/use-url-filters";
 import { JobsTable } from "./components/jobs-table";
 import { RunVerificationButton } from "./components/run-verification";
-import { jobsQuery } from "./queries";
+import { jobKindsQuery, jobsQuery } from "./queries";
 
 const FILTERS = ["kind", "status", "tenant_id", "since", "until"] as const;
 const PAGE_SIZE = 50;
@@ -19,6 +19,7 @@ const PAGE_SIZE = 50;
 export default function JobsPage() {
   const { values, setValues, cursor } = useUrlFilters(FILTERS);
   const pages = useCursorHistory(cursor, (next) => setValues({ cursor: next }));
+  const kinds = useQuery(jobKindsQuery());
   const jobs = useQuery(
     jobsQuery({
       kind: values.kind || undefined,
@@ -38,7 +39,17 @@ export default function JobsPage() {
         aria-label="Job filters"
         onSubmit={(event) => event.preventDefault()}
       >
-        <Input label="Kind" placeholder="platform.verify" value={values.kind} onChange={(e) => setValues({ kind: e.target.value })} />
+        {kinds.data ? (
+          <Select
+            label="Kind"
+            emptyLabel="Any kind"
+            options={kinds.data.map((k) => ({ value: k.kind, label: k.kind }))}
+            value={values.kind}
+            onChange={(e) => setValues({ kind: e.target.value })}
+          />
+        ) : (
+          <Input label="Kind" value={values.kind} onChange={(e) => setValues({ kind: e.target.value })} />
+        )}
         <Select
           label="Status"
           emptyLabel="Any status"

@@ -147,3 +147,30 @@ describe("Jobs list", () => {
     expect(screen.getByRole("link", { name: "Investigate correlation id" })).toHaveAttribute("href", `/investigate?id=${failed.correlation_id}`);
   });
 });
+
+describe("Job detail actions", () => {
+  it("cancels a running job after confirmation, continuing the job's ids", async () => {
+    const running = makeJob({ id: "job-running", status: "running", finished_at: null });
+    const fake = installFakeApi({
+      jobs: [running],
+      routes: [["POST", /^\/admin\/v1\/jobs\/job-running\/cancel$/, () => ({ status: 202, body: { ...running, status: "cancelling" } })]],
+    });
+    signInForTest();
+    renderApp("/jobs/job-running");
+    const button = await screen.findByRole("button", { name: "Cancel job" });
+    await waitFor(() => expect(button).not.toHaveAttribute("aria-disabled"));
+    await userEvent.click(button);
+    const dialog = screen.getByRole("dialog", { name: "Cancel job" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Cancel job" }));
+    await waitFor(() => expect(fake.requests.some((r) => r.method === "POST" && r.url.endsWith("/cancel"))).toBe(true));
+    expect(await screen.findByText("Cancellation requested")).toBeInTheDocument();
+  });
+
+  it("offers the job kinds from the API as the kind filter", async () => {
+    installFakeApi();
+    signInForTest();
+    renderApp("/jobs");
+    const select = await screen.findByRole("combobox", { name: "Kind" });
+    expect(within(select).getByRole("option", { name: "platform.verify" })).toBeInTheDocument();
+  });
+});

@@ -46,6 +46,23 @@ export const jobQuery = (jobId: string) =>
     },
   });
 
+export const jobKindsQuery = () =>
+  queryOptions({
+    queryKey: ["job-kinds"],
+    queryFn: async () => unwrap(await api.GET("/admin/v1/jobs/kinds")),
+    staleTime: 10 * 60_000,
+  });
+
+/** Asks the server to cancel a running job; continues the job's request flow when known. */
+export async function cancelJob(jobId: string): Promise<Job> {
+  return unwrap(
+    await api.POST("/admin/v1/jobs/{job_id}/cancel", {
+      params: { path: { job_id: jobId } },
+      headers: flowHeaders(jobFlow(jobId)),
+    }),
+  );
+}
+
 export interface StartJobInput {
   kind: string;
   reason: string;
@@ -53,6 +70,8 @@ export interface StartJobInput {
   /** Reused when the same submission is retried, so the server runs the job once. */
   idempotencyKey: string;
   flow: RequestFlow;
+  /** For tenant-scoped kinds: the tenant the job acts in (sent as x-tenant-id). */
+  tenantId?: string | null;
 }
 
 export async function startJob(input: StartJobInput): Promise<Job> {
@@ -60,7 +79,7 @@ export async function startJob(input: StartJobInput): Promise<Job> {
     await api.POST("/admin/v1/jobs/{kind}", {
       params: { path: { kind: input.kind }, header: { "Idempotency-Key": input.idempotencyKey } },
       body: { reason: input.reason, params: input.params },
-      headers: flowHeaders(input.flow),
+      headers: { ...flowHeaders(input.flow), ...(input.tenantId ? { "x-tenant-id": input.tenantId } : {}) },
     }),
   );
   rememberJobFlow(job.id, input.flow);

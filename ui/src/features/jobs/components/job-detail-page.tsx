@@ -11,6 +11,7 @@ import { AuditTable } from "../../audit/components/audit-table";
 import { auditQuery } from "../../audit/queries";
 import { isActive, jobQuery } from "../queries";
 import { investigateHref } from "../../../lib/links";
+import { CancelJobButton } from "./cancel-job";
 import { StepTimeline, StructuredError } from "./step-timeline";
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
@@ -53,7 +54,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
   const data = job.data;
   const live = isActive(data.status);
   return (
-    <Page title={`Job ${data.kind}`} crumbs={crumbs}>
+    <Page title={`Job ${data.kind}`} crumbs={crumbs} actions={live && data.status !== "cancelling" ? <CancelJobButton job={data} /> : null}>
       <section aria-label="Job summary" className="flex flex-col gap-3 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
         <div className="flex flex-wrap items-center gap-2">
           <StatusBadge status={data.status} />

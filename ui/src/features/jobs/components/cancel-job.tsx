@@ -1,0 +1,51 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import type { Job } from "../../../api/types";
+import { Button } from "../../../components/ui/button";
+import { Modal } from "../../../components/ui/modal";
+import { ErrorState } from "../../../components/ui/states";
+import { useToast } from "../../../components/ui/toast-context";
+import { RIGHTS } from "../../../lib/rights";
+import { useRights } from "../../auth/queries";
+import { cancelJob } from "../queries";
+
+export function CancelJobButton({ job }: { job: Job }) {
+  const rights = useRights();
+  const [open, setOpen] = useState(false);
+  const toast = useToast();
+  const queryClient = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: cancelJob,
+    onSuccess: (updated) => {
+      queryClient.setQueryData(["job", updated.id], updated);
+      toast.show({ tone: "info", title: "Cancellation requested", requestId: updated.request_id, correlationId: updated.correlation_id });
+      setOpen(false);
+    },
+  });
+  return (
+    <>
+      <Button variant="danger" disabledReason={rights.reasonIfMissing(RIGHTS.jobsRun)} onClick={() => setOpen(true)}>
+        Cancel job
+      </Button>
+      <Modal
+        open={open}
+        onClose={() => {
+          setOpen(false);
+          cancel.reset();
+        }}
+        title="Cancel job"
+        description={`Asks the running ${job.kind} job to stop after its current step.`}
+        footer={
+          <>
+            <Button onClick={() => setOpen(false)}>Keep running</Button>
+            <Button variant="danger" disabled={cancel.isPending} onClick={() => cancel.mutate(job.id)}>
+              {cancel.isPending ? "Cancelling…" : "Cancel job"}
+            </Button>
+          </>
+        }
+      >
+        {cancel.isError ? <ErrorState error={cancel.error} title="The job could not be cancelled" /> : null}
+      </Modal>
+    </>
+  );
+}
