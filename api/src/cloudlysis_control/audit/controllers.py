@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
@@ -72,7 +72,7 @@ class AuditController(Controller):
         actor: Text = None,
         action: Text = None,
         tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
-        outcome: AuditOutcome | None = None,
+        outcome: FromQuery[AuditOutcome | None] = None,
         since: Time = None,
         until: Time = None,
         correlation_id: Id = None,
@@ -93,11 +93,11 @@ class AuditController(Controller):
     async def export_events(
         self,
         audit: NamedDependency[AuditService],
-        format: Literal["ndjson", "csv"] = "ndjson",
+        format: FromQuery[Literal["ndjson", "csv"]] = "ndjson",
         actor: Text = None,
         action: Text = None,
         tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
-        outcome: AuditOutcome | None = None,
+        outcome: FromQuery[AuditOutcome | None] = None,
         since: Time = None,
         until: Time = None,
         correlation_id: Id = None,

@@ -8,7 +8,7 @@ route-table test fails the build before such a route ships. Every denial is audi
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
@@ -38,6 +38,23 @@ def tenant_from_headers(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return values[0]
 
 
+async def deny(connection: ASGIConnection[Any, Any, Any, Any], missing_right: str) -> NoReturn:
+    """Audit the denial (best effort: the denial stands either way) and raise 403."""
+    principal: Principal = connection.user
+    audit: AuditService = connection.app.state.audit
+    try:
+        await audit.record(
+            actor=principal.id,
+            action="authz.deny",
+            target=f"{connection.scope.get('method', '')} {route_template(connection.scope)}",
+            outcome="denied",
+            detail={"missing_right": missing_right},
+        )
+    except ControlError:
+        _log.error("could not audit a denial", missing_right=missing_right)
+    raise Forbidden(f"this action needs the right {missing_right}", missing_right=missing_right)
+
+
 async def authorize(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -47,19 +64,7 @@ async def authorize(
     principal: Principal = connection.user
     right = opt.get("right")
     if not isinstance(right, str) or right not in principal.rights:
-        needed = right if isinstance(right, str) else "undeclared"
-        audit: AuditService = connection.app.state.audit
-        try:
-            await audit.record(
-                actor=principal.id,
-                action="authz.deny",
-                target=f"{connection.scope.get('method', '')} {route_template(connection.scope)}",
-                outcome="denied",
-                detail={"missing_right": needed},
-            )
-        except ControlError:
-            _log.error("could not audit a denial", missing_right=needed)
-        raise Forbidden(f"this action needs the right {needed}", missing_right=needed)
+        await deny(connection, right if isinstance(right, str) else "undeclared")
     if opt.get("tenant_scoped"):
         tenant_id = tenant_from_headers(connection)
         ident = current_identity.get()

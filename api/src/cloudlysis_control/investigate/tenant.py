@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
+from litestar.params import HeaderParameter
 
 from cloudlysis_control.audit.schemas import AuditEvent, AuditFilter
 from cloudlysis_control.audit.service import AuditService
@@ -37,7 +38,11 @@ class TenantActivityController(Controller):
         self,
         request: Request[Any, Any, Any],
         jobs: NamedDependency[JobService],
-        audit: AuditService,
+        audit: NamedDependency[AuditService],
+        x_tenant_id: Annotated[
+            str | None,
+            HeaderParameter(name="x-tenant-id", description="Tenant id: [a-z0-9][a-z0-9-]{0,62}"),
+        ] = None,
     ) -> TenantActivity:
         tenant_id = tenant_from_headers(request)
         return TenantActivity(

@@ -4,12 +4,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from cloudlysis_control.auth.guards import tenant_from_headers
+from cloudlysis_control.auth.guards import deny, tenant_from_headers
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.errors import Forbidden
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.jobs.schemas import Job, JobCreate, JobKindInfo, JobPage, JobStatus
 from cloudlysis_control.jobs.service import JobFilter, JobService
@@ -27,7 +26,7 @@ class JobsController(Controller):
         self,
         jobs: NamedDependency[JobService],
         kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
-        status: JobStatus | None = None,
+        status: FromQuery[JobStatus | None] = None,
         tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
         since: Annotated[str | None, QueryParameter(max_length=40)] = None,
         until: Annotated[str | None, QueryParameter(max_length=40)] = None,
@@ -85,9 +84,7 @@ class JobsController(Controller):
         principal = request.user
         job_kind = jobs.kinds.get(kind)
         if job_kind is not None and job_kind.right not in principal.rights:
-            raise Forbidden(
-                f"this job needs the right {job_kind.right}", missing_right=job_kind.right
-            )
+            await deny(request, job_kind.right)
         tenant_id = tenant_from_headers(request) if job_kind and job_kind.tenant_scoped else None
         return await jobs.create(
             kind_name=kind,
@@ -105,6 +102,9 @@ class JobsController(Controller):
         responses=problems(404, 409),
     )
     async def cancel_job(
-        self, request: Request[Principal, Any, Any], jobs: NamedDependency[JobService], job_id: str
+        self,
+        request: Request[Principal, Any, Any],
+        jobs: NamedDependency[JobService],
+        job_id: FromPath[str],
     ) -> Job:
         return await jobs.cancel(job_id, request.user.id)

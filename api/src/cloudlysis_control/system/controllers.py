@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from cloudlysis_control.auth.principal import Principal
@@ -115,7 +116,7 @@ class SystemController(Controller):
         "mints tokens; this route is 404 unless CONTROL_DEV_LOGIN=true.",
     )
     async def dev_login(
-        self, request: Request[Any, Any, Any], data: DevLoginRequest
+        self, request: Request[Any, Any, Any], data: JSONBody[DevLoginRequest]
     ) -> Response[bytes]:
         settings: Settings = request.app.state.settings
         gateway = request.app.state.gateway
