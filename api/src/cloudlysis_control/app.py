@@ -33,6 +33,7 @@ from cloudlysis_control.investigate.tenant import TenantActivityController
 from cloudlysis_control.jobs.controllers import JobsController
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.system.controllers import SystemController
+from cloudlysis_control.webui.static import ui_handlers
 
 API_VERSION = "1.0.0"
 
@@ -98,15 +99,18 @@ def create_app(
             await runtime.stop()
             tracing.shutdown()
 
+    handlers: list[Any] = [
+        SystemController,
+        JobsController,
+        AuditController,
+        InvestigateController,
+        TenantActivityController,
+        IamController,
+    ]
+    if settings.server.ui_dir is not None:
+        handlers += ui_handlers(settings.server.ui_dir)
     app = Litestar(
-        route_handlers=[
-            SystemController,
-            JobsController,
-            AuditController,
-            InvestigateController,
-            TenantActivityController,
-            IamController,
-        ],
+        route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             DefineMiddleware(
