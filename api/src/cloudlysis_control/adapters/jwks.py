@@ -7,11 +7,13 @@ with `from`. Response bodies are untrusted and are truncated before they reach a
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Final
 
 import httpx
 
 from cloudlysis_control.core.errors import UpstreamTimeout, UpstreamUnavailable
+from cloudlysis_control.core.metrics import Metrics
 
 _UPSTREAM: Final = "jwks"
 _MAX_QUOTED_CHARS: Final = 200
@@ -34,12 +36,31 @@ class HttpJwksFetcher:
         *,
         timeout_s: float = 5.0,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._client = client
         self._timeout = httpx.Timeout(timeout_s)
         self._max_body_bytes = max_body_bytes
 
     async def fetch_jwks(self, url: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            document = await self._fetch(url)
+            outcome = "ok"
+            return document
+        except UpstreamTimeout:
+            outcome = "timeout"
+            raise
+        finally:
+            if self._metrics is not None:
+                self._metrics.upstream_requests.labels(_UPSTREAM, outcome).inc()
+                self._metrics.upstream_duration.labels(_UPSTREAM).observe(
+                    time.perf_counter() - started
+                )
+
+    async def _fetch(self, url: str) -> dict[str, Any]:
         try:
             async with self._client.stream(
                 "GET",

@@ -48,7 +48,9 @@ class GatewayRightsSource:
         return SessionRights(answer.session_status, frozenset(answer.rights))
 
 
-def key_source_from_settings(settings: Settings, http: httpx.AsyncClient) -> KeySource:
+def key_source_from_settings(
+    settings: Settings, http: httpx.AsyncClient, metrics: Metrics | None = None
+) -> KeySource:
     auth = settings.auth
     try:
         if auth.hs256_secret_file is not None:
@@ -64,7 +66,8 @@ def key_source_from_settings(settings: Settings, http: httpx.AsyncClient) -> Key
         raise SettingsError(f"{var} is invalid: {e}") from e
     if auth.jwks_url is not None:
         return JwksKeySource(
-            HttpJwksFetcher(http, timeout_s=settings.gateway.timeout_s), auth.jwks_url
+            HttpJwksFetcher(http, timeout_s=settings.gateway.timeout_s, metrics=metrics),
+            auth.jwks_url,
         )
     raise SettingsError(
         "no token key source: set CONTROL_JWKS_URL, CONTROL_TOKEN_PUBLIC_KEY_FILE or "
@@ -94,7 +97,7 @@ class Runtime:
         fleet = load_fleet_file(s.jobs.fleet_file)
         self.http = make_async_client(s.gateway.timeout_s)
         self.verifier = TokenVerifier(
-            key_source=key_source_from_settings(s, self.http),
+            key_source=key_source_from_settings(s, self.http, self.metrics),
             issuer=s.auth.issuer,
             audience=s.auth.audience,
             leeway_s=s.auth.leeway_s,
