@@ -19,7 +19,7 @@ test.describe("admin", () => {
       await expect(page.getByText("This page failed to render")).toHaveCount(0);
       await page.waitForLoadState("networkidle");
       await expectNoSeriousA11yViolations(page, testInfo, route.path);
-      await screenshot(page, testInfo, `route${route.path.replace(/\//g, "_") || "_root"}`);
+      await screenshot(page, testInfo, `route-${route.path.slice(1) || "overview"}`);
       expect(errors).toEqual([]);
     });
   }
@@ -32,7 +32,7 @@ test.describe("admin", () => {
       await expect(page.getByRole("heading", { level: 1, name: route.heading, exact: true })).toBeVisible();
       await page.waitForLoadState("networkidle");
       await expectNoSeriousA11yViolations(page, testInfo, `${route.path} (dark)`);
-      await screenshot(page, testInfo, `dark${route.path.replace(/\//g, "_") || "_root"}`);
+      await screenshot(page, testInfo, `dark-${route.path.slice(1) || "overview"}`);
     }
   });
 

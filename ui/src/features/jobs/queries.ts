@@ -22,6 +22,8 @@ export const jobsQuery = (filters: JobFilters) =>
     queryKey: ["jobs", compact(filters)],
     queryFn: async () => unwrap(await api.GET("/admin/v1/jobs", { params: { query: compact(filters) } })),
     placeholderData: keepPreviousData,
+    // Keep the list current while any job on it is still running.
+    refetchInterval: (query) => (query.state.data?.items.some((job) => isActive(job.status)) ? 2000 : false),
   });
 
 export function isActive(status: JobStatus): boolean {

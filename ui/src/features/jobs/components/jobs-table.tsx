@@ -6,6 +6,7 @@ import { durationBetween, formatDuration, formatTime } from "../../../lib/format
 import { JobLink } from "./job-links";
 
 const columns: ColumnDef<Job, unknown>[] = [
+  { id: "id", header: "Job", accessorKey: "id", cell: (c) => <JobLink id={c.row.original.id} /> },
   { id: "created_at", header: "Created", accessorKey: "created_at", cell: (c) => formatTime(c.getValue() as string) },
   { id: "kind", header: "Kind", accessorKey: "kind", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
   { id: "status", header: "Status", accessorKey: "status", cell: (c) => <StatusBadge status={c.row.original.status} /> },
@@ -18,7 +19,6 @@ const columns: ColumnDef<Job, unknown>[] = [
     accessorFn: (job) => durationBetween(job.started_at, job.finished_at) ?? -1,
     cell: (c) => formatDuration(durationBetween(c.row.original.started_at, c.row.original.finished_at)),
   },
-  { id: "id", header: "Job", accessorKey: "id", cell: (c) => <JobLink id={c.row.original.id} /> },
   {
     id: "correlation_id",
     header: "Correlation ID",
