@@ -1596,7 +1596,10 @@ export interface operations {
     GetTenantActivity: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Tenant id: [a-z0-9][a-z0-9-]{0,62} */
+                "x-tenant-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
