@@ -1,7 +1,14 @@
 import { useState } from "react";
 
+export interface CursorHistory {
+  hasPrevious: boolean;
+  next(cursor: string): void;
+  previous(): void;
+  first(): void;
+}
+
 /** Remembers the cursors of earlier pages so "Previous" can go back. */
-export function useCursorHistory(cursor: string | undefined, setCursor: (cursor: string) => void) {
+export function useCursorHistory(cursor: string | undefined, setCursor: (cursor: string) => void): CursorHistory {
   const [history, setHistory] = useState<string[]>([]);
   return {
     hasPrevious: Boolean(cursor),

@@ -4,9 +4,8 @@ import { AUDIT_OUTCOMES, type AuditOutcome } from "../../api/types";
 import { Page } from "../../components/layout/page";
 import { Button } from "../../components/ui/button";
 import { Input } from "../../components/ui/input";
-import { Pager } from "../../components/ui/pager";
+import { PagedResult } from "../../components/ui/paged-result";
 import { Select } from "../../components/ui/select";
-import { ErrorState, LoadingState } from "../../components/ui/states";
 import { useToast } from "../../components/ui/toast-context";
 import { saveBlob } from "../../lib/download";
 import { localInputToRfc3339 } from "../../lib/format";
@@ -91,21 +90,9 @@ export default function AuditPage() {
           {denials} denied request{denials === 1 ? "" : "s"} on this page (highlighted).
         </p>
       ) : null}
-      {audit.isPending ? <LoadingState label="Loading audit events…" /> : null}
-      {audit.isError ? <ErrorState error={audit.error} onRetry={() => void audit.refetch()} /> : null}
-      {audit.data ? (
-        <>
-          <AuditTable events={audit.data.items} />
-          <Pager
-            hasPrevious={pages.hasPrevious}
-            nextCursor={audit.data.next_cursor}
-            onFirst={pages.first}
-            onPrevious={pages.previous}
-            onNext={pages.next}
-            busy={audit.isFetching}
-          />
-        </>
-      ) : null}
+      <PagedResult query={audit} pages={pages} loadingLabel="Loading audit events…">
+        {(page) => <AuditTable events={page.items} />}
+      </PagedResult>
     </Page>
   );
 }

@@ -1,5 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
+import { compact } from "../../lib/query-params";
 import type { AuditOutcome } from "../../api/types";
 
 export interface AuditFilters {
@@ -15,10 +16,6 @@ export interface AuditFilters {
 }
 
 export type ExportFormat = "ndjson" | "csv";
-
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== "")) as T;
-}
 
 export const auditQuery = (filters: AuditFilters) =>
   queryOptions({

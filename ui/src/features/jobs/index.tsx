@@ -2,9 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Page } from "../../components/layout/page";
 import { Button } from "../../components/ui/button";
 import { Input } from "../../components/ui/input";
-import { Pager } from "../../components/ui/pager";
+import { PagedResult } from "../../components/ui/paged-result";
 import { Select } from "../../components/ui/select";
-import { ErrorState, LoadingState } from "../../components/ui/states";
 import { JOB_STATUSES, type JobStatus } from "../../api/types";
 import { localInputToRfc3339 } from "../../lib/format";
 import { useCursorHistory } from "../../lib/use-cursor-history";
@@ -62,21 +61,9 @@ export default function JobsPage() {
         <Input label="Until" type="datetime-local" value={values.until} onChange={(e) => setValues({ until: e.target.value })} />
         <Button onClick={() => setValues({ kind: "", status: "", tenant_id: "", since: "", until: "" })}>Clear filters</Button>
       </form>
-      {jobs.isPending ? <LoadingState label="Loading jobs…" /> : null}
-      {jobs.isError ? <ErrorState error={jobs.error} onRetry={() => void jobs.refetch()} /> : null}
-      {jobs.data ? (
-        <>
-          <JobsTable jobs={jobs.data.items} />
-          <Pager
-            hasPrevious={pages.hasPrevious}
-            nextCursor={jobs.data.next_cursor}
-            onFirst={pages.first}
-            onPrevious={pages.previous}
-            onNext={pages.next}
-            busy={jobs.isFetching}
-          />
-        </>
-      ) : null}
+      <PagedResult query={jobs} pages={pages} loadingLabel="Loading jobs…">
+        {(page) => <JobsTable jobs={page.items} />}
+      </PagedResult>
     </Page>
   );
 }

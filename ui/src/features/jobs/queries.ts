@@ -1,5 +1,6 @@
 import { keepPreviousData, queryOptions, useMutation } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
+import { compact } from "../../lib/query-params";
 import { flowHeaders, jobFlow, rememberJobFlow, type RequestFlow } from "../../api/identity";
 import { ACTIVE_JOB_STATUSES, type Job, type JobStatus } from "../../api/types";
 
@@ -11,10 +12,6 @@ export interface JobFilters {
   until?: string;
   cursor?: string;
   limit?: number;
-}
-
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== "")) as T;
 }
 
 export const jobsQuery = (filters: JobFilters) =>
