@@ -85,6 +85,11 @@ test.describe("viewer", () => {
     await expect(page.getByRole("heading", { level: 1, name: "Audit Log" })).toBeVisible();
     const exportButton = page.getByRole("button", { name: "Export CSV" });
     await expect(exportButton).toBeDisabled();
+    await expect(exportButton).toHaveAccessibleDescription("Requires the right control.audit.export");
     await screenshot(page, testInfo, "viewer-audit");
+    await page.goto("/sessions");
+    const revoke = page.getByRole("button", { name: "Revoke" }).first();
+    await expect(revoke).toBeDisabled();
+    await expect(revoke).toHaveAccessibleDescription("Requires the right control.iam.write");
   });
 });
