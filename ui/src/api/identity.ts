@@ -40,9 +40,17 @@ export interface RequestFlow {
 
 const flows = new Map<string, RequestFlow>();
 
+const MAX_FLOWS = 100;
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.set(key, value);
+  // Oldest first: a long session must not keep every flow it ever started.
+  while (map.size > MAX_FLOWS) map.delete(map.keys().next().value as string);
+}
+
 export function startFlow(): RequestFlow {
   const flow: RequestFlow = { id: crypto.randomUUID(), correlationId: null, traceparent: null };
-  flows.set(flow.id, flow);
+  remember(flows, flow.id, flow);
   return flow;
 }
 
@@ -60,7 +68,7 @@ export function flowHeaders(flow: RequestFlow | undefined): Record<string, strin
 const jobFlows = new Map<string, RequestFlow>();
 
 export function rememberJobFlow(jobId: string, flow: RequestFlow): void {
-  jobFlows.set(jobId, flow);
+  remember(jobFlows, jobId, flow);
 }
 
 export function jobFlow(jobId: string): RequestFlow | undefined {
