@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { readFile } from "node:fs/promises";
 import { devLogin, expectNoSeriousA11yViolations, ROUTES, screenshot } from "./helpers";
 
 test.describe("admin", () => {
@@ -70,6 +71,22 @@ test.describe("admin", () => {
     const clipboard = await page.evaluate(() => navigator.clipboard.readText());
     expect(clipboard).toMatch(/\S+/);
     await screenshot(page, testInfo, "investigate-roundtrip");
+  });
+
+  test("audit export downloads NDJSON with the session's auth", async ({ page }, testInfo) => {
+    await devLogin(page, "admin");
+    await page.goto("/audit");
+    await expect(page.getByRole("table", { name: "Audit events" })).toBeVisible();
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export NDJSON" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^audit-.*\.ndjson$/);
+    const path = testInfo.outputPath("audit.ndjson");
+    await download.saveAs(path);
+    const lines = (await readFile(path, "utf8")).split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty("action");
   });
 });
 
