@@ -127,6 +127,12 @@ class StateUnavailable(ControlError):
     title = "State store unavailable"
 
 
+class NotReady(ControlError):
+    status = 503
+    code = "not_ready"
+    title = "Not ready"
+
+
 class AuditWriteFailed(StateUnavailable):
     code = "audit_write_failed"
     title = "Audit event could not be written; the operation was not performed"

@@ -11,8 +11,10 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
+from functools import lru_cache
 from typing import Any
 
+import msgspec
 import structlog
 
 from cloudlysis_control.core.identity import current_identity
@@ -48,9 +50,26 @@ def redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
+
+
 def _redact_processor(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
+    # Fast path for the common flat line of short strings and numbers: one search over the
+    # values joined by NUL (no pattern can match across it). Anything else takes the full walk.
+    strings: list[str] = []
+    for key, value in event_dict.items():
+        if isinstance(key, str) and _is_secret_key(key):
+            return redact(dict(event_dict))  # type: ignore[no-any-return]
+        if isinstance(value, str):
+            strings.append(value)
+        elif not (value is None or isinstance(value, int | float)):
+            return redact(dict(event_dict))  # type: ignore[no-any-return]
+    if _SECRET_VALUE.search("\x00".join(strings)) is None:
+        return event_dict
     return redact(dict(event_dict))  # type: ignore[no-any-return]
 
 
@@ -68,12 +87,29 @@ def _bind_identity(
     return event_dict
 
 
+_json_encoder = msgspec.json.Encoder(decimal_format="number")
+
+
+def _encode_json(obj: Any, **_kw: Any) -> bytes:
+    try:
+        return _json_encoder.encode(obj)
+    except TypeError:
+        return _json_encoder.encode(
+            {
+                k: v if isinstance(v, str | int | float | bool | None) else repr(v)
+                for k, v in obj.items()
+            }
+        )
+
+
 def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    out = stream or sys.stdout
+    if fmt == "json":
+        renderer: Any = structlog.processors.JSONRenderer(serializer=_encode_json)
+        factory: Any = structlog.BytesLoggerFactory(file=out.buffer)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        factory = structlog.PrintLoggerFactory(file=out)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -87,9 +123,40 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=stream or sys.stdout),
+        logger_factory=factory,
         cache_logger_on_first_use=False,
     )
+    _route_stdlib_logging(level, out)
+
+
+def _route_stdlib_logging(level: str, out: Any) -> None:
+    """Library logs (stdlib logging) go through the same identity + redaction chain, as JSON.
+
+    httpx logs every request URL at INFO, query string included: it is held at WARNING.
+    """
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            structlog.stdlib.add_logger_name,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _bind_identity,
+            structlog.processors.format_exc_info,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _redact_processor,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(logging.getLevelNamesMapping()[level.upper()])
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def get_logger(name: str = "control") -> Any:

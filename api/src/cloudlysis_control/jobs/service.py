@@ -36,6 +36,7 @@ from cloudlysis_control.jobs.schemas import Job, JobCreate, JobPage
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
 
+JOB_ID_RE = re.compile(r"^j_[0-9a-f]{32}$")
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 MAX_REASON = 2000
 
@@ -186,6 +187,8 @@ class JobService:
         return stored.job
 
     async def get(self, job_id: str) -> Job:
+        if not JOB_ID_RE.match(job_id):
+            raise NotFound(f"no job {job_id[:80]}")
         cached = self.store.cached(job_id)
         if cached is not None and cached.job.terminal:
             return cached.job
@@ -213,6 +216,8 @@ class JobService:
         return self.page(flt, None, limit).items
 
     async def cancel(self, job_id: str, principal_id: str) -> Job:
+        if not JOB_ID_RE.match(job_id):
+            raise NotFound(f"no job {job_id[:80]}")
         for _ in range(20):
             stored = await self.store.get(job_id)
             if stored is None:

@@ -7,12 +7,10 @@ from typing import Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.errors import NotFound
+from cloudlysis_control.core.errors import NotFound, NotReady
 from cloudlysis_control.core.openapi import problems
-from cloudlysis_control.core.problems import problem_response
 from cloudlysis_control.core.settings import Settings
 
 PUBLIC = {"public": True}
@@ -63,21 +61,11 @@ class SystemController(Controller):
         opt=PUBLIC,
         responses={503: problems(503, authenticated=False)[503]},
     )
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def ready(self, request: Request[Any, Any, Any]) -> Readiness:
         failures = await request.app.state.readiness()
         if failures:
-            return problem_response(
-                503,
-                "not_ready",
-                "Not ready",
-                "one or more dependencies are not available",
-                dependencies=failures,
-            )
-        return Response(
-            msgspec.json.encode(Readiness("ready", {})),
-            status_code=HTTP_200_OK,
-            media_type="application/json",
-        )
+            raise NotReady("one or more dependencies are not available", dependencies=failures)
+        return Readiness("ready", {})
 
     @get(
         "/metrics",
@@ -111,7 +99,7 @@ class SystemController(Controller):
         "/admin/v1/session/dev-login",
         operation_id="DevLogin",
         opt=PUBLIC,
-        responses=problems(403, 404, 502, 504, authenticated=False),
+        responses=problems(403, 404, 502, 503, 504, authenticated=False),
         description="Demo only: asks the Gateway's dev login for a token. Control never "
         "mints tokens; this route is 404 unless CONTROL_DEV_LOGIN=true.",
     )
