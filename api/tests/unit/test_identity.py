@@ -1,0 +1,296 @@
+"""W3C Trace Context (level 1) and request-id rules of core.identity.
+
+Examples are the spec's own (https://www.w3.org/TR/trace-context/): the traceparent
+`00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`, the tracestate
+`rojo=00f067aa0ba902b7,congo=t61rcWkgMzE`, the multi-tenant key `fw529a3039@dt`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cloudlysis_control.core.identity import (
+    MAX_TRACESTATE_MEMBERS,
+    TraceParent,
+    identity_from_headers,
+    outbound_headers,
+    parse_traceparent,
+    parse_tracestate,
+    valid_id,
+)
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+SPEC_TP = f"00-{TRACE_ID}-{PARENT_ID}-01"
+SPEC_TP_2 = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+SPEC_TS = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+# -- traceparent ---------------------------------------------------------------------------------
+
+
+def test_spec_examples_parse() -> None:
+    assert parse_traceparent([SPEC_TP]) == TraceParent(TRACE_ID, PARENT_ID, 1)
+    tp = parse_traceparent([SPEC_TP_2])
+    assert tp is not None and tp.trace_id == "0af7651916cd43dd8448eb211c80319c"
+    assert tp.parent_id == "b7ad6b7169203331" and tp.sampled
+
+
+def test_unsampled_flag_and_unknown_flag_bits() -> None:
+    tp = parse_traceparent([f"00-{TRACE_ID}-{PARENT_ID}-00"])
+    assert tp is not None and not tp.sampled
+    # Unknown flag bits are tolerated on input; only the sampled bit is meaningful.
+    tp = parse_traceparent([f"00-{TRACE_ID}-{PARENT_ID}-09"])
+    assert tp is not None and tp.sampled and tp.flags == 9
+
+
+def test_header_round_trip() -> None:
+    tp = parse_traceparent([SPEC_TP])
+    assert tp is not None and tp.header() == SPEC_TP
+
+
+def test_surrounding_whitespace_is_tolerated() -> None:
+    assert parse_traceparent([f"  {SPEC_TP}\t"]) == TraceParent(TRACE_ID, PARENT_ID, 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # uppercase hex is invalid (spec: lowercase only)
+        f"00-{TRACE_ID.upper()}-{PARENT_ID}-01",
+        f"00-{TRACE_ID}-{PARENT_ID.upper()}-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00F067AA0BA902B7-01",
+        f"00-{TRACE_ID}-{PARENT_ID}-0A",
+        f"0A-{TRACE_ID}-{PARENT_ID}-01",
+        # version ff is forbidden
+        f"ff-{TRACE_ID}-{PARENT_ID}-01",
+        f"ff-{TRACE_ID}-{PARENT_ID}-01-extra",
+        # version 00 must be exactly 55 characters
+        f"{SPEC_TP}-extra",
+        f"{SPEC_TP}-",
+        f"{SPEC_TP}0",
+        # all-zero ids are invalid
+        f"00-{'0' * 32}-{PARENT_ID}-01",
+        f"00-{TRACE_ID}-{'0' * 16}-01",
+        # wrong lengths / delimiters / alphabet
+        f"00-{TRACE_ID[:-1]}-{PARENT_ID}-01",
+        f"00-{TRACE_ID}-{PARENT_ID[:-1]}-01",
+        f"00-{TRACE_ID}-{PARENT_ID}-1",
+        f"00_{TRACE_ID}_{PARENT_ID}_01",
+        f"00-{TRACE_ID}-{PARENT_ID}.01",
+        f"00-{TRACE_ID[:-1]}g-{PARENT_ID}-01",
+        f"0-{TRACE_ID}-{PARENT_ID}-01",
+        "",
+        "garbage",
+        # a future version continues only with '-' after the first 55 characters
+        f"cc-{TRACE_ID}-{PARENT_ID}-01.what-the-future-will-be-like",
+        f"cc-{TRACE_ID}-{PARENT_ID}-0",
+    ],
+)
+def test_invalid_traceparent(value: str) -> None:
+    assert parse_traceparent([value]) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"cc-{TRACE_ID}-{PARENT_ID}-01",
+        f"cc-{TRACE_ID}-{PARENT_ID}-01-what-the-future-will-be-like",
+        f"01-{TRACE_ID}-{PARENT_ID}-01-extra",
+        f"fe-{TRACE_ID}-{PARENT_ID}-01-x",
+    ],
+)
+def test_future_version_is_parsed_by_its_first_four_fields(value: str) -> None:
+    assert parse_traceparent([value]) == TraceParent(TRACE_ID, PARENT_ID, 1)
+
+
+def test_future_version_still_rejects_invalid_fields() -> None:
+    assert parse_traceparent([f"cc-{'0' * 32}-{PARENT_ID}-01-extra"]) is None
+    assert parse_traceparent([f"cc-{TRACE_ID.upper()}-{PARENT_ID}-01-extra"]) is None
+
+
+def test_duplicated_traceparent_headers_start_a_new_trace() -> None:
+    assert parse_traceparent([]) is None
+    assert parse_traceparent([SPEC_TP, SPEC_TP]) is None
+    assert parse_traceparent([SPEC_TP, SPEC_TP_2]) is None
+    ident = identity_from_headers([], [], [SPEC_TP, SPEC_TP_2], [SPEC_TS])
+    assert ident.trace_id not in (TRACE_ID, "0af7651916cd43dd8448eb211c80319c")
+    assert ident.parent_span_id is None
+    assert ident.tracestate is None
+
+
+# -- tracestate ----------------------------------------------------------------------------------
+
+
+def test_tracestate_spec_examples() -> None:
+    assert parse_tracestate([SPEC_TS]) == SPEC_TS
+    assert parse_tracestate(["congo=t61rcWkgMzE"]) == "congo=t61rcWkgMzE"
+    assert parse_tracestate(["fw529a3039@dt=abc,rojo=00f067aa0ba902b7"]) == (
+        "fw529a3039@dt=abc,rojo=00f067aa0ba902b7"
+    )
+
+
+def test_tracestate_optional_whitespace_and_empty_members() -> None:
+    assert parse_tracestate(["rojo=00f067aa0ba902b7 ,\t congo=t61rcWkgMzE"]) == SPEC_TS
+    assert parse_tracestate(["rojo=00f067aa0ba902b7,,congo=t61rcWkgMzE,"]) == SPEC_TS
+
+
+def test_multiple_tracestate_headers_are_joined() -> None:
+    # The spec's own example: the same list split over two header fields.
+    assert parse_tracestate(["rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE"]) == SPEC_TS
+    ident = identity_from_headers([], [], [SPEC_TP], ["rojo=00f067aa0ba902b7", "congo=t61rcWkgMzE"])
+    assert ident.tracestate == SPEC_TS
+
+
+def test_tracestate_member_limit() -> None:
+    members = [f"k{i}=v{i}" for i in range(MAX_TRACESTATE_MEMBERS)]
+    assert MAX_TRACESTATE_MEMBERS == 32
+    assert parse_tracestate([",".join(members)]) == ",".join(members)
+    assert parse_tracestate([",".join([*members, "k32=v32"])]) is None
+    # also when the excess arrives in a second header
+    assert parse_tracestate([",".join(members), "extra=1"]) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Rojo=00f067aa0ba902b7",  # uppercase key
+        "rojo",  # no '='
+        "=value",  # empty key
+        "ro jo=1",  # space in key
+        "rojo=a,rojo=b",  # duplicate key
+        "_rojo=1",  # must start with a lowercase letter or digit
+        "rojo=a=b",  # '=' is not allowed in a value
+        "rojo=a,b",  # second member without '='
+        "rojo=",  # empty value
+        "rojo=a\x7f",  # DEL is not a value character
+        "rojo=caf\u00e9",  # non-ASCII value
+        "a" * 257 + "=1",  # key too long
+        "rojo=" + "v" * 257,  # value too long
+        "vendor@Dt=1",  # uppercase system id
+        "@dt=1",
+        "vendor@" + "d" * 15 + "=1",  # system id too long
+    ],
+)
+def test_invalid_tracestate_is_dropped_entirely(value: str) -> None:
+    assert parse_tracestate([value]) is None
+    assert parse_tracestate([SPEC_TS, value]) is None  # never partly propagated
+
+
+def test_tracestate_absent_or_blank() -> None:
+    assert parse_tracestate([]) is None
+    assert parse_tracestate([""]) is None
+    assert parse_tracestate([" , "]) is None
+
+
+def test_tracestate_dropped_when_traceparent_invalid() -> None:
+    ident = identity_from_headers(
+        [], [], [f"00-{TRACE_ID.upper()}-{PARENT_ID}-01"], ["rojo=00f067aa0ba902b7"]
+    )
+    assert ident.tracestate is None
+    assert ident.parent_span_id is None
+    assert ident.trace_id != TRACE_ID.upper().lower()
+    ident = identity_from_headers([], [], [], [SPEC_TS])
+    assert ident.tracestate is None
+
+
+def test_invalid_tracestate_keeps_a_valid_traceparent() -> None:
+    ident = identity_from_headers([], [], [SPEC_TP], ["Bad=1"])
+    assert ident.trace_id == TRACE_ID and ident.parent_span_id == PARENT_ID
+    assert ident.tracestate is None
+
+
+# -- identity_from_headers -----------------------------------------------------------------------
+
+
+def test_identity_continues_a_valid_trace() -> None:
+    ident = identity_from_headers(["req-1"], ["corr-1"], [SPEC_TP], [SPEC_TS])
+    assert ident.request_id == "req-1" and ident.correlation_id == "corr-1"
+    assert ident.trace_id == TRACE_ID
+    assert ident.parent_span_id == PARENT_ID
+    assert HEX16.match(ident.span_id) and ident.span_id != PARENT_ID
+    assert ident.trace_flags == 1
+    assert ident.tracestate == SPEC_TS
+    out = ident.traceparent().split("-")
+    assert out == ["00", TRACE_ID, ident.span_id, "01"]
+
+
+def test_identity_keeps_the_unsampled_decision() -> None:
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-00"], [])
+    assert ident.trace_flags == 0 and ident.traceparent().endswith("-00")
+    # only the sampled bit is propagated; other flag bits are not echoed
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-ff"], [])
+    assert ident.trace_flags == 1
+
+
+def test_identity_future_version_is_answered_as_version_00() -> None:
+    ident = identity_from_headers([], [], [f"cc-{TRACE_ID}-{PARENT_ID}-01-extra"], [])
+    assert ident.trace_id == TRACE_ID and ident.traceparent().startswith(f"00-{TRACE_ID}-")
+
+
+def test_identity_new_trace_has_valid_ids() -> None:
+    a = identity_from_headers([], [], [], [])
+    b = identity_from_headers([], [], [], [])
+    for ident in (a, b):
+        assert HEX32.match(ident.trace_id) and ident.trace_id != "0" * 32
+        assert HEX16.match(ident.span_id) and ident.span_id != "0" * 16
+        assert ident.parent_span_id is None and ident.trace_flags == 1
+        assert valid_id(ident.request_id) and valid_id(ident.correlation_id)
+    assert a.trace_id != b.trace_id and a.request_id != b.request_id
+    assert identity_from_headers([], [], [], [], sampled_default=False).trace_flags == 0
+    assert identity_from_headers([], [], [], [], span_id="1" * 16).span_id == "1" * 16
+
+
+@pytest.mark.parametrize(
+    "good",
+    ["a", "A-Z.a_z:0-9", "x" * 128, "4bf92f3577b34da6a3ce929d0e0e4736", "req:1.2_3-4"],
+)
+def test_valid_request_and_correlation_ids_are_kept(good: str) -> None:
+    ident = identity_from_headers([good], [good], [], [])
+    assert ident.request_id == good and ident.correlation_id == good
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "x" * 129,
+        "has space",
+        "semi;colon",
+        "slash/no",
+        "comma,no",
+        "ünïcode",
+        "tab\tno",
+        "new\nline",
+        'quote"',
+        "eq=no",
+        "plus+no",
+        "at@no",
+        "pct%20",
+    ],
+)
+def test_invalid_request_and_correlation_ids_are_minted(bad: str) -> None:
+    ident = identity_from_headers([bad], [bad], [], [])
+    assert ident.request_id != bad and valid_id(ident.request_id)
+    assert ident.correlation_id != bad and valid_id(ident.correlation_id)
+    assert ident.request_id != ident.correlation_id
+
+
+def test_duplicated_request_id_headers_are_replaced() -> None:
+    ident = identity_from_headers(["a", "b"], ["c", "d"], [], [])
+    assert ident.request_id not in ("a", "b") and ident.correlation_id not in ("c", "d")
+
+
+def test_outbound_headers() -> None:
+    ident = identity_from_headers(["req-9"], ["corr-9"], [SPEC_TP], [SPEC_TS])
+    assert outbound_headers(ident) == {
+        "x-request-id": "req-9",
+        "x-correlation-id": "corr-9",
+        "traceparent": f"00-{TRACE_ID}-{ident.span_id}-01",
+        "tracestate": SPEC_TS,
+    }
+    assert outbound_headers(None) == {}  # no request in context
