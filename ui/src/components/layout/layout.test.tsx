@@ -1,0 +1,44 @@
+import { act, render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { lastRequest } from "../../api/identity";
+import { setTheme } from "../../lib/theme";
+import { LastRequestPanel } from "./last-request-panel";
+import { ThemeToggle } from "./theme-toggle";
+
+describe("Last request panel", () => {
+  it("shows the latest ids with copy buttons", async () => {
+    render(<LastRequestPanel />);
+    expect(screen.getByText("none yet")).toBeInTheDocument();
+    act(() =>
+      lastRequest.set({
+        requestId: "req-1",
+        correlationId: "corr-1",
+        traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        method: "GET",
+        path: "/admin/v1/jobs",
+        status: 200,
+        at: "2026-11-27T00:00:00Z",
+      }),
+    );
+    await userEvent.click(screen.getByRole("button", { name: /Last request/ }));
+    expect(screen.getByText("GET /admin/v1/jobs → 200")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Copy Correlation ID" }));
+    expect(navigator.clipboard.writeText).toHaveBeenCalledWith("corr-1");
+  });
+});
+
+describe("Theme toggle", () => {
+  it("cycles system → light → dark, applying and remembering the choice", async () => {
+    setTheme("system");
+    render(<ThemeToggle />);
+    await userEvent.click(screen.getByRole("button", { name: /Switch to Light/ }));
+    expect(document.documentElement).not.toHaveClass("dark");
+    expect(localStorage.getItem("cloudlysis.control.theme")).toBe("light");
+    await userEvent.click(screen.getByRole("button", { name: /Switch to Dark/ }));
+    expect(document.documentElement).toHaveClass("dark");
+    expect(localStorage.getItem("cloudlysis.control.theme")).toBe("dark");
+    await userEvent.click(screen.getByRole("button", { name: /Switch to System/ }));
+    expect(localStorage.getItem("cloudlysis.control.theme")).toBeNull();
+  });
+});
