@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import msgspec
 
 from cloudlysis_control.audit.schemas import AuditEvent, AuditFilter, AuditOutcome, AuditPage
-from cloudlysis_control.core.clock import rfc3339
+from cloudlysis_control.core.clock import cancel_and_wait, rfc3339
 from cloudlysis_control.core.errors import AuditWriteFailed, StateUnavailable
 from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.logging import get_logger, redact
@@ -101,10 +100,8 @@ class AuditService:
                 _log.warning("undecodable audit event skipped", seq=msg.seq)
 
     async def stop(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+        if self._follower is not None and await cancel_and_wait([self._follower]):
+            _log.error("audit follower did not stop in time")
 
     def _newest_first(self, before_seq: int | None) -> Iterator[tuple[int, AuditEvent]]:
         end = len(self._seqs) if before_seq is None else bisect.bisect_left(self._seqs, before_seq)

@@ -17,7 +17,7 @@ from typing import Any
 
 from cloudlysis_control.audit.schemas import AuditOutcome
 from cloudlysis_control.audit.service import AuditService
-from cloudlysis_control.core.clock import parse_rfc3339, rfc3339, utcnow
+from cloudlysis_control.core.clock import cancel_and_wait, parse_rfc3339, rfc3339, utcnow
 from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.core.identity import RequestIdentity, current_identity, new_span_id
 from cloudlysis_control.core.logging import get_logger
@@ -139,11 +139,9 @@ class JobEngine:
         self._tasks.append(asyncio.create_task(self._sweeper(), name="job-sweeper"))
 
     async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        for t in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        stuck = await cancel_and_wait(self._tasks)
+        if stuck:
+            _log.error("job tasks did not stop in time", count=stuck)
         self._tasks.clear()
 
     async def _sweeper(self) -> None:
@@ -334,17 +332,20 @@ class JobEngine:
                     kind.retry.retry_timeouts,
                 )
             except asyncio.CancelledError:
-                if handle.cancel_requested:
-                    await self._step_done(
-                        handle,
-                        index,
-                        started,
-                        "cancelled",
-                        None,
-                        StepError("cancelled", "cancelled by request"),
-                    )
-                    return "cancelled"
-                raise
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # this replica is shutting down: the lease expires, another resumes
+                if not handle.cancel_requested:
+                    raise LeaseLost(handle.job.id) from None  # the heartbeat lost the lease
+                await self._step_done(
+                    handle,
+                    index,
+                    started,
+                    "cancelled",
+                    None,
+                    StepError("cancelled", "cancelled by request"),
+                )
+                return "cancelled"
             except ControlError as e:
                 error = StepError(e.code, e.detail, e.status >= 500)
             finally:

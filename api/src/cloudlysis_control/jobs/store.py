@@ -7,11 +7,11 @@ bucket safely. The index (fed by a KV watch that survives reconnects) serves lis
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Iterator
 
 import msgspec
 
+from cloudlysis_control.core.clock import cancel_and_wait
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.ports import KeyValue, KVEntry
@@ -39,10 +39,8 @@ class JobStore:
         self._watch_task = asyncio.create_task(self._watch(), name="jobs-watch")
 
     async def stop(self) -> None:
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch_task
+        if self._watch_task is not None and await cancel_and_wait([self._watch_task]):
+            _log.error("jobs watch did not stop in time")
 
     async def _watch(self) -> None:
         async for entry in self.kv.watch_all():
