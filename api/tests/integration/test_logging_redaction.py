@@ -378,3 +378,31 @@ def test_redact_bounded_depth_never_leaks_a_token() -> None:
         deep = [deep]
     flat = json.dumps(redact({"k": deep}))
     assert "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c" not in flat
+
+
+def test_module_level_loggers_use_the_configured_chain(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Loggers created at import time (before configure_logging) must still render JSON through
+    the redacting chain, with the request's ids bound."""
+    from cloudlysis_control.adapters.nats.state import _log as nats_log
+    from cloudlysis_control.core.identity import current_identity, identity_from_headers
+    from cloudlysis_control.core.logging import configure_logging
+    from cloudlysis_control.core.problems import _log as problems_log
+    from cloudlysis_control.jobs.engine import _log as jobs_log
+
+    capsys.readouterr()
+    configure_logging("info", "json")
+    token = current_identity.set(identity_from_headers(["req-mod-1"], ["corr-mod-1"], [], []))
+    try:
+        for log in (problems_log, nats_log, jobs_log):
+            log.warning("module logger", password=SENTINEL, note=f"Bearer {SENTINEL}")
+    finally:
+        current_identity.reset(token)
+    captured = capsys.readouterr()
+    assert SENTINEL not in captured.out + captured.err, captured.out
+    lines = [ln for ln in _parse_lines(captured.out) if ln.get("event") == "module logger"]
+    assert len(lines) == 3, captured.out
+    for line in lines:
+        assert line["password"] == REDACTED
+        assert line["request_id"] == "req-mod-1" and line["correlation_id"] == "corr-mod-1"
