@@ -160,4 +160,7 @@ def _route_stdlib_logging(level: str, out: Any) -> None:
 
 
 def get_logger(name: str = "control") -> Any:
-    return structlog.get_logger(name).bind(service="control-api")
+    # Initial values, not .bind(): bind() on structlog's lazy proxy materialises the logger with
+    # the configuration of that moment, so module-level loggers created at import (before
+    # configure_logging) would skip redaction, identity binding and JSON rendering for good.
+    return structlog.get_logger(name, service="control-api")
