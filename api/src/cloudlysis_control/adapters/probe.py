@@ -24,6 +24,55 @@ class ProbeResult(msgspec.Struct, kw_only=True):
     build_info_metric: str | None = None
     latency_ms: float | None = None
     error: str | None = None
+    selected: dict[str, float] = msgspec.field(default_factory=dict)
+
+
+# Metric family suffix (docs/observability/metrics-contract.yaml) → (selected name, aggregation).
+# Suffixes, not full names, so every service kind's own prefix is covered by one table.
+SELECTED_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("_http_requests_in_flight", "http_requests_in_flight", "sum"),
+    ("_http_requests", "http_requests_total", "sum"),
+    ("_tenant_inflight_commands", "tenant_inflight", "sum"),
+    ("_tenant_jobs_inflight", "tenant_inflight", "sum"),
+    ("_tenant_inflight_requests", "tenant_inflight", "sum"),
+    ("projection_lag_events", "lag_events", "sum"),
+    ("projection_lag_seconds", "lag_seconds", "max"),
+    ("runner_queue_depth", "queue_depth", "sum"),
+    ("runner_workers_busy", "workers_busy", "sum"),
+    ("runner_workers_capacity", "workers_capacity", "sum"),
+)
+
+
+def parse_exposition(
+    text: str,
+) -> tuple[tuple[str | None, str | None, str | None], dict[str, float]]:
+    """Build info (metric name, version, git_sha) and the selected metrics of one exposition.
+
+    Parsed with prometheus_client's parser; raises ValueError on text it cannot parse.
+    """
+    build: tuple[str | None, str | None, str | None] = (None, None, None)
+    selected: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name.endswith("_build_info"):
+            if build[0] is None and family.samples:
+                labels = family.samples[0].labels
+                build = (family.name, labels.get("version"), labels.get("git_sha"))
+            continue
+        for suffix, key, how in SELECTED_METRICS:
+            if not family.name.endswith(suffix):
+                continue
+            values = [
+                s.value for s in family.samples if s.name in (family.name, family.name + "_total")
+            ]
+            if not values:
+                break
+            if how == "max":
+                total = max([*values, selected.get(key, float("-inf"))])
+            else:
+                total = sum(values) + selected.get(key, 0.0)
+            selected[key] = total
+            break
+    return build, selected
 
 
 def parse_build_info(text: str) -> tuple[str | None, str | None, str | None]:
@@ -69,9 +118,10 @@ class ProbeClient:
         if isinstance(metrics, httpx.Response):
             if metrics.status_code == 200:
                 try:
-                    name, version, sha = parse_build_info(metrics.text)
+                    (name, version, sha), selected = parse_exposition(metrics.text)
                     result.metrics_ok = True
                     result.build_info_metric, result.version, result.git_sha = name, version, sha
+                    result.selected = selected
                 except ValueError as e:
                     errors.append(f"metrics: unparseable exposition ({str(e)[:120]})")
             else:

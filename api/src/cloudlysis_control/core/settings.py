@@ -166,6 +166,21 @@ class JobSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacementSettings:
+    source: str = "nats"  # "nats" | "file"
+    file: Path = Path("config/placement/dev.json")
+    seed_file: Path | None = None
+    file_poll_s: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class FleetSettings:
+    probe_concurrency: int = 64
+    snapshot_max_age_s: float = 10.0
+    tenant_status_timeout_s: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -174,6 +189,8 @@ class Settings:
     gateway: GatewaySettings = field(default_factory=GatewaySettings)
     observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
     jobs: JobSettings = field(default_factory=JobSettings)
+    placement: PlacementSettings = field(default_factory=PlacementSettings)
+    fleet: FleetSettings = field(default_factory=FleetSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -247,5 +264,20 @@ class Settings:
                 lease_s=env.float_("CONTROL_JOB_LEASE_S", 15.0, lo=1.0, hi=600.0),
                 fleet_file=env.file("CONTROL_FLEET_FILE"),
                 probe_timeout_s=env.float_("CONTROL_PROBE_TIMEOUT_S", 2.0, lo=0.05, hi=60),
+            ),
+            placement=PlacementSettings(
+                source=env.choice("CONTROL_PLACEMENT_SOURCE", "nats", ("nats", "file")),
+                file=Path(env.str_("CONTROL_PLACEMENT_FILE", "config/placement/dev.json")),
+                seed_file=env.file("CONTROL_PLACEMENT_SEED_FILE"),
+                file_poll_s=env.float_("CONTROL_PLACEMENT_FILE_POLL_S", 0.25, lo=0.05, hi=60),
+            ),
+            fleet=FleetSettings(
+                probe_concurrency=env.int_("CONTROL_FLEET_PROBE_CONCURRENCY", 64, lo=1, hi=1024),
+                snapshot_max_age_s=env.float_(
+                    "CONTROL_FLEET_SNAPSHOT_MAX_AGE_S", 10.0, lo=0.5, hi=3600
+                ),
+                tenant_status_timeout_s=env.float_(
+                    "CONTROL_TENANT_STATUS_TIMEOUT_S", 2.0, lo=0.05, hi=60
+                ),
             ),
         )

@@ -1,6 +1,9 @@
-"""Run one simulated platform service.
+"""Run simulated platform services.
 
     python -m cloudlysis_control.devfleet gateway --port 8701 --data-dir .devfleet/gateway
+    python -m cloudlysis_control.devfleet aggregate --port 8711 --shard aggregate-1
+    python -m cloudlysis_control.devfleet many --aggregate 2 --projection 2 --runner 2 \
+        --base-port 8711 --fleet-file fleet.json     (many instances, one process)
 
 Prints ``<service> listening on http://HOST:PORT`` once the socket accepts connections, so a
 launcher can wait for that line. ``--port 0`` picks a free port.
@@ -9,11 +12,21 @@ launcher can wait for that line. ``--port 0`` picks a free port.
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
+import signal
 from pathlib import Path
+from typing import cast
 
 from cloudlysis_control.devfleet.common import serve_until_stopped
 from cloudlysis_control.devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_control.devfleet.platform import (
+    PLATFORM_KINDS,
+    PlatformConfig,
+    PlatformHost,
+    PlatformKind,
+    fleet_configs,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,7 +45,64 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
+    for kind in PLATFORM_KINDS:
+        one = services.add_parser(kind, help=f"simulated {kind.capitalize()} instance")
+        one.add_argument("--host", default="127.0.0.1")
+        one.add_argument("--port", type=int, default=0)
+        one.add_argument("--shard", required=True)
+        one.add_argument("--instance", default=None, help="instance name (default: the shard)")
+        _platform_common(one)
+    many = services.add_parser("many", help="many simulated instances in one process")
+    many.add_argument("--host", default="127.0.0.1")
+    for kind in PLATFORM_KINDS:
+        many.add_argument(f"--{kind}", type=int, default=0, help=f"number of {kind} instances")
+    many.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
+    many.add_argument("--fleet-file", type=Path, default=None, help="write the fleet file here")
+    _platform_common(many)
     return parser
+
+
+def _platform_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--service-version", default=PlatformConfig.version)
+    p.add_argument("--git-sha", default=PlatformConfig.git_sha)
+    p.add_argument("--tenants", default="", help="comma-separated tenants with activity")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+
+
+async def _run_platform(args: argparse.Namespace) -> None:
+    tenants = [t for t in args.tenants.split(",") if t]
+    if args.service == "many":
+        counts = {k: getattr(args, k) for k in PLATFORM_KINDS}
+        configs = fleet_configs(
+            counts, tenants=tenants, version=args.service_version, git_sha=args.git_sha
+        )
+        if not configs:
+            raise SystemExit("nothing to start: give --aggregate/--projection/--runner counts")
+        ports = [args.base_port + i for i in range(len(configs))] if args.base_port else None
+    else:
+        kind = cast(PlatformKind, args.service)
+        configs = [
+            PlatformConfig(
+                kind=kind,
+                shard=args.shard,
+                instance=args.instance or args.shard,
+                version=args.service_version,
+                git_sha=args.git_sha,
+                tenants=tenants,
+            )
+        ]
+        ports = [args.port]
+    host = PlatformHost(configs, args.host, ports)
+    instances = await host.start()
+    if getattr(args, "fleet_file", None) is not None:
+        args.fleet_file.parent.mkdir(parents=True, exist_ok=True)
+        args.fleet_file.write_text(json.dumps([i.fleet_entry() for i in instances], indent=2))
+    for i in instances:
+        print(f"{i.config.instance} listening on {i.url}", flush=True)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(host.stop()))
+    await host.wait()
 
 
 async def _run_gateway(args: argparse.Namespace) -> None:
@@ -56,6 +126,10 @@ async def _run_gateway(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.service != "gateway":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run_platform(args))
+        return
     if args.token_ttl < 1:
         raise SystemExit("--token-ttl must be >= 1")
     with contextlib.suppress(KeyboardInterrupt):

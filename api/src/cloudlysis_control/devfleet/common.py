@@ -149,6 +149,7 @@ def request_ids(scope: Scope) -> RequestIds:
 
 class SwitchesUpdate(msgspec.Struct, forbid_unknown_fields=True):
     ready: bool | msgspec.UnsetType = msgspec.UNSET
+    healthy: bool | msgspec.UnsetType = msgspec.UNSET
     slow_ms: int | msgspec.UnsetType = msgspec.UNSET
     hung: bool | msgspec.UnsetType = msgspec.UNSET
     version: str | msgspec.UnsetType = msgspec.UNSET
@@ -159,6 +160,7 @@ class Switches(msgspec.Struct):
     slow_ms: int
     hung: bool
     version: str
+    healthy: bool = True
 
 
 class ServiceKit:
@@ -208,6 +210,8 @@ class ServiceKit:
             self.switches.slow_ms = update.slow_ms
         if not isinstance(update.ready, msgspec.UnsetType):
             self.switches.ready = update.ready
+        if not isinstance(update.healthy, msgspec.UnsetType):
+            self.switches.healthy = update.healthy
         if not isinstance(update.hung, msgspec.UnsetType):
             self.switches.hung = update.hung
             if update.hung:
@@ -240,7 +244,10 @@ class ServiceKit:
             self.request_duration.labels(method, route).observe(time.perf_counter() - started)
 
 
-def _observing_middleware(kit: ServiceKit) -> Callable[[ASGIApp], ASGIApp]:
+KitResolver = Callable[[Scope], ServiceKit]
+
+
+def _observing_middleware(kit_for: KitResolver) -> Callable[[ASGIApp], ASGIApp]:
     """Time routed requests and apply the slow/hung switches (never to the switches endpoint)."""
 
     def factory(app: ASGIApp) -> ASGIApp:
@@ -248,6 +255,7 @@ def _observing_middleware(kit: ServiceKit) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
+            kit = kit_for(scope)
             started = time.perf_counter()
             status = 500
 
@@ -270,12 +278,13 @@ def _observing_middleware(kit: ServiceKit) -> Callable[[ASGIApp], ASGIApp]:
     return factory
 
 
-def _identity_before_send(kit: ServiceKit) -> Callable[[Message, Scope], None]:
+def _identity_before_send(kit_for: KitResolver) -> Callable[[Message, Scope], None]:
     """Echo the request ids on every response, including ones routing itself refused."""
 
     def before_send(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope["type"] != ScopeType.HTTP:
             return
+        kit = kit_for(scope)
         ids = request_ids(scope)
         headers = MutableScopeHeaders.from_message(message)
         headers[REQUEST_ID_HEADER] = ids.request_id
@@ -320,46 +329,60 @@ def _problem_handlers(service: str) -> dict[type[Exception] | int, Any]:
     return {Problem: on_problem, HTTPException: on_http_exception, Exception: on_unexpected}
 
 
-def operational_handlers(kit: ServiceKit) -> list[BaseRouteHandler]:
-    """``/health``, ``/ready``, ``/metrics`` and the simulator-only switches endpoint."""
+def operational_handlers(kit: ServiceKit | KitResolver) -> list[BaseRouteHandler]:
+    """``/health``, ``/ready``, ``/metrics`` and the simulator-only switches endpoint.
+
+    ``kit`` is one instance's kit, or a resolver that picks the kit from the request's scope
+    (one app serving many simulated instances, one per listening port).
+    """
+    kit_for: KitResolver = (lambda _scope: kit) if isinstance(kit, ServiceKit) else kit
 
     @get("/health", operation_id="Health", sync_to_thread=False)
-    def health() -> Response[bytes]:
+    def health(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if not kit_for(request.scope).switches.healthy:
+            return json_response({"status": "unhealthy"}, status=503)
         return json_response({"status": "ok"})
 
     @get("/ready", operation_id="Ready", sync_to_thread=False)
-    def ready() -> Response[bytes]:
-        if not kit.switches.ready:
+    def ready(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if not kit_for(request.scope).switches.ready:
             return json_response({"status": "not_ready"}, status=503)
         return json_response({"status": "ready"})
 
     @get("/metrics", operation_id="Metrics", sync_to_thread=False)
-    def metrics() -> Response[bytes]:
+    def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
         return Response(
-            content=generate_latest(kit.registry),
+            content=generate_latest(kit_for(request.scope).registry),
             media_type=CONTENT_TYPE_LATEST,
         )
 
     @post(SWITCHES_PATH, operation_id="SetDevfleetSwitches", status_code=200)
     async def set_switches(request: Request[Any, Any, Any]) -> Response[bytes]:
         update = decode_body(await request.body(), SwitchesUpdate)
-        return json_response(msgspec.to_builtins(kit.apply(update)))
+        return json_response(msgspec.to_builtins(kit_for(request.scope).apply(update)))
 
     return [health, ready, metrics, set_switches]
 
 
 def build_service_app(
-    kit: ServiceKit,
+    kit: ServiceKit | KitResolver,
     route_handlers: Sequence[BaseRouteHandler],
     *,
     debug: bool = False,
+    service: str | None = None,
 ) -> Litestar:
-    """A Litestar app with the shared operational surface plus the service's own routes."""
+    """A Litestar app with the shared operational surface plus the service's own routes.
+
+    With a resolver instead of one kit, one app serves many instances (``service`` then names
+    the service kind for problem types).
+    """
+    kit_for: KitResolver = (lambda _scope: kit) if isinstance(kit, ServiceKit) else kit
+    name = kit.service if isinstance(kit, ServiceKit) else (service or "service")
     return Litestar(
-        route_handlers=[*operational_handlers(kit), *route_handlers],
-        middleware=[_observing_middleware(kit)],
-        before_send=[_identity_before_send(kit)],
-        exception_handlers=_problem_handlers(kit.service),
+        route_handlers=[*operational_handlers(kit_for), *route_handlers],
+        middleware=[_observing_middleware(kit_for)],
+        before_send=[_identity_before_send(kit_for)],
+        exception_handlers=_problem_handlers(name),
         openapi_config=None,
         # Never reconfigure logging of the process hosting the simulator (tests, demo launcher).
         logging_config=None,

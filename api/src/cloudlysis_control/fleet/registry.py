@@ -15,9 +15,15 @@ _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
 class FleetService(msgspec.Struct, frozen=True):
-    name: str
+    name: str  # the instance, unique in the fleet
     kind: ServiceKind
     url: str
+    service: str | None = None  # logical service the instance belongs to; default: its kind
+    shard: str | None = None
+
+    @property
+    def service_name(self) -> str:
+        return self.service or self.kind
 
 
 def load_fleet_file(path: Path | None) -> list[FleetService]:

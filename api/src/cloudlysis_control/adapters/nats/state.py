@@ -58,6 +58,14 @@ def _translate(op: str) -> Any:
         raise StateUnavailable(f"NATS {op} failed: {type(e).__name__}") from e
 
 
+def _raise_if_cancelling(exc: BaseException) -> None:
+    """nats-py turns a cancellation inside a request (e.g. creating a watcher) into its own
+    TimeoutError; a loop that retries on it would swallow the cancel and never stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
+
+
 @dataclass(frozen=True, slots=True)
 class BucketSpec:
     name: str
@@ -142,13 +150,17 @@ class NatsKeyValue:
                 while self._state.generation == generation:
                     try:
                         e = await watcher.updates(timeout=0.5)  # type: ignore[no-untyped-call]
-                    except nats.errors.TimeoutError:
+                    except nats.errors.TimeoutError as exc:
+                        # Python 3.11's wait_for can turn a cancel that races the timeout
+                        # into a timeout; do not let that swallow the cancel.
+                        _raise_if_cancelling(exc)
                         continue
                     if e is None:
                         continue
                     deleted = e.operation in ("DEL", "PURGE")
                     yield KVEntry(e.key, None if deleted else e.value, int(e.revision or 0))
             except _INTERRUPTED as exc:
+                _raise_if_cancelling(exc)
                 _log.warning(
                     "kv watch interrupted", bucket=self.spec.name, error=type(exc).__name__
                 )
@@ -196,7 +208,10 @@ class NatsEventLog:
                 while self._state.generation == generation:
                     try:
                         msg = await sub.next_msg(timeout=0.5)
-                    except nats.errors.TimeoutError:
+                    except nats.errors.TimeoutError as exc:
+                        # Python 3.11's wait_for can turn a cancel that races the timeout
+                        # into a timeout; do not let that swallow the cancel.
+                        _raise_if_cancelling(exc)
                         continue
                     seq = int(msg.metadata.sequence.stream)
                     if seq < next_seq:
@@ -204,6 +219,7 @@ class NatsEventLog:
                     next_seq = seq + 1
                     yield StreamMessage(seq, msg.data)
             except _INTERRUPTED as exc:
+                _raise_if_cancelling(exc)
                 _log.warning(
                     "stream follow interrupted", stream=self.spec.name, error=type(exc).__name__
                 )

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, PathParameter, QueryParameter
+
+from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.tenants.schemas import TenantDetail, TenantPage
+from cloudlysis_control.tenants.service import TenantService
+
+
+class TenantsController(Controller):
+    path = "/admin/v1/tenants"
+    tags = ["tenants"]
+
+    @get(
+        "/",
+        operation_id="ListTenants",
+        opt={"right": "control.tenants.read"},
+        responses=problems(),
+        description="Every tenant named in a placement map, in id order, with its shard per "
+        "kind. `q` searches by prefix (default) or substring.",
+        sync_to_thread=False,
+    )
+    def list_tenants(
+        self,
+        tenants: NamedDependency[TenantService],
+        q: Annotated[str | None, QueryParameter(max_length=63, description="Search")] = None,
+        match: FromQuery[Literal["prefix", "substring"]] = "prefix",
+        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> TenantPage:
+        return tenants.page(q, match, cursor, limit)
+
+    @get(
+        "/{tenant_id:str}",
+        operation_id="GetTenant",
+        opt={"right": "control.tenants.read"},
+        responses=problems(),
+        description="Placement per kind, the endpoints serving the tenant with their health and "
+        "the tenant's inflight/lag there (errors per endpoint), recent jobs and audit events.",
+    )
+    async def get_tenant(
+        self,
+        tenants: NamedDependency[TenantService],
+        tenant_id: Annotated[str, PathParameter(max_length=63)],
+    ) -> TenantDetail:
+        return await tenants.detail(tenant_id)

@@ -1,0 +1,149 @@
+"""Tenants as the placement maps know them: a searchable list and a per-tenant detail view.
+
+The list pages over the tenant index PlacementService rebuilds on each swap (never per request).
+The detail asks every shard endpoint serving the tenant for its status, concurrently and each
+within a timeout; an endpoint that fails gets its own error and the rest of the answer stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from cloudlysis_control.adapters.service_admin import TenantStatus
+from cloudlysis_control.audit.schemas import AuditFilter
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.core.errors import UpstreamError, ValidationFailed
+from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.fleet.snapshot import FleetSnapshotService
+from cloudlysis_control.jobs.service import JobFilter, JobService
+from cloudlysis_control.placement.schemas import KINDS, TENANT_ID_RE
+from cloudlysis_control.placement.service import PlacementService
+from cloudlysis_control.tenants.schemas import (
+    EndpointStatus,
+    KindDetail,
+    KindPlacement,
+    TenantDetail,
+    TenantPage,
+    TenantSummary,
+)
+
+
+class TenantStatusReader(Protocol):
+    async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
+
+
+class TenantService:
+    def __init__(
+        self,
+        placement: PlacementService,
+        fleet: FleetSnapshotService | None,
+        status: TenantStatusReader,
+        jobs: JobService | None,
+        audit: AuditService | None,
+        status_timeout_s: float = 2.0,
+    ) -> None:
+        self.placement = placement
+        self.fleet = fleet
+        self.status = status
+        self.jobs = jobs
+        self.audit = audit
+        self.status_timeout_s = status_timeout_s
+
+    def page(self, q: str | None, match: str, cursor: str | None, limit: int) -> TenantPage:
+        state = self.placement.state
+        index = state.index
+        after = decode_cursor(cursor)
+        if after is not None and not TENANT_ID_RE.match(after):
+            raise ValidationFailed("cursor is not valid")
+        q = (q or "").strip().lower() or None
+        matching = index.iter_from(after, q, match)
+        window = list(itertools.islice(matching, limit + 1))
+        items = [
+            TenantSummary(
+                tenant_id=t,
+                placement={
+                    k: KindPlacement(p.shard, p.explicit)
+                    for k in KINDS
+                    for p in (index.placement(t, k),)
+                },
+            )
+            for t in window[:limit]
+        ]
+        total = len(index.tenants) if q is None else sum(1 for _ in index.iter_from(None, q, match))
+        return TenantPage(
+            items=items,
+            next_cursor=encode_cursor(window[limit - 1]) if len(window) > limit else None,
+            total=total,
+            revisions={k: state.maps[k].revision for k in KINDS},
+            stale=self.placement.stale,
+        )
+
+    async def _endpoint(self, url: str, tenant_id: str) -> EndpointStatus:
+        out = EndpointStatus(url=url)
+        seen = self.fleet.instance_by_url(url) if self.fleet is not None else None
+        if seen is not None:
+            out.instance, out.health, out.ready, out.version = (
+                seen.instance,
+                seen.health,
+                seen.ready,
+                seen.version,
+            )
+        try:
+            status = await asyncio.wait_for(
+                self.status.tenant_status(url, tenant_id), self.status_timeout_s
+            )
+        except TimeoutError:
+            out.error = f"tenant status did not answer within {self.status_timeout_s:g} s"
+            return out
+        except UpstreamError as e:
+            out.error = e.detail
+            return out
+        except Exception as e:  # partial results, never a 500
+            out.error = f"tenant status failed: {type(e).__name__}"
+            return out
+        out.inflight, out.lag, out.lag_seconds = status.inflight, status.lag, status.lag_seconds
+        out.draining, out.drained, out.accepting = status.draining, status.drained, status.accepting
+        return out
+
+    async def detail(self, tenant_id: str) -> TenantDetail:
+        if not TENANT_ID_RE.match(tenant_id):
+            raise ValidationFailed("tenant_id must match [a-z0-9][a-z0-9-]{0,62}")
+        state = self.placement.state
+        index = state.index
+        snapshot_age = None
+        if self.fleet is not None and self.fleet.fleet:
+            snapshot_age = (await self.fleet.snapshot()).age_s
+        kinds = []
+        calls: list[Coroutine[Any, Any, EndpointStatus]] = []
+        for kind in KINDS:
+            p = index.placement(tenant_id, kind)
+            urls = self.placement.shard_endpoints(kind, p.shard, state)
+            kinds.append((kind, p, urls, state.maps[kind].revision))
+            calls.extend(self._endpoint(u, tenant_id) for u in urls)
+        results = iter(await asyncio.gather(*calls))
+        placement = [
+            KindDetail(
+                kind=kind,
+                shard=p.shard,
+                explicit=p.explicit,
+                revision=revision,
+                endpoints=[next(results) for _ in urls],
+            )
+            for kind, p, urls, revision in kinds
+        ]
+        return TenantDetail(
+            tenant_id=tenant_id,
+            known=index.known(tenant_id),
+            stale=self.placement.stale,
+            fleet_snapshot_age_s=snapshot_age,
+            placement=placement,
+            recent_jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 20) if self.jobs else [],
+            recent_audit_events=(
+                self.audit.query(AuditFilter(tenant_id=tenant_id), None, 20).items
+                if self.audit
+                else []
+            ),
+        )
