@@ -27,12 +27,18 @@ from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
 from cloudlysis_control.core.runtime import Runtime
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
+from cloudlysis_control.fleet.controllers import FleetController
+from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.iam.controllers import IamController
 from cloudlysis_control.investigate.controllers import InvestigateController
 from cloudlysis_control.investigate.tenant import TenantActivityController
 from cloudlysis_control.jobs.controllers import JobsController
 from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.placement.controllers import PlacementController
+from cloudlysis_control.placement.service import PlacementService
 from cloudlysis_control.system.controllers import SystemController
+from cloudlysis_control.tenants.controllers import TenantsController
+from cloudlysis_control.tenants.service import TenantService
 from cloudlysis_control.webui.static import ui_handlers
 
 API_VERSION = "1.0.0"
@@ -44,6 +50,18 @@ def _jobs(state: State) -> JobService:
 
 def _audit(state: State) -> AuditService:
     return state.runtime.audit  # type: ignore[no-any-return]
+
+
+def _placement(state: State) -> PlacementService:
+    return state.runtime.placement.service  # type: ignore[no-any-return]
+
+
+def _fleet(state: State) -> FleetSnapshotService:
+    return state.runtime.fleet  # type: ignore[no-any-return]
+
+
+def _tenants(state: State) -> TenantService:
+    return state.runtime.tenants  # type: ignore[no-any-return]
 
 
 def openapi_config(settings: Settings) -> OpenAPIConfig:
@@ -106,6 +124,9 @@ def create_app(
         InvestigateController,
         TenantActivityController,
         IamController,
+        PlacementController,
+        FleetController,
+        TenantsController,
     ]
     if settings.server.ui_dir is not None:
         handlers += ui_handlers(settings.server.ui_dir)
@@ -124,6 +145,9 @@ def create_app(
         dependencies={
             "jobs": Provide(_jobs, sync_to_thread=False),
             "audit": Provide(_audit, sync_to_thread=False),
+            "placement": Provide(_placement, sync_to_thread=False),
+            "fleet": Provide(_fleet, sync_to_thread=False),
+            "tenants": Provide(_tenants, sync_to_thread=False),
         },
         lifespan=[lifespan],
         openapi_config=openapi_config(settings),

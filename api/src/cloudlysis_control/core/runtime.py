@@ -22,6 +22,7 @@ from cloudlysis_control.adapters.nats.state import (
     NatsState,
 )
 from cloudlysis_control.adapters.probe import ProbeClient
+from cloudlysis_control.adapters.service_admin import ServiceAdminClient
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.keys import JwksKeySource, KeySource, StaticKeySource
 from cloudlysis_control.auth.rights import RightsResolver, RightsSource, SessionRights
@@ -30,11 +31,14 @@ from cloudlysis_control.core.errors import SettingsError, UpstreamUnavailable
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.fleet.registry import load_fleet_file
+from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
+from cloudlysis_control.placement.runtime import PlacementRuntime
+from cloudlysis_control.tenants.service import TenantService
 
 
 class GatewayRightsSource:
@@ -91,6 +95,15 @@ class Runtime:
     verifier: TokenVerifier | None = None
     resolver: RightsResolver | None = None
     extra_kinds: list[Any] = field(default_factory=list)
+    placement: PlacementRuntime | None = None
+    fleet: FleetSnapshotService | None = None
+    probe_http: httpx.AsyncClient | None = None
+    tenants: TenantService | None = None
+
+    def _on_nats_connection(self, up: bool) -> None:
+        self.metrics.nats_connected.set(1 if up else 0)
+        if self.placement is not None:
+            self.placement.on_nats_connection(up)
 
     async def start(self) -> None:
         s = self.settings
@@ -118,7 +131,7 @@ class Runtime:
             replicas=s.nats.replicas,
             connect_timeout_s=s.nats.connect_timeout_s,
             op_timeout_s=s.nats.op_timeout_s,
-            on_connection_change=lambda up: self.metrics.nats_connected.set(1 if up else 0),
+            on_connection_change=self._on_nats_connection,
         )
         await self.nats.connect()
         await self.nats.provision([BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT])
@@ -147,6 +160,33 @@ class Runtime:
         )
         await self.store.start()
         await self.engine.start()
+        await self._start_placement_and_fleet(fleet)
+
+    async def _start_placement_and_fleet(self, fleet: list[Any]) -> None:
+        s = self.settings
+        assert self.nats is not None
+        assert self.http is not None
+        self.placement = PlacementRuntime(s.placement, self.nats)
+        await self.placement.start()
+        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
+        conns = s.fleet.probe_concurrency * 3
+        self.probe_http = make_async_client(s.jobs.probe_timeout_s, max_connections=conns)
+        self.fleet = FleetSnapshotService(
+            fleet,
+            ProbeClient(self.probe_http, self.metrics, s.jobs.probe_timeout_s),
+            concurrency=s.fleet.probe_concurrency,
+            timeout_s=s.jobs.probe_timeout_s,
+            max_age_s=s.fleet.snapshot_max_age_s,
+        )
+        await self.fleet.start()
+        self.tenants = TenantService(
+            self.placement.service,
+            self.fleet,
+            ServiceAdminClient(self.http, self.metrics, s.fleet.tenant_status_timeout_s),
+            self.jobs,
+            self.audit,
+            status_timeout_s=s.fleet.tenant_status_timeout_s,
+        )
 
     async def readiness(self) -> dict[str, str]:
         if self.nats is None:
@@ -157,6 +197,9 @@ class Runtime:
 
     async def stop(self) -> None:
         for stopper in (
+            self.fleet.stop if self.fleet else None,
+            self.placement.stop if self.placement else None,
+            self.probe_http.aclose if self.probe_http else None,
             self.engine.stop if self.engine else None,
             self.store.stop if self.store else None,
             self.audit.stop if self.audit else None,
