@@ -22,6 +22,8 @@ GATEWAY_PORT = 8701
 
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
+        # Like the servers themselves: a port with only TIME_WAIT connections is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
