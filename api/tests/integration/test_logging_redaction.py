@@ -8,12 +8,9 @@ body, the query string and IAM pass-through bodies (forwarded to a real devfleet
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
-import queue
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +22,9 @@ from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.app import create_app
 from cloudlysis_control.core.logging import REDACTED, redact
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app, serve
+from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app
 from tests.conftest import FakeRights, app_settings, bearer, make_token
+from tests.support import serve_in_thread
 
 pytestmark = pytest.mark.integration
 
@@ -45,38 +43,6 @@ ACCESS_FIELDS = (
     "status",
     "duration_ms",
 )
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """Run an ASGI app under uvicorn on its own thread and event loop; yield its base URL.
-
-    Litestar's test client drives the app under test through a blocking portal, so an upstream
-    served on the test's own event loop could not answer while a request is in flight.
-    """
-    ready: queue.Queue[str | BaseException] = queue.Queue()
-    stop = threading.Event()
-
-    async def main() -> None:
-        try:
-            async with serve(app, "127.0.0.1", 0) as url:
-                ready.put(url)
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
-        except BaseException as e:
-            ready.put(e)
-            raise
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    got = ready.get(timeout=30)
-    if isinstance(got, BaseException):
-        raise got
-    try:
-        yield got
-    finally:
-        stop.set()
-        thread.join(15)
 
 
 @pytest.fixture

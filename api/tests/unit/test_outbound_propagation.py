@@ -8,9 +8,7 @@ so an upstream on the test's own event loop could not answer during a request.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import queue
 import threading
 import time
 import uuid
@@ -28,8 +26,9 @@ from cloudlysis_control.adapters.http import make_async_client
 from cloudlysis_control.adapters.nats.server import free_port
 from cloudlysis_control.app import create_app
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app, serve
+from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app
 from tests.conftest import FakeRights, app_settings, bearer
+from tests.support import serve_in_thread
 
 Client = AsyncTestClient[Litestar]
 
@@ -105,34 +104,6 @@ def recorder() -> Iterator[tuple[str, Recorder]]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@contextlib.contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """Run an ASGI app under uvicorn on its own thread and event loop; yield its base URL."""
-    ready: queue.Queue[str | BaseException] = queue.Queue()
-    stop = threading.Event()
-
-    async def main() -> None:
-        try:
-            async with serve(app, "127.0.0.1", 0) as url:
-                ready.put(url)
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
-        except BaseException as e:
-            ready.put(e)
-            raise
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
-    thread.start()
-    got = ready.get(timeout=30)
-    if isinstance(got, BaseException):
-        raise got
-    try:
-        yield got
-    finally:
-        stop.set()
-        thread.join(15)
 
 
 def _headers(req: dict[str, Any]) -> dict[str, list[str]]:
