@@ -43,23 +43,35 @@ test-e2e:
     if [ -f ui/package.json ]; then scripts/e2e.sh; fi
 
 lint:
-    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src tests benchmarks ../grafana/dashboards-src"
-    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src tests benchmarks ../grafana/dashboards-src"
-    scripts/check.sh openapi-committed -- just openapi-check
-    scripts/check.sh dashboards-committed -- bash -c "cd api && uv run python ../grafana/dashboards-src/generate.py --check"
-    if [ -f ui/package.json ]; then scripts/check.sh ui-lint -- bash -c "cd ui && npm run lint"; fi
-    if [ -f ui/package.json ]; then scripts/check.sh ui-client-committed -- just gen-check; fi
+    #!/usr/bin/env bash
+    set -uo pipefail
+    rc=0
+    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src tests benchmarks ../grafana/dashboards-src" || rc=1
+    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src tests benchmarks ../grafana/dashboards-src" || rc=1
+    scripts/check.sh openapi-committed -- just openapi-check || rc=1
+    scripts/check.sh dashboards-committed -- bash -c "cd api && uv run python ../grafana/dashboards-src/generate.py --check" || rc=1
+    if [ -f ui/package.json ]; then scripts/check.sh ui-lint -- bash -c "cd ui && npm run lint" || rc=1; fi
+    if [ -f ui/package.json ]; then scripts/check.sh ui-client-committed -- just gen-check || rc=1; fi
+    exit $rc
 
 fmt:
     cd api && uv run ruff format src tests benchmarks ../grafana/dashboards-src && uv run ruff check --fix src tests benchmarks ../grafana/dashboards-src
 
 typecheck:
-    scripts/check.sh mypy-strict -- bash -c "cd api && uv run mypy src"
-    if [ -f ui/package.json ]; then scripts/check.sh ui-typecheck -- bash -c "cd ui && npm run typecheck"; fi
+    #!/usr/bin/env bash
+    set -uo pipefail
+    rc=0
+    scripts/check.sh mypy-strict -- bash -c "cd api && uv run mypy src" || rc=1
+    if [ -f ui/package.json ]; then scripts/check.sh ui-typecheck -- bash -c "cd ui && npm run typecheck" || rc=1; fi
+    exit $rc
 
 build:
-    scripts/check.sh api-wheel -- bash -c "cd api && uv build --wheel --out-dir ../.ci/work/dist"
-    if [ -f ui/package.json ]; then scripts/check.sh ui-build -- bash -c "cd ui && npm run build && npm run size"; fi
+    #!/usr/bin/env bash
+    set -uo pipefail
+    rc=0
+    scripts/check.sh api-wheel -- bash -c "cd api && uv build --wheel --out-dir ../.ci/work/dist" || rc=1
+    if [ -f ui/package.json ]; then scripts/check.sh ui-build -- bash -c "cd ui && npm run build && npm run size" || rc=1; fi
+    exit $rc
 
 # Write the OpenAPI schema the code produces to api/openapi.json.
 openapi:
