@@ -1,4 +1,4 @@
-"""T4.1 (parsing): placement documents, the immutable state swap, the tenant index, the file source."""
+"""T4.1 (parsing): placement documents, the state swap, the tenant index, the file source."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_tenant_index_search_and_order() -> None:
     assert index.placement("zeta", "runner").shard == "runner-b"
     assert index.placement("nobody", "projection").shard is None  # no projection map
     assert list(index.iter_from(None, "t-001", "prefix")) == [f"t-{i:04d}" for i in range(10, 20)]
-    assert list(index.iter_from("t-0015", "t-001", "prefix"))[0] == "t-0016"
+    assert next(iter(index.iter_from("t-0015", "t-001", "prefix"))) == "t-0016"
     assert list(index.iter_from(None, "099", "substring")) == ["t-0099"]
     assert list(index.iter_from("t-0298", None, "prefix")) == ["t-0299", "zeta"]
 

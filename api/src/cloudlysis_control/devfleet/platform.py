@@ -30,6 +30,7 @@ import msgspec
 import uvicorn
 from litestar import Litestar, Request, Response, get, post
 from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath
 from litestar.types import Scope
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -308,15 +309,15 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
         operation_id="GetTenantStatus",
         sync_to_thread=False,
     )
-    def tenant_status(request: Request[Any, Any, Any], tenant_id: str) -> Response[bytes]:
+    def tenant_status(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
         return json_response(inst(request).status(_tenant_or_404(tenant_id)))
 
     @post("/admin/v1/tenants/{tenant_id:str}/drain", operation_id="DrainTenant", status_code=202)
-    async def drain(request: Request[Any, Any, Any], tenant_id: str) -> Response[bytes]:
+    async def drain(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
         return json_response(inst(request).drain(_tenant_or_404(tenant_id)), status=202)
 
     @post("/admin/v1/tenants/{tenant_id:str}/resume", operation_id="ResumeTenant")
-    async def resume(request: Request[Any, Any, Any], tenant_id: str) -> Response[bytes]:
+    async def resume(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
         return json_response(inst(request).resume(_tenant_or_404(tenant_id)))
 
     @post("/admin/v1/config/reload", operation_id="ReloadConfig")
@@ -324,7 +325,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
         return json_response(inst(request).reload())
 
     @post("/v1/tenants/{tenant_id:str}/work", operation_id="SubmitWork", status_code=202)
-    async def work(request: Request[Any, Any, Any], tenant_id: str) -> Response[bytes]:
+    async def work(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
         raw = await request.body()
         body = msgspec.json.decode(raw, type=WorkRequest) if raw else WorkRequest()
         if not 0 <= body.duration_ms <= 60_000:
