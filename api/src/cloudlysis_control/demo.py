@@ -1,4 +1,8 @@
-"""`just demo`: embedded NATS, the devfleet Gateway and the API on 127.0.0.1.
+"""`just demo`: embedded NATS, the devfleet (Gateway, 2 Aggregate, 2 Projection and 2 Runner
+instances) and the API on 127.0.0.1.
+
+Placement for 50 tenants comes from `config/placement/dev.json`: the API seeds its NATS KV bucket
+from it on first start (CONTROL_PLACEMENT_SEED_FILE; docs/decisions/0004-placement-seed-file.md).
 
 Everything lives under one directory (default `.demo/`); a second run reuses it, so no cleanup is
 needed. Ctrl-C stops the API, the Gateway and NATS.
@@ -18,6 +22,8 @@ import urllib.request
 from pathlib import Path
 
 GATEWAY_PORT = 8701
+PLATFORM_BASE_PORT = 8711  # aggregate-1, aggregate-2, projection-1, projection-2, runner-1, -2
+PLATFORM_INSTANCES = 6
 
 
 def _port_free(port: int) -> bool:
@@ -51,9 +57,21 @@ def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
         return json.loads(r.read())  # type: ignore[no-any-return]
 
 
+def _seed_tenants(seed_file: Path) -> list[str]:
+    """Tenants named in the seed file's maps: the simulated instances give them activity."""
+    if not seed_file.is_file():
+        return []
+    doc = json.loads(seed_file.read_text())
+    tenants: set[str] = set()
+    for key in ("aggregate_placement", "projection_placement", "runner_placement"):
+        tenants.update((doc.get(key) or {}).get("tenants", {}))
+    return sorted(tenants)
+
+
 def run_demo(base: Path, port: int = 8080) -> int:
     base = base.resolve()
-    for p in (port, GATEWAY_PORT):
+    platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
+    for p in (port, GATEWAY_PORT, *platform_ports):
         if not _port_free(p):
             print(f"demo: port {p} is in use (another demo running?)", file=sys.stderr)
             return 1
@@ -75,6 +93,31 @@ def run_demo(base: Path, port: int = 8080) -> int:
         stdin=subprocess.DEVNULL,
     )
     repo_root = Path(__file__).resolve().parents[3]
+    seed_file = repo_root / "config" / "placement" / "dev.json"
+    platform_file = base / "platform.json"
+    platform_file.unlink(missing_ok=True)
+    platform = subprocess.Popen(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-m",
+            "cloudlysis_control.devfleet",
+            "many",
+            "--aggregate",
+            "2",
+            "--projection",
+            "2",
+            "--runner",
+            "2",
+            "--base-port",
+            str(PLATFORM_BASE_PORT),
+            "--fleet-file",
+            str(platform_file),
+            "--tenants",
+            ",".join(_seed_tenants(seed_file)),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
     ui_dir = repo_root / "ui" / "dist"
     env = {
         **os.environ,
@@ -85,13 +128,20 @@ def run_demo(base: Path, port: int = 8080) -> int:
         "CONTROL_GATEWAY_URL": gateway_url,
         "CONTROL_DEV_LOGIN": "true",
         "CONTROL_FLEET_FILE": str(base / "fleet.json"),
+        "CONTROL_PLACEMENT_SOURCE": "nats",
         "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
     }
     if (ui_dir / "index.html").is_file():
         env["CONTROL_UI_DIR"] = str(ui_dir)
+    if seed_file.is_file():
+        env["CONTROL_PLACEMENT_SEED_FILE"] = str(seed_file)
     api: subprocess.Popen[bytes] | None = None
     try:
         _wait_http(f"{gateway_url}/ready")
+        for p in platform_ports:
+            _wait_http(f"http://127.0.0.1:{p}/ready")
+        fleet += json.loads(platform_file.read_text())
+        (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
         api = subprocess.Popen(
             [sys.executable, "-m", "cloudlysis_control", "serve"],
             env=env,
@@ -107,6 +157,8 @@ def run_demo(base: Path, port: int = 8080) -> int:
             f"  UI + API   http://127.0.0.1:{port}/\n"
             f"  API docs   http://127.0.0.1:{port}/schema\n"
             f"  Gateway    {gateway_url}\n"
+            f"  platform   2 Aggregate, 2 Projection, 2 Runner on 127.0.0.1:"
+            f"{PLATFORM_BASE_PORT}-{PLATFORM_BASE_PORT + PLATFORM_INSTANCES - 1}\n"
             f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
             f'  try        curl -H "authorization: Bearer $(cat {admin_token})" '
             f"http://127.0.0.1:{port}/admin/v1/whoami\n"
@@ -114,14 +166,14 @@ def run_demo(base: Path, port: int = 8080) -> int:
             flush=True,
         )
         with contextlib.suppress(KeyboardInterrupt):
-            while api.poll() is None and gateway.poll() is None:
+            while api.poll() is None and gateway.poll() is None and platform.poll() is None:
                 time.sleep(0.5)
         return 0
     finally:
-        for proc in (api, gateway):
+        for proc in (api, gateway, platform):
             if proc is not None and proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
-        for proc in (api, gateway):
+        for proc in (api, gateway, platform):
             if proc is not None:
                 try:
                     proc.wait(10)
