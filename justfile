@@ -14,8 +14,9 @@ setup: setup-api setup-ui setup-system
 setup-api:
     cd api && uv sync --frozen
 
+# npm ci only when node_modules is missing or older than the lock file.
 setup-ui:
-    if [ -f ui/package.json ]; then cd ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; fi
+    if [ -f ui/package.json ] && { [ ! -f ui/node_modules/.package-lock.json ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; }; then cd ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; fi
 
 # System packages: VictoriaMetrics + promtool (observability tests), Chromium (UI e2e).
 setup-system:
