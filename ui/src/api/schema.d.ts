@@ -41,6 +41,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/fleet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetFleet
+         * @description Health, readiness, build and selected metrics of every instance, from a cached snapshot (`age_s`; `stale` when older than `max_age_s`).
+         */
+        get: operations["GetFleet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/fleet/{service}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetFleetService */
+        get: operations["GetFleetService"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/iam/{path}": {
         parameters: {
             query?: never;
@@ -182,6 +219,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/placement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetPlacement
+         * @description Every effective placement map (tenant → shard, default shard, shard directory) and the routing config, each with its revision, source, update time and the stale flag (source unreachable; the last known good values are served).
+         */
+        get: operations["GetPlacement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/placement/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetPlacementMap */
+        get: operations["GetPlacementMap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetRouting */
+        get: operations["GetRouting"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/session/dev-login": {
         parameters: {
             query?: never;
@@ -214,6 +305,46 @@ export interface paths {
          * @description Recent jobs and audit events of the tenant named by x-tenant-id.
          */
         get: operations["GetTenantActivity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListTenants
+         * @description Every tenant named in a placement map, in id order, with its shard per kind. `q` searches by prefix (default) or substring.
+         */
+        get: operations["ListTenants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{tenant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetTenant
+         * @description Placement per kind, the endpoints serving the tenant with their health and the tenant's inflight/lag there (errors per endpoint), recent jobs and audit events.
+         */
+        get: operations["GetTenant"];
         put?: never;
         post?: never;
         delete?: never;
@@ -339,10 +470,68 @@ export interface components {
         DevLoginRequest: {
             principal: string;
         };
+        /** EndpointStatus */
+        EndpointStatus: {
+            accepting?: boolean | null;
+            drained?: boolean | null;
+            draining?: boolean | null;
+            error?: string | null;
+            /** @default unknown */
+            health: ("ok" | "failing" | "unreachable") | "unknown";
+            inflight?: number | null;
+            instance?: string | null;
+            lag?: number | null;
+            lag_seconds?: number | null;
+            /** @default unknown */
+            ready: ("ready" | "not_ready" | "unreachable") | "unknown";
+            url: string;
+            version?: string | null;
+        };
+        /** FleetSnapshot */
+        FleetSnapshot: {
+            age_s: number | null;
+            duration_ms: number | null;
+            instances: components["schemas"]["InstanceHealth"][];
+            max_age_s: number;
+            stale: boolean;
+            summary: components["schemas"]["FleetSummary"];
+            taken_at: string | null;
+        };
+        /** FleetSummary */
+        FleetSummary: {
+            healthy: number;
+            instances: number;
+            ready: number;
+            unreachable: number;
+            versions: {
+                [key: string]: number;
+            };
+        };
         /** Health */
         Health: {
             /** @constant */
             status: "ok";
+        };
+        /** InstanceHealth */
+        InstanceHealth: {
+            error?: string | null;
+            git_sha?: string | null;
+            /** @enum {string} */
+            health: "ok" | "failing" | "unreachable";
+            health_status?: number | null;
+            instance: string;
+            kind: string;
+            latency_ms?: number | null;
+            metrics?: {
+                [key: string]: number;
+            };
+            /** @enum {string} */
+            ready: "ready" | "not_ready" | "unreachable";
+            ready_status?: number | null;
+            service: string;
+            shard?: string | null;
+            url: string;
+            version?: string | null;
         };
         /** InvestigateLinks */
         InvestigateLinks: {
@@ -403,6 +592,52 @@ export interface components {
             items: components["schemas"]["Job"][];
             next_cursor: string | null;
         };
+        /** KindDetail */
+        KindDetail: {
+            endpoints: components["schemas"]["EndpointStatus"][];
+            explicit: boolean;
+            /** @enum {string} */
+            kind: "aggregate" | "projection" | "runner";
+            revision: string | null;
+            shard: string | null;
+        };
+        /** KindPlacement */
+        KindPlacement: {
+            explicit: boolean;
+            shard: string | null;
+        };
+        /** PlacementMapView */
+        PlacementMapView: {
+            age_s: number | null;
+            default_shard: string | null;
+            key: string;
+            /** @enum {string} */
+            kind: "aggregate" | "projection" | "runner";
+            last_error?: components["schemas"]["SourceError"] | null;
+            present: boolean;
+            revision: string | null;
+            shards: {
+                [key: string]: components["schemas"]["Shard"];
+            };
+            /** @enum {string} */
+            source: "nats" | "file";
+            stale: boolean;
+            stale_for_s: number | null;
+            tenant_count: number;
+            tenants: {
+                [key: string]: string;
+            };
+            updated_at: string | null;
+        };
+        /** PlacementOverview */
+        PlacementOverview: {
+            maps: components["schemas"]["PlacementMapView"][];
+            routing: components["schemas"]["RoutingView"];
+            /** @enum {string} */
+            source: "nats" | "file";
+            stale: boolean;
+            stale_for_s: number | null;
+        };
         /** Problem */
         Problem: {
             code: string;
@@ -423,6 +658,52 @@ export interface components {
             status: number;
             title: string;
             type: string;
+        };
+        /** Readiness */
+        Readiness: {
+            dependencies: {
+                [key: string]: string;
+            };
+            /** @enum {string} */
+            status: "ready" | "not_ready";
+        };
+        /** Route */
+        Route: {
+            /** @enum {string} */
+            kind: "aggregate" | "projection" | "runner";
+            path_prefix: string;
+        };
+        /** RoutingConfig */
+        RoutingConfig: {
+            routes: components["schemas"]["Route"][];
+            /** @constant */
+            schema_version: 1;
+            /** @default 5000 */
+            upstream_timeout_ms: number;
+        };
+        /** RoutingView */
+        RoutingView: {
+            age_s: number | null;
+            config: components["schemas"]["RoutingConfig"] | null;
+            key: string;
+            last_error?: components["schemas"]["SourceError"] | null;
+            present: boolean;
+            revision: string | null;
+            /** @enum {string} */
+            source: "nats" | "file";
+            stale: boolean;
+            stale_for_s: number | null;
+            updated_at: string | null;
+        };
+        /** Shard */
+        Shard: {
+            endpoints: string[];
+        };
+        /** SourceError */
+        SourceError: {
+            at: string;
+            detail: string;
+            revision: string | null;
         };
         /** Step */
         Step: {
@@ -453,6 +734,38 @@ export interface components {
         TenantActivity: {
             audit_events: components["schemas"]["AuditEvent"][];
             jobs: components["schemas"]["Job"][];
+            tenant_id: string;
+        };
+        /** TenantDetail */
+        TenantDetail: {
+            fleet_snapshot_age_s: number | null;
+            known: boolean;
+            placement: components["schemas"]["KindDetail"][];
+            recent_audit_events: components["schemas"]["AuditEvent"][];
+            recent_jobs: components["schemas"]["Job"][];
+            stale: boolean;
+            /**
+             * @default service-admin
+             * @constant
+             */
+            status_source: "service-admin";
+            tenant_id: string;
+        };
+        /** TenantPage */
+        TenantPage: {
+            items: components["schemas"]["TenantSummary"][];
+            next_cursor: string | null;
+            revisions: {
+                [key: string]: string | null;
+            };
+            stale: boolean;
+            total: number;
+        };
+        /** TenantSummary */
+        TenantSummary: {
+            placement: {
+                [key: string]: components["schemas"]["KindPlacement"];
+            };
             tenant_id: string;
         };
         /** UiConfig */
@@ -574,13 +887,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description application/x-ndjson or text/csv */
+            /** @description Stream Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/x-ndjson": string;
+                    "text/csv": string;
                 };
             };
             /** @description Bad request (problem+json with a stable code) */
@@ -603,6 +917,147 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetFleet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetSnapshot"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetFleetService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FleetSnapshot"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1515,6 +1970,203 @@ export interface operations {
             };
         };
     };
+    GetPlacement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacementOverview"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetPlacementMap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "aggregate" | "projection" | "runner";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlacementMapView"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetRouting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingView"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     DevLogin: {
         parameters: {
             query?: never;
@@ -1582,6 +2234,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Upstream timed out */
             504: {
                 headers: {
@@ -1612,6 +2273,144 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantActivity"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListTenants: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                match?: "prefix" | "substring";
+                /** @description Search */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantPage"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantDetail"];
                 };
             };
             /** @description Bad request (problem+json with a stable code) */
@@ -1855,7 +2654,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
             /** @description A dependency is unavailable (state store, Gateway) */

@@ -18,6 +18,13 @@ export type AuditEvent = Schemas["AuditEvent"];
 export type AuditOutcome = AuditEvent["outcome"];
 export type AuditPage = Schemas["AuditPage"];
 export type InvestigateResult = Schemas["Investigation"];
+export type FleetSnapshot = Schemas["FleetSnapshot"];
+export type InstanceHealth = Schemas["InstanceHealth"];
+export type PlacementOverview = Schemas["PlacementOverview"];
+export type PlacementMapView = Schemas["PlacementMapView"];
+export type TenantSummary = Schemas["TenantSummary"];
+export type TenantDetail = Schemas["TenantDetail"];
+export type KindDetail = Schemas["KindDetail"];
 
 export const JOB_STATUSES: readonly JobStatus[] = [
   "pending",

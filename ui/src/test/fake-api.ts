@@ -1,7 +1,18 @@
 // A typed stand-in for the Control API, installed as globalThis.fetch. Each handler gets the
 // real Request the client built, so tests can assert on the headers that were sent.
 import { vi } from "vitest";
-import type { AuditPage, InvestigateResult, Job, JobPage, UiConfig, WhoAmI } from "../api/types";
+import type {
+  AuditPage,
+  FleetSnapshot,
+  InvestigateResult,
+  Job,
+  JobPage,
+  PlacementOverview,
+  TenantDetail,
+  TenantSummary,
+  UiConfig,
+  WhoAmI,
+} from "../api/types";
 import { whoami } from "./fixtures";
 
 export interface FakeReply {
@@ -20,6 +31,10 @@ export interface FakeApiOptions {
   audit?: AuditPage;
   investigate?: InvestigateResult;
   iam?: { users?: unknown; sessions?: unknown; roles?: unknown };
+  tenants?: TenantSummary[];
+  tenant?: (id: string) => TenantDetail;
+  fleet?: FleetSnapshot;
+  placement?: PlacementOverview;
   routes?: Array<[method: string, pattern: RegExp, handler: Handler]>;
 }
 
@@ -29,6 +44,28 @@ export const defaultUiConfig: UiConfig = {
   git_sha: "abc1234",
   grafana_base_url: null,
 };
+
+export const emptyFleet: FleetSnapshot = {
+  age_s: 1,
+  duration_ms: 5,
+  instances: [],
+  max_age_s: 30,
+  stale: false,
+  summary: { healthy: 0, instances: 0, ready: 0, unreachable: 0, versions: {} },
+  taken_at: "2026-11-27T00:00:00Z",
+};
+
+export const emptyPlacement: PlacementOverview = {
+  maps: [],
+  routing: { age_s: null, config: null, key: "routing", last_error: null, present: false, revision: null, source: "nats", stale: false, stale_for_s: null, updated_at: null },
+  source: "nats",
+  stale: false,
+  stale_for_s: null,
+};
+
+export function emptyTenant(id: string): TenantDetail {
+  return { tenant_id: id, known: false, stale: false, fleet_snapshot_age_s: null, placement: [], recent_jobs: [], recent_audit_events: [], status_source: "service-admin" };
+}
 
 export function problem(status: number, extra: Record<string, unknown> = {}): FakeReply {
   return {
@@ -98,6 +135,18 @@ export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
         },
       }),
     ],
+    [
+      "GET",
+      /^\/admin\/v1\/tenants$/,
+      () => ({ body: { items: options.tenants ?? [], next_cursor: null, revisions: {}, stale: false, total: options.tenants?.length ?? 0 } }),
+    ],
+    [
+      "GET",
+      /^\/admin\/v1\/tenants\/([^/]+)$/,
+      (_r, _u, m) => ({ body: options.tenant?.(decodeURIComponent(m[1]!)) ?? emptyTenant(decodeURIComponent(m[1]!)) }),
+    ],
+    ["GET", /^\/admin\/v1\/fleet$/, () => ({ body: options.fleet ?? emptyFleet })],
+    ["GET", /^\/admin\/v1\/placement$/, () => ({ body: options.placement ?? emptyPlacement })],
     ["GET", /^\/admin\/v1\/iam\/users$/, () => ({ body: options.iam?.users ?? [] })],
     ["GET", /^\/admin\/v1\/iam\/sessions$/, () => ({ body: options.iam?.sessions ?? [] })],
     ["GET", /^\/admin\/v1\/iam\/roles$/, () => ({ body: options.iam?.roles ?? [] })],

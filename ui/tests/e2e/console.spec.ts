@@ -25,6 +25,16 @@ test.describe("admin", () => {
     });
   }
 
+  test("a tenant's detail page renders, even for a tenant no map names", async ({ page }, testInfo) => {
+    await devLogin(page, "admin");
+    await page.goto("/tenants/e2e-unplaced");
+    await expect(page.getByRole("heading", { level: 1, name: "Tenant e2e-unplaced" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Placement" })).toBeVisible();
+    await page.waitForLoadState("networkidle");
+    await expectNoSeriousA11yViolations(page, testInfo, "tenant-detail");
+    await screenshot(page, testInfo, "tenant-detail");
+  });
+
   test("dark mode: main pages have no serious axe violations", async ({ page }, testInfo) => {
     await page.emulateMedia({ colorScheme: "dark" });
     await devLogin(page, "admin");

@@ -22,6 +22,14 @@ const statusTone: Record<string, Tone> = {
   refused: "warning",
   cancelled: "neutral",
   timed_out: "danger",
+  skipped: "neutral",
+  ok: "success",
+  ready: "success",
+  active: "success",
+  failing: "danger",
+  not_ready: "warning",
+  unreachable: "danger",
+  unknown: "neutral",
 };
 
 export function StatusBadge({ status, className }: { status: JobStatus | AuditOutcome | string; className?: string }) {

@@ -1,5 +1,71 @@
-import { NotAvailable } from "../../components/layout/page";
+import { useQuery } from "@tanstack/react-query";
+import type { InstanceHealth } from "../../api/types";
+import { Page } from "../../components/layout/page";
+import { DataTable, type ColumnDef } from "../../components/ui/data-table";
+import { StaleNotice } from "../../components/ui/stale-notice";
+import { ErrorState, LoadingState } from "../../components/ui/states";
+import { StatusBadge } from "../../components/ui/status-badge";
+import { formatDuration, formatTime } from "../../lib/format";
+import { fleetQuery } from "./queries";
 
-export default function Page() {
-  return <NotAvailable title="Fleet" api="Fleet" />;
+const columns: ColumnDef<InstanceHealth, unknown>[] = [
+  { id: "service", header: "Service", accessorKey: "service" },
+  { id: "kind", header: "Kind", accessorKey: "kind" },
+  { id: "instance", header: "Instance", accessorKey: "instance", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
+  { id: "shard", header: "Shard", accessorFn: (i) => i.shard ?? "", cell: (c) => String(c.getValue()) || "—" },
+  { id: "health", header: "Health", accessorKey: "health", cell: (c) => <StatusBadge status={c.row.original.health} /> },
+  { id: "ready", header: "Ready", accessorKey: "ready", cell: (c) => <StatusBadge status={c.row.original.ready} /> },
+  { id: "version", header: "Version", accessorFn: (i) => i.version ?? "", cell: (c) => String(c.getValue()) || "—" },
+  { id: "git_sha", header: "Git SHA", accessorFn: (i) => i.git_sha ?? "", cell: (c) => <code className="font-mono text-xs">{String(c.getValue()) || "—"}</code> },
+  { id: "latency", header: "Latency", accessorFn: (i) => i.latency_ms ?? -1, cell: (c) => formatDuration(c.row.original.latency_ms) },
+  { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <span className="block max-w-64 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
+];
+
+export default function FleetPage() {
+  const fleet = useQuery(fleetQuery());
+  return (
+    <Page title="Fleet">
+      {fleet.isPending ? <LoadingState label="Loading the fleet…" /> : null}
+      {fleet.isError ? <ErrorState error={fleet.error} onRetry={() => void fleet.refetch()} /> : null}
+      {fleet.data ? (
+        <>
+          <StaleNotice stale={fleet.data.stale} ageSeconds={fleet.data.age_s} what="fleet snapshot" />
+          <dl className="grid grid-cols-2 gap-3 md:grid-cols-5" aria-label="Fleet summary">
+            {[
+              ["Instances", fleet.data.summary.instances],
+              ["Healthy", fleet.data.summary.healthy],
+              ["Ready", fleet.data.summary.ready],
+              ["Unreachable", fleet.data.summary.unreachable],
+            ].map(([label, value]) => (
+              <div key={label} className="rounded-lg border border-zinc-200 bg-white p-3 dark:border-zinc-800 dark:bg-zinc-900">
+                <dt className="text-xs text-zinc-600 dark:text-zinc-400">{label}</dt>
+                <dd className="text-lg font-semibold">{value}</dd>
+              </div>
+            ))}
+            <div className="rounded-lg border border-zinc-200 bg-white p-3 dark:border-zinc-800 dark:bg-zinc-900">
+              <dt className="text-xs text-zinc-600 dark:text-zinc-400">Snapshot</dt>
+              <dd className="text-sm">{formatTime(fleet.data.taken_at)}</dd>
+            </div>
+          </dl>
+          {Object.keys(fleet.data.summary.versions).length > 0 ? (
+            <p className="text-sm text-zinc-700 dark:text-zinc-300">
+              Versions:{" "}
+              {Object.entries(fleet.data.summary.versions)
+                .map(([version, count]) => `${version} × ${count}`)
+                .join(", ")}
+            </p>
+          ) : null}
+          <DataTable
+            id="fleet"
+            label="Instances"
+            columns={columns}
+            data={fleet.data.instances}
+            getRowId={(i) => `${i.service}/${i.instance}`}
+            rowClassName={(i) => (i.health !== "ok" || i.ready !== "ready" ? "bg-red-50 dark:bg-red-950/60" : undefined)}
+            empty="The fleet snapshot lists no instances."
+          />
+        </>
+      ) : null}
+    </Page>
+  );
 }

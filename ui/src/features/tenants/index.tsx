@@ -1,47 +1,84 @@
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
+import type { TenantSummary } from "../../api/types";
 import { Page } from "../../components/layout/page";
-import { ErrorState, LoadingState } from "../../components/ui/states";
-import { RIGHTS } from "../../lib/rights";
-import { useStore } from "../../lib/store";
-import { currentTenant } from "../../lib/tenant";
-import { AuditTable } from "../audit/components/audit-table";
-import { useRights } from "../auth/queries";
-import { JobsTable } from "../jobs/components/jobs-table";
-import { tenantActivityQuery } from "./queries";
+import { DataTable, type ColumnDef } from "../../components/ui/data-table";
+import { Input } from "../../components/ui/input";
+import { PagedResult } from "../../components/ui/paged-result";
+import { Select } from "../../components/ui/select";
+import { StaleNotice } from "../../components/ui/stale-notice";
+import { useCursorHistory } from "../../lib/use-cursor-history";
+import { useUrlFilters } from "../../lib/use-url-filters";
+import { tenantsQuery } from "./queries";
+
+const KINDS = ["aggregate", "projection", "runner"] as const;
+
+const columns: ColumnDef<TenantSummary, unknown>[] = [
+  {
+    id: "tenant_id",
+    header: "Tenant",
+    accessorKey: "tenant_id",
+    cell: (c) => (
+      <Link className="font-mono text-xs text-sky-800 hover:underline dark:text-sky-300" to={`/tenants/${encodeURIComponent(c.row.original.tenant_id)}`}>
+        {c.row.original.tenant_id}
+      </Link>
+    ),
+  },
+  ...KINDS.map<ColumnDef<TenantSummary, unknown>>((kind) => ({
+    id: kind,
+    header: `${kind[0]!.toUpperCase()}${kind.slice(1)} shard`,
+    accessorFn: (t) => t.placement[kind]?.shard ?? "",
+    cell: (c) => {
+      const placement = c.row.original.placement[kind];
+      if (!placement?.shard) return "—";
+      return (
+        <span>
+          {placement.shard}
+          {placement.explicit ? null : <span className="ml-1 text-xs text-zinc-600 dark:text-zinc-400">(default)</span>}
+        </span>
+      );
+    },
+  })),
+];
+
+const FILTERS = ["q", "match"] as const;
 
 export default function TenantsPage() {
-  const tenant = useStore(currentTenant);
-  const rights = useRights();
-  const activity = useQuery({ ...tenantActivityQuery(tenant), enabled: Boolean(tenant) && rights.has(RIGHTS.tenantsRead) });
+  const { values, setValues, cursor } = useUrlFilters(FILTERS);
+  const pages = useCursorHistory(cursor, (next) => setValues({ cursor: next }));
+  const tenants = useQuery(
+    tenantsQuery({
+      q: values.q || undefined,
+      match: values.match === "substring" ? "substring" : undefined,
+      cursor,
+      limit: 200,
+    }),
+  );
   return (
     <Page title="Tenants">
-      <section className="rounded-lg border border-dashed border-zinc-300 p-6 dark:border-zinc-700" aria-label="Not available">
-        <p className="text-sm font-medium">Not available yet: this page needs the Tenants API.</p>
-        <p className="mt-1 text-sm text-zinc-600 dark:text-zinc-400">
-          There is no tenant list to show. Choose a tenant id in the header to see what the control plane did for it.
-        </p>
-      </section>
-      {tenant ? (
-        <section aria-labelledby="activity-heading" className="flex flex-col gap-3">
-          <h2 id="activity-heading" className="text-sm font-semibold">
-            Activity of tenant <code className="font-mono">{tenant}</code>
-          </h2>
-          {!rights.has(RIGHTS.tenantsRead) && rights.loaded ? (
-            <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.tenantsRead}.</p>
-          ) : activity.isError ? (
-            <ErrorState error={activity.error} onRetry={() => void activity.refetch()} />
-          ) : activity.data ? (
-            <>
-              <h3 className="text-sm font-medium">Jobs ({activity.data.jobs.length})</h3>
-              <JobsTable id="tenant-jobs" jobs={activity.data.jobs} height="320px" />
-              <h3 className="text-sm font-medium">Audit events ({activity.data.audit_events.length})</h3>
-              <AuditTable id="tenant-audit" events={activity.data.audit_events} height="400px" />
-            </>
-          ) : (
-            <LoadingState label="Loading tenant activity…" />
-          )}
-        </section>
-      ) : null}
+      <form className="flex flex-wrap items-end gap-3" aria-label="Tenant search" onSubmit={(e) => e.preventDefault()}>
+        <Input label="Tenant id" placeholder="id or its start" value={values.q} onChange={(e) => setValues({ q: e.target.value })} />
+        <Select
+          label="Match"
+          options={[
+            { value: "", label: "Prefix" },
+            { value: "substring", label: "Anywhere in the id" },
+          ]}
+          value={values.match}
+          onChange={(e) => setValues({ match: e.target.value })}
+        />
+      </form>
+      <PagedResult query={tenants} pages={pages} loadingLabel="Loading tenants…">
+        {(page) => (
+          <>
+            <StaleNotice stale={page.stale} what="tenant placement" />
+            <p className="text-sm text-zinc-700 dark:text-zinc-300">
+              {page.total} tenant{page.total === 1 ? "" : "s"} named in the placement maps.
+            </p>
+            <DataTable id="tenants" label="Tenants" columns={columns} data={page.items} getRowId={(t) => t.tenant_id} empty="No tenant matches." />
+          </>
+        )}
+      </PagedResult>
     </Page>
   );
 }

@@ -1,10 +1,23 @@
-import { queryOptions } from "@tanstack/react-query";
+import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, unwrap } from "../../api/client";
+import { compact } from "../../lib/query-params";
 
-/** Recent jobs and audit events of one tenant; the client sends it as x-tenant-id. */
-export const tenantActivityQuery = (tenant: string | null) =>
+export interface TenantFilters {
+  q?: string;
+  match?: "prefix" | "substring";
+  cursor?: string;
+  limit?: number;
+}
+
+export const tenantsQuery = (filters: TenantFilters) =>
   queryOptions({
-    queryKey: ["tenant-activity", tenant],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/tenant/activity")),
-    enabled: Boolean(tenant),
+    queryKey: ["tenants", compact(filters)],
+    queryFn: async () => unwrap(await api.GET("/admin/v1/tenants", { params: { query: compact(filters) } })),
+    placeholderData: keepPreviousData,
+  });
+
+export const tenantQuery = (tenantId: string) =>
+  queryOptions({
+    queryKey: ["tenant", tenantId],
+    queryFn: async () => unwrap(await api.GET("/admin/v1/tenants/{tenant_id}", { params: { path: { tenant_id: tenantId } } })),
   });

@@ -1,9 +1,55 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { installFakeApi } from "../../test/fake-api";
+import { emptyTenant, installFakeApi } from "../../test/fake-api";
 import { makeJob } from "../../test/fixtures";
 import { renderApp, signInForTest } from "../../test/render";
+
+describe("Tenants", () => {
+  it("lists tenants with their shards and searches by id", async () => {
+    const fake = installFakeApi({
+      tenants: [
+        { tenant_id: "acme", placement: { aggregate: { shard: "agg-1", explicit: true }, runner: { shard: "run-0", explicit: false } } },
+      ],
+    });
+    signInForTest();
+    renderApp("/tenants");
+    expect(await screen.findByRole("link", { name: "acme" })).toHaveAttribute("href", "/tenants/acme");
+    expect(screen.getByText("agg-1")).toBeInTheDocument();
+    expect(screen.getByText("(default)")).toBeInTheDocument();
+    expect(screen.getByText("1 tenant named in the placement maps.")).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Tenant id"), "ac");
+    await waitFor(() => expect(fake.requests.some((r) => new URL(r.url).searchParams.get("q") === "ac")).toBe(true));
+  });
+
+  it("shows a tenant's placement, endpoints and recent activity, and can make it the current tenant", async () => {
+    installFakeApi({
+      tenant: (id) => ({
+        ...emptyTenant(id),
+        known: true,
+        placement: [
+          {
+            kind: "aggregate",
+            shard: "agg-1",
+            explicit: true,
+            revision: "7",
+            endpoints: [{ url: "http://127.0.0.1:9001", instance: "agg-1a", health: "ok", ready: "ready", lag: 3 }],
+          },
+        ],
+        recent_jobs: [makeJob({ id: "job-of-acme", tenant_id: id })],
+      }),
+    });
+    signInForTest();
+    const { router } = renderApp("/tenants/acme");
+    expect(await screen.findByRole("heading", { level: 1, name: "Tenant acme" })).toBeInTheDocument();
+    expect(await screen.findByText("agg-1a")).toBeInTheDocument();
+    expect(screen.getByText("lag 3")).toBeInTheDocument();
+    expect(screen.getByText("job-of-acme")).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Use as current tenant" }));
+    await waitFor(() => expect(router.state.location.search).toContain("tenant=acme"));
+    expect(screen.getByRole("button", { name: /Tenant: acme/ })).toBeInTheDocument();
+  });
+});
 
 describe("Tenant selector", () => {
   it("keeps ?tenant= in the URL and sends x-tenant-id on IAM calls", async () => {
@@ -16,18 +62,5 @@ describe("Tenant selector", () => {
     await userEvent.click(screen.getByRole("link", { name: "Sessions" }));
     await waitFor(() => expect(router.state.location.pathname).toBe("/sessions"));
     expect(router.state.location.search).toContain("tenant=acme");
-  });
-});
-
-describe("Tenants", () => {
-  it("says the tenant list is not available and shows the chosen tenant's activity", async () => {
-    const job = makeJob({ id: "job-tenant", tenant_id: "acme" });
-    const fake = installFakeApi({ jobs: [job] });
-    signInForTest();
-    renderApp("/tenants?tenant=acme");
-    expect(await screen.findByText("Not available yet: this page needs the Tenants API.")).toBeInTheDocument();
-    expect(await screen.findByText("job-tenant")).toBeInTheDocument();
-    const call = fake.requests.find((r) => r.url.endsWith("/tenant/activity"))!;
-    expect(call.headers.get("x-tenant-id")).toBe("acme");
   });
 });

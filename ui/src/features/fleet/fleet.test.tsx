@@ -1,0 +1,69 @@
+import { screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { emptyFleet, emptyPlacement, installFakeApi } from "../../test/fake-api";
+import { renderApp, signInForTest } from "../../test/render";
+
+describe("Fleet", () => {
+  it("summarises the snapshot, lists instances and flags unhealthy ones and staleness", async () => {
+    installFakeApi({
+      fleet: {
+        ...emptyFleet,
+        stale: true,
+        age_s: 90,
+        summary: { healthy: 1, instances: 2, ready: 1, unreachable: 1, versions: { "1.2.0": 2 } },
+        instances: [
+          { service: "gateway", kind: "gateway", instance: "gw-1", url: "http://127.0.0.1:8701", health: "ok", ready: "ready", version: "1.2.0" },
+          { service: "runner", kind: "runner", instance: "run-1", url: "http://127.0.0.1:8702", health: "unreachable", ready: "unreachable", error: "connection refused" },
+        ],
+      },
+    });
+    signInForTest();
+    renderApp("/fleet");
+    const table = await screen.findByRole("table", { name: "Instances" });
+    const rows = within(table).getAllByRole("row").filter((r) => r.getAttribute("aria-rowindex"));
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r) => r.textContent?.includes("run-1"))!.className).toContain("bg-red-50");
+    expect(screen.getByText(/Stale: the fleet snapshot shown is the last known good, 1 min 30 s old/)).toBeInTheDocument();
+    expect(screen.getByText("Versions: 1.2.0 × 2")).toBeInTheDocument();
+  });
+});
+
+describe("Scale & Placement", () => {
+  it("shows each map's shards and tenants, and the routing config", async () => {
+    installFakeApi({
+      placement: {
+        ...emptyPlacement,
+        maps: [
+          {
+            kind: "aggregate",
+            key: "placement.aggregate",
+            present: true,
+            revision: "12",
+            source: "nats",
+            stale: false,
+            stale_for_s: null,
+            age_s: 2,
+            updated_at: "2026-11-27T00:00:00Z",
+            default_shard: "agg-0",
+            last_error: null,
+            shards: { "agg-0": { endpoints: ["http://127.0.0.1:9000"] } },
+            tenant_count: 1,
+            tenants: { acme: "agg-0" },
+          },
+        ],
+        routing: {
+          ...emptyPlacement.routing,
+          present: true,
+          revision: "3",
+          config: { schema_version: 1, upstream_timeout_ms: 5000, routes: [{ kind: "aggregate", path_prefix: "/aggregates/" }] },
+        },
+      },
+    });
+    signInForTest();
+    renderApp("/placement");
+    const map = await screen.findByRole("region", { name: "Placement map aggregate" });
+    expect(within(map).getByText("http://127.0.0.1:9000")).toBeInTheDocument();
+    expect(within(map).getByRole("link", { name: "acme" })).toHaveAttribute("href", "/tenants/acme");
+    expect(screen.getByText("/aggregates/")).toBeInTheDocument();
+  });
+});

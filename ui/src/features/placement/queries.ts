@@ -1,0 +1,8 @@
+import { queryOptions } from "@tanstack/react-query";
+import { api, unwrap } from "../../api/client";
+
+export const placementQuery = () =>
+  queryOptions({
+    queryKey: ["placement"],
+    queryFn: async () => unwrap(await api.GET("/admin/v1/placement")),
+  });
