@@ -8,7 +8,7 @@ import httpx
 import msgspec
 
 from cloudlysis_control.adapters.http import truncate, upstream_call
-from cloudlysis_control.core.errors import NotFound, UpstreamError, UpstreamUnavailable
+from cloudlysis_control.core.errors import UpstreamError, UpstreamUnavailable
 from cloudlysis_control.core.metrics import Metrics
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and ones the HTTP client recomputes.
@@ -72,8 +72,6 @@ class GatewayClient:
             resp = await self.client.post(
                 f"{self.base_url}/auth/v1/dev-login", json={"principal": principal}
             )
-        if resp.status_code == 404 and not resp.content:
-            raise NotFound("dev login is not available on the gateway")
         return ForwardedResponse(
             resp.status_code,
             [("content-type", resp.headers.get("content-type", "application/json"))],

@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.errors import NotFound, NotReady
+from cloudlysis_control.core.errors import Forbidden, NotFound, NotReady, UpstreamError
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.core.settings import Settings
 
@@ -34,6 +34,23 @@ class UiConfig(msgspec.Struct):
 
 class DevLoginRequest(msgspec.Struct, forbid_unknown_fields=True):
     principal: str
+
+
+class DevLoginToken(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_at: int
+    session_id: str
+    principal_id: str
+
+
+def _gateway_detail(body: bytes) -> str | None:
+    try:
+        doc = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return None
+    detail = doc.get("detail") if isinstance(doc, dict) else None
+    return str(detail)[:300] if detail else None
 
 
 class WhoAmI(msgspec.Struct):
@@ -99,21 +116,30 @@ class SystemController(Controller):
         "/admin/v1/session/dev-login",
         operation_id="DevLogin",
         opt=PUBLIC,
+        status_code=200,
         responses=problems(403, 404, 502, 503, 504, authenticated=False),
         description="Demo only: asks the Gateway's dev login for a token. Control never "
         "mints tokens; this route is 404 unless CONTROL_DEV_LOGIN=true.",
     )
     async def dev_login(
         self, request: Request[Any, Any, Any], data: JSONBody[DevLoginRequest]
-    ) -> Response[bytes]:
+    ) -> DevLoginToken:
         settings: Settings = request.app.state.settings
         gateway = request.app.state.gateway
         if not settings.gateway.dev_login or gateway is None:
             raise NotFound("dev login is disabled")
         forwarded = await gateway.dev_login(data.principal)
-        return Response(
-            forwarded.body, status_code=forwarded.status, headers=dict(forwarded.headers)
-        )
+        if forwarded.status == 200:
+            try:
+                return msgspec.json.decode(forwarded.body, type=DevLoginToken)
+            except msgspec.DecodeError as e:
+                raise UpstreamError("the gateway's dev login returned an invalid token") from e
+        detail = _gateway_detail(forwarded.body)
+        if forwarded.status == 404:
+            raise NotFound(detail or f"no dev-login principal {data.principal!r}")
+        if forwarded.status == 403:
+            raise Forbidden(detail or "this principal may not log in")
+        raise UpstreamError(f"the gateway's dev login answered {forwarded.status}")
 
     @get(
         "/admin/v1/whoami",
