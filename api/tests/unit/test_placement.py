@@ -175,3 +175,23 @@ async def test_file_source_hot_reload_and_refusal(tmp_path: Path) -> None:
     view = svc.map_view("aggregate")
     assert view.revision == content_revision(first) and view.last_error is not None
     assert list(tmp_path.joinpath("placement").iterdir()) == [path]  # no temp files left
+
+
+@pytest.mark.parametrize("tenant", ["a\nb", "ok\n", "-x", "A", "a" * 64, ""])
+def test_every_tenant_id_is_checked(tenant: str) -> None:
+    tenants = {f"t-{i}": "aggregate-a" for i in range(50)} | {tenant: "aggregate-a"}
+    with pytest.raises(PlacementInvalid, match="tenant id"):
+        decode_map(enc(pmap(tenants=tenants)), "aggregate")
+
+
+def test_dev_file_matches_the_json_schemas() -> None:
+    import jsonschema
+
+    root = Path(__file__).resolve().parents[3]
+    dev = json.loads((root / "config" / "placement" / "dev.json").read_text())
+    decode_file(json.dumps(dev).encode())
+    map_schema = json.loads((root / "docs/contracts/placement-map.schema.json").read_text())
+    routing_schema = json.loads((root / "docs/contracts/routing-config.schema.json").read_text())
+    for key in ("aggregate_placement", "projection_placement", "runner_placement"):
+        jsonschema.validate(dev[key], map_schema)
+    jsonschema.validate(dev["routing"], routing_schema)

@@ -59,11 +59,15 @@ class TenantPlacement:
 
 @dataclass(frozen=True)
 class TenantIndex:
-    """Sorted tenant ids (every tenant named in any map) and each one's shard per kind."""
+    """Sorted tenant ids (every tenant named in any map) and each kind's tenant → shard map.
+
+    The per-kind maps are the decoded documents' own dicts (never copied or mutated), so a
+    rebuild costs one set union and one sort.
+    """
 
     tenants: tuple[str, ...] = ()
-    explicit: Mapping[str, Mapping[PlacementKind, str]] = field(
-        default_factory=lambda: MappingProxyType({})
+    by_kind: Mapping[PlacementKind, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({k: {} for k in KINDS})
     )
     defaults: Mapping[PlacementKind, str | None] = field(
         default_factory=lambda: MappingProxyType(dict.fromkeys(KINDS))
@@ -71,30 +75,25 @@ class TenantIndex:
 
     @classmethod
     def build(cls, maps: Mapping[PlacementKind, Loaded]) -> TenantIndex:
-        explicit: dict[str, dict[PlacementKind, str]] = {}
+        by_kind: dict[PlacementKind, Mapping[str, str]] = {}
         defaults: dict[PlacementKind, str | None] = {}
         for kind in KINDS:
             doc = maps[kind].value
-            if not isinstance(doc, PlacementMap):
-                defaults[kind] = None
-                continue
-            defaults[kind] = doc.default_shard
-            for tenant, shard in doc.tenants.items():
-                entry = explicit.get(tenant)
-                if entry is None:
-                    explicit[tenant] = {kind: shard}
-                else:
-                    entry[kind] = shard
-        return cls(tuple(sorted(explicit)), MappingProxyType(explicit), MappingProxyType(defaults))
+            if isinstance(doc, PlacementMap):
+                by_kind[kind], defaults[kind] = doc.tenants, doc.default_shard
+            else:
+                by_kind[kind], defaults[kind] = {}, None
+        tenants = tuple(sorted(set().union(*by_kind.values())))
+        return cls(tenants, MappingProxyType(by_kind), MappingProxyType(defaults))
 
     def placement(self, tenant_id: str, kind: PlacementKind) -> TenantPlacement:
-        shard = self.explicit.get(tenant_id, {}).get(kind)
+        shard = self.by_kind[kind].get(tenant_id)
         if shard is not None:
             return TenantPlacement(shard, True)
         return TenantPlacement(self.defaults.get(kind), False)
 
     def known(self, tenant_id: str) -> bool:
-        return tenant_id in self.explicit
+        return any(tenant_id in m for m in self.by_kind.values())
 
     def iter_from(self, after: str | None, q: str | None, match: str) -> Iterator[str]:
         """Tenant ids after `after` (exclusive), in order, matching q by prefix or substring."""
