@@ -108,7 +108,16 @@ class Handler(BaseHTTPRequestHandler):
         if _is_proxied(urlsplit(self.path).path):
             self._proxy()
         else:
+            self._discard_body()
             self._send(405, b"method not allowed\n", "text/plain; charset=utf-8", False, {})
+
+    def _discard_body(self) -> None:
+        """Consume a request body we do not use, or close: keep-alive must stay in sync."""
+        length = int(self.headers.get("content-length") or 0)
+        if 0 < length <= MAX_BODY:
+            self.rfile.read(length)
+        elif length:
+            self.close_connection = True
 
     # ------------------------------------------------------------ static files
     def _static(self, path: str, head: bool) -> None:
@@ -139,6 +148,7 @@ class Handler(BaseHTTPRequestHandler):
     def _proxy(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         if length > MAX_BODY:
+            self.close_connection = True
             self._send(413, b"request too large\n", "text/plain; charset=utf-8", False, {})
             return
         body = self.rfile.read(length) if length else None

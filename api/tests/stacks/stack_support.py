@@ -7,6 +7,7 @@ what `docker stack deploy` would send (anchors resolved, overrides merged, paths
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import functools
 import os
@@ -78,6 +79,14 @@ def docker_bin(path: str | None = None, fallback: Path = DOCKER_FALLBACK) -> str
     )
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+
+
+@functools.cache
 def stack_env() -> dict[str, str]:
     names: set[str] = set()
     for name in ALL_FILES:
@@ -103,7 +112,7 @@ def stack_config(files: tuple[str, ...], directory: Path = STACKS) -> dict[str, 
     result = run_stack_config(files, directory)
     if result.returncode != 0:
         pytest.fail(f"docker stack config {' '.join(files)} failed:\n{result.stderr}")
-    loaded = yaml.safe_load(result.stdout)
+    loaded = load_yaml(result.stdout)
     assert isinstance(loaded, dict)
     return loaded
 
@@ -115,7 +124,13 @@ def merged(files: tuple[str, ...]) -> dict[str, Any]:
 
 
 def raw(name: str, directory: Path = STACKS) -> dict[str, Any]:
-    loaded = yaml.safe_load((directory / name).read_text())
+    """A stack file as written (anchors and merge keys resolved); a fresh copy every call."""
+    return copy.deepcopy(_raw(name, directory))
+
+
+@functools.cache
+def _raw(name: str, directory: Path) -> dict[str, Any]:
+    loaded = load_yaml((directory / name).read_text())
     assert isinstance(loaded, dict)
     return loaded
 
