@@ -9,8 +9,9 @@ import httpx
 import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 
+from cloudlysis_control.adapters import lean_http
 from cloudlysis_control.adapters.http import upstream_call
-from cloudlysis_control.core.errors import UpstreamError
+from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout
 from cloudlysis_control.core.metrics import Metrics
 
 
@@ -86,14 +87,25 @@ def parse_build_info(text: str) -> tuple[str | None, str | None, str | None]:
 
 class ProbeClient:
     def __init__(
-        self, client: httpx.AsyncClient, metrics: Metrics | None, timeout_s: float
+        self,
+        client: httpx.AsyncClient,
+        metrics: Metrics | None,
+        timeout_s: float,
+        *,
+        lean: bool = True,
     ) -> None:
         self.client = client
         self.metrics = metrics
         self.timeout_s = timeout_s
+        self.lean = lean  # plain-http probes over adapters/lean_http (much cheaper than httpx)
 
-    async def _get(self, url: str) -> httpx.Response:
+    async def _get(self, url: str) -> httpx.Response | lean_http.LeanResponse:
         with upstream_call(self.metrics, "probe"):
+            if self.lean and lean_http.supports(url):
+                try:
+                    return await asyncio.wait_for(lean_http.get(url), self.timeout_s)
+                except TimeoutError as e:
+                    raise UpstreamTimeout("probe did not answer in time") from e
             return await self.client.get(url, timeout=self.timeout_s)
 
     async def probe(self, base_url: str) -> ProbeResult:
@@ -107,15 +119,15 @@ class ProbeClient:
             return_exceptions=True,
         )
         errors: list[str] = []
-        if isinstance(health, httpx.Response):
+        if not isinstance(health, BaseException):
             result.health = health.status_code
         else:
             errors.append(f"health: {_describe(health)}")
-        if isinstance(ready, httpx.Response):
+        if not isinstance(ready, BaseException):
             result.ready = ready.status_code
         else:
             errors.append(f"ready: {_describe(ready)}")
-        if isinstance(metrics, httpx.Response):
+        if not isinstance(metrics, BaseException):
             if metrics.status_code == 200:
                 try:
                     (name, version, sha), selected = parse_exposition(metrics.text)
