@@ -44,13 +44,52 @@ SELECTED_METRICS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+_SUFFIXES = (*(suffix for suffix, _, _ in SELECTED_METRICS), "_build_info")
+
+
+def _wanted(name: str) -> bool:
+    if name.endswith("_created"):  # counters' creation timestamps: never read
+        return False
+    if name.endswith("_total"):
+        name = name[: -len("_total")]
+    return name.endswith(_SUFFIXES)
+
+
+def select_families(text: str) -> str:
+    """Only the lines of the families we read (build info + SELECTED_METRICS).
+
+    prometheus_client's parser costs ≈ 35 µs per line and a service exposes hundreds of lines we
+    never look at; dropping them by metric name first (a string prefix test, no value parsing)
+    keeps a 1,000-instance snapshot from spending seconds in the parser.
+    """
+    keep = []
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line[0] == "#":
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[1] in ("HELP", "TYPE") and _wanted(parts[2]):
+                keep.append(line)
+            continue
+        end = len(line)
+        for stop in ("{", " "):
+            at = line.find(stop)
+            if 0 <= at < end:
+                end = at
+        if _wanted(line[:end]):
+            keep.append(line)
+    return "\n".join(keep) + "\n"
+
+
 def parse_exposition(
     text: str,
 ) -> tuple[tuple[str | None, str | None, str | None], dict[str, float]]:
     """Build info (metric name, version, git_sha) and the selected metrics of one exposition.
 
-    Parsed with prometheus_client's parser; raises ValueError on text it cannot parse.
+    Parsed with prometheus_client's parser (the selected families only, see select_families);
+    raises ValueError on text it cannot parse.
     """
+    text = select_families(text)
     build: tuple[str | None, str | None, str | None] = (None, None, None)
     selected: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
