@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
-from litestar.config.app import AppConfig
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -72,6 +71,9 @@ def openapi_config(settings: Settings) -> OpenAPIConfig:
         "problem+json with a stable `code`.",
         path="/schema",
         render_plugins=[ScalarRenderPlugin()],
+        openapi_router=Router(
+            path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False
+        ),
         components=Components(
             security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
@@ -103,6 +105,7 @@ def create_app(
         rights_source=rights_source,
         extra_kinds=extra_kinds or [],
     )
+    runtime.prepare()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -138,7 +141,6 @@ def create_app(
                 BearerAuthMiddleware,
                 exclude_from_auth_key=PUBLIC_OPT_KEY,
                 exclude_http_methods=[],
-                exclude=["^/schema"],
             )
         ],
         guards=[authorize],
@@ -161,12 +163,9 @@ def create_app(
             }
         ),
         request_max_body_size=2 * 1024 * 1024,
+        logging_config=None,
         debug=False,
     )
     app.state.route_templates = handler_templates(app)
     app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing)
     return app
-
-
-def _on_app_init(config: AppConfig) -> AppConfig:  # pragma: no cover - reserved for plugins
-    return config

@@ -470,6 +470,14 @@ export interface components {
         DevLoginRequest: {
             principal: string;
         };
+        /** DevLoginToken */
+        DevLoginToken: {
+            access_token: string;
+            expires_at: number;
+            principal_id: string;
+            session_id: string;
+            token_type: string;
+        };
         /** EndpointStatus */
         EndpointStatus: {
             accepting?: boolean | null;
@@ -2180,13 +2188,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "application/json": components["schemas"]["DevLoginToken"];
                 };
             };
             /** @description Bad request (problem+json with a stable code) */

@@ -9,9 +9,8 @@ import httpx
 import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudlysis_control.adapters import lean_http
 from cloudlysis_control.adapters.http import upstream_call
-from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout
+from cloudlysis_control.core.errors import UpstreamError
 from cloudlysis_control.core.metrics import Metrics
 
 
@@ -130,21 +129,13 @@ class ProbeClient:
         client: httpx.AsyncClient,
         metrics: Metrics | None,
         timeout_s: float,
-        *,
-        lean: bool = True,
     ) -> None:
         self.client = client
         self.metrics = metrics
         self.timeout_s = timeout_s
-        self.lean = lean  # plain-http probes over adapters/lean_http (much cheaper than httpx)
 
-    async def _get(self, url: str) -> httpx.Response | lean_http.LeanResponse:
+    async def _get(self, url: str) -> httpx.Response:
         with upstream_call(self.metrics, "probe"):
-            if self.lean and lean_http.supports(url):
-                try:
-                    return await asyncio.wait_for(lean_http.get(url), self.timeout_s)
-                except TimeoutError as e:
-                    raise UpstreamTimeout("probe did not answer in time") from e
             return await self.client.get(url, timeout=self.timeout_s)
 
     async def probe(self, base_url: str) -> ProbeResult:

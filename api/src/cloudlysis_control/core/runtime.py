@@ -30,7 +30,7 @@ from cloudlysis_control.auth.tokens import TokenVerifier
 from cloudlysis_control.core.errors import SettingsError, UpstreamUnavailable
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
-from cloudlysis_control.fleet.registry import load_fleet_file
+from cloudlysis_control.fleet.registry import FleetService, load_fleet_file
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import KindRegistry
@@ -52,9 +52,8 @@ class GatewayRightsSource:
         return SessionRights(answer.session_status, frozenset(answer.rights))
 
 
-def key_source_from_settings(
-    settings: Settings, http: httpx.AsyncClient, metrics: Metrics | None = None
-) -> KeySource:
+def static_key_source(settings: Settings) -> StaticKeySource | None:
+    """The configured secret or PEM key (read now), None when keys come from a JWKS URL."""
     auth = settings.auth
     try:
         if auth.hs256_secret_file is not None:
@@ -69,10 +68,7 @@ def key_source_from_settings(
         )
         raise SettingsError(f"{var} is invalid: {e}") from e
     if auth.jwks_url is not None:
-        return JwksKeySource(
-            HttpJwksFetcher(http, timeout_s=settings.gateway.timeout_s, metrics=metrics),
-            auth.jwks_url,
-        )
+        return None
     raise SettingsError(
         "no token key source: set CONTROL_JWKS_URL, CONTROL_TOKEN_PUBLIC_KEY_FILE or "
         "CONTROL_TOKEN_HS256_SECRET_FILE"
@@ -95,6 +91,8 @@ class Runtime:
     verifier: TokenVerifier | None = None
     resolver: RightsResolver | None = None
     extra_kinds: list[Any] = field(default_factory=list)
+    fleet_services: list[FleetService] = field(default_factory=list)
+    static_keys: StaticKeySource | None = None
     placement: PlacementRuntime | None = None
     fleet: FleetSnapshotService | None = None
     probe_http: httpx.AsyncClient | None = None
@@ -105,12 +103,18 @@ class Runtime:
         if self.placement is not None:
             self.placement.on_nats_connection(up)
 
+    def prepare(self) -> None:
+        """Checks that need files or parsing, run before the server starts listening, so a bad
+        setting stops start-up with a message naming the variable (not a lifespan traceback)."""
+        self.fleet_services = load_fleet_file(self.settings.jobs.fleet_file)
+        self.static_keys = static_key_source(self.settings)
+
     async def start(self) -> None:
         s = self.settings
-        fleet = load_fleet_file(s.jobs.fleet_file)
+        fleet = self.fleet_services
         self.http = make_async_client(s.gateway.timeout_s)
         self.verifier = TokenVerifier(
-            key_source=key_source_from_settings(s, self.http, self.metrics),
+            key_source=self.static_keys or self._jwks_source(self.http),
             issuer=s.auth.issuer,
             audience=s.auth.audience,
             leeway_s=s.auth.leeway_s,
@@ -187,6 +191,12 @@ class Runtime:
             self.audit,
             status_timeout_s=s.fleet.tenant_status_timeout_s,
         )
+
+    def _jwks_source(self, http: httpx.AsyncClient) -> KeySource:
+        s = self.settings
+        assert s.auth.jwks_url is not None  # static_key_source() returned None only for JWKS
+        fetcher = HttpJwksFetcher(http, timeout_s=s.gateway.timeout_s, metrics=self.metrics)
+        return JwksKeySource(fetcher, s.auth.jwks_url)
 
     async def readiness(self) -> dict[str, str]:
         if self.nats is None:
