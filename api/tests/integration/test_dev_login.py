@@ -65,3 +65,28 @@ async def test_dev_login_is_404_unless_enabled(
         assert (await client.get("/admin/v1/ui-config")).json()["dev_login_enabled"] is False
         r = await client.post("/admin/v1/session/dev-login", json={"principal": "admin"})
         assert r.status_code == 404
+
+
+async def test_revoking_a_session_through_control_takes_effect_at_once(
+    nats_url: str, tmp_path: Path, gateway_url: str
+) -> None:
+    app = create_app(settings_for(nats_url, tmp_path, gateway_url, dev_login=True))
+    async with AsyncTestClient(app=app) as client:
+        admin = (
+            await client.post("/admin/v1/session/dev-login", json={"principal": "admin"})
+        ).json()
+        viewer = (
+            await client.post("/admin/v1/session/dev-login", json={"principal": "viewer"})
+        ).json()
+        as_admin = {"authorization": f"Bearer {admin['access_token']}"}
+        as_viewer = {"authorization": f"Bearer {viewer['access_token']}"}
+        assert (await client.get("/admin/v1/whoami", headers=as_viewer)).status_code == 200
+        r = await client.post(
+            f"/admin/v1/iam/sessions/{viewer['session_id']}/revoke", headers=as_admin
+        )
+        assert r.status_code == 200, r.text
+        # Within the 15 s rights TTL, yet refused: the revoke invalidated the cached rights.
+        r = await client.get("/admin/v1/whoami", headers=as_viewer)
+        assert r.status_code == 401
+        assert "revoked" in r.json()["detail"]
+        assert (await client.get("/admin/v1/whoami", headers=as_admin)).status_code == 200

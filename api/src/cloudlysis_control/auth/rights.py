@@ -74,5 +74,7 @@ class RightsResolver:
                 self._cache.popitem(last=False)
         return answer
 
-    def invalidate(self, sub: str, sid: str) -> None:
-        self._cache.pop((sub, sid), None)
+    def invalidate_session(self, sid: str) -> None:
+        """Forget a session's cached rights (e.g. after it was revoked through Control)."""
+        for key in [k for k in self._cache if k[1] == sid]:
+            del self._cache[key]

@@ -16,12 +16,14 @@ from litestar.params import FromPath
 from cloudlysis_control.adapters.gateway import HOP_BY_HOP, GatewayClient
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.principal import Principal
+from cloudlysis_control.auth.rights import RightsResolver
 from cloudlysis_control.core.errors import ControlError, UpstreamUnavailable, ValidationFailed
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.openapi import problems
 
 MAX_BODY = 1024 * 1024
 _PATH_RE = re.compile(r"^[A-Za-z0-9._~\-/:@]{1,512}$")
+_REVOKE_PATH = re.compile(r"^sessions/([^/]+)/revoke$")
 _FORWARD_REQUEST_HEADERS = (
     "authorization",
     "content-type",
@@ -117,6 +119,11 @@ class IamController(Controller):
             )
             raise
         outcome = "succeeded" if (response.status_code or 500) < 400 else "failed"
+        revoked = _REVOKE_PATH.match(clean)
+        if revoked and outcome == "succeeded":
+            # Do not wait for the rights TTL: the revoked session is refused from now on.
+            resolver: RightsResolver = request.app.state.rights_resolver
+            resolver.invalidate_session(revoked.group(1))
         await _audit_outcome(
             audit, request.user.id, action, target, outcome, {"status": response.status_code}
         )
