@@ -37,7 +37,7 @@ from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
-from cloudlysis_control.placement.runtime import PlacementRuntime
+from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
 from cloudlysis_control.tenants.service import TenantService
 
 
@@ -201,9 +201,10 @@ class Runtime:
     async def readiness(self) -> dict[str, str]:
         if self.nats is None:
             return {"nats": "not started"}
-        return await self.nats.readiness(
-            [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name], [STREAM_AUDIT.name]
-        )
+        buckets = [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name]
+        if self.settings.placement.source == "nats":
+            buckets.append(BUCKET_PLACEMENT.name)
+        return await self.nats.readiness(buckets, [STREAM_AUDIT.name])
 
     async def stop(self) -> None:
         for stopper in (
