@@ -17,10 +17,8 @@ part of any contract.
 import asyncio
 import contextlib
 import logging
-import re
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +35,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from cloudlysis_control.core.identity import mint_id, new_trace_id, parse_traceparent, valid_id
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
@@ -46,8 +46,6 @@ SIMULATOR_PREFIX = "/_devfleet/"
 UNMATCHED_ROUTE = "<unmatched>"
 
 # Incoming ids are echoed into headers and logs, so only a conservative alphabet is trusted.
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 _IDS_SCOPE_KEY = "devfleet.ids"
 _OBSERVED_SCOPE_KEY = "devfleet.observed"
 _HUNG_MAX_S = 3600.0
@@ -119,16 +117,12 @@ class RequestIds:
 
 def _trace_id(traceparent: str | None) -> str:
     """The W3C trace id of a valid incoming ``traceparent``, else a new one."""
-    match = _TRACEPARENT.fullmatch(traceparent or "")
-    if match and match.group(1) != "0" * 32 and match.group(2) != "0" * 16:
-        return match.group(1)
-    return uuid.uuid4().hex
+    parent = parse_traceparent([traceparent]) if traceparent else None
+    return parent.trace_id if parent is not None else new_trace_id()
 
 
 def _accept_or_mint(value: str | None) -> str:
-    if value is not None and _ID_PATTERN.fullmatch(value):
-        return value
-    return str(uuid.uuid4())
+    return value if value is not None and valid_id(value) else mint_id()
 
 
 def request_ids(scope: Scope) -> RequestIds:

@@ -16,6 +16,7 @@ from cloudlysis_control.core.errors import ValidationFailed
 from cloudlysis_control.core.identity import valid_id
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.core.settings import Settings
+from cloudlysis_control.investigate import explore
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.jobs.service import JobFilter, JobService
 
@@ -42,8 +43,6 @@ def explore_links(
     obs = settings.observability
     if obs.grafana_url is None:
         return InvestigateLinks(None, None)
-    from cloudlysis_control.investigate import explore
-
     loki = (
         explore.loki_explore_url(
             obs.grafana_url,

@@ -51,7 +51,7 @@ class JobsController(Controller):
         responses=problems(),
     )
     async def list_kinds(self, jobs: NamedDependency[JobService]) -> list[JobKindInfo]:
-        return [JobKindInfo(**k) for k in jobs.kind_info()]
+        return jobs.kind_info()
 
     @get(
         "/{job_id:str}",

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import re
 import uuid
-from typing import Any
 
 import msgspec
 
@@ -32,7 +31,7 @@ from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
 from cloudlysis_control.jobs.engine import JobEngine, new_steps
 from cloudlysis_control.jobs.kinds import KindRegistry
-from cloudlysis_control.jobs.schemas import Job, JobCreate, JobPage
+from cloudlysis_control.jobs.schemas import Job, JobCreate, JobKindInfo, JobPage
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
 
@@ -249,13 +248,8 @@ class JobService:
                 continue
         raise Conflict("job changed too often to cancel; retry")
 
-    def kind_info(self) -> list[dict[str, Any]]:
+    def kind_info(self) -> list[JobKindInfo]:
         return [
-            {
-                "kind": k.name,
-                "description": k.description,
-                "right": k.right,
-                "tenant_scoped": k.tenant_scoped,
-            }
+            JobKindInfo(k.name, k.description, k.right, k.tenant_scoped)
             for k in self.kinds.kinds.values()
         ]
