@@ -21,8 +21,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-GATEWAY_PORT = 8701
-PLATFORM_BASE_PORT = 8711  # aggregate-1, aggregate-2, projection-1, projection-2, runner-1, -2
+# Fixed by default so bookmarks and docs stay true; DEMO_GATEWAY_PORT / DEMO_PLATFORM_BASE_PORT
+# move them so two demos (e.g. parallel e2e runs) can share a machine.
+GATEWAY_PORT = int(os.environ.get("DEMO_GATEWAY_PORT", "8701"))
+# aggregate-1, aggregate-2, projection-1, projection-2, runner-1, runner-2
+PLATFORM_BASE_PORT = int(os.environ.get("DEMO_PLATFORM_BASE_PORT", "8711"))
 PLATFORM_INSTANCES = 6
 
 
