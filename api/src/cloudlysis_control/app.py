@@ -33,6 +33,12 @@ from cloudlysis_control.investigate.controllers import InvestigateController
 from cloudlysis_control.investigate.tenant import TenantActivityController
 from cloudlysis_control.jobs.controllers import JobsController
 from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.operations.controllers import (
+    ConfigController,
+    PlansController,
+    TenantOperationsController,
+)
+from cloudlysis_control.operations.service import OperationsService
 from cloudlysis_control.placement.controllers import PlacementController
 from cloudlysis_control.placement.service import PlacementService
 from cloudlysis_control.system.controllers import SystemController
@@ -61,6 +67,10 @@ def _fleet(state: State) -> FleetSnapshotService:
 
 def _tenants(state: State) -> TenantService:
     return state.runtime.tenants  # type: ignore[no-any-return]
+
+
+def _operations(state: State) -> OperationsService:
+    return state.runtime.operations  # type: ignore[no-any-return]
 
 
 def openapi_config(settings: Settings) -> OpenAPIConfig:
@@ -130,6 +140,9 @@ def create_app(
         PlacementController,
         FleetController,
         TenantsController,
+        TenantOperationsController,
+        PlansController,
+        ConfigController,
     ]
     if settings.server.ui_dir is not None:
         handlers += ui_handlers(settings.server.ui_dir)
@@ -150,6 +163,7 @@ def create_app(
             "placement": Provide(_placement, sync_to_thread=False),
             "fleet": Provide(_fleet, sync_to_thread=False),
             "tenants": Provide(_tenants, sync_to_thread=False),
+            "operations": Provide(_operations, sync_to_thread=False),
         },
         lifespan=[lifespan],
         openapi_config=openapi_config(settings),

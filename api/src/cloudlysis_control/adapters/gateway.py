@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import msgspec
@@ -41,6 +42,21 @@ class ForwardedResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+
+
+class RouteResolution(msgspec.Struct, kw_only=True):
+    """`GET /admin/routing/resolve` (docs/contracts/placement-and-routing.md §6)."""
+
+    tenant: str
+    kind: str
+    shard: str | None
+    revision: str | None = None
+    config_generation: int = 0
+
+
+class RoutingReload(msgspec.Struct, kw_only=True):
+    config_generation: int
+    revisions: dict[str, str | None] = msgspec.field(default_factory=dict)
 
 
 class GatewayClient:
@@ -97,3 +113,28 @@ class GatewayClient:
             if k.lower() not in HOP_BY_HOP and k.lower() != "content-encoding"
         ]
         return ForwardedResponse(resp.status_code, out, resp.content)
+
+    async def reload_routing(self) -> RoutingReload:
+        with upstream_call(self.metrics, "gateway"):
+            resp = await self.client.post(f"{self.base_url}/admin/v1/config/reload")
+        return _decode(resp, RoutingReload, "gateway reload")
+
+    async def resolve(self, tenant_id: str, kind: str) -> RouteResolution:
+        with upstream_call(self.metrics, "gateway"):
+            resp = await self.client.get(
+                f"{self.base_url}/admin/routing/resolve",
+                params={"tenant": tenant_id, "kind": kind},
+            )
+        return _decode(resp, RouteResolution, "gateway resolve")
+
+
+T = TypeVar("T")
+
+
+def _decode(resp: httpx.Response, model: type[T], what: str) -> T:
+    if resp.status_code != 200:
+        raise UpstreamError(f"{what}: HTTP {resp.status_code}: {truncate(resp.content, 120)}")
+    try:
+        return msgspec.json.decode(resp.content, type=model)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -33,12 +34,46 @@ class ServiceAdminClient:
         self.timeout_s = timeout_s
 
     async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus:
-        url = f"{endpoint.rstrip('/')}/admin/v1/tenants/{quote(tenant_id, safe='')}/status"
+        return await self._tenant_call("GET", endpoint, tenant_id, "status")
+
+    async def drain(self, endpoint: str, tenant_id: str) -> TenantStatus:
+        """Idempotent: draining a draining tenant is one drain (service-admin.md §2)."""
+        return await self._tenant_call("POST", endpoint, tenant_id, "drain")
+
+    async def resume(self, endpoint: str, tenant_id: str) -> TenantStatus:
+        return await self._tenant_call("POST", endpoint, tenant_id, "resume")
+
+    async def reload(self, endpoint: str) -> ReloadResult:
+        url = f"{endpoint.rstrip('/')}/admin/v1/config/reload"
         with upstream_call(self.metrics, "service-admin"):
-            resp = await self.client.get(url, timeout=self.timeout_s)
-        if resp.status_code != 200:
-            raise UpstreamError(f"HTTP {resp.status_code}: {truncate(resp.content, 120)}")
-        try:
-            return msgspec.json.decode(resp.content, type=TenantStatus)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
-            raise UpstreamError(f"invalid tenant status body: {str(e)[:120]}") from e
+            resp = await self.client.post(url, timeout=self.timeout_s)
+        return _decode(resp, ReloadResult, "reload")
+
+    async def _tenant_call(
+        self, method: str, endpoint: str, tenant_id: str, action: str
+    ) -> TenantStatus:
+        url = f"{endpoint.rstrip('/')}/admin/v1/tenants/{quote(tenant_id, safe='')}/{action}"
+        with upstream_call(self.metrics, "service-admin"):
+            resp = await self.client.request(method, url, timeout=self.timeout_s)
+        return _decode(resp, TenantStatus, f"tenant {action}")
+
+
+class ReloadResult(msgspec.Struct, kw_only=True):
+    """`POST /admin/v1/config/reload` (unknown fields ignored)."""
+
+    service: str
+    instance: str
+    config_generation: int
+    reloaded_at: float | None = None
+
+
+T = TypeVar("T")
+
+
+def _decode(resp: httpx.Response, model: type[T], what: str) -> T:
+    if resp.status_code not in (200, 202):
+        raise UpstreamError(f"{what}: HTTP {resp.status_code}: {truncate(resp.content, 120)}")
+    try:
+        return msgspec.json.decode(resp.content, type=model)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e

@@ -88,6 +88,11 @@ class LockHeld(Conflict):
     title = "Another job holds the lock"
 
 
+class PlanStale(Conflict):
+    code = "plan_stale"
+    title = "The world changed since the plan was made; plan again"
+
+
 class Unprocessable(ControlError):
     status = 422
     code = "unprocessable"

@@ -37,6 +37,16 @@ from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
+from cloudlysis_control.operations.kinds import (
+    ConfigReload,
+    OpsDeps,
+    TenantDrain,
+    TenantMigrate,
+    TenantResume,
+)
+from cloudlysis_control.operations.preflight import KvLockReader, Preflight
+from cloudlysis_control.operations.schemas import Thresholds
+from cloudlysis_control.operations.service import OperationsService
 from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
 from cloudlysis_control.tenants.service import TenantService
 
@@ -97,6 +107,8 @@ class Runtime:
     fleet: FleetSnapshotService | None = None
     probe_http: httpx.AsyncClient | None = None
     tenants: TenantService | None = None
+    ops_deps: OpsDeps | None = None
+    operations: OperationsService | None = None
 
     def _on_nats_connection(self, up: bool) -> None:
         self.metrics.nats_connected.set(1 if up else 0)
@@ -148,6 +160,15 @@ class Runtime:
         kinds.register(
             PlatformVerify(fleet, ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s))
         )
+        self.placement = PlacementRuntime(s.placement, self.nats)
+        self.ops_deps = self._ops_deps(fleet)
+        for ops_kind in (
+            TenantDrain(self.ops_deps),
+            TenantResume(self.ops_deps),
+            TenantMigrate(self.ops_deps),
+            ConfigReload(self.ops_deps),
+        ):
+            kinds.register(ops_kind)
         for kind in self.extra_kinds:
             kinds.register(kind)
         self.engine = JobEngine(
@@ -163,14 +184,43 @@ class Runtime:
             self.store, NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY), kinds, self.engine, self.audit
         )
         await self.store.start()
-        await self.engine.start()
         await self._start_placement_and_fleet(fleet)
+        self.operations = OperationsService(self.ops_deps, self.jobs, self.audit)
+        # Last: a job taken over at start-up needs placement and the fleet.
+        await self.engine.start()
+
+    def _ops_deps(self, fleet: list[FleetService]) -> OpsDeps:
+        s = self.settings
+        assert self.nats is not None
+        assert self.http is not None
+        assert self.placement is not None
+        admin = ServiceAdminClient(self.http, self.metrics, s.fleet.tenant_status_timeout_s)
+        locks = getattr(self, "locks", None) or KvLockReader(NatsKeyValue(self.nats, BUCKET_LOCKS))
+        preflight = Preflight(
+            self.placement.service,
+            ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s),
+            admin,
+            locks,
+            Thresholds(max_lag=s.ops.max_lag, max_inflight=s.ops.max_inflight),
+            timeout_s=s.fleet.tenant_status_timeout_s,
+        )
+        return OpsDeps(
+            placement=self.placement.service,
+            placement_kv=(
+                NatsKeyValue(self.nats, BUCKET_PLACEMENT) if s.placement.source == "nats" else None
+            ),
+            admin=admin,
+            gateway=self.gateway,
+            preflight=preflight,
+            settings=s.ops,
+            fleet=fleet,
+        )
 
     async def _start_placement_and_fleet(self, fleet: list[Any]) -> None:
         s = self.settings
         assert self.nats is not None
         assert self.http is not None
-        self.placement = PlacementRuntime(s.placement, self.nats)
+        assert self.placement is not None
         await self.placement.start()
         # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
         conns = s.fleet.probe_concurrency * 3

@@ -181,6 +181,17 @@ class FleetSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OpsSettings:
+    """Tenant drain / resume / migrate and config reload (docs/runbooks/tenant-operations.md)."""
+
+    max_lag: int = 1000  # preflight: the tenant's lag on its source shard
+    max_inflight: int = 100  # preflight: the tenant's inflight on its source shard
+    drain_timeout_s: float = 60.0  # a drain waits this long for inflight to reach zero
+    step_timeout_s: float = 30.0  # every other step (one HTTP round, a KV write, a reload)
+    verify_timeout_s: float = 10.0  # how long the Gateway may take to resolve to the target
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -191,6 +202,7 @@ class Settings:
     jobs: JobSettings = field(default_factory=JobSettings)
     placement: PlacementSettings = field(default_factory=PlacementSettings)
     fleet: FleetSettings = field(default_factory=FleetSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -279,5 +291,12 @@ class Settings:
                 tenant_status_timeout_s=env.float_(
                     "CONTROL_TENANT_STATUS_TIMEOUT_S", 2.0, lo=0.05, hi=60
                 ),
+            ),
+            ops=OpsSettings(
+                max_lag=env.int_("CONTROL_OPS_MAX_LAG", 1000, lo=0, hi=10**9),
+                max_inflight=env.int_("CONTROL_OPS_MAX_INFLIGHT", 100, lo=0, hi=10**9),
+                drain_timeout_s=env.float_("CONTROL_OPS_DRAIN_TIMEOUT_S", 60.0, lo=0.1, hi=3600),
+                step_timeout_s=env.float_("CONTROL_OPS_STEP_TIMEOUT_S", 30.0, lo=0.1, hi=3600),
+                verify_timeout_s=env.float_("CONTROL_OPS_VERIFY_TIMEOUT_S", 10.0, lo=0.1, hi=600),
             ),
         )

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument("--service-version", default=GatewayConfig.version)
     gateway.add_argument("--git-sha", default=GatewayConfig.git_sha)
     gateway.add_argument(
+        "--nats-url", default=None, help="NATS with the placement bucket (enables routing)"
+    )
+    gateway.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
     for kind in PLATFORM_KINDS:
@@ -114,6 +117,7 @@ async def _run_gateway(args: argparse.Namespace) -> None:
         dev_login_enabled=not args.no_dev_login,
         version=args.service_version,
         git_sha=args.git_sha,
+        nats_url=args.nats_url,
     )
     await serve_until_stopped(
         create_gateway_app(config),

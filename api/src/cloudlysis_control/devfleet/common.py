@@ -364,6 +364,7 @@ def build_service_app(
     *,
     debug: bool = False,
     service: str | None = None,
+    lifespan: Sequence[Any] = (),
 ) -> Litestar:
     """A Litestar app with the shared operational surface plus the service's own routes.
 
@@ -381,6 +382,7 @@ def build_service_app(
         # Never reconfigure logging of the process hosting the simulator (tests, demo launcher).
         logging_config=None,
         debug=debug,
+        lifespan=list(lifespan),
     )
 
 

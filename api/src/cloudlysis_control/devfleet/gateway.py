@@ -12,6 +12,8 @@ import os
 import re
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -33,6 +35,7 @@ from cloudlysis_control.devfleet.common import (
     decode_body,
     json_response,
 )
+from cloudlysis_control.devfleet.routing import GatewayRouting
 
 SERVICE = "gateway"
 JWT_ALG = "Ed25519"
@@ -83,6 +86,8 @@ class GatewayConfig:
     dev_login_enabled: bool = True
     version: str = "0.0.0-devfleet"
     git_sha: str = "devfleet"
+    # NATS with the placement bucket: enables routing (reload, resolve). None: IAM only.
+    nats_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.token_ttl_s < 1:
@@ -762,11 +767,41 @@ def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
     return handlers
 
 
+def _routing_handlers(routing: GatewayRouting) -> list[BaseRouteHandler]:
+    @post("/admin/v1/config/reload", operation_id="ReloadGatewayConfig", status_code=200)
+    async def reload() -> Response[bytes]:
+        return json_response(await routing.reload())
+
+    @get("/admin/routing/resolve", operation_id="ResolveRoute", sync_to_thread=False)
+    def resolve(request: AnyRequest) -> Response[bytes]:
+        q = request.query_params
+        return json_response(routing.resolve(q.get("tenant"), q.get("kind")))
+
+    return [reload, resolve]
+
+
 def create_gateway_app(config: GatewayConfig) -> Litestar:
-    """A simulated Gateway serving ``docs/contracts/gateway-iam.md`` from ``config.data_dir``."""
+    """A simulated Gateway serving ``docs/contracts/gateway-iam.md`` from ``config.data_dir``,
+    and routing (reload, resolve) from the placement bucket when ``config.nats_url`` is set."""
     kit = ServiceKit(SERVICE, config.version, config.git_sha)
     gateway = Gateway(config, kit)
-    app = build_service_app(kit, _gateway_handlers(gateway))
+    handlers = _gateway_handlers(gateway)
+    lifespan = []
+    routing = GatewayRouting(config.nats_url) if config.nats_url else None
+    if routing is not None:
+        handlers += _routing_handlers(routing)
+
+        @asynccontextmanager
+        async def run_routing(_app: Litestar) -> AsyncIterator[None]:
+            await routing.start()
+            try:
+                yield
+            finally:
+                await routing.stop()
+
+        lifespan.append(run_routing)
+    app = build_service_app(kit, handlers, lifespan=lifespan)
     app.state.gateway = gateway
+    app.state.routing = routing
     app.state.kit = kit
     return app

@@ -72,6 +72,7 @@ class _Tenant:
     inflight_at_drain: float = 0.0
     lag_at_drain: float = 0.0
     work_until: list[float] = field(default_factory=list)
+    backlog: int = 0  # extra lag queued by POST /v1/tenants/{id}/work (Projection, Runner)
 
 
 def _seed(*parts: str) -> int:
@@ -131,7 +132,7 @@ class PlatformInstance:
             return None
         if t.drained_at is not None:
             return int(t.lag_at_drain * math.exp(-(now - t.drained_at) / self.config.drain_tau_s))
-        return round(self._wave(t, now, 12.0))
+        return round(self._wave(t, now, 12.0)) + t.backlog
 
     def status(self, tenant_id: str) -> dict[str, Any]:
         now = self.clock()
@@ -163,9 +164,10 @@ class PlatformInstance:
     def resume(self, tenant_id: str) -> dict[str, Any]:
         t = self.tenant(tenant_id)
         t.drained_at = None
+        t.backlog = 0  # the backlog was worked off during the drain
         return self.status(tenant_id)
 
-    def submit_work(self, tenant_id: str, duration_ms: int) -> dict[str, Any]:
+    def submit_work(self, tenant_id: str, duration_ms: int, backlog: int = 0) -> dict[str, Any]:
         t = self.tenant(tenant_id)
         if t.drained_at is not None:
             raise Problem(
@@ -175,6 +177,7 @@ class PlatformInstance:
                 f"{self.config.instance} takes no new work for {tenant_id}",
             )
         t.work_until.append(self.clock() + duration_ms / 1000)
+        t.backlog += backlog
         return self.status(tenant_id)
 
     def reload(self) -> dict[str, Any]:
@@ -275,6 +278,7 @@ class _Collector(Collector):
 
 class WorkRequest(msgspec.Struct, forbid_unknown_fields=True):
     duration_ms: int = 500
+    backlog: int = 0  # also queue this many items (lag) for the tenant
 
 
 InstanceResolver = Callable[[Scope], PlatformInstance]
@@ -328,9 +332,13 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
     async def work(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
         raw = await request.body()
         body = msgspec.json.decode(raw, type=WorkRequest) if raw else WorkRequest()
-        if not 0 <= body.duration_ms <= 60_000:
-            raise Problem(422, "invalid_request", "Invalid request body", "duration_ms 0..60000")
-        status = inst(request).submit_work(_tenant_or_404(tenant_id), body.duration_ms)
+        if not 0 <= body.duration_ms <= 60_000 or not 0 <= body.backlog <= 1_000_000:
+            raise Problem(
+                422, "invalid_request", "Invalid request body", "duration_ms 0..60000, backlog >= 0"
+            )
+        status = inst(request).submit_work(
+            _tenant_or_404(tenant_id), body.duration_ms, body.backlog
+        )
         return json_response(status, status=202)
 
     return [instance_info, tenant_status, drain, resume, reload, work]

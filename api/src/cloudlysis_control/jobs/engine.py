@@ -22,8 +22,14 @@ from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.core.identity import RequestIdentity, current_identity, new_span_id
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.jobs.kinds import JobKind, KindRegistry, StepContext, StepFailed
-from cloudlysis_control.jobs.schemas import Job, Step, StepError
+from cloudlysis_control.jobs.kinds import (
+    COMPENSATE_PREFIX,
+    JobKind,
+    KindRegistry,
+    StepContext,
+    StepFailed,
+)
+from cloudlysis_control.jobs.schemas import Compensation, Job, Step, StepError
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.ports import RevisionMismatch
 
@@ -58,6 +64,7 @@ class RunningJob:
         self.clock = clock
         self.lock = asyncio.Lock()
         self.cancel_requested = job.status == "cancelling"
+        self.compensating = False
         self.step_task: asyncio.Task[Any] | None = None
 
     async def save(self, mutate: Callable[[Job], None]) -> None:
@@ -78,6 +85,7 @@ class RunningJob:
                     # Keep our step progress, adopt the latest status (e.g. cancelling).
                     latest.job.steps = self.job.steps
                     latest.job.started_at = self.job.started_at
+                    latest.job.compensation = self.job.compensation
                     self.job = latest.job
                     self.revision = latest.revision
             raise LeaseLost(self.job.id)
@@ -115,7 +123,8 @@ class JobEngine:
         if running is not None:
             if job.status == "cancelling" and not running.cancel_requested:
                 running.cancel_requested = True
-                if running.step_task is not None:
+                # A compensation in progress is never interrupted: it is the undo.
+                if running.step_task is not None and not running.compensating:
                     running.step_task.cancel()
             return
         if self._claimable(job):
@@ -241,51 +250,83 @@ class JobEngine:
                 handle, "failed", StepError("unknown_kind", f"no job kind {job.kind}")
             )
             return
+        if job.compensation is None:
+            status, error = await self._run_forward(handle, kind)
+            names = self._compensation_steps(kind, handle.job, status)
+            if not names:
+                await self._finish(handle, status, error)
+                return
+            compensation = Compensation(outcome=status, error=error)  # type: ignore[arg-type]
+
+            def begin(j: Job) -> None:
+                j.compensation = compensation
+                known = {s.name for s in j.steps}
+                j.steps.extend(new_steps([n for n in names if n not in known]))
+
+            await handle.save(begin)
+            _log.warning("job compensating", job_id=job.id, outcome=status, steps=names)
+        await self._run_compensation(handle, kind)
+        comp = handle.job.compensation
+        assert comp is not None
+        await self._finish(handle, comp.outcome, comp.error)
+
+    @staticmethod
+    def _compensation_steps(kind: JobKind, job: Job, status: str) -> list[str]:
+        if status == "succeeded":
+            return []
+        plan = getattr(kind, "compensation", None)
+        if plan is None:
+            return []
+        names: list[str] = plan(job, status)
+        return [n if n.startswith(COMPENSATE_PREFIX) else COMPENSATE_PREFIX + n for n in names]
+
+    async def _run_compensation(self, handle: RunningJob, kind: JobKind) -> None:
+        """Run every pending `compensate:*` step once (with retries); a failed one does not stop
+        the others: each undoes an independent change, and the remediation names what is left."""
+        handle.compensating = True
+        for index, step in enumerate(handle.job.steps):
+            if not step.name.startswith(COMPENSATE_PREFIX) or step.status in (
+                "succeeded",
+                "skipped",
+                "failed",
+            ):
+                continue
+            await self._run_step(handle, kind, index, None)
+
+    async def _run_forward(self, handle: RunningJob, kind: JobKind) -> tuple[str, StepError | None]:
+        job = handle.job
         deadline = (
             parse_rfc3339(job.started_at).timestamp() + kind.job_timeout_s
             if job.started_at
             else None
         )
+        cancelled = StepError("cancelled", "cancelled by request")
+        timed_out = StepError("job_timeout", f"job exceeded {kind.job_timeout_s:g} s")
         failed: StepError | None = None
         for index, step in enumerate(job.steps):
+            if step.name.startswith(COMPENSATE_PREFIX):
+                continue
             if step.status in ("succeeded", "skipped"):
                 continue
             if step.status == "failed" and kind.continue_on_failure:
                 failed = failed or step.error
                 continue
             if handle.cancel_requested:
-                await self._finish(
-                    handle, "cancelled", StepError("cancelled", "cancelled by request")
-                )
-                return
+                return "cancelled", cancelled
             if deadline is not None and self.clock() > deadline:
-                await self._finish(
-                    handle,
-                    "timed_out",
-                    StepError("job_timeout", f"job exceeded {kind.job_timeout_s:g} s"),
-                )
-                return
+                return "timed_out", timed_out
             outcome = await self._run_step(handle, kind, index, deadline)
             if outcome == "cancelled":
-                await self._finish(
-                    handle, "cancelled", StepError("cancelled", "cancelled by request")
-                )
-                return
+                return "cancelled", cancelled
             if outcome == "timed_out":
-                await self._finish(
-                    handle,
-                    "timed_out",
-                    StepError("job_timeout", f"job exceeded {kind.job_timeout_s:g} s"),
-                )
-                return
+                return "timed_out", timed_out
             if outcome == "failed":
                 failed = failed or handle.job.steps[index].error
                 if not kind.continue_on_failure:
                     break
         if failed is not None:
-            await self._finish(handle, "failed", failed)
-        else:
-            await self._finish(handle, "succeeded", None)
+            return "failed", failed
+        return "succeeded", None
 
     async def _run_step(
         self, handle: RunningJob, kind: JobKind, index: int, deadline: float | None
@@ -303,7 +344,8 @@ class JobEngine:
                 s.error = None
 
             await handle.save(begin)
-            timeout = kind.step_timeout_s
+            timeout_for = getattr(kind, "step_timeout_for", None)
+            timeout = timeout_for(step.name) if timeout_for is not None else kind.step_timeout_s
             if deadline is not None:
                 timeout = max(0.0, min(timeout, deadline - self.clock()))
             ctx = StepContext(job=handle.job, step=handle.job.steps[index], attempt=attempt)
@@ -327,15 +369,13 @@ class JobEngine:
                     )
                     return "timed_out"
                 error = StepError(
-                    "step_timeout",
-                    f"step exceeded {kind.step_timeout_s:g} s",
-                    kind.retry.retry_timeouts,
+                    "step_timeout", f"step exceeded {timeout:g} s", kind.retry.retry_timeouts
                 )
             except asyncio.CancelledError:
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
                     raise  # this replica is shutting down: the lease expires, another resumes
-                if not handle.cancel_requested:
+                if handle.compensating or not handle.cancel_requested:
                     raise LeaseLost(handle.job.id) from None  # the heartbeat lost the lease
                 await self._step_done(
                     handle,
@@ -356,7 +396,7 @@ class JobEngine:
             if (
                 error.retryable
                 and attempt < kind.retry.max_attempts
-                and not handle.cancel_requested
+                and (handle.compensating or not handle.cancel_requested)
             ):
                 await self._step_done(handle, index, started, "pending", output, error)
                 delay = min(kind.retry.max_delay_s, kind.retry.base_delay_s * 2 ** (attempt - 1))
@@ -398,6 +438,8 @@ class JobEngine:
                 if s.status in ("pending", "running"):
                     s.status = "cancelled" if status == "cancelled" else "skipped"
             job.summary = kind.summarize(job) if kind else None
+            remediation = getattr(kind, "remediation", None)
+            job.remediation = remediation(job) if remediation is not None else None
             job.lease_owner = None
 
         await handle.save(finish)

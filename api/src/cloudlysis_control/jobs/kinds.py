@@ -64,6 +64,21 @@ class JobKind(Protocol):
     def summarize(self, job: Job) -> str: ...
 
 
+COMPENSATE_PREFIX = "compensate:"
+
+
+class CompensatingKind(Protocol):
+    """Optional methods a kind adds when a failure half-way must be undone."""
+
+    def compensation(self, job: Job, outcome: str) -> list[str]:
+        """Names of the `compensate:*` steps to run after `outcome`; [] when nothing to undo."""
+        ...
+
+    def remediation(self, job: Job) -> str | None:
+        """The operator's next step once the job ended (None when there is nothing to do)."""
+        ...
+
+
 @dataclass
 class KindRegistry:
     kinds: dict[str, JobKind] = field(default_factory=dict)

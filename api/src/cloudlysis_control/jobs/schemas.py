@@ -28,6 +28,17 @@ class Step(msgspec.Struct, kw_only=True):
     error: StepError | None = None
 
 
+class Compensation(msgspec.Struct, kw_only=True):
+    """Set when a job that changed something failed or was cancelled and is now undoing it.
+
+    The `compensate:*` steps appended to `steps` run next (also after a takeover); the job then
+    ends with `outcome` and `error`, whatever the compensation steps did.
+    """
+
+    outcome: Literal["failed", "cancelled", "timed_out"]
+    error: StepError | None = None
+
+
 class Job(msgspec.Struct, kw_only=True):
     id: str
     kind: str
@@ -49,6 +60,8 @@ class Job(msgspec.Struct, kw_only=True):
     lease_expires_at: float | None = None
     runs: int = 0
     cancel_requested_by: str | None = None
+    compensation: Compensation | None = None
+    remediation: str | None = None  # what an operator should do now (failed jobs)
 
     @property
     def terminal(self) -> bool:

@@ -77,6 +77,10 @@ def request_hash(kind: str, tenant_id: str | None, body: JobCreate) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+def idempotency_record_key(principal_id: str, kind_name: str, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{principal_id}\0{kind_name}\0{idempotency_key}".encode()).hexdigest()
+
+
 class JobService:
     def __init__(
         self,
@@ -131,7 +135,7 @@ class JobService:
             trace_id=ident.trace_id if ident else None,
             steps=new_steps(steps),
         )
-        key = hashlib.sha256(f"{principal_id}\0{kind_name}\0{idempotency_key}".encode()).hexdigest()
+        key = idempotency_record_key(principal_id, kind_name, idempotency_key)
         record = IdempotencyRecord(job.id, digest, job)
         try:
             await self.idempotency.create(key, msgspec.json.encode(record))
@@ -161,6 +165,23 @@ class JobService:
         await self.store.create(job)
         self.engine.enqueue(job.id)
         return job
+
+    async def existing(
+        self, principal_id: str, kind_name: str, idempotency_key: str | None
+    ) -> IdempotencyRecord | None:
+        """The record an earlier request with this key left, if any (nothing is created).
+
+        Lets a caller that validates against the live world (a plan hash, a preflight) answer a
+        repeated request with its job even when the world has moved on since the first one.
+        """
+        if not idempotency_key or not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+            return None
+        entry = await self.idempotency.get(
+            idempotency_record_key(principal_id, kind_name, idempotency_key)
+        )
+        if entry is None or entry.value is None:
+            return None
+        return msgspec.json.decode(entry.value, type=IdempotencyRecord)
 
     async def _replay(self, key: str, digest: str) -> Job:
         entry = await self.idempotency.get(key)

@@ -1,0 +1,52 @@
+"""Migration plans: deterministic steps and a hash over everything the plan depends on."""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from cloudlysis_control.operations.schemas import PlanStep, Thresholds
+from cloudlysis_control.placement.schemas import PlacementKind
+
+MIGRATE_STEPS: tuple[tuple[str, str], ...] = (
+    ("preflight", "Check the invariants again: revision, lock, target healthy and ready, load"),
+    ("drain_source", "Drain the tenant on every source instance; wait for inflight to reach 0"),
+    ("update_placement", "Move the tenant to the target shard (compare-and-set on the revision)"),
+    ("reload_routing", "Tell the Gateway to reload routing from the placement bucket"),
+    ("verify_routing", "Ask the Gateway which shard the tenant resolves to; expect the target"),
+    ("resume_target", "Resume the tenant on every target instance"),
+)
+COMPENSATE_STEPS: tuple[tuple[str, str], ...] = (
+    ("compensate:restore_placement", "Put the tenant back on the source shard if it was moved"),
+    ("compensate:reload_routing", "Reload the Gateway's routing so it follows the restore"),
+    ("compensate:resume_source", "Resume the tenant on every source instance"),
+)
+
+
+def plan_hash(
+    tenant_id: str,
+    kind: PlacementKind,
+    placement_revision: str | None,
+    source_shard: str | None,
+    target_shard: str,
+    thresholds: Thresholds,
+) -> str:
+    """SHA-256 over the canonical JSON of the plan's inputs (sorted keys, no whitespace)."""
+    canonical = msgspec.json.encode(
+        {
+            "v": 1,
+            "tenant_id": tenant_id,
+            "kind": kind,
+            "placement_revision": placement_revision,
+            "source_shard": source_shard,
+            "target_shard": target_shard,
+            "thresholds": thresholds,
+        },
+        order="sorted",
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def steps(pairs: tuple[tuple[str, str], ...]) -> list[PlanStep]:
+    return [PlanStep(name=n, description=d) for n, d in pairs]

@@ -1,0 +1,96 @@
+"""Bodies and answers of the tenant operations (drain, resume, migrate), plans and reloads."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from cloudlysis_control.placement.schemas import PlacementKind
+
+Measured = str | int | float | bool | None
+
+
+class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Limits the preflight compares the tenant's measured load with (CONTROL_OPS_MAX_*)."""
+
+    max_lag: int
+    max_inflight: int
+
+
+class CheckResult(msgspec.Struct, kw_only=True):
+    """One preflight invariant: what was measured, against what, and whether it holds."""
+
+    name: str
+    ok: bool
+    measured: Measured
+    threshold: Measured
+    message: str
+
+
+class PreflightReport(msgspec.Struct, kw_only=True):
+    ok: bool
+    checks: list[CheckResult]
+
+    def failures(self) -> list[CheckResult]:
+        return [c for c in self.checks if not c.ok]
+
+
+class PlanStep(msgspec.Struct, kw_only=True):
+    name: str
+    description: str
+
+
+class MigrationPlanRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of POST /admin/v1/plans/tenants/{tenant_id}/migrate."""
+
+    kind: PlacementKind
+    target_shard: str
+
+
+class MigrationPlan(msgspec.Struct, kw_only=True):
+    """A deterministic plan: the same inputs always give the same steps and `plan_hash`.
+
+    `plan_hash` covers tenant, kind, placement revision, source, target and thresholds; pass it
+    to the migrate request, which is refused with 409 `plan_stale` when any of them changed.
+    """
+
+    tenant_id: str
+    kind: PlacementKind
+    source_shard: str | None
+    source_explicit: bool
+    target_shard: str
+    placement_revision: str | None
+    thresholds: Thresholds
+    steps: list[PlanStep]
+    compensation_steps: list[PlanStep]
+    preflight: PreflightReport
+    plan_hash: str
+    ok: bool  # preflight passed: a migrate with this plan_hash would be accepted now
+
+
+class MigrateRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of POST /admin/v1/tenants/{tenant_id}/migrate."""
+
+    reason: str
+    kind: PlacementKind
+    target_shard: str
+    plan_hash: str
+    compensate: bool = True  # False: on failure stop where it is and leave the undo to a human
+
+
+class TenantOpRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of POST /admin/v1/tenants/{tenant_id}/drain and /resume."""
+
+    reason: str
+    kinds: list[PlacementKind] | None = None  # default: every kind
+
+
+class ReloadRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Body of POST /admin/v1/config/reload."""
+
+    reason: str
+    services: list[str]  # fleet service names (CONTROL_FLEET_FILE), e.g. ["gateway"]
+
+
+OpName = Literal["drain", "resume"]
