@@ -75,6 +75,7 @@ async def test_plan_has_no_side_effects_and_migrate_moves_the_tenant(env: OpsEnv
     for check in p["preflight"]["checks"]:
         assert set(check) == {"name", "ok", "measured", "threshold", "message"}
     assert await history(env.placement, "aggregate_placement") == before  # no side effects
+    assert (await plan(env.api))["plan_hash"] == p["plan_hash"]  # deterministic
     assert (await tenant_status(env.instances["aggregate-1"]))["draining"] is False
 
     r = await env.api.post(
