@@ -37,6 +37,7 @@ from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
 from cloudlysis_control.tenants.service import TenantService
 
@@ -150,6 +151,9 @@ class Runtime:
         )
         for kind in self.extra_kinds:
             kinds.register(kind)
+        self.locks = LockService(
+            NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
+        )
         self.engine = JobEngine(
             self.store,
             kinds,
@@ -158,9 +162,15 @@ class Runtime:
             instance_id=s.server.instance_id,
             lease_s=s.jobs.lease_s,
             workers=s.jobs.workers,
+            locks=self.locks,
         )
         self.jobs = JobService(
-            self.store, NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY), kinds, self.engine, self.audit
+            self.store,
+            NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+            kinds,
+            self.engine,
+            self.audit,
+            locks=self.locks,
         )
         await self.store.start()
         await self.engine.start()
