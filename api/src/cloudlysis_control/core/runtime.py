@@ -37,6 +37,7 @@ from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.operations.kinds import (
     ConfigReload,
     OpsDeps,
@@ -44,7 +45,7 @@ from cloudlysis_control.operations.kinds import (
     TenantMigrate,
     TenantResume,
 )
-from cloudlysis_control.operations.preflight import KvLockReader, Preflight
+from cloudlysis_control.operations.preflight import Preflight
 from cloudlysis_control.operations.schemas import Thresholds
 from cloudlysis_control.operations.service import OperationsService
 from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
@@ -160,6 +161,9 @@ class Runtime:
         kinds.register(
             PlatformVerify(fleet, ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s))
         )
+        self.locks = LockService(
+            NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
+        )
         self.placement = PlacementRuntime(s.placement, self.nats)
         self.ops_deps = self._ops_deps(fleet)
         for ops_kind in (
@@ -179,9 +183,15 @@ class Runtime:
             instance_id=s.server.instance_id,
             lease_s=s.jobs.lease_s,
             workers=s.jobs.workers,
+            locks=self.locks,
         )
         self.jobs = JobService(
-            self.store, NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY), kinds, self.engine, self.audit
+            self.store,
+            NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+            kinds,
+            self.engine,
+            self.audit,
+            locks=self.locks,
         )
         await self.store.start()
         await self._start_placement_and_fleet(fleet)
@@ -195,12 +205,11 @@ class Runtime:
         assert self.http is not None
         assert self.placement is not None
         admin = ServiceAdminClient(self.http, self.metrics, s.fleet.tenant_status_timeout_s)
-        locks = getattr(self, "locks", None) or KvLockReader(NatsKeyValue(self.nats, BUCKET_LOCKS))
         preflight = Preflight(
             self.placement.service,
             ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s),
             admin,
-            locks,
+            self.locks,
             Thresholds(max_lag=s.ops.max_lag, max_inflight=s.ops.max_inflight),
             timeout_s=s.fleet.tenant_status_timeout_s,
         )

@@ -11,15 +11,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-import msgspec
-
 from cloudlysis_control.adapters.probe import ProbeResult
 from cloudlysis_control.adapters.service_admin import TenantStatus
 from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.operations.schemas import CheckResult, PreflightReport, Thresholds
 from cloudlysis_control.placement.schemas import PlacementKind, PlacementMap
 from cloudlysis_control.placement.service import PlacementService
-from cloudlysis_control.ports import KeyValue
 
 
 class LockInfo(Protocol):
@@ -37,27 +34,6 @@ class Prober(Protocol):
 
 class StatusReader(Protocol):
     async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
-
-
-class _StoredLock(msgspec.Struct):
-    job_id: str
-    expires_at: float
-
-
-class KvLockReader:
-    """Reads lock records (`{scope}.{name}` in the locks bucket) without the lock service."""
-
-    def __init__(self, kv: KeyValue) -> None:
-        self.kv = kv
-
-    async def get(self, scope: str, name: str) -> _StoredLock | None:
-        entry = await self.kv.get(f"{scope}.{name}")
-        if entry is None or entry.value is None:
-            return None
-        try:
-            return msgspec.json.decode(entry.value, type=_StoredLock)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None
 
 
 class Preflight:
