@@ -214,7 +214,8 @@ async def test_sigkill_mid_migration_then_restart_completes_the_job_exactly_once
             assert job["status"] == "succeeded", (job, tail(second_log))
             assert job["runs"] == 2 and job["lease_owner"] is None
             steps = {s["name"]: s for s in job["steps"]}
-            assert steps[kill_during]["attempts"] == 2  # run again after the takeover
+            # Run again after the takeover (a slow machine may add a retry before the kill).
+            assert steps[kill_during]["attempts"] >= 2, steps[kill_during]
             assert steps["update_placement"]["attempts"] == 1
             assert "taken over after lease expiry" in tail(second_log, 100_000)
 
