@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import tempfile
@@ -65,8 +66,10 @@ def _serve_counting(env: dict[str, str], port: int, counts_file: str) -> None:
         setattr(state.NatsKeyValue, op, counted(op, getattr(state.NatsKeyValue, op)))
 
     def dump() -> None:
+        tmp = Path(counts_file + ".tmp")
         while True:
-            Path(counts_file).write_text(json.dumps(dict(counts)))
+            tmp.write_text(json.dumps(dict(counts)))
+            os.replace(tmp, counts_file)  # readers never see half a file
             time.sleep(0.05)
 
     threading.Thread(target=dump, daemon=True).start()
@@ -94,11 +97,19 @@ def per_job(delta: Counter[str], jobs: int) -> dict[str, float]:
 
 
 async def create(http: httpx.AsyncClient, service: str) -> str:
-    r = await http.post(
-        "/admin/v1/config/reload",
-        json={"reason": "benchmark", "services": [service]},
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-    )
+    key = uuid.uuid4().hex
+    for attempt in range(3):
+        try:
+            r = await http.post(
+                "/admin/v1/config/reload",
+                json={"reason": "benchmark", "services": [service]},
+                headers={"Idempotency-Key": key},
+            )
+            break
+        except httpx.TransportError:
+            # A keep-alive connection closed under us: resend, the key makes it safe.
+            if attempt == 2:
+                raise
     if r.status_code != 202:
         raise RuntimeError(f"create answered {r.status_code}: {r.text[:300]}")
     job_id: str = r.json()["id"]

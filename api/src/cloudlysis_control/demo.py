@@ -1,4 +1,4 @@
-"""`just demo`: embedded NATS, the devfleet (Gateway, 2 Aggregate, 2 Projection and 2 Runner
+"""`just demo`: NATS, the devfleet (Gateway, 2 Aggregate, 2 Projection and 2 Runner
 instances) and the API on 127.0.0.1.
 
 Placement for 50 tenants comes from `config/placement/dev.json`: the API seeds its NATS KV bucket
@@ -10,6 +10,7 @@ needed. Ctrl-C stops the API, the Gateway and NATS.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -20,6 +21,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 
 # Fixed by default so bookmarks and docs stay true; DEMO_GATEWAY_PORT / DEMO_PLATFORM_BASE_PORT
 # move them so two demos (e.g. parallel e2e runs) can share a machine.
@@ -79,6 +82,17 @@ def run_demo(base: Path, port: int = 8080) -> int:
             print(f"demo: port {p} is in use (another demo running?)", file=sys.stderr)
             return 1
     (base / "tokens").mkdir(parents=True, exist_ok=True)
+    # NATS first: the Gateway watches the placement bucket in it (routing reload and resolve).
+    nats_server = EmbeddedNatsServer(base / "data" / "nats")
+    asyncio.run(nats_server.start())
+    try:
+        return _run(base, port, nats_server.url)
+    finally:
+        asyncio.run(nats_server.stop())
+
+
+def _run(base: Path, port: int, nats_url: str) -> int:
+    platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
     gateway_url = f"http://127.0.0.1:{GATEWAY_PORT}"
     fleet = [{"name": "gateway", "kind": "gateway", "url": gateway_url}]
     (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
@@ -92,6 +106,8 @@ def run_demo(base: Path, port: int = 8080) -> int:
             str(GATEWAY_PORT),
             "--data-dir",
             str(base / "gateway"),
+            "--nats-url",
+            nats_url,
         ],
         stdin=subprocess.DEVNULL,
     )
@@ -127,6 +143,7 @@ def run_demo(base: Path, port: int = 8080) -> int:
         "CONTROL_PORT": str(port),
         "CONTROL_HOST": "127.0.0.1",
         "CONTROL_DATA_DIR": str(base / "data"),
+        "CONTROL_NATS_URL": nats_url,
         "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
         "CONTROL_GATEWAY_URL": gateway_url,
         "CONTROL_DEV_LOGIN": "true",
@@ -151,6 +168,8 @@ def run_demo(base: Path, port: int = 8080) -> int:
             stdin=subprocess.DEVNULL,
         )
         _wait_http(f"http://127.0.0.1:{port}/ready", timeout_s=30)
+        # The API seeded placement after the Gateway loaded it: route by the seeded maps.
+        _post_json(f"{gateway_url}/admin/v1/config/reload", {})
         for who in ("admin", "viewer"):
             token = _post_json(f"{gateway_url}/auth/v1/dev-login", {"principal": who})
             (base / "tokens" / f"{who}.jwt").write_text(token["access_token"] + "\n")
