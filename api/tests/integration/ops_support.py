@@ -86,8 +86,21 @@ async def wait_placement(api: httpx.AsyncClient, revisions: dict[str, int]) -> N
         await asyncio.sleep(0.02)
 
 
+@dataclass
+class World:
+    """NATS with placement, the devfleet platform and a devfleet Gateway routing from it."""
+
+    nats_url: str
+    placement: KeyValue
+    locks: KeyValue
+    instances: dict[str, HostedInstance]
+    gateway_url: str
+    fleet_file: Path
+    revisions: dict[str, int]
+
+
 @asynccontextmanager
-async def ops_env(tmp_path: Path, secret_file: Path, **env: str) -> AsyncIterator[OpsEnv]:
+async def devfleet_world(tmp_path: Path) -> AsyncIterator[World]:
     async with AsyncExitStack() as stack:
         server = EmbeddedNatsServer(tmp_path / f"nats-{uuid.uuid4().hex[:6]}")
         await server.start()
@@ -115,9 +128,15 @@ async def ops_env(tmp_path: Path, secret_file: Path, **env: str) -> AsyncIterato
         fleet.append({"name": "gateway", "kind": "gateway", "url": gateway_url})
         fleet_file = tmp_path / "fleet.json"
         fleet_file.write_text(json.dumps(fleet))
+        yield World(server.url, placement, locks, instances, gateway_url, fleet_file, revisions)
+
+
+@asynccontextmanager
+async def ops_env(tmp_path: Path, secret_file: Path, **env: str) -> AsyncIterator[OpsEnv]:
+    async with devfleet_world(tmp_path) as world:
         settings_env = {
-            "CONTROL_FLEET_FILE": str(fleet_file),
-            "CONTROL_GATEWAY_URL": gateway_url,
+            "CONTROL_FLEET_FILE": str(world.fleet_file),
+            "CONTROL_GATEWAY_URL": world.gateway_url,
             "CONTROL_PROBE_TIMEOUT_S": "1",
             "CONTROL_TENANT_STATUS_TIMEOUT_S": "1",
             "CONTROL_OPS_DRAIN_TIMEOUT_S": "10",
@@ -125,21 +144,20 @@ async def ops_env(tmp_path: Path, secret_file: Path, **env: str) -> AsyncIterato
             "CONTROL_OPS_VERIFY_TIMEOUT_S": "3",
             **env,
         }
-        settings = app_settings(server.url, secret_file, tmp_path, **settings_env)
+        settings = app_settings(world.nats_url, secret_file, tmp_path, **settings_env)
         app = create_app(settings, rights_source=FakeRights())
-        url = await stack.enter_async_context(serve(app))
-        api = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30))
-        await wait_placement(api, revisions)
-        yield OpsEnv(
-            api,
-            instances,
-            gateway_url,
-            server.url,
-            placement,
-            locks,
-            fleet_file,
-            settings_env,
-        )
+        async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as api:
+            await wait_placement(api, world.revisions)
+            yield OpsEnv(
+                api,
+                world.instances,
+                world.gateway_url,
+                world.nats_url,
+                world.placement,
+                world.locks,
+                world.fleet_file,
+                settings_env,
+            )
 
 
 def job_headers(key: str | None = None) -> dict[str, str]:

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +26,12 @@ import httpx
 import nats
 import pytest
 
-from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
-from cloudlysis_control.adapters.nats.state import BUCKET_LOCKS, NatsState
-from cloudlysis_control.devfleet.common import serve
-from cloudlysis_control.devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_control.devfleet.platform import fleet_configs, serve_platform
-from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT
+from cloudlysis_control.adapters.nats.server import free_port
 from tests.integration.ops_support import (
     TENANT,
     TERMINAL,
+    devfleet_world,
     history,
-    placement_docs,
     resolve,
     submit_work,
     switch,
@@ -106,43 +101,17 @@ async def wait_running_step(api: httpx.AsyncClient, job_id: str, step: str) -> d
 
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    async with AsyncExitStack() as stack:
-        server = EmbeddedNatsServer(tmp_path / "nats")
-        await server.start()
-        stack.push_async_callback(server.stop)
-        state = NatsState(url=server.url)
-        await state.connect()
-        await state.provision([BUCKET_PLACEMENT, BUCKET_LOCKS], [])
-        await state.close()
-        nc = await nats.connect(server.url)
-        stack.push_async_callback(nc.close)
-        placement = await nc.jetstream().key_value(BUCKET_PLACEMENT.name)
-        locks = await nc.jetstream().key_value(BUCKET_LOCKS.name)
-        configs = fleet_configs({"aggregate": 2, "projection": 1, "runner": 1}, tenants=[TENANT])
-        hosted = await stack.enter_async_context(serve_platform(configs))
-        instances = {h.config.instance: h for h in hosted}
-        for key, doc in placement_docs(instances).items():
-            await placement.put(key, json.dumps(doc).encode())
-        gateway_url = await stack.enter_async_context(
-            serve(
-                create_gateway_app(
-                    GatewayConfig(data_dir=tmp_path / "gateway", nats_url=server.url)
-                )
-            )
-        )
-        fleet = [h.fleet_entry() for h in hosted]
-        fleet.append({"name": "gateway", "kind": "gateway", "url": gateway_url})
-        fleet_file = tmp_path / "fleet.json"
-        fleet_file.write_text(json.dumps(fleet))
+    async with devfleet_world(tmp_path) as w:
+        gateway_url = w.gateway_url
         port = free_port()
         env = {
-            "CONTROL_NATS_URL": server.url,
+            "CONTROL_NATS_URL": w.nats_url,
             "CONTROL_PORT": str(port),
             "CONTROL_HOST": "127.0.0.1",
             "CONTROL_DATA_DIR": str(tmp_path / "data"),
             "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
             "CONTROL_GATEWAY_URL": gateway_url,
-            "CONTROL_FLEET_FILE": str(fleet_file),
+            "CONTROL_FLEET_FILE": str(w.fleet_file),
             "CONTROL_JOB_LEASE_S": str(LEASE_S),
             "CONTROL_LOG_LEVEL": "info",
             "CONTROL_OPS_STEP_TIMEOUT_S": "10",
@@ -156,10 +125,10 @@ async def world(tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
             "env": env,
             "url": f"http://127.0.0.1:{port}",
             "token": token,
-            "instances": instances,
+            "instances": w.instances,
             "gateway_url": gateway_url,
-            "placement": placement,
-            "locks": locks,
+            "placement": w.placement,
+            "locks": w.locks,
         }
 
 

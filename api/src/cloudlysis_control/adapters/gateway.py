@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 
 import httpx
 import msgspec
 
-from cloudlysis_control.adapters.http import truncate, upstream_call
+from cloudlysis_control.adapters.http import decode_json, truncate, upstream_call
 from cloudlysis_control.core.errors import UpstreamError, UpstreamUnavailable
 from cloudlysis_control.core.metrics import Metrics
 
@@ -117,7 +116,7 @@ class GatewayClient:
     async def reload_routing(self) -> RoutingReload:
         with upstream_call(self.metrics, "gateway"):
             resp = await self.client.post(f"{self.base_url}/admin/v1/config/reload")
-        return _decode(resp, RoutingReload, "gateway reload")
+        return decode_json(resp, RoutingReload, "gateway reload")
 
     async def resolve(self, tenant_id: str, kind: str) -> RouteResolution:
         with upstream_call(self.metrics, "gateway"):
@@ -125,16 +124,4 @@ class GatewayClient:
                 f"{self.base_url}/admin/routing/resolve",
                 params={"tenant": tenant_id, "kind": kind},
             )
-        return _decode(resp, RouteResolution, "gateway resolve")
-
-
-T = TypeVar("T")
-
-
-def _decode(resp: httpx.Response, model: type[T], what: str) -> T:
-    if resp.status_code != 200:
-        raise UpstreamError(f"{what}: HTTP {resp.status_code}: {truncate(resp.content, 120)}")
-    try:
-        return msgspec.json.decode(resp.content, type=model)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
-        raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e
+        return decode_json(resp, RouteResolution, "gateway resolve")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from typing import TypeVar
 
 import httpx
+import msgspec
 
-from cloudlysis_control.core.errors import UpstreamTimeout, UpstreamUnavailable
+from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from cloudlysis_control.core.identity import outbound_headers
 from cloudlysis_control.core.metrics import Metrics
 
 MAX_ERROR_BODY = 300
+T = TypeVar("T")
 
 
 async def _propagate(request: httpx.Request) -> None:
@@ -56,3 +59,13 @@ def upstream_call(metrics: Metrics | None, upstream: str) -> Iterator[None]:
         if metrics is not None:
             metrics.upstream_requests.labels(upstream, outcome).inc()
             metrics.upstream_duration.labels(upstream).observe(time.perf_counter() - started)
+
+
+def decode_json(resp: httpx.Response, model: type[T], what: str, ok: Collection[int] = (200,)) -> T:
+    """The body as `model` when the status is one of `ok`; UpstreamError (truncated) otherwise."""
+    if resp.status_code not in ok:
+        raise UpstreamError(f"{what}: HTTP {resp.status_code}: {truncate(resp.content, 120)}")
+    try:
+        return msgspec.json.decode(resp.content, type=model)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e

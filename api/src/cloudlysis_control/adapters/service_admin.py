@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
 from urllib.parse import quote
 
 import httpx
 import msgspec
 
-from cloudlysis_control.adapters.http import truncate, upstream_call
-from cloudlysis_control.core.errors import UpstreamError
+from cloudlysis_control.adapters.http import decode_json, upstream_call
 from cloudlysis_control.core.metrics import Metrics
 
 
@@ -47,7 +45,7 @@ class ServiceAdminClient:
         url = f"{endpoint.rstrip('/')}/admin/v1/config/reload"
         with upstream_call(self.metrics, "service-admin"):
             resp = await self.client.post(url, timeout=self.timeout_s)
-        return _decode(resp, ReloadResult, "reload")
+        return decode_json(resp, ReloadResult, "reload", ok=(200, 202))
 
     async def _tenant_call(
         self, method: str, endpoint: str, tenant_id: str, action: str
@@ -55,7 +53,7 @@ class ServiceAdminClient:
         url = f"{endpoint.rstrip('/')}/admin/v1/tenants/{quote(tenant_id, safe='')}/{action}"
         with upstream_call(self.metrics, "service-admin"):
             resp = await self.client.request(method, url, timeout=self.timeout_s)
-        return _decode(resp, TenantStatus, f"tenant {action}")
+        return decode_json(resp, TenantStatus, f"tenant {action}", ok=(200, 202))
 
 
 class ReloadResult(msgspec.Struct, kw_only=True):
@@ -65,15 +63,3 @@ class ReloadResult(msgspec.Struct, kw_only=True):
     instance: str
     config_generation: int
     reloaded_at: float | None = None
-
-
-T = TypeVar("T")
-
-
-def _decode(resp: httpx.Response, model: type[T], what: str) -> T:
-    if resp.status_code not in (200, 202):
-        raise UpstreamError(f"{what}: HTTP {resp.status_code}: {truncate(resp.content, 120)}")
-    try:
-        return msgspec.json.decode(resp.content, type=model)
-    except (msgspec.DecodeError, msgspec.ValidationError) as e:
-        raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e

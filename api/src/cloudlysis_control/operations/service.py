@@ -14,6 +14,7 @@ import msgspec
 
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.errors import (
+    ControlError,
     IdempotencyKeyReused,
     LockHeld,
     PlanStale,
@@ -96,23 +97,23 @@ class OperationsService:
             "plan_hash": body.plan_hash,
             "compensate": body.compensate,
         }
-        replay = await self._replay(
-            "tenant.migrate", tenant_id, body.reason, wanted, principal_id, idempotency_key
-        )
+        action = "tenant.migrate"
+        args = (action, tenant_id, body.reason, wanted, principal_id, idempotency_key)
+        replay = await self._replay(*args)
         if replay is not None:
             return replay
         plan = await self.plan_migration(
             tenant_id, MigrationPlanRequest(kind=body.kind, target_shard=body.target_shard)
         )
-        action = "tenant.migrate"
+        refusal = _refusal(tenant_id, plan.preflight)
         if plan.plan_hash != body.plan_hash:
-            await self._refuse(action, tenant_id, body.reason, principal_id, plan.preflight)
-            raise PlanStale(
+            refusal = PlanStale(
                 "placement, source, target or thresholds changed since the plan was made: "
                 "plan again and confirm the new plan",
                 failures=[msgspec.to_builtins(c) for c in plan.preflight.failures()],
             )
-        await self._require(action, tenant_id, body.reason, principal_id, plan.preflight)
+        if refusal is not None:
+            return await self._refuse(refusal, plan.preflight, *args)
         params = {
             "tenant_id": tenant_id,
             "kind": plan.kind,
@@ -141,14 +142,15 @@ class OperationsService:
         kind_name = f"tenant.{action}"
         kinds: list[PlacementKind] = [k for k in KINDS if body.kinds is None or k in body.kinds]
         params: dict[str, Any] = {"tenant_id": tenant_id, "kinds": kinds}
-        replay = await self._replay(
-            kind_name, tenant_id, body.reason, params, principal_id, idempotency_key
-        )
+        args = (kind_name, tenant_id, body.reason, params, principal_id, idempotency_key)
+        replay = await self._replay(*args)
         if replay is not None:
             return replay
         if action == "drain":
             report = await self.deps.preflight.for_drain(tenant_id, kinds)
-            await self._require(kind_name, tenant_id, body.reason, principal_id, report)
+            refusal = _refusal(tenant_id, report)
+            if refusal is not None:
+                return await self._refuse(refusal, report, *args)
         return await self._create(
             kind_name, tenant_id, body.reason, params, principal_id, idempotency_key
         )
@@ -212,37 +214,25 @@ class OperationsService:
             tenant_id=tenant_id,
         )
 
-    async def _require(
-        self,
-        action: str,
-        tenant_id: str,
-        reason: str,
-        principal_id: str,
-        report: PreflightReport,
-    ) -> None:
-        if report.ok:
-            return
-        await self._refuse(action, tenant_id, reason, principal_id, report)
-        failures = [msgspec.to_builtins(c) for c in report.failures()]
-        holder = next(
-            (c.measured for c in report.failures() if c.name == "no_conflicting_lock"), None
-        )
-        if holder is not None:
-            raise LockHeld(
-                f"job {holder} holds the tenant lock on {tenant_id}",
-                job_id=str(holder),
-                failures=failures,
-            )
-        raise PreflightRefused("; ".join(c.message for c in report.failures()), failures=failures)
-
     async def _refuse(
         self,
+        refusal: ControlError,
+        report: PreflightReport,
         action: str,
         tenant_id: str,
         reason: str,
+        wanted: dict[str, Any],
         principal_id: str,
-        report: PreflightReport,
-    ) -> None:
+        idempotency_key: str | None,
+    ) -> Job:
+        """Audit and raise the refusal, unless a request with the same key made the job meanwhile
+        (50 identical requests at once: the slow ones must get the job, not a refusal caused by
+        the job's own lock or its own placement write)."""
+        replay = await self._replay(
+            action, tenant_id, reason, wanted, principal_id, idempotency_key
+        )
+        if replay is not None:
+            return replay
         await self.audit.record(
             actor=principal_id,
             action=action,
@@ -250,5 +240,24 @@ class OperationsService:
             outcome="refused",
             tenant_id=tenant_id,
             reason=reason.strip() or None,
-            detail={"failures": [msgspec.to_builtins(c) for c in report.failures()]},
+            detail={
+                "code": refusal.code,
+                "failures": [msgspec.to_builtins(c) for c in report.failures()],
+            },
         )
+        raise refusal
+
+
+def _refusal(tenant_id: str, report: PreflightReport) -> ControlError | None:
+    """409 lock_held when another job holds the tenant lock, else 422 listing every failure."""
+    if report.ok:
+        return None
+    failures = [msgspec.to_builtins(c) for c in report.failures()]
+    holder = next((c.measured for c in report.failures() if c.name == "no_conflicting_lock"), None)
+    if holder is not None:
+        return LockHeld(
+            f"job {holder} holds the tenant lock on {tenant_id}",
+            job_id=str(holder),
+            failures=failures,
+        )
+    return PreflightRefused("; ".join(c.message for c in report.failures()), failures=failures)
