@@ -223,6 +223,12 @@ async def bench(jobs: int, workers: int) -> dict[str, Any]:
         "kv_ops_per_job_alone": per_job(alone_counts, len(alone)),
         "kv_ops_per_job_load": per_job(load_counts, jobs),
     }
+    slowest = max(alone, key=latency)
+    result["alone_slowest"] = {
+        k: slowest[k] for k in ("created_at", "started_at", "finished_at", "runs")
+    } | {
+        "steps": [(st["started_at"], st["finished_at"], st["attempts"]) for st in slowest["steps"]]
+    }
     result["ratio"] = round(result["p99_ms"] / max(result["alone_p50_ms"], 0.1), 2)
     return result
 

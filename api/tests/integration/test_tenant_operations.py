@@ -454,3 +454,17 @@ async def test_config_reload_reloads_the_chosen_services(env: OpsEnv) -> None:
         headers=job_headers(),
     )
     assert bad.status_code == 400 and bad.json()["code"] == "validation_failed"
+
+
+@pytest.mark.parametrize("kind", ["tenant.migrate", "tenant.drain", "tenant.resume"])
+async def test_tenant_operations_cannot_bypass_their_checks_through_the_generic_endpoint(
+    env: OpsEnv, kind: str
+) -> None:
+    r = await env.api.post(
+        f"/admin/v1/jobs/{kind}",
+        json={"reason": "sneaky", "params": {"tenant_id": TENANT}},
+        headers={**job_headers(), "x-tenant-id": TENANT},
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "validation_failed"
+    assert await jobs_of(env, kind) == []

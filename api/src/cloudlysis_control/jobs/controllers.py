@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.guards import deny, tenant_from_headers
 from cloudlysis_control.auth.principal import Principal
+from cloudlysis_control.core.errors import ValidationFailed
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.jobs.schemas import Job, JobCreate, JobKindInfo, JobPage, JobStatus
 from cloudlysis_control.jobs.service import JobFilter, JobService
@@ -85,6 +86,10 @@ class JobsController(Controller):
         job_kind = jobs.kinds.get(kind)
         if job_kind is not None and job_kind.right not in principal.rights:
             await deny(request, job_kind.right)
+        endpoint = getattr(job_kind, "endpoint", None)
+        if endpoint is not None:
+            # Its checks (plan hash, preflight) run before the job exists: only there.
+            raise ValidationFailed(f"{kind} jobs are created with {endpoint}")
         tenant_id = tenant_from_headers(request) if job_kind and job_kind.tenant_scoped else None
         return await jobs.create(
             kind_name=kind,

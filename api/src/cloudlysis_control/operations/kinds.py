@@ -187,12 +187,14 @@ class _DrainOrResume(_TenantOps):
 
 class TenantDrain(_DrainOrResume):
     name = "tenant.drain"
+    endpoint = "POST /admin/v1/tenants/{tenant_id}/drain"
     description = "Drain a tenant on every instance of its shard, per kind; wait for inflight 0"
     action = "drain"
 
 
 class TenantResume(_DrainOrResume):
     name = "tenant.resume"
+    endpoint = "POST /admin/v1/tenants/{tenant_id}/resume"
     description = "Resume a drained tenant on every instance of its shard, per kind"
     action = "resume"
 
@@ -215,6 +217,7 @@ class TenantMigrate(_TenantOps):
         "Move a tenant to another shard: preflight, drain, placement CAS, Gateway reload and "
         "verify, resume; compensates on failure or cancel"
     )
+    endpoint = "POST /admin/v1/tenants/{tenant_id}/migrate"
     right = RIGHT_OPERATE
     tenant_scoped = True
     retry = RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=2.0)
