@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import nats
+from litestar import Litestar
 from nats.js.kv import KeyValue
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
@@ -44,6 +45,7 @@ class OpsEnv:
     locks: KeyValue
     fleet_file: Path
     settings_env: dict[str, str]
+    app: Litestar
 
 
 def placement_docs(inst: dict[str, HostedInstance]) -> dict[str, Any]:
@@ -157,6 +159,7 @@ async def ops_env(tmp_path: Path, secret_file: Path, **env: str) -> AsyncIterato
                 world.locks,
                 world.fleet_file,
                 settings_env,
+                app,
             )
 
 

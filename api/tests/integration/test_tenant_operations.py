@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from cloudlysis_control.app import create_app
 from cloudlysis_control.devfleet.common import serve
+from cloudlysis_control.jobs.kinds import StepContext
+from cloudlysis_control.jobs.schemas import Job, Step
 from tests.conftest import FakeRights, app_settings, bearer
 from tests.integration.ops_support import (
     TENANT,
@@ -99,6 +102,27 @@ async def test_plan_has_no_side_effects_and_migrate_moves_the_tenant(env: OpsEnv
     detail = (await env.api.get(f"/admin/v1/tenants/{TENANT}", headers=bearer())).json()
     agg = next(k for k in detail["placement"] if k["kind"] == "aggregate")
     assert agg["shard"] == "aggregate-2"
+
+
+async def test_the_placement_step_run_again_after_a_lost_answer_writes_nothing(
+    env: OpsEnv,
+) -> None:
+    """The crash window between the KV write and recording the step: the re-run sees the tenant
+    already on the target and does not write again (nor fail on the moved revision)."""
+    p = await plan(env.api)
+    r = await env.api.post(
+        f"/admin/v1/tenants/{TENANT}/migrate", json=migrate_body(p), headers=job_headers()
+    )
+    job = await wait_job(env.api, r.json()["id"])
+    assert job["status"] == "succeeded", job
+    before = await history(env.placement, "aggregate_placement")
+    kind = env.app.state.runtime.jobs.kinds.get("tenant.migrate")
+    stored = msgspec.convert(job, Job)
+    again = await kind.run_step(
+        StepContext(job=stored, step=Step(name="update_placement"), attempt=2)
+    )
+    assert again["applied"] is False and again["already_applied"] is True
+    assert await history(env.placement, "aggregate_placement") == before
 
 
 async def test_gateway_routes_by_the_placement_it_loaded_at_its_last_reload(env: OpsEnv) -> None:

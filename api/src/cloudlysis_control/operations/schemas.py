@@ -8,7 +8,7 @@ import msgspec
 
 from cloudlysis_control.placement.schemas import PlacementKind
 
-Measured = str | int | float | bool | None
+Measured = str | float | bool | None  # one JSON type each (an int is a number)
 
 
 class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
