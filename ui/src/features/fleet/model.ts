@@ -40,7 +40,7 @@ export interface ServiceVersions {
   service: string;
   kind: string;
   versions: VersionCount[];
-  /** More than one distinct version/git SHA among the service's instances. */
+  /** More than one distinct known version/git SHA among the service's instances (an instance that did not answer has none). */
   mixed: boolean;
 }
 
@@ -62,7 +62,8 @@ export function versionsInPlay(instances: InstanceHealth[]): ServiceVersions[] {
   return [...byService.entries()]
     .map(([service, { kind, versions }]) => {
       const list = [...versions.values()].sort((a, b) => b.instances.length - a.instances.length || a.version.localeCompare(b.version));
-      return { service, kind, versions: list, mixed: list.length > 1 };
+      const known = list.filter((v) => v.version !== UNKNOWN || v.gitSha !== UNKNOWN);
+      return { service, kind, versions: list, mixed: known.length > 1 };
     })
     .sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || a.service.localeCompare(b.service));
 }

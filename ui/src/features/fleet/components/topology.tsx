@@ -24,11 +24,14 @@ function unhealthy(i: InstanceHealth): boolean {
 function InstanceLine({ instance }: { instance: InstanceHealth }) {
   return (
     <span className="inline-flex flex-wrap items-center gap-1">
-      <code className="font-mono text-xs">{instance.instance}</code>
-      <StatusBadge status={instance.health} />
-      <StatusBadge status={instance.ready} />
-      <span className="text-xs">version {instance.version ?? "unknown"}</span>
-      {instance.git_sha ? <code className="font-mono text-xs">{instance.git_sha}</code> : null}
+      <code className="font-mono text-xs">{instance.instance}</code> <StatusBadge status={instance.health} />{" "}
+      <StatusBadge status={instance.ready} /> <span className="text-xs">version {instance.version ?? "unknown"}</span>
+      {instance.git_sha ? (
+        <>
+          {" "}
+          <code className="font-mono text-xs">{instance.git_sha}</code>
+        </>
+      ) : null}
     </span>
   );
 }
@@ -46,7 +49,7 @@ function ServicesByKind({ fleet }: { fleet: FleetSnapshot }) {
             <h3 className="font-medium">
               {capitalise(k.kind)} <span className="font-normal text-zinc-600 dark:text-zinc-400">· {k.healthy} of {k.instances} healthy{k.notReady ? `, ${k.notReady} not ready` : ""}</span>
             </h3>
-            <ul aria-label={`${capitalise(k.kind)} instances`} className="mt-1 flex flex-col gap-1">
+            <ul aria-label={`Instances of kind ${k.kind}`} className="mt-1 flex flex-col gap-1">
               {fleet.instances
                 .filter((i) => i.kind === k.kind)
                 .map((i) => (

@@ -108,7 +108,14 @@ export function VersionsCard() {
                   {s.versions.map((v, index) => (
                     <span key={`${v.version}-${v.gitSha}`}>
                       {index > 0 ? ", " : ""}
-                      {v.version} <code className="font-mono text-xs">{v.gitSha}</code> × {v.instances.length}
+                      {v.version === "unknown" && v.gitSha === "unknown" ? (
+                        "unknown"
+                      ) : (
+                        <>
+                          {v.version} <code className="font-mono text-xs">{v.gitSha}</code>
+                        </>
+                      )}{" "}
+                      × {v.instances.length}
                     </span>
                   ))}
                 </li>
