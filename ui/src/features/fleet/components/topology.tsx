@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import type { FleetSnapshot, InstanceHealth } from "../../../api/types";
 import { StaleNotice } from "../../../components/ui/stale-notice";
 import { ErrorState, LoadingState } from "../../../components/ui/states";
@@ -7,7 +8,7 @@ import { UpdatedAgo } from "../../../components/ui/updated-ago";
 import { RIGHTS } from "../../../lib/rights";
 import { useRights } from "../../auth/queries";
 import { placementQuery } from "../../placement/queries";
-import { healthByKind, topology, type KindTopology } from "../model";
+import { healthByKind, topology, type KindTopology, type ShardView } from "../model";
 
 const th = "px-2 py-1 text-left text-xs font-medium text-zinc-600 dark:text-zinc-400";
 const td = "px-2 py-1 align-top";
@@ -65,6 +66,62 @@ function ServicesByKind({ fleet }: { fleet: FleetSnapshot }) {
   );
 }
 
+interface Row {
+  key: string;
+  endpoint: ReactNode;
+  instance: ReactNode;
+  bad: boolean;
+}
+
+/** One shard as a row group: a row per endpoint (and per instance at it), plus instances reporting the shard from elsewhere. */
+function ShardRows({ view }: { view: ShardView }) {
+  const { shard, endpoints, elsewhere } = view;
+  const rows: Row[] = [];
+  for (const e of endpoints) {
+    const url = <code className="font-mono text-xs">{e.url}</code>;
+    if (e.instances.length === 0) {
+      rows.push({ key: e.url, endpoint: url, instance: <span className="text-xs">No fleet instance at this URL; health unknown.</span>, bad: true });
+    }
+    for (const i of e.instances) rows.push({ key: `${e.url}/${i.instance}`, endpoint: url, instance: <InstanceLine instance={i} />, bad: unhealthy(i) });
+  }
+  for (const i of elsewhere) {
+    rows.push({
+      key: `elsewhere/${i.instance}`,
+      endpoint: (
+        <span className="text-xs">
+          <code className="font-mono">{i.url}</code> (reports this shard; not one of its endpoints)
+        </span>
+      ),
+      instance: <InstanceLine instance={i} />,
+      bad: unhealthy(i),
+    });
+  }
+  if (rows.length === 0) rows.push({ key: "none", endpoint: <span className="text-xs">No endpoints.</span>, instance: "—", bad: true });
+  return (
+    <tbody className="border-t border-zinc-200 dark:border-zinc-800">
+      {rows.map((row, index) => (
+        <tr key={row.key} className={row.bad ? "bg-red-50 dark:bg-red-950/60" : undefined}>
+          {index === 0 ? (
+            <>
+              <th scope="row" rowSpan={rows.length} className={`${td} text-left font-medium`}>
+                {shard.shard}
+                {shard.isDefault ? " (default)" : ""}
+                {shard.unknown ? " (not in the shard directory)" : ""}
+              </th>
+              <td rowSpan={rows.length} className={td}>
+                {shard.total}
+                {shard.byDefault > 0 ? <span className="text-xs"> ({shard.byDefault} by default)</span> : null}
+              </td>
+            </>
+          ) : null}
+          <td className={td}>{row.endpoint}</td>
+          <td className={td}>{row.instance}</td>
+        </tr>
+      ))}
+    </tbody>
+  );
+}
+
 function ShardTable({ kind }: { kind: KindTopology }) {
   return (
     <table className="text-sm" aria-label={`Shards of ${kind.kind}`}>
@@ -76,51 +133,9 @@ function ShardTable({ kind }: { kind: KindTopology }) {
           <th scope="col" className={th}>Fleet instance</th>
         </tr>
       </thead>
-      <tbody>
-        {kind.shards.map(({ shard, endpoints, elsewhere }) => {
-          const rows: Array<{ key: string; endpoint: React.ReactNode; instance: React.ReactNode; bad: boolean }> = [];
-          for (const e of endpoints) {
-            if (e.instances.length === 0) {
-              rows.push({ key: e.url, endpoint: <code className="font-mono text-xs">{e.url}</code>, instance: <span className="text-xs">No fleet instance at this URL; health unknown.</span>, bad: true });
-            }
-            for (const i of e.instances) {
-              rows.push({ key: `${e.url}/${i.instance}`, endpoint: <code className="font-mono text-xs">{e.url}</code>, instance: <InstanceLine instance={i} />, bad: unhealthy(i) });
-            }
-          }
-          for (const i of elsewhere) {
-            rows.push({
-              key: `elsewhere/${i.instance}`,
-              endpoint: (
-                <span className="text-xs">
-                  <code className="font-mono">{i.url}</code> (reports this shard; not one of its endpoints)
-                </span>
-              ),
-              instance: <InstanceLine instance={i} />,
-              bad: unhealthy(i),
-            });
-          }
-          if (rows.length === 0) rows.push({ key: "none", endpoint: <span className="text-xs">No endpoints.</span>, instance: "—", bad: true });
-          return rows.map((row, index) => (
-            <tr key={`${shard.shard}/${row.key}`} className={row.bad ? "bg-red-50 dark:bg-red-950/60" : undefined}>
-              {index === 0 ? (
-                <>
-                  <th scope="row" rowSpan={rows.length} className={`${td} text-left font-medium`}>
-                    {shard.shard}
-                    {shard.isDefault ? " (default)" : ""}
-                    {shard.unknown ? " (not in the shard directory)" : ""}
-                  </th>
-                  <td rowSpan={rows.length} className={td}>
-                    {shard.total}
-                    {shard.byDefault > 0 ? <span className="text-xs"> ({shard.byDefault} by default)</span> : null}
-                  </td>
-                </>
-              ) : null}
-              <td className={td}>{row.endpoint}</td>
-              <td className={td}>{row.instance}</td>
-            </tr>
-          ));
-        })}
-      </tbody>
+      {kind.shards.map((view) => (
+        <ShardRows key={view.shard.shard} view={view} />
+      ))}
     </table>
   );
 }

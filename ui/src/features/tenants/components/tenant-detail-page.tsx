@@ -50,7 +50,8 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
                     {kind.endpoints.length === 0 ? <li className="text-zinc-600 dark:text-zinc-400">No endpoints.</li> : null}
                     {kind.endpoints.map((endpoint) => (
                       <li key={endpoint.url} className="flex flex-wrap items-center gap-1">
-                        <code className="font-mono text-xs">{endpoint.instance ?? endpoint.url}</code>
+                        {endpoint.instance ? <code className="font-mono text-xs">{endpoint.instance}</code> : null}
+                        <code className="font-mono text-xs text-zinc-600 dark:text-zinc-400">{endpoint.url}</code>
                         <StatusBadge status={endpoint.health ?? "unknown"} />
                         <StatusBadge status={endpoint.ready ?? "unknown"} />
                         {endpoint.draining ? <StatusBadge status="draining" /> : null}
