@@ -15,12 +15,15 @@ import pytest
 
 from tests.swarm_smoke.swarm import (
     NODE_LABELS,
+    NOT_RUNNING,
+    RUNNING,
     STACK_FILES,
     STACKS,
     Stack,
     docker,
     free_port,
     image_env,
+    node_id,
     node_labels,
     stack_env,
 )
@@ -51,16 +54,17 @@ def _engine_ready() -> None:
 
 
 def _converged(stack: Stack) -> bool:
+    """Every service that should run has its one task running and healthy (a global service
+    whose task keeps failing shows 0/0, so the count alone is not enough)."""
     services = stack.services()
-    if not services:
+    if set(services) != {*RUNNING, *NOT_RUNNING}:
         return False
-    for row in services.values():
-        running, _, desired = row["Replicas"].partition("/")
-        desired = desired.split(" ")[0]
-        if running != desired:
-            return False
+    if any(not services[name]["Replicas"].startswith("1/1") for name in RUNNING):
+        return False
     containers = stack.containers()
-    return all("(healthy)" in status for statuses in containers.values() for status in statuses)
+    return set(containers) == set(RUNNING) and all(
+        len(statuses) == 1 and "(healthy)" in statuses[0] for statuses in containers.values()
+    )
 
 
 def remove_stack(stack: Stack) -> None:
@@ -100,7 +104,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.added_labels = [k for k in NODE_LABELS if present.get(k) != "true"]
     try:
         for key in stack.added_labels:
-            docker("node", "update", "--label-add", f"{key}=true", "self")
+            docker("node", "update", "--label-add", f"{key}=true", node_id())
         args = ["stack", "deploy", "--resolve-image", "never", "--prune"]
         for name in STACK_FILES:
             args += ["-c", name]
@@ -127,4 +131,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             remove_stack(stack)
         finally:
             for key in stack.added_labels:
-                docker("node", "update", "--label-rm", key, "self", check=False)
+                docker("node", "update", "--label-rm", key, node_id(), check=False)

@@ -96,8 +96,12 @@ def eventually(
         time.sleep(interval_s)
 
 
+def node_id() -> str:
+    return docker("info", "--format", "{{.Swarm.NodeID}}").strip()
+
+
 def node_labels() -> dict[str, str]:
-    raw = docker("node", "inspect", "self", "--format", "{{json .Spec.Labels}}")
+    raw = docker("node", "inspect", node_id(), "--format", "{{json .Spec.Labels}}")
     labels = json.loads(raw) or {}
     return {str(k): str(v) for k, v in labels.items()}
 
@@ -205,8 +209,8 @@ def stack_env(
     env = dict(os.environ)
     env.update(images)
     env["CLOUDLYSIS_SECRETS_DIR"] = str(secrets_dir)
-    env["CI_UI_PORT"] = str(ui_port)
-    env["CI_GATEWAY_PORT"] = str(gw_port)
+    env["UI_PUBLISHED_PORT"] = str(ui_port)
+    env["GATEWAY_PUBLISHED_PORT"] = str(gw_port)
     return env
 
 
