@@ -48,7 +48,8 @@ debian_mirror() {
     | awk '/^[[:space:]]*#/ {next}
            /^deb[[:space:]]/ {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) {print $i; exit}}
            /^URIs:/ {print $2; exit}' \
-    | grep -v -e security -e nodesource -e google | head -1)
+    | grep '/debian/*$' | head -1)
+  # Not a Debian machine (e.g. an Ubuntu CI runner): Debian's own mirror.
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
@@ -155,7 +156,12 @@ IMAGES=("$BASE_IMAGE" "$PYTHON_IMAGE" "$NODE_IMAGE" "cloudlysis/nats:$NATS_VERSI
   "cloudlysis/node-exporter:$NODE_EXPORTER_VERSION" "cloudlysis/control-api:$API_VERSION"
   "cloudlysis/control-ui:$UI_VERSION")
 
+# --vars: print the variables; --images: list the images (neither needs an engine).
 # --env: no build; print the variables, fail when an image is missing (the smoke test's check).
+case "${1:-}" in
+  --vars) print_env; exit 0 ;;
+  --images) printf '%s\n' "${IMAGES[@]}"; exit 0 ;;
+esac
 if [ "${1:-}" = --env ]; then
   missing=()
   for image in "${IMAGES[@]}"; do docker image inspect "$image" >/dev/null 2>&1 || missing+=("$image"); done

@@ -15,6 +15,8 @@ die() { printf 'docker-up: FAILED: %s\n' "$*" >&2; exit 1; }
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# debootstrap verifies bookworm with Debian's archive key (not installed on e.g. Ubuntu).
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 if [ ${#need[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || die "not root: please install ${need[*]} (apt-get install -y ${need[*]})"
   say "apt-get install ${need[*]}"
