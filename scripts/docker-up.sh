@@ -8,12 +8,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${DOCKER_STATE_FILE:-$PWD/.ci/work/docker-up.state}
+DOCKERD=${DOCKERD:-dockerd}  # the daemon to start (a variable so the failure path can be tried)
+DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
 mkdir -p "$(dirname "$STATE")"
 say() { printf '[docker-up %3ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf 'docker-up: FAILED: %s\n' "$*" >&2; exit 1; }
 
 need=()
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v "$DOCKERD" >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 # debootstrap verifies bookworm with Debian's archive key (not installed on e.g. Ubuntu).
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
@@ -29,15 +31,16 @@ command -v docker >/dev/null 2>&1 || die "no docker CLI on PATH after installing
 started_dockerd=0
 if ! docker info >/dev/null 2>&1; then
   [ "$(id -u)" -eq 0 ] || die "no Docker engine answers and starting dockerd needs root"
-  say "starting dockerd (log: /tmp/dockerd.log)"
-  setsid nohup dockerd >/tmp/dockerd.log 2>&1 </dev/null &
+  say "starting $DOCKERD (log: $DOCKERD_LOG)"
+  setsid nohup "$DOCKERD" >"$DOCKERD_LOG" 2>&1 </dev/null &
   echo "dockerd_pid=$!" >"$STATE"
   started_dockerd=1
   for _ in $(seq 1 120); do
     docker info >/dev/null 2>&1 && break
+    kill -0 "$!" 2>/dev/null || break  # dockerd exited: no point waiting
     sleep 0.5
   done
-  docker info >/dev/null 2>&1 || { tail -20 /tmp/dockerd.log >&2; die "dockerd did not answer within 60 s"; }
+  docker info >/dev/null 2>&1 || { tail -20 "$DOCKERD_LOG" >&2; die "$DOCKERD exited or did not answer within 60 s"; }
 else
   : >"$STATE"
 fi
