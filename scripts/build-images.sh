@@ -175,12 +175,18 @@ fi
 
 build_base
 build_python
+# The third-party images only need the two bases: built alongside the app images (mostly
+# downloads on both sides, so the 2 cores overlap them well).
+build_third_party &
+third_party=$!
+# If an app image fails, stop the third-party builds too (their docker build clients).
+trap 'pkill -P "$third_party" 2>/dev/null; kill "$third_party" 2>/dev/null; true' EXIT
 build_node
-build_third_party
 build_app api api/Dockerfile api "cloudlysis/control-api:$API_VERSION" \
   --build-arg BASE="$PYTHON_IMAGE" --build-arg VERSION="$API_VERSION" --build-arg GIT_SHA="$GIT_SHA"
 build_app ui ui/Dockerfile . "cloudlysis/control-ui:$UI_VERSION" \
   --build-arg BASE="$PYTHON_IMAGE" --build-arg NODE_BASE="$NODE_IMAGE" \
   --build-arg VERSION="$UI_VERSION" --build-arg GIT_SHA="$GIT_SHA"
+wait "$third_party" || { echo "build-images: FAILED (third-party images)" >&2; exit 1; }
 say "done: ${IMAGES[*]}"
 print_env
