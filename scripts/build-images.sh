@@ -180,7 +180,7 @@ build_python
 build_third_party &
 third_party=$!
 # If an app image fails, stop the third-party builds too (their docker build clients).
-trap 'pkill -P "$third_party" 2>/dev/null; kill "$third_party" 2>/dev/null; true' EXIT
+trap 'pkill -P "$third_party" 2>/dev/null || true; kill "$third_party" 2>/dev/null || true' EXIT
 build_node
 build_app api api/Dockerfile api "cloudlysis/control-api:$API_VERSION" \
   --build-arg BASE="$PYTHON_IMAGE" --build-arg VERSION="$API_VERSION" --build-arg GIT_SHA="$GIT_SHA"
