@@ -37,6 +37,7 @@ from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
 from cloudlysis_control.tenants.service import TenantService
 
@@ -95,7 +96,7 @@ class Runtime:
     static_keys: StaticKeySource | None = None
     placement: PlacementRuntime | None = None
     fleet: FleetSnapshotService | None = None
-    probe_http: httpx.AsyncClient | None = None
+    probe: ProbeClient | None = None
     tenants: TenantService | None = None
 
     def _on_nats_connection(self, up: bool) -> None:
@@ -145,11 +146,18 @@ class Runtime:
         await self.audit.start()
         self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))
         kinds = KindRegistry()
-        kinds.register(
-            PlatformVerify(fleet, ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s))
+        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
+        self.probe = ProbeClient(
+            self.metrics,
+            s.jobs.probe_timeout_s,
+            max_connections=s.fleet.probe_concurrency * 3,
         )
+        kinds.register(PlatformVerify(fleet, self.probe))
         for kind in self.extra_kinds:
             kinds.register(kind)
+        self.locks = LockService(
+            NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
+        )
         self.engine = JobEngine(
             self.store,
             kinds,
@@ -158,9 +166,15 @@ class Runtime:
             instance_id=s.server.instance_id,
             lease_s=s.jobs.lease_s,
             workers=s.jobs.workers,
+            locks=self.locks,
         )
         self.jobs = JobService(
-            self.store, NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY), kinds, self.engine, self.audit
+            self.store,
+            NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+            kinds,
+            self.engine,
+            self.audit,
+            locks=self.locks,
         )
         await self.store.start()
         await self.engine.start()
@@ -172,12 +186,10 @@ class Runtime:
         assert self.http is not None
         self.placement = PlacementRuntime(s.placement, self.nats)
         await self.placement.start()
-        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
-        conns = s.fleet.probe_concurrency * 3
-        self.probe_http = make_async_client(s.jobs.probe_timeout_s, max_connections=conns)
+        assert self.probe is not None
         self.fleet = FleetSnapshotService(
             fleet,
-            ProbeClient(self.probe_http, self.metrics, s.jobs.probe_timeout_s),
+            self.probe,
             concurrency=s.fleet.probe_concurrency,
             timeout_s=s.jobs.probe_timeout_s,
             max_age_s=s.fleet.snapshot_max_age_s,
@@ -210,7 +222,7 @@ class Runtime:
         for stopper in (
             self.fleet.stop if self.fleet else None,
             self.placement.stop if self.placement else None,
-            self.probe_http.aclose if self.probe_http else None,
+            self.probe.aclose if self.probe else None,
             self.engine.stop if self.engine else None,
             self.store.stop if self.store else None,
             self.audit.stop if self.audit else None,
