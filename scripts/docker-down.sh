@@ -3,7 +3,6 @@
 # - stacks named cltest* (the swarm smoke test deploys `cltest-smoke-<pid>` and removes it
 #   itself; this catches an interrupted run),
 # - services labelled cloudlysis.test=true (real-engine tests label what they create),
-# - the node labels the smoke test added (cloudlysis.test.added-labels lists them),
 # - dangling old builds of our images,
 # - the swarm, only if docker-up joined it; dockerd, only if docker-up started it.
 # Never touches other stacks or services. Idempotent; a missing engine is not an error here.

@@ -70,6 +70,23 @@ def test_every_service_runs_healthy_and_the_unbuildable_ones_are_scaled_to_zero(
         assert len(statuses) == 1 and "(healthy)" in statuses[0], (name, statuses)
 
 
+def test_the_images_built_here_run_as_the_users_they_declare(stack: Stack) -> None:
+    """Non-root where the Dockerfiles say so; vmagent stays root like upstream (it reads the
+    node's Docker socket for discovery)."""
+    expected = {
+        "api": "10001",
+        "ui": "10001",
+        "gateway": "10001",  # the devfleet runs in the API image
+        "nats": "10002",
+        "node-exporter": "65534",
+        "vmagent": "0",
+    }
+    users = {name: stack.exec(name, "id", "-u").strip() for name in expected}
+    assert users == expected
+    vm_user = stack.exec("victoriametrics", "id", "-un").strip()
+    assert vm_user == "_victoria-metrics"
+
+
 def test_the_api_is_ready_with_every_dependency(stack: Stack) -> None:
     code, body = stack.api_get("/ready")
     assert code == 200, body
