@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Undo what a test run created on the Docker engine, and what scripts/docker-up.sh started:
 # - stacks named cltest* (the swarm smoke test deploys `cltest-smoke-<pid>` and removes it
-#   itself; this catches an interrupted run),
+#   itself; this catches an interrupted run; a stack whose <pid> still runs is not touched),
 # - services labelled cloudlysis.test=true (real-engine tests label what they create),
+# - the named volumes of those stacks (`docker stack rm` keeps volumes),
 # - dangling old builds of our images,
 # - the swarm, only if docker-up joined it; dockerd, only if docker-up started it.
 # Never touches other stacks or services. Idempotent; a missing engine is not an error here.
@@ -12,19 +13,41 @@ STATE=${DOCKER_STATE_FILE:-$PWD/.ci/work/docker-up.state}
 say() { printf '[docker-down %3ss] %s\n' "$SECONDS" "$*" >&2; }
 if ! docker info >/dev/null 2>&1; then say "no engine answers: nothing to clean"; exit 0; fi
 
-for stack in $(docker stack ls --format '{{.Name}}' | grep '^cltest' || true); do
-  say "docker stack rm $stack"
-  docker stack rm "$stack" >/dev/null
+# Test stacks, deployed or only their volumes left (`docker stack rm` keeps named volumes).
+namespaces=$( { docker stack ls --format '{{.Name}}'
+                docker volume ls --format '{{.Label "com.docker.stack.namespace"}}'; } \
+              | grep '^cltest' | sort -u || true)
+leftovers=()
+for stack in $namespaces; do
+  # cltest-smoke-<pid>: still owned by a running test process (another worktree's run on a
+  # shared engine)? Then it is not a leftover.
+  owner=${stack##*-}
+  if [[ $owner =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null; then
+    say "$stack: its test process $owner still runs: kept"
+    continue
+  fi
+  leftovers+=("$stack")
+  if docker stack ls --format '{{.Name}}' | grep -qx "$stack"; then
+    say "docker stack rm $stack"
+    docker stack rm "$stack" >/dev/null
+  fi
 done
 services=$(docker service ls -q --filter label=cloudlysis.test=true)
 if [ -n "$services" ]; then
   say "removing test services: $(echo $services)"
   docker service rm $services >/dev/null
 fi
-# Wait for the removed stacks' networks (Swarm frees them ~15 s after `stack rm`).
-for _ in $(seq 1 60); do
-  [ -z "$(docker network ls -q --filter label=com.docker.stack.namespace | xargs -r docker network inspect --format '{{index .Labels "com.docker.stack.namespace"}}' | grep '^cltest')" ] && break
-  sleep 1
+# Containers and overlay networks go some seconds after `stack rm`; then the volumes are free.
+for stack in "${leftovers[@]}"; do
+  label="label=com.docker.stack.namespace=$stack"
+  for _ in $(seq 1 60); do
+    [ -z "$(docker ps -aq --filter "$label")$(docker network ls -q --filter "$label")" ] && break
+    sleep 1
+  done
+  volumes=$(docker volume ls -q --filter "$label")
+  if [ -n "$volumes" ]; then
+    docker volume rm $volumes >/dev/null || say "$stack: volumes still in use: kept"
+  fi
 done
 docker image prune -f --filter label=org.opencontainers.image.title=cloudlysis-control-api >/dev/null 2>&1
 docker image prune -f --filter label=org.opencontainers.image.title=cloudlysis-control-ui >/dev/null 2>&1

@@ -68,21 +68,26 @@ def _converged(stack: Stack) -> bool:
 
 
 def remove_stack(stack: Stack) -> None:
-    """`docker stack rm`, then wait until its services, containers and networks are gone
-    (Swarm frees the overlay networks some seconds after the services)."""
+    """`docker stack rm`, wait until its services, containers and networks are gone (Swarm
+    frees the overlay networks some seconds after the services), then remove its named volumes
+    (`docker stack rm` keeps them; a test run must not leave them behind)."""
     docker("stack", "rm", stack.name, check=False)
     deadline = time.monotonic() + REMOVE_TIMEOUT_S
     label = f"label=com.docker.stack.namespace={stack.name}"
-    while time.monotonic() < deadline:
+    while True:
         left = (
             docker("service", "ls", "-q", "--filter", label)
             + docker("ps", "-aq", "--filter", label)
             + docker("network", "ls", "-q", "--filter", label)
         )
         if not left.strip():
-            return
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"stack {stack.name} not gone after {REMOVE_TIMEOUT_S} s")
         time.sleep(1)
-    raise AssertionError(f"stack {stack.name} not gone after {REMOVE_TIMEOUT_S} s")
+    volumes = docker("volume", "ls", "-q", "--filter", label).split()
+    if volumes:
+        docker("volume", "rm", *volumes)
 
 
 @pytest.fixture(scope="session")

@@ -192,12 +192,14 @@ def test_placement_is_served_from_nats_with_the_stack_shards(stack: Stack) -> No
         }, view
 
 
-def test_zz_stack_rm_leaves_no_service_container_or_network(stack: Stack) -> None:
+def test_zz_stack_rm_leaves_no_service_container_network_or_volume(stack: Stack) -> None:
     """Last in the file on purpose: removes the stack (the fixture's teardown then finds
     nothing to do) and checks the engine is back to where it was."""
     remove_stack(stack)
     label = f"label=com.docker.stack.namespace={stack.name}"
     assert docker("service", "ls", "-q", "--filter", label).strip() == ""
     assert docker("network", "ls", "-q", "--filter", label).strip() == ""
+    assert docker("ps", "-aq", "--filter", label).strip() == ""
+    assert docker("volume", "ls", "-q", "--filter", label).strip() == ""
     assert docker("config", "ls", "-q", "--filter", label).strip() == ""
     assert docker("secret", "ls", "-q", "--filter", label).strip() == ""
