@@ -35,7 +35,7 @@ TENANT_CONSTRAINT = re.compile(
 ROLE_CONSTRAINT = re.compile(
     r"^node\.labels\.cloudlysis\.role\.(control|platform|observability) == true$"
 )
-CI_ZERO_REPLICAS = ("grafana", "loki", "tempo", "alloy")
+CI_ZERO_REPLICAS = ("grafana", "loki", "tempo", "alloy", "cadvisor")
 SCRAPE = REPO / "vmagent" / "scrape.yml"
 
 

@@ -98,18 +98,20 @@ def stack_env() -> dict[str, str]:
 
 
 def run_stack_config(
-    files: tuple[str, ...], directory: Path = STACKS
+    files: tuple[str, ...], directory: Path = STACKS, variables: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     args = [docker_bin(), "stack", "config"]
     for name in files:
         args += ["-c", str(directory / name)]
-    return subprocess.run(
-        args, capture_output=True, text=True, env=stack_env(), timeout=30, check=False
-    )
+    env = {**stack_env(), **(variables or {})}
+    return subprocess.run(args, capture_output=True, text=True, env=env, timeout=30, check=False)
 
 
-def stack_config(files: tuple[str, ...], directory: Path = STACKS) -> dict[str, Any]:
-    result = run_stack_config(files, directory)
+def stack_config(
+    files: tuple[str, ...], directory: Path = STACKS, variables: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Merged config; `variables` set stack variables (the defaults are used otherwise)."""
+    result = run_stack_config(files, directory, variables)
     if result.returncode != 0:
         pytest.fail(f"docker stack config {' '.join(files)} failed:\n{result.stderr}")
     loaded = load_yaml(result.stdout)

@@ -1,4 +1,5 @@
-"""The API and UI Dockerfiles (not built here: no engine). Static checks of what the brief
+"""The API and UI Dockerfiles, statically (`just test-swarm` builds and deploys them for real:
+scripts/build-images.sh, tests/swarm_smoke). Static checks of what the brief
 requires, and that every COPY source exists in the build context and is not dockerignored."""
 
 from __future__ import annotations

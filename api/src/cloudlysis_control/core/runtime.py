@@ -106,7 +106,7 @@ class Runtime:
     static_keys: StaticKeySource | None = None
     placement: PlacementRuntime | None = None
     fleet: FleetSnapshotService | None = None
-    probe_http: httpx.AsyncClient | None = None
+    probe: ProbeClient | None = None
     tenants: TenantService | None = None
     ops_deps: OpsDeps | None = None
     operations: OperationsService | None = None
@@ -158,9 +158,13 @@ class Runtime:
         await self.audit.start()
         self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))
         kinds = KindRegistry()
-        kinds.register(
-            PlatformVerify(fleet, ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s))
+        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
+        self.probe = ProbeClient(
+            self.metrics,
+            s.jobs.probe_timeout_s,
+            max_connections=s.fleet.probe_concurrency * 3,
         )
+        kinds.register(PlatformVerify(fleet, self.probe))
         self.locks = LockService(
             NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
         )
@@ -204,10 +208,11 @@ class Runtime:
         assert self.nats is not None
         assert self.http is not None
         assert self.placement is not None
+        assert self.probe is not None
         admin = ServiceAdminClient(self.http, self.metrics, s.fleet.tenant_status_timeout_s)
         preflight = Preflight(
             self.placement.service,
-            ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s),
+            self.probe,
             admin,
             self.locks,
             Thresholds(max_lag=s.ops.max_lag, max_inflight=s.ops.max_inflight),
@@ -231,12 +236,10 @@ class Runtime:
         assert self.http is not None
         assert self.placement is not None
         await self.placement.start()
-        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
-        conns = s.fleet.probe_concurrency * 3
-        self.probe_http = make_async_client(s.jobs.probe_timeout_s, max_connections=conns)
+        assert self.probe is not None
         self.fleet = FleetSnapshotService(
             fleet,
-            ProbeClient(self.probe_http, self.metrics, s.jobs.probe_timeout_s),
+            self.probe,
             concurrency=s.fleet.probe_concurrency,
             timeout_s=s.jobs.probe_timeout_s,
             max_age_s=s.fleet.snapshot_max_age_s,
@@ -269,7 +272,7 @@ class Runtime:
         for stopper in (
             self.fleet.stop if self.fleet else None,
             self.placement.stop if self.placement else None,
-            self.probe_http.aclose if self.probe_http else None,
+            self.probe.aclose if self.probe else None,
             self.engine.stop if self.engine else None,
             self.store.stop if self.store else None,
             self.audit.stop if self.audit else None,

@@ -16,8 +16,11 @@ export function PagedResult<T extends { next_cursor?: string | null }>({
   loadingLabel: string;
   children: (page: T) => ReactNode;
 }) {
-  if (query.isPending) return <LoadingState label={loadingLabel} />;
-  if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
+  // A failed background refetch keeps the last page on screen (UpdatedAgo says the refresh failed).
+  if (query.data === undefined) {
+    if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
+    return <LoadingState label={loadingLabel} />;
+  }
   return (
     <>
       {children(query.data)}

@@ -1,11 +1,14 @@
 import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "react-router";
 import type { InstanceHealth } from "../../api/types";
 import { Page } from "../../components/layout/page";
 import { DataTable, type ColumnDef } from "../../components/ui/data-table";
 import { StaleNotice } from "../../components/ui/stale-notice";
 import { ErrorState, LoadingState } from "../../components/ui/states";
 import { StatusBadge } from "../../components/ui/status-badge";
+import { UpdatedAgo } from "../../components/ui/updated-ago";
 import { formatDuration, formatTime } from "../../lib/format";
+import { TopologyView } from "./components/topology";
 import { fleetQuery } from "./queries";
 
 const columns: ColumnDef<InstanceHealth, unknown>[] = [
@@ -21,15 +24,34 @@ const columns: ColumnDef<InstanceHealth, unknown>[] = [
   { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <span className="block max-w-64 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
 ];
 
+type View = "instances" | "topology";
+const VIEWS: ReadonlyArray<[View, string]> = [
+  ["instances", "Instances"],
+  ["topology", "Topology"],
+];
+
 export default function FleetPage() {
   const fleet = useQuery(fleetQuery());
+  const [params, setParams] = useSearchParams();
+  const view: View = params.get("view") === "topology" ? "topology" : "instances";
+  const select = (next: View) =>
+    setParams(
+      (current) => {
+        const updated = new URLSearchParams(current);
+        if (next === "instances") updated.delete("view");
+        else updated.set("view", next);
+        return updated;
+      },
+      { replace: true },
+    );
   return (
     <Page title="Fleet">
       {fleet.isPending ? <LoadingState label="Loading the fleet…" /> : null}
-      {fleet.isError ? <ErrorState error={fleet.error} onRetry={() => void fleet.refetch()} /> : null}
+      {fleet.isError && !fleet.data ? <ErrorState error={fleet.error} onRetry={() => void fleet.refetch()} /> : null}
       {fleet.data ? (
         <>
           <StaleNotice stale={fleet.data.stale} ageSeconds={fleet.data.age_s} what="fleet snapshot" />
+          <UpdatedAgo query={fleet} />
           <dl className="grid grid-cols-2 gap-3 md:grid-cols-5" aria-label="Fleet summary">
             {[
               ["Instances", fleet.data.summary.instances],
@@ -55,15 +77,49 @@ export default function FleetPage() {
                 .join(", ")}
             </p>
           ) : null}
-          <DataTable
-            id="fleet"
-            label="Instances"
-            columns={columns}
-            data={fleet.data.instances}
-            getRowId={(i) => `${i.service}/${i.instance}`}
-            rowClassName={(i) => (i.health !== "ok" || i.ready !== "ready" ? "bg-red-50 dark:bg-red-950/60" : undefined)}
-            empty="The fleet snapshot lists no instances."
-          />
+          <div role="tablist" aria-label="Fleet views" className="flex gap-1 border-b border-zinc-200 dark:border-zinc-800">
+            {VIEWS.map(([id, label]) => (
+              <button
+                key={id}
+                type="button"
+                role="tab"
+                id={`fleet-tab-${id}`}
+                aria-selected={view === id}
+                aria-controls={`fleet-panel-${id}`}
+                tabIndex={view === id ? 0 : -1}
+                onClick={() => select(id)}
+                onKeyDown={(e) => {
+                  if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+                    const next = VIEWS[(VIEWS.findIndex(([v]) => v === id) + 1) % VIEWS.length]![0];
+                    select(next);
+                    document.getElementById(`fleet-tab-${next}`)?.focus();
+                  }
+                }}
+                className={
+                  view === id
+                    ? "-mb-px border-b-2 border-sky-700 px-3 py-1.5 text-sm font-semibold dark:border-sky-300"
+                    : "px-3 py-1.5 text-sm text-zinc-700 hover:text-zinc-950 dark:text-zinc-300 dark:hover:text-white"
+                }
+              >
+                {label}
+              </button>
+            ))}
+          </div>
+          <div role="tabpanel" id={`fleet-panel-${view}`} aria-labelledby={`fleet-tab-${view}`} className="flex flex-col gap-4">
+            {view === "topology" ? (
+              <TopologyView fleet={fleet.data} />
+            ) : (
+              <DataTable
+                id="fleet"
+                label="Instances"
+                columns={columns}
+                data={fleet.data.instances}
+                getRowId={(i) => `${i.service}/${i.instance}`}
+                rowClassName={(i) => (i.health !== "ok" || i.ready !== "ready" ? "bg-red-50 dark:bg-red-950/60" : undefined)}
+                empty="The fleet snapshot lists no instances."
+              />
+            )}
+          </div>
         </>
       ) : null}
     </Page>

@@ -1,5 +1,4 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "react-router";
 import { Page } from "../../components/layout/page";
 import { ErrorState, LoadingState } from "../../components/ui/states";
 import { RIGHTS } from "../../lib/rights";
@@ -11,22 +10,8 @@ import { uiConfigQuery, useRights, whoamiQuery } from "../auth/queries";
 import { JobsTable } from "../jobs/components/jobs-table";
 import { RunVerificationButton } from "../jobs/components/run-verification";
 import { jobsQuery } from "../jobs/queries";
-
-function Card({ title, children, to }: { title: string; children: React.ReactNode; to?: string }) {
-  return (
-    <section aria-label={title} className="flex flex-col gap-2 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
-      <div className="flex items-center justify-between">
-        <h2 className="text-sm font-semibold">{title}</h2>
-        {to ? (
-          <Link className="text-xs text-sky-800 hover:underline dark:text-sky-300" to={to}>
-            View all
-          </Link>
-        ) : null}
-      </div>
-      {children}
-    </section>
-  );
-}
+import { Card } from "./components/card";
+import { FleetHealthCard, TenantsPerShardCard, VersionsCard } from "./components/fleet-cards";
 
 export default function OverviewPage() {
   const token = useStore(session)?.token ?? null;
@@ -70,6 +55,11 @@ export default function OverviewPage() {
           )}
         </Card>
       </div>
+      <div className="grid gap-4 md:grid-cols-2">
+        <FleetHealthCard />
+        <VersionsCard />
+      </div>
+      <TenantsPerShardCard />
       <Card title="Recent jobs" to="/jobs">
         {!canJobs ? (
           <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.jobsRead}.</p>

@@ -4,6 +4,7 @@ import type { PlacementMapView } from "../../api/types";
 import { Page } from "../../components/layout/page";
 import { DataTable, type ColumnDef } from "../../components/ui/data-table";
 import { StaleNotice } from "../../components/ui/stale-notice";
+import { UpdatedAgo } from "../../components/ui/updated-ago";
 import { ErrorState, LoadingState } from "../../components/ui/states";
 import { formatTime } from "../../lib/format";
 import { placementQuery } from "./queries";
@@ -74,10 +75,11 @@ export default function PlacementPage() {
   return (
     <Page title="Scale & Placement">
       {placement.isPending ? <LoadingState label="Loading placement…" /> : null}
-      {placement.isError ? <ErrorState error={placement.error} onRetry={() => void placement.refetch()} /> : null}
+      {placement.isError && !placement.data ? <ErrorState error={placement.error} onRetry={() => void placement.refetch()} /> : null}
       {placement.data ? (
         <>
           <StaleNotice stale={placement.data.stale} ageSeconds={placement.data.stale_for_s} what="placement" />
+          <UpdatedAgo query={placement} />
           <p className="text-sm text-zinc-700 dark:text-zinc-300">Source: {placement.data.source}. Scaling actions are not available yet.</p>
           {placement.data.maps.map((map) => (
             <MapCard key={map.kind} map={map} />

@@ -7,6 +7,7 @@ import { Input } from "../../components/ui/input";
 import { PagedResult } from "../../components/ui/paged-result";
 import { Select } from "../../components/ui/select";
 import { StaleNotice } from "../../components/ui/stale-notice";
+import { UpdatedAgo } from "../../components/ui/updated-ago";
 import { useCursorHistory } from "../../lib/use-cursor-history";
 import { useUrlFilters } from "../../lib/use-url-filters";
 import { tenantsQuery } from "./queries";
@@ -72,6 +73,7 @@ export default function TenantsPage() {
         {(page) => (
           <>
             <StaleNotice stale={page.stale} what="tenant placement" />
+            <UpdatedAgo query={tenants} />
             <p className="text-sm text-zinc-700 dark:text-zinc-300">
               {page.total} tenant{page.total === 1 ? "" : "s"} named in the placement maps.
             </p>

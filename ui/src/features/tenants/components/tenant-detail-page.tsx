@@ -5,6 +5,7 @@ import { Button } from "../../../components/ui/button";
 import { StaleNotice } from "../../../components/ui/stale-notice";
 import { ErrorState, LoadingState } from "../../../components/ui/states";
 import { StatusBadge } from "../../../components/ui/status-badge";
+import { UpdatedAgo } from "../../../components/ui/updated-ago";
 import { currentTenant, TENANT_PARAM } from "../../../lib/tenant";
 import { AuditTable } from "../../audit/components/audit-table";
 import { JobsTable } from "../../jobs/components/jobs-table";
@@ -28,10 +29,11 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
   return (
     <Page title={`Tenant ${tenantId}`} crumbs={crumbs} actions={<Button onClick={select}>Use as current tenant</Button>}>
       {tenant.isPending ? <LoadingState label="Loading tenant…" /> : null}
-      {tenant.isError ? <ErrorState error={tenant.error} onRetry={() => void tenant.refetch()} /> : null}
+      {tenant.isError && !tenant.data ? <ErrorState error={tenant.error} onRetry={() => void tenant.refetch()} /> : null}
       {tenant.data ? (
         <>
           <StaleNotice stale={tenant.data.stale} ageSeconds={tenant.data.fleet_snapshot_age_s} what="status" />
+          <UpdatedAgo query={tenant} />
           {!tenant.data.known ? (
             <p className="text-sm">No placement map names this tenant: it runs on the default shards.</p>
           ) : null}
@@ -48,7 +50,8 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
                     {kind.endpoints.length === 0 ? <li className="text-zinc-600 dark:text-zinc-400">No endpoints.</li> : null}
                     {kind.endpoints.map((endpoint) => (
                       <li key={endpoint.url} className="flex flex-wrap items-center gap-1">
-                        <code className="font-mono text-xs">{endpoint.instance ?? endpoint.url}</code>
+                        {endpoint.instance ? <code className="font-mono text-xs">{endpoint.instance}</code> : null}
+                        <code className="font-mono text-xs text-zinc-600 dark:text-zinc-400">{endpoint.url}</code>
                         <StatusBadge status={endpoint.health ?? "unknown"} />
                         <StatusBadge status={endpoint.ready ?? "unknown"} />
                         {endpoint.draining ? <StatusBadge status="draining" /> : null}
