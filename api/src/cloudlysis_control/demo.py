@@ -91,6 +91,23 @@ def run_demo(base: Path, port: int = 8080) -> int:
         asyncio.run(nats_server.stop())
 
 
+_SEED_BASE_PORT = 8711  # the shard endpoints config/placement/dev.json names
+
+
+def _moved_seed(seed_file: Path, base: Path) -> Path:
+    """The seed file, with its shard endpoints moved when DEMO_PLATFORM_BASE_PORT moved them."""
+    if PLATFORM_BASE_PORT == _SEED_BASE_PORT or not seed_file.is_file():
+        return seed_file
+    text = seed_file.read_text()
+    for i in range(PLATFORM_INSTANCES):
+        text = text.replace(
+            f'//127.0.0.1:{_SEED_BASE_PORT + i}"', f'//127.0.0.1:{PLATFORM_BASE_PORT + i}"'
+        )
+    moved = base / "placement-seed.json"
+    moved.write_text(text)
+    return moved
+
+
 def _run(base: Path, port: int, nats_url: str) -> int:
     platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
     gateway_url = f"http://127.0.0.1:{GATEWAY_PORT}"
@@ -112,7 +129,7 @@ def _run(base: Path, port: int, nats_url: str) -> int:
         stdin=subprocess.DEVNULL,
     )
     repo_root = Path(__file__).resolve().parents[3]
-    seed_file = repo_root / "config" / "placement" / "dev.json"
+    seed_file = _moved_seed(repo_root / "config" / "placement" / "dev.json", base)
     platform_file = base / "platform.json"
     platform_file.unlink(missing_ok=True)
     platform = subprocess.Popen(  # noqa: S603 - fixed argv

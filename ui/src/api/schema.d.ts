@@ -41,6 +41,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/config/reload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reload
+         * @description Reload routing/config on the named fleet services (a `config.reload` job, one step per service). Requires an Idempotency-Key.
+         */
+        post: operations["ReloadConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/fleet": {
         parameters: {
             query?: never;
@@ -273,6 +293,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/plans/tenants/{tenant_id}/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PlanMigration
+         * @description Plan a migration without side effects: ordered steps, compensation steps, preflight results and `plan_hash` (deterministic: same inputs, same hash).
+         */
+        post: operations["PlanTenantMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/routing": {
         parameters: {
             query?: never;
@@ -364,6 +404,66 @@ export interface paths {
         get: operations["GetTenant"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{tenant_id}/drain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Drain
+         * @description Drain the tenant on every instance of its shard, per kind, and wait for inflight to reach 0 (CONTROL_OPS_DRAIN_TIMEOUT_S). Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed invariant (`failures`: name, ok, measured, threshold, message); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
+         */
+        post: operations["DrainTenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{tenant_id}/migrate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate
+         * @description Move the tenant's `kind` to `target_shard` as planned by PlanTenantMigration. `plan_hash` must be the plan's: when anything it covers changed, 409 `plan_stale`. On a failure after the drain, or a cancel, the job compensates (restores placement, reloads routing, resumes the source) unless `compensate` is false; the job's `remediation` says what is left to do. Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed invariant (`failures`: name, ok, measured, threshold, message); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
+         */
+        post: operations["CreateTenantMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/tenants/{tenant_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume
+         * @description Resume the tenant on every instance of its shard, per kind. Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed invariant (`failures`: name, ok, measured, threshold, message); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
+         */
+        post: operations["ResumeTenant"];
         delete?: never;
         options?: never;
         head?: never;
@@ -483,6 +583,20 @@ export interface components {
             items: components["schemas"]["AuditEvent"][];
             next_cursor: string | null;
         };
+        /** CheckResult */
+        CheckResult: {
+            measured: string | number | boolean | null;
+            message: string;
+            name: string;
+            ok: boolean;
+            threshold: string | number | boolean | null;
+        };
+        /** Compensation */
+        Compensation: {
+            error?: components["schemas"]["StepError"] | null;
+            /** @enum {string} */
+            outcome: "failed" | "cancelled" | "timed_out";
+        };
         /** DevLoginRequest */
         DevLoginRequest: {
             principal: string;
@@ -574,6 +688,7 @@ export interface components {
         /** Job */
         Job: {
             cancel_requested_by?: string | null;
+            compensation?: components["schemas"]["Compensation"] | null;
             correlation_id?: string | null;
             created_at: string;
             created_by: string;
@@ -587,6 +702,7 @@ export interface components {
                 [key: string]: unknown;
             };
             reason: string;
+            remediation?: string | null;
             request_id?: string | null;
             /** @default 0 */
             runs: number;
@@ -641,6 +757,38 @@ export interface components {
             owner: string;
             scope: string;
         };
+        /** MigrateRequest */
+        MigrateRequest: {
+            /** @default true */
+            compensate: boolean;
+            /** @enum {string} */
+            kind: "aggregate" | "projection" | "runner";
+            plan_hash: string;
+            reason: string;
+            target_shard: string;
+        };
+        /** MigrationPlan */
+        MigrationPlan: {
+            compensation_steps: components["schemas"]["PlanStep"][];
+            /** @enum {string} */
+            kind: "aggregate" | "projection" | "runner";
+            ok: boolean;
+            placement_revision: string | null;
+            plan_hash: string;
+            preflight: components["schemas"]["PreflightReport"];
+            source_explicit: boolean;
+            source_shard: string | null;
+            steps: components["schemas"]["PlanStep"][];
+            target_shard: string;
+            tenant_id: string;
+            thresholds: components["schemas"]["Thresholds"];
+        };
+        /** MigrationPlanRequest */
+        MigrationPlanRequest: {
+            /** @enum {string} */
+            kind: "aggregate" | "projection" | "runner";
+            target_shard: string;
+        };
         /** PlacementMapView */
         PlacementMapView: {
             age_s: number | null;
@@ -673,6 +821,16 @@ export interface components {
             stale: boolean;
             stale_for_s: number | null;
         };
+        /** PlanStep */
+        PlanStep: {
+            description: string;
+            name: string;
+        };
+        /** PreflightReport */
+        PreflightReport: {
+            checks: components["schemas"]["CheckResult"][];
+            ok: boolean;
+        };
         /** Problem */
         Problem: {
             code: string;
@@ -701,6 +859,11 @@ export interface components {
             };
             /** @enum {string} */
             status: "ready" | "not_ready";
+        };
+        /** ReloadRequest */
+        ReloadRequest: {
+            reason: string;
+            services: string[];
         };
         /** Route */
         Route: {
@@ -786,6 +949,11 @@ export interface components {
             status_source: "service-admin";
             tenant_id: string;
         };
+        /** TenantOpRequest */
+        TenantOpRequest: {
+            kinds?: ("aggregate" | "projection" | "runner")[] | null;
+            reason: string;
+        };
         /** TenantPage */
         TenantPage: {
             items: components["schemas"]["TenantSummary"][];
@@ -802,6 +970,11 @@ export interface components {
                 [key: string]: components["schemas"]["KindPlacement"];
             };
             tenant_id: string;
+        };
+        /** Thresholds */
+        Thresholds: {
+            max_inflight: number;
+            max_lag: number;
         };
         /** UiConfig */
         UiConfig: {
@@ -952,6 +1125,95 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ReloadConfig: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReloadRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2202,6 +2464,77 @@ export interface operations {
             };
         };
     };
+    PlanTenantMigration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrationPlanRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MigrationPlan"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     GetRouting: {
         parameters: {
             query?: never;
@@ -2533,6 +2866,306 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DrainTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantOpRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateTenantMigration: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MigrateRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ResumeTenant: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantOpRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -243,6 +243,8 @@ class JobEngine:
 
     async def _take_locks(self, handle: RunningJob) -> bool:
         """(Re-)acquire the job's locks: taken at creation, re-taken after a takeover."""
+        if all(s.status not in ("pending", "running") for s in handle.job.steps):
+            return True  # nothing left to change: only the end is still to be recorded
         for locks, scope, name in self._locks_of(handle.job):
             try:
                 await locks.acquire(scope, name, handle.job.id)
@@ -468,13 +470,16 @@ class JobEngine:
             job.remediation = remediation(job) if remediation is not None else None
             job.lease_owner = None
 
-        await handle.save(finish)
-        handle.job.lease_expires_at = None
+        # Locks go before the job is saved as ended: whoever sees it ended can take them at once.
+        # (A crash in between leaves a job whose work is done without its locks; the replica
+        # that takes it over only records the end, see _take_locks.)
         for locks, scope, name in self._locks_of(handle.job):
             try:
                 await locks.release(scope, name, handle.job.id)
             except ControlError as e:  # it expires on its own; say so loudly
                 _log.error("lock release failed", job_id=handle.job.id, error=e.detail)
+        await handle.save(finish)
+        handle.job.lease_expires_at = None
         self.metrics.jobs.labels(handle.job.kind, status).inc()
         outcome: AuditOutcome = "succeeded" if status == "succeeded" else "failed"
         try:
