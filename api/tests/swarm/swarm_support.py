@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -135,3 +139,86 @@ async def eventually(
             return last
         await asyncio.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
+
+
+# -- real engine (CONTROL_TEST_DOCKER=1) ----------------------------------------------------------
+
+TEST_IMAGE = "cstest/app"
+_DOCKERFILE = """FROM {base}
+RUN mkdir -p /www && echo ok > /www/health && echo {version} > /www/version
+LABEL cloudlysis.test.version={version}
+CMD {cmd}
+"""
+
+
+def docker(*args: str, check: bool = True) -> str:
+    """The docker CLI (tests only; the API itself talks to the engine through aiodocker)."""
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr.strip()[:500]}")
+    return done.stdout.strip()
+
+
+def _has_image(ref: str) -> bool:
+    done = subprocess.run(
+        ["docker", "image", "inspect", ref], capture_output=True, timeout=60, check=False
+    )
+    return done.returncode == 0
+
+
+def ensure_test_images() -> None:
+    """cstest/app:v1, :v2 (busybox httpd answering /health) and :bad (exits at once), built
+    locally without any registry: the base is Debian's static busybox imported as a rootfs
+    (`apt-get install busybox-static`), or `cloudlysis/base:bookworm` when the smoke build
+    made one (it has no httpd, so the app is `sleep`)."""
+    wanted = {v: f"{TEST_IMAGE}:{v}" for v in ("v1", "v2", "bad")}
+    if all(_has_image(ref) for ref in wanted.values()):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        busybox = shutil.which("busybox") or "/bin/busybox"
+        if (
+            Path(busybox).is_file()
+            and "static"
+            in subprocess.run(
+                ["file", "-L", busybox], capture_output=True, text=True, check=False
+            ).stdout
+        ):
+            base = "cstest/busybox:base"
+            if not _has_image(base):
+                rootfs = root / "rootfs"
+                (rootfs / "bin").mkdir(parents=True)
+                shutil.copy(busybox, rootfs / "bin" / "busybox")
+                for applet in ("sh", "sleep", "httpd", "echo", "cat", "wget", "mkdir"):
+                    (rootfs / "bin" / applet).symlink_to("busybox")
+                tar = subprocess.run(
+                    ["tar", "-C", str(rootfs), "-c", "."], capture_output=True, check=True
+                ).stdout
+                subprocess.run(
+                    ["docker", "import", "-c", "ENV PATH=/bin", "-", base],
+                    input=tar,
+                    capture_output=True,
+                    check=True,
+                )
+            serve = '["httpd", "-f", "-p", "8080", "-h", "/www"]'
+        elif _has_image("cloudlysis/base:bookworm"):
+            base, serve = "cloudlysis/base:bookworm", '["sleep", "infinity"]'
+        else:
+            raise AssertionError(
+                "no base for the test images: install busybox-static or build "
+                "cloudlysis/base:bookworm (see docs/swarm.md)"
+            )
+        for version, ref in wanted.items():
+            ctx = root / version
+            ctx.mkdir()
+            cmd = '["sh", "-c", "exit 3"]' if version == "bad" else serve
+            (ctx / "Dockerfile").write_text(_DOCKERFILE.format(base=base, version=version, cmd=cmd))
+            subprocess.run(
+                ["docker", "build", "-q", "-t", ref, str(ctx)],
+                env={**os.environ, "DOCKER_BUILDKIT": "0"},
+                capture_output=True,
+                check=True,
+                timeout=300,
+            )

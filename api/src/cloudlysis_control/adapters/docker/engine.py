@@ -84,7 +84,7 @@ class DockerEngine:
     async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         with _docker_call(self.metrics, f"GET {path}"):
             return await self._client()._query_json(
-                path, "GET", params=params, timeout=self.timeout_s
+                path, "GET", params=params, timeout=aiohttp.ClientTimeout(total=self.timeout_s)
             )
 
     async def ping(self) -> None:
@@ -117,7 +117,7 @@ class DockerEngine:
                 "POST",
                 params=params,
                 data=json.dumps(spec),
-                timeout=self.timeout_s,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
             )
 
     async def update(self, service_id: str, version: int, spec: Raw) -> None:
