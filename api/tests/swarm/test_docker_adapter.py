@@ -60,6 +60,9 @@ class FakeEngine:
     async def update(self, request: web.Request) -> web.Response:
         return web.json_response({"message": "update out of sequence"}, status=500)
 
+    async def version(self, request: web.Request) -> web.Response:
+        return web.json_response({"ApiVersion": "1.41"})
+
     async def info(self, request: web.Request) -> web.Response:
         return web.json_response({"Swarm": {"LocalNodeState": "inactive"}})
 
@@ -72,6 +75,7 @@ async def engine_socket(tmp_path: Path) -> AsyncIterator[tuple[str, FakeEngine]]
     app.router.add_get("/{version}/services/{name}", fake.service)
     app.router.add_post("/{version}/services/{name}/update", fake.update)
     app.router.add_get("/{version}/info", fake.info)
+    app.router.add_get("/version", fake.version)
     runner = web.AppRunner(app)
     await runner.setup()
     path = tmp_path / "docker.sock"

@@ -57,7 +57,7 @@ def test_engine_nulls_are_tolerated() -> None:
         t["Status"] = None
         t["Spec"] = None
         t["NodeID"] = None
-    s = normalise_service(raw, tasks + [None, "junk"], {})  # type: ignore[list-item]
+    s = normalise_service(raw, [*tasks, None, "junk"], {})  # type: ignore[list-item]
     assert (s.spec_version, s.update_state, s.labels) == (0, None, {})
     assert all(t.state == "unknown" and t.node is None for t in s.tasks)
     node = copy.deepcopy(DOC["nodes"][0])
