@@ -369,3 +369,28 @@ async def test_a_deploy_that_fails_its_health_check_is_rolled_back(
             assert verify["output"]["ready_status"] == 503
             svc = (await c.get("/admin/v1/swarm/services/platform_runner", headers=VIEWER)).json()
             assert (svc["image_tag"], svc["update_state"]) == ("0.7.3", "rollback_completed")
+
+
+async def test_swarm_services_with_kind_and_admin_labels_join_the_fleet(
+    nats_url: str, secret_file: Path, tmp_path: Path
+) -> None:
+    with serve_in_thread(health_app()) as svc_url:
+        fixture = isolated_fixture(tmp_path, admin_urls={"platform_aggregate-a-m": svc_url})
+        app = swarm_app(
+            nats_url, secret_file, tmp_path, fixture, CONTROL_SWARM_DISCOVERY_INTERVAL_S="1"
+        )
+        async with AsyncTestClient(app=app) as c:
+
+            async def discovered() -> dict[str, Any] | None:
+                snap = (await c.get("/admin/v1/fleet/", headers=VIEWER)).json()
+                found = {i["instance"]: i for i in snap["instances"]}
+                agg = found.get("platform_aggregate-a-m")
+                return found if agg is not None and agg["health"] == "ok" else None
+
+            found = await eventually(discovered, 30)
+            agg = found["platform_aggregate-a-m"]
+            assert (agg["kind"], agg["service"], agg["shard"]) == ("aggregate", "aggregate", "a-m")
+            assert agg["url"] == svc_url
+            # services without an admin address (the UI) are not fleet instances
+            assert "control_ui" not in found
+            assert found["platform_gateway"]["url"] == "http://platform_gateway:8080"

@@ -114,7 +114,6 @@ class Runtime:
     swarm: SwarmView | None = None
     deployments: DeploymentService | None = None
     annotator: GrafanaAnnotator | None = None
-    discovery_interval_s: float = 15.0
     _discovery: asyncio.Task[None] | None = None
 
     def _on_nats_connection(self, up: bool) -> None:
@@ -197,7 +196,8 @@ class Runtime:
             await self.annotator.start()
         if self.deployments is not None:
             await self.deployments.start()
-            self._discovery = asyncio.create_task(self._discover(), name="swarm-discovery")
+            if self.settings.swarm.discovery:
+                self._discovery = asyncio.create_task(self._discover(), name="swarm-discovery")
 
     def _swarm_kinds(self, kinds: KindRegistry) -> None:
         """Deployments and the deploy/rollback jobs exist only when a Swarm is configured."""
@@ -234,7 +234,7 @@ class Runtime:
                     self.fleet.set_discovered(await self.swarm.discover_fleet())
             except ControlError as e:
                 _log.warning("swarm fleet discovery failed", error=e.detail)
-            await asyncio.sleep(self.discovery_interval_s)
+            await asyncio.sleep(self.settings.swarm.discovery_interval_s)
 
     async def _start_placement_and_fleet(self, fleet: list[Any]) -> None:
         s = self.settings

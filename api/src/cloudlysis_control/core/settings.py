@@ -198,6 +198,8 @@ class SwarmSettings:
     docker_host: str = "unix:///var/run/docker.sock"
     timeout_s: float = 10.0
     health_timeout_s: float = 120.0
+    discovery: bool = True
+    discovery_interval_s: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +259,10 @@ class Settings:
             docker_host=_docker_host(env),
             timeout_s=env.float_("CONTROL_DOCKER_TIMEOUT_S", 10.0, lo=0.1, hi=300),
             health_timeout_s=env.float_("CONTROL_DEPLOY_HEALTH_TIMEOUT_S", 120.0, lo=1, hi=3600),
+            discovery=env.bool_("CONTROL_SWARM_DISCOVERY", True),
+            discovery_interval_s=env.float_(
+                "CONTROL_SWARM_DISCOVERY_INTERVAL_S", 15.0, lo=1, hi=3600
+            ),
         )
         if swarm.mode == "file" and swarm.file is None:
             raise SettingsError("CONTROL_SWARM_MODE=file needs CONTROL_SWARM_FILE (a fixture)")
