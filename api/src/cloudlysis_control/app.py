@@ -36,6 +36,8 @@ from cloudlysis_control.investigate.controllers import InvestigateController
 from cloudlysis_control.investigate.tenant import TenantActivityController
 from cloudlysis_control.jobs.controllers import JobsController
 from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.locks.controllers import LocksController
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.placement.controllers import PlacementController
 from cloudlysis_control.placement.service import PlacementService
 from cloudlysis_control.swarm.controllers import SwarmController
@@ -62,6 +64,10 @@ def _placement(state: State) -> PlacementService:
 
 def _fleet(state: State) -> FleetSnapshotService:
     return state.runtime.fleet  # type: ignore[no-any-return]
+
+
+def _locks(state: State) -> LockService:
+    return state.runtime.locks  # type: ignore[no-any-return]
 
 
 def _tenants(state: State) -> TenantService:
@@ -148,6 +154,7 @@ def create_app(
         TenantsController,
         SwarmController,
         DeploymentsController,
+        LocksController,
     ]
     if settings.server.ui_dir is not None:
         handlers += ui_handlers(settings.server.ui_dir)
@@ -170,6 +177,7 @@ def create_app(
             "tenants": Provide(_tenants, sync_to_thread=False),
             "swarm": Provide(_swarm, sync_to_thread=False),
             "deployments": Provide(_deployments, sync_to_thread=False),
+            "locks": Provide(_locks, sync_to_thread=False),
         },
         lifespan=[lifespan],
         openapi_config=openapi_config(settings),

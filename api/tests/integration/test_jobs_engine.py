@@ -14,6 +14,7 @@ import pytest
 from cloudlysis_control.adapters.nats.state import (
     BUCKET_IDEMPOTENCY,
     BUCKET_JOBS,
+    BUCKET_LOCKS,
     STREAM_AUDIT,
     NatsEventLog,
     NatsKeyValue,
@@ -28,6 +29,7 @@ from cloudlysis_control.jobs.kinds import KindRegistry, RetryPolicy, StepContext
 from cloudlysis_control.jobs.schemas import Job, JobCreate
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.locks.service import LockService
 
 pytestmark = pytest.mark.integration
 
@@ -84,6 +86,7 @@ class Replica:
     engine: JobEngine
     service: JobService
     audit: AuditService
+    locks: LockService
 
     async def stop(self) -> None:
         await self.engine.stop()
@@ -97,20 +100,30 @@ async def make_replica(
 ) -> Replica:
     nats = NatsState(url=nats_url)
     await nats.connect()
-    await nats.provision([BUCKET_JOBS, BUCKET_IDEMPOTENCY], [STREAM_AUDIT])
+    await nats.provision([BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT])
     metrics = Metrics()
     audit = AuditService(NatsEventLog(nats, STREAM_AUDIT, "control.audit.events"), metrics)
     await audit.start()
     store = JobStore(NatsKeyValue(nats, BUCKET_JOBS))
     kinds = KindRegistry()
     kinds.register(kind)
+    locks = LockService(NatsKeyValue(nats, BUCKET_LOCKS), instance_id=instance)
     engine = JobEngine(
-        store, kinds, audit, metrics, instance_id=instance, lease_s=lease_s, workers=workers
+        store,
+        kinds,
+        audit,
+        metrics,
+        instance_id=instance,
+        lease_s=lease_s,
+        workers=workers,
+        locks=locks,
     )
-    service = JobService(store, NatsKeyValue(nats, BUCKET_IDEMPOTENCY), kinds, engine, audit)
+    service = JobService(
+        store, NatsKeyValue(nats, BUCKET_IDEMPOTENCY), kinds, engine, audit, locks=locks
+    )
     await store.start()
     await engine.start()
-    return Replica(nats, store, engine, service, audit)
+    return Replica(nats, store, engine, service, audit, locks)
 
 
 @pytest.fixture

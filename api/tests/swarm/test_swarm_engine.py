@@ -224,5 +224,8 @@ async def test_a_deploy_that_does_not_converge_is_rolled_back(
     assert converge["output"]["rolled_back"] is True
     s = await _service(client, service)
     assert (s["image_tag"], s["update_state"]) == ("v1", "rollback_completed")
-    dep = await _deployment(client, service, to_image=f"{TEST_IMAGE}:bad")
-    assert dep["status"] in ("rolled_back", "paused")
+    # the paused update and the job's rollback are one deployment
+    dep = await _deployment(client, service, to_image=f"{TEST_IMAGE}:bad", status="rolled_back")
+    types = [e["type"] for e in dep["timeline"]]
+    assert types == ["started", "paused", "rollback_started", "rollback_completed"], types
+    assert dep["job_id"] == job["id"]

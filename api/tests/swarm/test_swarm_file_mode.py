@@ -394,3 +394,36 @@ async def test_swarm_services_with_kind_and_admin_labels_join_the_fleet(
             # services without an admin address (the UI) are not fleet instances
             assert "control_ui" not in found
             assert found["platform_gateway"]["url"] == "http://platform_gateway:8080"
+
+
+async def test_a_second_job_on_the_same_service_is_refused_while_the_first_holds_its_lock(
+    nats_url: str, secret_file: Path, tmp_path: Path
+) -> None:
+    with serve_in_thread(health_app(ready_status=503)) as svc_url:
+        fixture = isolated_fixture(tmp_path, admin_urls={"platform_runner": svc_url})
+        app = swarm_app(
+            nats_url, secret_file, tmp_path, fixture, CONTROL_DEPLOY_HEALTH_TIMEOUT_S="5"
+        )
+        async with AsyncTestClient(app=app) as c:
+            url = "/admin/v1/swarm/services/platform_runner/deploy"
+            first = await c.post(
+                url,
+                json={"reason": "first", "confirm": "platform_runner", "tag": "0.8.1"},
+                headers=idem(),
+            )
+            assert first.status_code == 202, first.text
+
+            async def verifying() -> bool:
+                job = (await c.get(f"/admin/v1/jobs/{first.json()['id']}", headers=ADMIN)).json()
+                return job["steps"][3]["status"] == "running"
+
+            await eventually(verifying, 20, 0.05)
+            second = await c.post(
+                "/admin/v1/swarm/services/platform_runner/rollback",
+                json={"reason": "second", "confirm": "platform_runner"},
+                headers=idem(),
+            )
+            assert second.status_code == 409, second.text
+            assert second.json()["code"] == "lock_held"
+            assert second.json()["job_id"] == first.json()["id"]
+            assert (await job_done(c, first.json()["id"]))["status"] == "failed"

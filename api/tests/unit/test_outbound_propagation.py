@@ -24,6 +24,7 @@ from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.http import make_async_client
 from cloudlysis_control.adapters.nats.server import free_port
+from cloudlysis_control.adapters.probe import ProbeClient
 from cloudlysis_control.app import create_app
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
 from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app
@@ -111,6 +112,40 @@ def _headers(req: dict[str, Any]) -> dict[str, list[str]]:
     for k, v in req["headers"]:
         out.setdefault(k, []).append(v)
     return out
+
+
+# -- probes (aiohttp) ------------------------------------------------------------------------------
+
+
+async def test_probes_carry_the_request_identity_and_report_failures(
+    recorder: tuple[str, Recorder],
+) -> None:
+    url, rec = recorder
+    ident = identity_from_headers(
+        ["req-probe-1"], ["corr-probe-1"], [f"00-{TRACE_ID}-{PARENT_ID}-01"], None
+    )
+    probe = ProbeClient(None, 1.0)
+    try:
+        token = current_identity.set(ident)
+        try:
+            result = await probe.probe(url)
+        finally:
+            current_identity.reset(token)
+        seen = {r["path"]: _headers(r) for r in rec.requests}
+        assert set(seen) == {"/health", "/ready", "/metrics"}
+        for h in seen.values():
+            assert h["x-request-id"] == ["req-probe-1"]
+            assert h["x-correlation-id"] == ["corr-probe-1"]
+            assert h["traceparent"][0].startswith(f"00-{TRACE_ID}-")
+        assert (result.health, result.ready) == (200, 200)
+        # The recorder's /metrics answers JSON: not an exposition with build info.
+        assert result.version is None
+        # A closed port: every probe fails with a readable reason, nothing raises.
+        down = await probe.probe(f"http://127.0.0.1:{free_port()}")
+        assert (down.health, down.ready, down.metrics_ok) == (None, None, False)
+        assert down.error is not None and "unreachable" in down.error
+    finally:
+        await probe.aclose()
 
 
 # -- make_async_client ---------------------------------------------------------------------------

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
+import aiohttp
 import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudlysis_control.adapters.http import upstream_call
-from cloudlysis_control.core.errors import UpstreamError
+from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from cloudlysis_control.core.identity import outbound_headers
 from cloudlysis_control.core.metrics import Metrics
 
 
@@ -124,19 +124,59 @@ def parse_build_info(text: str) -> tuple[str | None, str | None, str | None]:
 
 
 class ProbeClient:
+    """Concurrent health/readiness/metrics probes over one pooled aiohttp session.
+
+    aiohttp, not httpx, because a fleet snapshot is thousands of small requests to as many hosts:
+    measured here, httpx spent ≈ 15x more CPU per probe request (docs/decisions/0005).
+    Requests carry the caller's x-request-id, x-correlation-id and traceparent like every other
+    outbound call; failures are translated into UpstreamTimeout / UpstreamUnavailable.
+    """
+
     def __init__(
-        self,
-        client: httpx.AsyncClient,
-        metrics: Metrics | None,
-        timeout_s: float,
+        self, metrics: Metrics | None, timeout_s: float, max_connections: int = 100
     ) -> None:
-        self.client = client
         self.metrics = metrics
         self.timeout_s = timeout_s
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
 
-    async def _get(self, url: str) -> httpx.Response:
-        with upstream_call(self.metrics, "probe"):
-            return await self.client.get(url, timeout=self.timeout_s)
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=3),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,
+                trust_env=False,
+                raise_for_status=False,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _get(self, url: str) -> tuple[int, bytes]:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            async with self._client().get(
+                url, headers=outbound_headers(), allow_redirects=False
+            ) as resp:
+                return resp.status, await resp.read()
+        except TimeoutError as e:
+            outcome = "timeout"
+            raise UpstreamTimeout("probe did not answer in time") from e
+        except aiohttp.ClientError as e:
+            outcome = "unavailable"
+            raise UpstreamUnavailable(f"probe target is unreachable: {type(e).__name__}") from e
+        finally:
+            if self.metrics is not None:
+                self.metrics.upstream_requests.labels("probe", outcome).inc()
+                self.metrics.upstream_duration.labels("probe").observe(
+                    time.perf_counter() - started
+                )
 
     async def probe(self, base_url: str) -> ProbeResult:
         base = base_url.rstrip("/")
@@ -150,24 +190,26 @@ class ProbeClient:
         )
         errors: list[str] = []
         if not isinstance(health, BaseException):
-            result.health = health.status_code
+            result.health = health[0]
         else:
             errors.append(f"health: {_describe(health)}")
         if not isinstance(ready, BaseException):
-            result.ready = ready.status_code
+            result.ready = ready[0]
         else:
             errors.append(f"ready: {_describe(ready)}")
         if not isinstance(metrics, BaseException):
-            if metrics.status_code == 200:
+            status, body = metrics
+            if status == 200:
                 try:
-                    (name, version, sha), selected = parse_exposition(metrics.text)
+                    text = body.decode("utf-8")
+                    (name, version, sha), selected = parse_exposition(text)
                     result.metrics_ok = True
                     result.build_info_metric, result.version, result.git_sha = name, version, sha
                     result.selected = selected
-                except ValueError as e:
+                except ValueError as e:  # UnicodeDecodeError is a ValueError too
                     errors.append(f"metrics: unparseable exposition ({str(e)[:120]})")
             else:
-                errors.append(f"metrics: HTTP {metrics.status_code}")
+                errors.append(f"metrics: HTTP {status}")
         else:
             errors.append(f"metrics: {_describe(metrics)}")
         result.latency_ms = round((time.perf_counter() - started) * 1000, 3)

@@ -46,6 +46,7 @@ from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.jobs.verify import PlatformVerify
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
 from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
@@ -108,7 +109,7 @@ class Runtime:
     static_keys: StaticKeySource | None = None
     placement: PlacementRuntime | None = None
     fleet: FleetSnapshotService | None = None
-    probe_http: httpx.AsyncClient | None = None
+    probe: ProbeClient | None = None
     tenants: TenantService | None = None
     swarm_engine: SwarmEngine | None = None
     swarm: SwarmView | None = None
@@ -171,12 +172,19 @@ class Runtime:
         await self.audit.start()
         self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))
         kinds = KindRegistry()
-        kinds.register(
-            PlatformVerify(fleet, ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s))
+        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
+        self.probe = ProbeClient(
+            self.metrics,
+            s.jobs.probe_timeout_s,
+            max_connections=s.fleet.probe_concurrency * 3,
         )
+        kinds.register(PlatformVerify(fleet, self.probe))
         self._swarm_kinds(kinds)
         for kind in self.extra_kinds:
             kinds.register(kind)
+        self.locks = LockService(
+            NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
+        )
         self.engine = JobEngine(
             self.store,
             kinds,
@@ -185,9 +193,15 @@ class Runtime:
             instance_id=s.server.instance_id,
             lease_s=s.jobs.lease_s,
             workers=s.jobs.workers,
+            locks=self.locks,
         )
         self.jobs = JobService(
-            self.store, NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY), kinds, self.engine, self.audit
+            self.store,
+            NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+            kinds,
+            self.engine,
+            self.audit,
+            locks=self.locks,
         )
         await self.store.start()
         await self.engine.start()
@@ -220,7 +234,8 @@ class Runtime:
             self.metrics,
             self.annotator,
         )
-        prober = ProbeClient(self.http, self.metrics, s.jobs.probe_timeout_s)
+        assert self.probe is not None
+        prober = self.probe
         timeout = s.swarm.health_timeout_s
         kinds.register(ServiceDeploy(self.swarm_engine, self.deployments, prober, timeout))
         kinds.register(ServiceRollback(self.swarm_engine, self.deployments, prober, timeout))
@@ -242,12 +257,10 @@ class Runtime:
         assert self.http is not None
         self.placement = PlacementRuntime(s.placement, self.nats)
         await self.placement.start()
-        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
-        conns = s.fleet.probe_concurrency * 3
-        self.probe_http = make_async_client(s.jobs.probe_timeout_s, max_connections=conns)
+        assert self.probe is not None
         self.fleet = FleetSnapshotService(
             fleet,
-            ProbeClient(self.probe_http, self.metrics, s.jobs.probe_timeout_s),
+            self.probe,
             concurrency=s.fleet.probe_concurrency,
             timeout_s=s.jobs.probe_timeout_s,
             max_age_s=s.fleet.snapshot_max_age_s,
@@ -285,7 +298,7 @@ class Runtime:
             self.swarm_engine.close if self.swarm_engine else None,
             self.fleet.stop if self.fleet else None,
             self.placement.stop if self.placement else None,
-            self.probe_http.aclose if self.probe_http else None,
+            self.probe.aclose if self.probe else None,
             self.engine.stop if self.engine else None,
             self.store.stop if self.store else None,
             self.audit.stop if self.audit else None,

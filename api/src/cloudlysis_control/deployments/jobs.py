@@ -26,7 +26,7 @@ from cloudlysis_control.swarm.normalise import normalise_service, split_image
 from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmService
 
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # also a lock name
 IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]{0,254}(@sha256:[a-f0-9]{64})?$")
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 POLL_S = 0.5
@@ -62,7 +62,7 @@ def _convert(params: dict[str, Any], typ: type[Any]) -> Any:
 
 def _check_service_and_confirm(service: str, confirm: str) -> None:
     if not SERVICE_NAME_RE.match(service):
-        raise ValidationFailed("service must be a Swarm service name ([A-Za-z0-9_.-], ≤128)")
+        raise ValidationFailed("service must be a Swarm service name ([A-Za-z0-9_-], ≤128)")
     if confirm != service:
         raise ValidationFailed(
             "confirm must repeat the service name exactly", errors=[{"field": "confirm"}]

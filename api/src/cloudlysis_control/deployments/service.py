@@ -172,10 +172,13 @@ class DeploymentService:
         if d.status in TERMINAL_STATUSES:
             d.finished_at = d.timeline[-1].at
             d.duration_s = round((_ms(d.finished_at) - _ms(d.started_at)) / 1000, 3)
+        else:
+            d.finished_at = d.duration_s = None
+        # A paused update stays open: the rollback that usually follows belongs to it.
+        if d.status in ("completed", "rolled_back"):
             if self._open.get(d.service_id) == d.id:
                 del self._open[d.service_id]
         else:
-            d.finished_at = d.duration_s = None
             self._open[d.service_id] = d.id
 
     async def _follow(self) -> None:

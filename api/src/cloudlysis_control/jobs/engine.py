@@ -22,9 +22,16 @@ from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.core.identity import RequestIdentity, current_identity, new_span_id
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.jobs.kinds import JobKind, KindRegistry, StepContext, StepFailed
+from cloudlysis_control.jobs.kinds import (
+    JobKind,
+    KindRegistry,
+    StepContext,
+    StepFailed,
+    required_locks,
+)
 from cloudlysis_control.jobs.schemas import Job, Step, StepError
 from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.ports import RevisionMismatch
 
 _log = get_logger("control.jobs")
@@ -94,7 +101,9 @@ class JobEngine:
         lease_s: float = 15.0,
         workers: int = 8,
         clock: Callable[[], float] = time.time,
+        locks: LockService | None = None,
     ) -> None:
+        self.locks = locks
         self.store = store
         self.kinds = kinds
         self.audit = audit
@@ -211,7 +220,8 @@ class JobEngine:
         )
         heartbeat = asyncio.create_task(self._heartbeat(handle))
         try:
-            await self._execute(handle)
+            if await self._take_locks(handle):
+                await self._execute(handle)
         except LeaseLost:
             _log.warning("job lease lost; another runner owns it now", job_id=job_id)
         finally:
@@ -221,9 +231,30 @@ class JobEngine:
             self._running.pop(job_id, None)
             current_identity.reset(token)
 
+    def _locks_of(self, job: Job) -> list[tuple[LockService, str, str]]:
+        kind = self.kinds.get(job.kind)
+        if kind is None or self.locks is None:
+            return []
+        return [(self.locks, scope, name) for scope, name in required_locks(kind, job.params)]
+
+    async def _take_locks(self, handle: RunningJob) -> bool:
+        """(Re-)acquire the job's locks: taken at creation, re-taken after a takeover."""
+        for locks, scope, name in self._locks_of(handle.job):
+            try:
+                await locks.acquire(scope, name, handle.job.id)
+            except ControlError as e:
+                await self._finish(handle, "failed", StepError("lock_lost", e.detail))
+                return False
+        return True
+
     async def _heartbeat(self, handle: RunningJob) -> None:
         while True:
             await asyncio.sleep(self.lease_s / 3)
+            for locks, scope, name in self._locks_of(handle.job):
+                try:
+                    await locks.refresh(scope, name, handle.job.id)
+                except ControlError as e:
+                    _log.warning("lock refresh failed", job_id=handle.job.id, error=e.detail)
             try:
                 await handle.save(lambda _job: None)
             except LeaseLost:
@@ -402,6 +433,11 @@ class JobEngine:
 
         await handle.save(finish)
         handle.job.lease_expires_at = None
+        for locks, scope, name in self._locks_of(handle.job):
+            try:
+                await locks.release(scope, name, handle.job.id)
+            except ControlError as e:  # it expires on its own; say so loudly
+                _log.error("lock release failed", job_id=handle.job.id, error=e.detail)
         self.metrics.jobs.labels(handle.job.kind, status).inc()
         outcome: AuditOutcome = "succeeded" if status == "succeeded" else "failed"
         try:

@@ -64,6 +64,15 @@ class JobKind(Protocol):
     def summarize(self, job: Job) -> str: ...
 
 
+def required_locks(kind: JobKind, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (scope, name) locks a job of this kind holds from creation to its end.
+
+    Optional on a kind: `def locks(self, params) -> list[tuple[str, str]]`.
+    """
+    fn = getattr(kind, "locks", None)
+    return sorted(set(fn(params))) if fn is not None else []
+
+
 @dataclass
 class KindRegistry:
     kinds: dict[str, JobKind] = field(default_factory=dict)

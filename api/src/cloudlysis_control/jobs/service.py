@@ -30,9 +30,10 @@ from cloudlysis_control.core.errors import (
 from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
 from cloudlysis_control.jobs.engine import JobEngine, new_steps
-from cloudlysis_control.jobs.kinds import KindRegistry
+from cloudlysis_control.jobs.kinds import KindRegistry, required_locks
 from cloudlysis_control.jobs.schemas import Job, JobCreate, JobKindInfo, JobPage
 from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
 
 JOB_ID_RE = re.compile(r"^j_[0-9a-f]{32}$")
@@ -85,7 +86,9 @@ class JobService:
         kinds: KindRegistry,
         engine: JobEngine,
         audit: AuditService,
+        locks: LockService | None = None,
     ) -> None:
+        self.locks = locks
         self.store = store
         self.idempotency = idempotency
         self.kinds = kinds
@@ -137,6 +140,21 @@ class JobService:
             await self.idempotency.create(key, msgspec.json.encode(record))
         except KeyExists:
             return await self._replay(key, digest)
+        needed = required_locks(kind, params)
+        try:
+            await self._acquire_locks(job, needed)
+        except ControlError as refusal:
+            await self._release_key(key)
+            await self.audit.record(
+                actor=principal_id,
+                action=f"job.create.{kind_name}",
+                target=f"job:{job.id}",
+                outcome="refused",
+                tenant_id=tenant_id,
+                reason=reason,
+                detail={"params": params, "code": refusal.code, "refusal": refusal.detail},
+            )
+            raise
         try:
             await self.audit.record(
                 actor=principal_id,
@@ -150,17 +168,42 @@ class JobService:
                 event_id=f"{job.id}.create",
             )
         except ControlError:
-            # Fail closed: no audit, no job. Free the key so the client can retry.
-            try:
-                entry = await self.idempotency.get(key)
-                if entry is not None:
-                    await self.idempotency.delete(key, entry.revision)
-            except (StateUnavailable, RevisionMismatch):
-                pass
+            # Fail closed: no audit, no job. Free the key and the locks so the client can retry.
+            await self._release_locks(job.id, needed)
+            await self._release_key(key)
             raise
         await self.store.create(job)
         self.engine.enqueue(job.id)
         return job
+
+    async def _acquire_locks(self, job: Job, needed: list[tuple[str, str]]) -> None:
+        if not needed:
+            return
+        if self.locks is None:
+            raise StateUnavailable("this job kind needs locks but no lock service is running")
+        taken: list[tuple[str, str]] = []
+        try:
+            for scope, name in needed:  # sorted: replicas take locks in one global order
+                await self.locks.acquire(scope, name, job.id)
+                taken.append((scope, name))
+        except ControlError:
+            await self._release_locks(job.id, taken)
+            raise
+
+    async def _release_locks(self, job_id: str, held: list[tuple[str, str]]) -> None:
+        if self.locks is None:
+            return
+        for scope, name in held:
+            with contextlib.suppress(ControlError):
+                await self.locks.release(scope, name, job_id)
+
+    async def _release_key(self, key: str) -> None:
+        try:
+            entry = await self.idempotency.get(key)
+            if entry is not None:
+                await self.idempotency.delete(key, entry.revision)
+        except (StateUnavailable, RevisionMismatch):
+            pass
 
     async def _replay(self, key: str, digest: str) -> Job:
         entry = await self.idempotency.get(key)
@@ -243,9 +286,14 @@ class JobService:
                     event_id=f"{job.id}.cancel",
                 )
                 await self.store.update(job, stored.revision)
-                return job
             except RevisionMismatch:
                 continue
+            if job.status == "cancelled":
+                # Never claimed, so no runner will release its locks: do it here.
+                kind = self.kinds.get(job.kind)
+                if kind is not None:
+                    await self._release_locks(job.id, required_locks(kind, job.params))
+            return job
         raise Conflict("job changed too often to cancel; retry")
 
     def kind_info(self) -> list[JobKindInfo]:

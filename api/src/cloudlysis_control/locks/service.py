@@ -1,0 +1,169 @@
+"""Locks per tenant, per config domain and per service, held by jobs.
+
+A lock is one key in the `control_locks` KV bucket (`{scope}.{name}`) whose value names the job
+holding it, the replica that wrote it and when it expires. Every change is a compare-and-set on
+the key's revision, so two replicas can never both believe they hold a lock. A lock whose
+holder died is reclaimed only once `expires_at` has passed — never earlier — and the job that
+holds a lock may always take it again (after a takeover the new runner re-acquires it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import msgspec
+
+from cloudlysis_control.core.clock import rfc3339
+from cloudlysis_control.core.errors import Conflict, LockHeld, ValidationFailed
+from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
+
+SCOPES = ("tenant", "config", "service")
+NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+DEFAULT_TTL_S = 60.0
+_ATTEMPTS = 10
+
+
+class LockLost(Conflict):
+    code = "lock_lost"
+    title = "The job no longer holds its lock"
+
+
+class LockRecord(msgspec.Struct, kw_only=True):
+    scope: str
+    name: str
+    job_id: str
+    owner: str
+    acquired_at: str
+    expires_at: float
+
+
+def _at(ts: float) -> str:
+    if ts == float("inf"):
+        return "never"
+    return rfc3339(datetime.fromtimestamp(ts, UTC))
+
+
+def lock_key(scope: str, name: str) -> str:
+    if scope not in SCOPES:
+        raise ValidationFailed(f"lock scope must be one of {', '.join(SCOPES)}")
+    if not NAME_RE.match(name):
+        raise ValidationFailed("lock name must be 1-128 characters of [A-Za-z0-9_-]")
+    return f"{scope}.{name}"
+
+
+class LockService:
+    def __init__(
+        self,
+        kv: KeyValue,
+        instance_id: str,
+        ttl_s: float = DEFAULT_TTL_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.kv = kv
+        self.instance_id = instance_id
+        self.ttl_s = ttl_s
+        self.clock = clock
+
+    def _record(self, scope: str, name: str, job_id: str, ttl_s: float | None) -> bytes:
+        rec = LockRecord(
+            scope=scope,
+            name=name,
+            job_id=job_id,
+            owner=self.instance_id,
+            acquired_at=rfc3339(),
+            expires_at=self.clock() + (ttl_s if ttl_s is not None else self.ttl_s),
+        )
+        return msgspec.json.encode(rec)
+
+    async def _read(self, key: str) -> tuple[LockRecord | None, int]:
+        entry = await self.kv.get(key)
+        if entry is None or entry.value is None:
+            return None, 0  # absent or deleted: create() claims it
+        try:
+            return msgspec.json.decode(entry.value, type=LockRecord), entry.revision
+        except msgspec.DecodeError:
+            # An unreadable lock is treated as held until someone repairs it: never guess.
+            return (
+                LockRecord(
+                    scope="?",
+                    name=key,
+                    job_id="unknown",
+                    owner="unknown",
+                    acquired_at="",
+                    expires_at=float("inf"),
+                ),
+                entry.revision,
+            )
+
+    async def acquire(
+        self, scope: str, name: str, job_id: str, ttl_s: float | None = None
+    ) -> LockRecord:
+        """Take the lock for `job_id`, or raise LockHeld naming the job that holds it."""
+        key = lock_key(scope, name)
+        for _ in range(_ATTEMPTS):
+            current, revision = await self._read(key)
+            value = self._record(scope, name, job_id, ttl_s)
+            try:
+                if current is None:
+                    await self.kv.create(key, value)
+                elif current.job_id == job_id or current.expires_at <= self.clock():
+                    await self.kv.update(key, value, revision)
+                else:
+                    raise LockHeld(
+                        f"{scope} {name} is locked by job {current.job_id} until "
+                        f"{_at(current.expires_at)}",
+                        job_id=current.job_id,
+                        lock=f"{scope}:{name}",
+                        expires_at=_at(current.expires_at),
+                    )
+            except (KeyExists, RevisionMismatch):
+                continue  # someone else moved first: look again
+            return msgspec.json.decode(value, type=LockRecord)
+        raise LockHeld(f"{scope} {name} is contended; retry", lock=f"{scope}:{name}")
+
+    async def refresh(
+        self, scope: str, name: str, job_id: str, ttl_s: float | None = None
+    ) -> LockRecord:
+        """Extend a lock this job holds; LockLost when it is no longer the holder."""
+        key = lock_key(scope, name)
+        for _ in range(_ATTEMPTS):
+            current, revision = await self._read(key)
+            if current is None or current.job_id != job_id:
+                raise LockLost(
+                    f"job {job_id} no longer holds {scope} {name}", lock=f"{scope}:{name}"
+                )
+            value = self._record(scope, name, job_id, ttl_s)
+            try:
+                await self.kv.update(key, value, revision)
+            except RevisionMismatch:
+                continue
+            return msgspec.json.decode(value, type=LockRecord)
+        raise LockLost(f"could not refresh {scope} {name}", lock=f"{scope}:{name}")
+
+    async def release(self, scope: str, name: str, job_id: str) -> None:
+        """Give the lock up if this job holds it; anything else is left alone."""
+        key = lock_key(scope, name)
+        for _ in range(_ATTEMPTS):
+            current, revision = await self._read(key)
+            if current is None or current.job_id != job_id:
+                return
+            try:
+                await self.kv.delete(key, revision)
+            except RevisionMismatch:
+                continue
+            return
+
+    async def get(self, scope: str, name: str) -> LockRecord | None:
+        current, _ = await self._read(lock_key(scope, name))
+        return current
+
+    async def list(self) -> list[LockRecord]:
+        out: list[LockRecord] = []
+        for key in await self.kv.keys():
+            current, _ = await self._read(key)
+            if current is not None:
+                out.append(current)
+        return sorted(out, key=lambda r: (r.scope, r.name))
