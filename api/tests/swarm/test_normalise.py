@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from cloudlysis_control.adapters.docker.fixture import FixtureEngine
+from cloudlysis_control.core.errors import SettingsError
 from cloudlysis_control.deployments.diff import spec_diff
 from cloudlysis_control.swarm.normalise import (
     hostnames,
@@ -115,3 +120,11 @@ def test_diff_covers_replicas_resources_and_policies() -> None:
         changes["env.NEW_FLAG"].change == "added" and changes["env.NEW_FLAG"].after == "<redacted>"
     )
     assert spec_diff(before, copy.deepcopy(before)) == []
+
+
+def test_a_fixture_that_is_not_engine_json_stops_start_up(tmp_path: Path) -> None:
+    for text in ("[]", "{not json", '{"services": {}}'):
+        bad = tmp_path / "swarm.json"
+        bad.write_text(text)
+        with pytest.raises(SettingsError, match="CONTROL_SWARM_FILE"):
+            FixtureEngine.from_file(bad)
