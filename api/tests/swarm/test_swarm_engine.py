@@ -229,3 +229,52 @@ async def test_a_deploy_that_does_not_converge_is_rolled_back(
     types = [e["type"] for e in dep["timeline"]]
     assert types == ["started", "paused", "rollback_started", "rollback_completed"], types
     assert dep["job_id"] == job["id"]
+
+
+async def test_two_replicas_record_count_and_annotate_a_deployment_once(
+    nats_url: str, secret_file: Path, tmp_path: Path, service: str
+) -> None:
+    receiver = AnnotationReceiver()
+    with serve_in_thread(receiver.app()) as grafana_url:
+        apps = [
+            create_app(
+                app_settings(
+                    nats_url,
+                    secret_file,
+                    tmp_path / f"r{i}",
+                    CONTROL_SWARM_MODE="engine",
+                    CONTROL_GRAFANA_URL=grafana_url,
+                ),
+                rights_source=FakeRights(),
+            )
+            for i in range(2)
+        ]
+        async with AsyncTestClient(app=apps[0]) as a, AsyncTestClient(app=apps[1]) as b:
+            for app in apps:
+                await eventually(lambda app=app: _ready(app), 30)
+            await _converged(a, service)
+            docker("service", "update", "-d", "-q", "--image", f"{TEST_IMAGE}:v2", service)
+            seen = [
+                await _deployment(c, service, to_image=f"{TEST_IMAGE}:v2", status="completed")
+                for c in (a, b)
+            ]
+            assert seen[0]["id"] == seen[1]["id"]
+
+            async def annotated() -> list[dict[str, Any]] | None:
+                mine = [x for x in receiver.accepted if f"service:{service}" in x["tags"]]
+                return mine or None
+
+            await eventually(annotated, 30)
+            # both replicas had every chance to send theirs: a second one would be here by now
+            await _deployment(b, service, to_image=f"{TEST_IMAGE}:v2", status="completed")
+            for app in apps:
+                annotator = app.state.runtime.annotator
+                assert annotator is not None
+                await annotator.drain()
+            assert len([x for x in receiver.accepted if f"service:{service}" in x["tags"]]) == 1
+            counted = 0.0
+            for c in (a, b):
+                for line in (await c.get("/metrics")).text.splitlines():
+                    if line.startswith("control_deployments_total{") and f'"{service}"' in line:
+                        counted += float(line.rsplit(" ", 1)[1])
+            assert counted == 1.0

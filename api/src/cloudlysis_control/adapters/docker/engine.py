@@ -74,6 +74,7 @@ class DockerEngine:
         self.timeout_s = timeout_s
         self._docker: aiodocker.Docker | None = None
         self.reconnect_delay_s = 0.5
+        self.max_reconnect_delay_s = 10.0
 
     def _client(self) -> aiodocker.Docker:
         # Created lazily: no engine at start-up must not stop the API.
@@ -133,6 +134,7 @@ class DockerEngine:
         delivered, so no update is lost and none is delivered twice."""
         last_nano = int(since * 1e9) if since is not None else None
         seen_at_last: set[str] = set()
+        delay = self.reconnect_delay_s
         while True:
             params: dict[str, Any] = {"filters": json.dumps({"type": ["service"]})}
             if last_nano is not None:
@@ -141,6 +143,7 @@ class DockerEngine:
                 async with self._client()._query(
                     "events", "GET", params=params, timeout=aiohttp.ClientTimeout(total=None)
                 ) as response:
+                    delay = self.reconnect_delay_s  # connected: the next outage starts afresh
                     async for line in response.content:
                         if not line.strip():
                             continue
@@ -164,7 +167,8 @@ class DockerEngine:
                 _log.warning("docker events interrupted; reconnecting", error=type(e).__name__)
             if self.metrics is not None:
                 self.metrics.upstream_requests.labels("docker", "reconnect").inc()
-            await asyncio.sleep(self.reconnect_delay_s)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_reconnect_delay_s)
 
     async def close(self) -> None:
         if self._docker is not None:
