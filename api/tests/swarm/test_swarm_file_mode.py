@@ -344,6 +344,18 @@ async def test_preflight_refuses_a_service_that_is_updating(
         body = r.json()
         assert body["code"] == "preflight_refused"
         assert [f["check"] for f in body["failures"]] == ["not_updating"]
+        audit = (
+            await c.get(
+                "/admin/v1/audit/",
+                params={"action": "job.create.service.deploy", "outcome": "refused"},
+                headers=ADMIN,
+            )
+        ).json()["items"]
+        assert any(
+            e["target"] == "service:platform_runner"
+            and e["detail"]["failures"][0]["check"] == "not_updating"
+            for e in audit
+        ), audit
 
 
 async def test_a_deploy_that_fails_its_health_check_is_rolled_back(

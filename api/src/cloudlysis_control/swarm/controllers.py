@@ -9,7 +9,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.errors import SwarmUnavailable
+from cloudlysis_control.core.errors import PreflightRefused, SwarmUnavailable
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.jobs.schemas import Job, JobCreate
 from cloudlysis_control.jobs.service import JobService
@@ -93,7 +93,23 @@ class SwarmController(Controller):
         validated = kind.validate(params)
         preflight = getattr(kind, "preflight", None)
         if preflight is not None:
-            await preflight(validated)
+            try:
+                await preflight(validated)
+            except PreflightRefused as refusal:
+                # A refused mutation is audited like a lock refusal; nothing was created.
+                await jobs.audit.record(
+                    actor=request.user.id,
+                    action=f"job.create.{kind_name}",
+                    target=f"service:{params['service']}",
+                    outcome="refused",
+                    reason=reason.strip() or None,
+                    detail={
+                        "params": validated,
+                        "code": refusal.code,
+                        "failures": refusal.extra.get("failures"),
+                    },
+                )
+                raise
         return await jobs.create(
             kind_name=kind_name,
             body=JobCreate(reason=reason, params=params),
