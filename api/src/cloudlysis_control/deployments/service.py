@@ -108,7 +108,9 @@ class DeploymentService:
         engine: SwarmEngine,
         metrics: Metrics,
         annotator: Annotator | None = None,
+        reconcile_interval_s: float = 60.0,
     ) -> None:
+        self.reconcile_interval_s = reconcile_interval_s
         self.log = log
         self.engine = engine
         self.metrics = metrics
@@ -368,6 +370,9 @@ class DeploymentService:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 15.0)
         self.watching.set()
+        self._tasks.append(
+            asyncio.create_task(self._reconcile_every(), name="deployments-reconcile")
+        )
         async for event in self.engine.events(since - 1):
             if event.get("Action") != "update":
                 continue
@@ -380,6 +385,16 @@ class DeploymentService:
                 continue
             except ControlError as e:
                 _log.warning("deployment event not recorded", error=e.detail, service_id=sid)
+
+    async def _reconcile_every(self) -> None:
+        """A safety net: an event lost while NATS was unreachable (or while the engine
+        connection was down longer than its event buffer) is recorded at the next pass."""
+        while True:
+            await asyncio.sleep(self.reconcile_interval_s)
+            try:
+                await self._reconcile()
+            except ControlError as e:
+                _log.warning("periodic deployment reconcile failed", error=e.detail)
 
     async def stop(self) -> None:
         if self._tasks:
