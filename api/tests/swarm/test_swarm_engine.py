@@ -278,3 +278,15 @@ async def test_two_replicas_record_count_and_annotate_a_deployment_once(
                     if line.startswith("control_deployments_total{") and f'"{service}"' in line:
                         counted += float(line.rsplit(" ", 1)[1])
             assert counted == 1.0
+            # a deploy job run by one replica is linked to its deployment in both replicas'
+            # history, whichever wrote the record (the job labels the spec it writes)
+            r = await a.post(
+                f"/admin/v1/swarm/services/{service}/deploy",
+                json={"reason": "back to v1", "confirm": service, "tag": "v1"},
+                headers=idem(),
+            )
+            assert r.status_code == 202, r.text
+            job = await _job(a, r.json()["id"])
+            assert job["status"] == "succeeded", job["steps"]
+            for c in (a, b):
+                await _deployment(c, service, job_id=job["id"], status="completed")

@@ -9,8 +9,10 @@ from cloudlysis_control.deployments.schemas import ChangeKind, SpecChange
 from cloudlysis_control.swarm.normalise import replicas_desired
 
 REDACTED = "<redacted>"
+# The job that last changed the spec (written by service.deploy and spec rollbacks).
+JOB_LABEL = "cloudlysis.control.job"
 # Labels the control plane itself writes; not a change an operator made.
-IGNORED_LABELS = frozenset({"cloudlysis.control.job"})
+IGNORED_LABELS = frozenset({JOB_LABEL})
 
 
 def _obj(value: Any, *path: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ post-conditions is rolled back automatically (Swarm `rollback=previous`) and the
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import time
 from typing import Any, Protocol
@@ -19,6 +20,7 @@ import msgspec
 
 from cloudlysis_control.adapters.probe import ProbeResult
 from cloudlysis_control.core.errors import ControlError, PreflightRefused, ValidationFailed
+from cloudlysis_control.deployments.diff import JOB_LABEL
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.jobs.kinds import RetryPolicy, StepContext, StepFailed
 from cloudlysis_control.jobs.schemas import Job
@@ -280,6 +282,9 @@ class ServiceDeploy(_ServiceJob):
                 return {"from_image": before.get("image"), "to_image": target, "resumed": True}
             container["Image"] = target
             _relabel(container, target, params.get("git_sha"))
+            if not isinstance(spec.get("Labels"), dict):
+                spec["Labels"] = {}  # the engine sends null for "no labels"
+            spec["Labels"][JOB_LABEL] = ctx.job.id
             self.deployments.expect_job(str(raw["ID"]), ctx.job.id)
             await self.engine.update(str(raw["ID"]), int(raw["Version"]["Index"]), spec)
             return {"from_image": current, "to_image": target}
@@ -363,9 +368,13 @@ class ServiceRollback(_ServiceJob):
             if wanted is None:
                 await self.engine.rollback(str(raw["ID"]), int(raw["Version"]["Index"]))
                 return {"to": "previous"}
-            spec = self.deployments.recorded_spec(name, int(wanted))
-            if spec is None:
+            recorded = self.deployments.recorded_spec(name, int(wanted))
+            if recorded is None:
                 raise StepFailed("spec_unknown", f"spec version {wanted} is no longer recorded")
+            spec = copy.deepcopy(recorded)
+            if not isinstance(spec.get("Labels"), dict):
+                spec["Labels"] = {}
+            spec["Labels"][JOB_LABEL] = ctx.job.id
             await self.engine.update(str(raw["ID"]), int(raw["Version"]["Index"]), spec)
             return {"to": f"spec version {wanted}"}
         if step == "converge":

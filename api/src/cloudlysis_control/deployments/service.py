@@ -24,7 +24,7 @@ from cloudlysis_control.core.errors import ControlError, NotFound
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
-from cloudlysis_control.deployments.diff import spec_diff
+from cloudlysis_control.deployments.diff import JOB_LABEL, spec_diff
 from cloudlysis_control.deployments.schemas import (
     TERMINAL_STATUSES,
     Deployment,
@@ -95,6 +95,15 @@ def _image(spec: dict[str, Any] | None) -> str | None:
     container = ((spec or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}
     image = container.get("Image")
     return image if isinstance(image, str) else None
+
+
+def job_label(spec: dict[str, Any], previous: dict[str, Any] | None) -> str | None:
+    """The job that wrote this spec (label JOB_LABEL), when it is new in this spec: any replica
+    can then link the deployment to its job. (A rollback restores an older spec and its older
+    label, so rollbacks are linked through expect_job instead.)"""
+    job = (spec.get("Labels") or {}).get(JOB_LABEL)
+    before = ((previous or {}).get("Labels") or {}).get(JOB_LABEL)
+    return job if isinstance(job, str) and job != before else None
 
 
 def _ms(ts: str) -> int:
@@ -200,10 +209,9 @@ class DeploymentService:
         if any(r.type == rec.type for r in self._records.get(rec.deployment_id, [])):
             return
         if rec.type in ("started", "rollback_started"):
-            expected = self._expected_jobs.get(rec.service_id)
-            if expected is not None and expected[1] >= time.monotonic():
+            expected = self._expected_jobs.pop(rec.service_id, None)
+            if rec.job_id is None and expected is not None and expected[1] >= time.monotonic():
                 rec.job_id = expected[0]
-                del self._expected_jobs[rec.service_id]
         _seq, duplicate = await self.log.publish(
             msgspec.json.encode(rec), msg_id=f"{rec.deployment_id}.{rec.type}"
         )
@@ -300,6 +308,7 @@ class DeploymentService:
                     message=status.get("Message"),
                     spec=spec,
                     previous_spec=raw.get("PreviousSpec"),
+                    job_id=None if rollback else job_label(spec, raw.get("PreviousSpec")),
                 )
             )
         if rollback and not any(r.type == "rollback_started" for r in self._records.get(did, [])):
