@@ -17,6 +17,8 @@ die() { printf 'docker-up: FAILED: %s\n' "$*" >&2; exit 1; }
 need=()
 command -v "$DOCKERD" >/dev/null 2>&1 || need+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+# tests/swarm builds its tiny test images (busybox httpd) from Debian's static busybox.
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 # debootstrap verifies bookworm with Debian's archive key (not installed on e.g. Ubuntu).
 [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 if [ ${#need[@]} -gt 0 ]; then

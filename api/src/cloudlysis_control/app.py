@@ -19,6 +19,7 @@ from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.guards import authorize
 from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddleware
 from cloudlysis_control.auth.rights import RightsSource
+from cloudlysis_control.core.errors import SwarmUnavailable
 from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
@@ -26,6 +27,8 @@ from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
 from cloudlysis_control.core.runtime import Runtime
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
+from cloudlysis_control.deployments.controllers import DeploymentsController
+from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.controllers import FleetController
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.iam.controllers import IamController
@@ -43,6 +46,8 @@ from cloudlysis_control.operations.controllers import (
 from cloudlysis_control.operations.service import OperationsService
 from cloudlysis_control.placement.controllers import PlacementController
 from cloudlysis_control.placement.service import PlacementService
+from cloudlysis_control.swarm.controllers import SwarmController
+from cloudlysis_control.swarm.service import SwarmView
 from cloudlysis_control.system.controllers import SystemController
 from cloudlysis_control.tenants.controllers import TenantsController
 from cloudlysis_control.tenants.service import TenantService
@@ -77,6 +82,17 @@ def _tenants(state: State) -> TenantService:
 
 def _operations(state: State) -> OperationsService:
     return state.runtime.operations  # type: ignore[no-any-return]
+
+
+def _swarm(state: State) -> SwarmView:
+    return state.runtime.swarm  # type: ignore[no-any-return]
+
+
+def _deployments(state: State) -> DeploymentService:
+    deployments = state.runtime.deployments
+    if deployments is None:
+        raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
+    return deployments  # type: ignore[no-any-return]
 
 
 def openapi_config(settings: Settings) -> OpenAPIConfig:
@@ -149,6 +165,8 @@ def create_app(
         TenantOperationsController,
         PlansController,
         ConfigController,
+        SwarmController,
+        DeploymentsController,
         LocksController,
     ]
     if settings.server.ui_dir is not None:
@@ -171,6 +189,8 @@ def create_app(
             "fleet": Provide(_fleet, sync_to_thread=False),
             "tenants": Provide(_tenants, sync_to_thread=False),
             "operations": Provide(_operations, sync_to_thread=False),
+            "swarm": Provide(_swarm, sync_to_thread=False),
+            "deployments": Provide(_deployments, sync_to_thread=False),
             "locks": Provide(_locks, sync_to_thread=False),
         },
         lifespan=[lifespan],

@@ -74,6 +74,34 @@ def _seed_tenants(seed_file: Path) -> list[str]:
     return sorted(tenants)
 
 
+def _demo_swarm(fixture: Path, base: Path, api_port: int) -> dict[str, str]:
+    """The demo Swarm (CONTROL_SWARM_MODE=file): the committed fixture with each service's
+    admin address pointed at the devfleet instance playing it, so deploy and rollback jobs
+    check real /health and /ready. Discovery stays off: the fleet file already lists them."""
+    doc = json.loads(fixture.read_text())
+    ports = {
+        "platform_gateway": GATEWAY_PORT,
+        "platform_aggregate-a-m": PLATFORM_BASE_PORT,
+        "platform_aggregate-n-z": PLATFORM_BASE_PORT + 1,
+        "platform_projection-a-m": PLATFORM_BASE_PORT + 2,
+        "platform_projection-n-z": PLATFORM_BASE_PORT + 3,
+        "platform_runner": PLATFORM_BASE_PORT + 4,
+        "control_api": api_port,
+    }
+    for service in doc["services"]:
+        port = ports.get(service["Spec"]["Name"])
+        if port is not None:
+            labels = service["Spec"].setdefault("Labels", {})
+            labels["cloudlysis.admin_url"] = f"http://127.0.0.1:{port}"
+    path = base / "swarm.json"
+    path.write_text(json.dumps(doc))
+    return {
+        "CONTROL_SWARM_MODE": "file",
+        "CONTROL_SWARM_FILE": str(path),
+        "CONTROL_SWARM_DISCOVERY": "false",
+    }
+
+
 def run_demo(base: Path, port: int = 8080) -> int:
     base = base.resolve()
     platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
@@ -168,6 +196,9 @@ def _run(base: Path, port: int, nats_url: str) -> int:
         "CONTROL_PLACEMENT_SOURCE": "nats",
         "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
     }
+    swarm_fixture = repo_root / "config" / "swarm" / "demo.json"
+    if swarm_fixture.is_file():
+        env.update(_demo_swarm(swarm_fixture, base, port))
     if (ui_dir / "index.html").is_file():
         env["CONTROL_UI_DIR"] = str(ui_dir)
     if seed_file.is_file():

@@ -240,6 +240,11 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
                 "items"
             ]
             assert any(e.get("job_id") == job_id for e in events)
+            # the demo Swarm (file mode) and its deployment history are there for the UI
+            swarm = c.get("/admin/v1/swarm/services", headers=admin).json()
+            assert swarm["source"] == "file" and len(swarm["items"]) == 8
+            deployments = c.get("/admin/v1/deployments", headers=admin).json()["items"]
+            assert {d["service"] for d in deployments} >= {"platform_gateway", "platform_runner"}
         nats = nats_port(base)
         stop_demo(proc, [port, GATEWAY_PORT] + ([nats] if nats else []), log)
     finally:

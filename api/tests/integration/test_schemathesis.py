@@ -6,7 +6,7 @@ schema is exercised with an admin token (all rights), with valid and invalid inp
 
 The Gateway is configured but down (a reserved loopback port nobody listens on) and dev login is
 enabled: the IAM pass-through and dev login must then answer a documented 503 problem, never an
-undocumented status.
+undocumented status. The Swarm is the demo fixture (CONTROL_SWARM_MODE=file).
 
 Checks, on every response:
 - server_errors_are_by_design: no 5xx, except 503 `upstream_unavailable` from the two routes
@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
 
 from cloudlysis_control.app import create_app
 from tests.conftest import FakeRights, app_settings, make_token
+from tests.swarm.swarm_support import isolated_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -135,6 +136,9 @@ def base_url(
         tmp_path_factory.mktemp("schemathesis"),
         CONTROL_GATEWAY_URL=dead_gateway_url,
         CONTROL_DEV_LOGIN="true",
+        CONTROL_SWARM_MODE="file",
+        CONTROL_SWARM_FILE=str(isolated_fixture(tmp_path_factory.mktemp("swarm"))),
+        CONTROL_SWARM_DISCOVERY="false",
     )
     app = create_app(settings_, rights_source=FakeRights())
     port = _free_port()

@@ -96,6 +96,17 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
         ("CONTROL_TOKEN_PUBLIC_KEY_FILE", "/nonexistent/key.pem"),
         ("CONTROL_FLEET_FILE", "/nonexistent/fleet.json"),
         ("CONTROL_UI_DIR", "/nonexistent/ui"),
+        # swarm and grafana
+        ("CONTROL_SWARM_MODE", "swarm"),
+        ("CONTROL_SWARM_FILE", "/nonexistent/swarm.json"),
+        ("CONTROL_DOCKER_HOST", "/var/run/docker.sock"),
+        ("CONTROL_DOCKER_HOST", "npipe:////./pipe/docker"),
+        ("CONTROL_DOCKER_TIMEOUT_S", "0"),
+        ("CONTROL_DEPLOY_HEALTH_TIMEOUT_S", "soon"),
+        ("CONTROL_SWARM_DISCOVERY", "sometimes"),
+        ("CONTROL_GRAFANA_API_URL", "grafana:3000"),
+        ("CONTROL_GRAFANA_TOKEN_FILE", "/nonexistent/token"),
+        ("CONTROL_GRAFANA_ANNOTATION_RETRIES", "-1"),
     ],
 )
 def test_invalid_value_names_the_variable(var: str, value: str) -> None:
@@ -201,3 +212,35 @@ def test_serve_runtime_settings_errors_are_reported_cleanly(tmp_path: Path, key_
         assert var in stderr, (env, stderr[-2000:])
     for (env, _var), (code, stderr) in zip(cases, results, strict=True):
         assert code == 2 and "Traceback" not in stderr, (env, code, stderr[-3000:])
+
+
+def test_swarm_settings(tmp_path: Path) -> None:
+    s = Settings.from_env({})
+    assert (s.swarm.mode, s.swarm.docker_host, s.swarm.discovery) == (
+        "off",
+        "unix:///var/run/docker.sock",
+        True,
+    )
+    assert s.grafana.api_url is None
+    fixture = tmp_path / "swarm.json"
+    fixture.write_text("{}")
+    s = Settings.from_env(
+        {
+            "CONTROL_SWARM_MODE": "file",
+            "CONTROL_SWARM_FILE": str(fixture),
+            "CONTROL_DOCKER_HOST": "tcp://10.0.0.1:2375",
+            "CONTROL_GRAFANA_URL": "https://grafana.example.com",
+        }
+    )
+    assert (s.swarm.mode, s.swarm.file, s.swarm.docker_host) == (
+        "file",
+        fixture,
+        "tcp://10.0.0.1:2375",
+    )
+    assert s.grafana.api_url == "https://grafana.example.com"
+    s = Settings.from_env(
+        {"CONTROL_GRAFANA_URL": "https://g.example.com", "CONTROL_GRAFANA_API_URL": "http://g:3000"}
+    )
+    assert s.grafana.api_url == "http://g:3000"
+    with pytest.raises(SettingsError, match="CONTROL_SWARM_FILE"):
+        Settings.from_env({"CONTROL_SWARM_MODE": "file"})

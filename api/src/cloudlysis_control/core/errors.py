@@ -118,6 +118,11 @@ class UpstreamUnavailable(UpstreamError):
     title = "Upstream unavailable"
 
 
+class SwarmUnavailable(UpstreamUnavailable):
+    code = "swarm_unavailable"
+    title = "Docker Swarm engine unavailable"
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"

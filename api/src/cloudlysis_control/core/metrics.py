@@ -58,6 +58,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.deployments = Counter(
+            "control_deployments",
+            "Deployments (Swarm service updates and rollbacks) by service and outcome",
+            ["service", "outcome"],
+            registry=r,
+        )
         self.nats_connected = Gauge(
             "control_nats_connected", "1 when the NATS connection is up", registry=r
         )

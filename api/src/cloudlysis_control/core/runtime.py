@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from cloudlysis_control.adapters.docker.engine import DockerEngine
+from cloudlysis_control.adapters.docker.fixture import FixtureEngine
 from cloudlysis_control.adapters.gateway import GatewayClient
+from cloudlysis_control.adapters.grafana import GrafanaAnnotator
 from cloudlysis_control.adapters.http import make_async_client
 from cloudlysis_control.adapters.jwks import HttpJwksFetcher
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
@@ -17,6 +21,7 @@ from cloudlysis_control.adapters.nats.state import (
     BUCKET_JOBS,
     BUCKET_LOCKS,
     STREAM_AUDIT,
+    STREAM_DEPLOYMENTS,
     NatsEventLog,
     NatsKeyValue,
     NatsState,
@@ -27,9 +32,13 @@ from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.keys import JwksKeySource, KeySource, StaticKeySource
 from cloudlysis_control.auth.rights import RightsResolver, RightsSource, SessionRights
 from cloudlysis_control.auth.tokens import TokenVerifier
-from cloudlysis_control.core.errors import SettingsError, UpstreamUnavailable
+from cloudlysis_control.core.clock import cancel_and_wait
+from cloudlysis_control.core.errors import ControlError, SettingsError, UpstreamUnavailable
+from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
+from cloudlysis_control.deployments.jobs import ServiceDeploy, ServiceRollback
+from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.registry import FleetService, load_fleet_file
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.engine import JobEngine
@@ -49,7 +58,11 @@ from cloudlysis_control.operations.preflight import Preflight
 from cloudlysis_control.operations.schemas import Thresholds
 from cloudlysis_control.operations.service import OperationsService
 from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT, PlacementRuntime
+from cloudlysis_control.swarm.ports import SwarmEngine
+from cloudlysis_control.swarm.service import SwarmView
 from cloudlysis_control.tenants.service import TenantService
+
+_log = get_logger("control.runtime")
 
 
 class GatewayRightsSource:
@@ -110,6 +123,11 @@ class Runtime:
     tenants: TenantService | None = None
     ops_deps: OpsDeps | None = None
     operations: OperationsService | None = None
+    swarm_engine: SwarmEngine | None = None
+    swarm: SwarmView | None = None
+    deployments: DeploymentService | None = None
+    annotator: GrafanaAnnotator | None = None
+    _discovery: asyncio.Task[None] | None = None
 
     def _on_nats_connection(self, up: bool) -> None:
         self.metrics.nats_connected.set(1 if up else 0)
@@ -121,6 +139,12 @@ class Runtime:
         setting stops start-up with a message naming the variable (not a lifespan traceback)."""
         self.fleet_services = load_fleet_file(self.settings.jobs.fleet_file)
         self.static_keys = static_key_source(self.settings)
+        sw = self.settings.swarm
+        if sw.mode == "file" and sw.file is not None:
+            self.swarm_engine = FixtureEngine.from_file(sw.file)
+        elif sw.mode == "engine":
+            self.swarm_engine = DockerEngine(sw.docker_host, self.metrics, sw.timeout_s)
+        self.swarm = SwarmView(self.swarm_engine)
 
     async def start(self) -> None:
         s = self.settings
@@ -151,7 +175,9 @@ class Runtime:
             on_connection_change=self._on_nats_connection,
         )
         await self.nats.connect()
-        await self.nats.provision([BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT])
+        await self.nats.provision(
+            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT, STREAM_DEPLOYMENTS]
+        )
         self.audit = AuditService(
             NatsEventLog(self.nats, STREAM_AUDIT, "control.audit.events"), self.metrics
         )
@@ -165,6 +191,7 @@ class Runtime:
             max_connections=s.fleet.probe_concurrency * 3,
         )
         kinds.register(PlatformVerify(fleet, self.probe))
+        self._swarm_kinds(kinds)
         self.locks = LockService(
             NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
         )
@@ -200,6 +227,13 @@ class Runtime:
         await self.store.start()
         await self._start_placement_and_fleet(fleet)
         self.operations = OperationsService(self.ops_deps, self.jobs, self.audit)
+        if self.annotator is not None:
+            await self.annotator.start()
+        if self.deployments is not None:
+            await self.deployments.start()
+            if self.settings.swarm.discovery:
+                self._discovery = asyncio.create_task(self._discover(), name="swarm-discovery")
+
         # Last: a job taken over at start-up needs placement and the fleet.
         await self.engine.start()
 
@@ -229,6 +263,44 @@ class Runtime:
             settings=s.ops,
             fleet=fleet,
         )
+
+    def _swarm_kinds(self, kinds: KindRegistry) -> None:
+        """Deployments and the deploy/rollback jobs exist only when a Swarm is configured."""
+        s = self.settings
+        if self.swarm_engine is None:
+            return
+        assert self.nats is not None
+        assert self.http is not None
+        if s.grafana.api_url is not None:
+            self.annotator = GrafanaAnnotator(
+                self.http,
+                s.grafana.api_url,
+                self.metrics,
+                token_file=s.grafana.token_file,
+                retries=s.grafana.annotation_retries,
+            )
+        self.deployments = DeploymentService(
+            NatsEventLog(self.nats, STREAM_DEPLOYMENTS, "control.deployments.events"),
+            self.swarm_engine,
+            self.metrics,
+            self.annotator,
+        )
+        assert self.probe is not None
+        prober = self.probe
+        timeout = s.swarm.health_timeout_s
+        kinds.register(ServiceDeploy(self.swarm_engine, self.deployments, prober, timeout))
+        kinds.register(ServiceRollback(self.swarm_engine, self.deployments, prober, timeout))
+
+    async def _discover(self) -> None:
+        """Swarm services labelled with a kind and an admin address join the fleet."""
+        assert self.swarm is not None
+        while True:
+            try:
+                if self.fleet is not None:
+                    self.fleet.set_discovered(await self.swarm.discover_fleet())
+            except ControlError as e:
+                _log.warning("swarm fleet discovery failed", error=e.detail)
+            await asyncio.sleep(self.settings.swarm.discovery_interval_s)
 
     async def _start_placement_and_fleet(self, fleet: list[Any]) -> None:
         s = self.settings
@@ -269,7 +341,12 @@ class Runtime:
         return await self.nats.readiness(buckets, [STREAM_AUDIT.name])
 
     async def stop(self) -> None:
+        if self._discovery is not None:
+            await cancel_and_wait([self._discovery])
         for stopper in (
+            self.deployments.stop if self.deployments else None,
+            self.annotator.stop if self.annotator else None,
+            self.swarm_engine.close if self.swarm_engine else None,
             self.fleet.stop if self.fleet else None,
             self.placement.stop if self.placement else None,
             self.probe.aclose if self.probe else None,

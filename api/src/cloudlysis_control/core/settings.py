@@ -105,6 +105,17 @@ class _Env:
         return path
 
 
+def _docker_host(env: _Env) -> str:
+    raw = env.raw("CONTROL_DOCKER_HOST")
+    if raw is None:
+        return "unix:///var/run/docker.sock"
+    if not re.match(r"^(unix:///\S+|(tcp|http|https)://[^\s/]+)", raw):
+        raise SettingsError(
+            f"CONTROL_DOCKER_HOST={raw!r} is invalid: expected unix:///path or tcp://host:port"
+        )
+    return raw
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str = "127.0.0.1"
@@ -192,6 +203,24 @@ class OpsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SwarmSettings:
+    mode: str = "off"  # "off" | "engine" | "file"
+    file: Path | None = None
+    docker_host: str = "unix:///var/run/docker.sock"
+    timeout_s: float = 10.0
+    health_timeout_s: float = 120.0
+    discovery: bool = True
+    discovery_interval_s: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class GrafanaSettings:
+    api_url: str | None = None  # where the API posts annotations; None: annotations off
+    token_file: Path | None = None
+    annotation_retries: int = 8
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -203,6 +232,8 @@ class Settings:
     placement: PlacementSettings = field(default_factory=PlacementSettings)
     fleet: FleetSettings = field(default_factory=FleetSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
+    swarm: SwarmSettings = field(default_factory=SwarmSettings)
+    grafana: GrafanaSettings = field(default_factory=GrafanaSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -234,7 +265,28 @@ class Settings:
             raise SettingsError(
                 f"{' and '.join(sources)} are both set: configure exactly one token key source"
             )
+        swarm = SwarmSettings(
+            mode=env.choice("CONTROL_SWARM_MODE", "off", ("off", "engine", "file")),
+            file=env.file("CONTROL_SWARM_FILE"),
+            docker_host=_docker_host(env),
+            timeout_s=env.float_("CONTROL_DOCKER_TIMEOUT_S", 10.0, lo=0.1, hi=300),
+            health_timeout_s=env.float_("CONTROL_DEPLOY_HEALTH_TIMEOUT_S", 120.0, lo=1, hi=3600),
+            discovery=env.bool_("CONTROL_SWARM_DISCOVERY", True),
+            discovery_interval_s=env.float_(
+                "CONTROL_SWARM_DISCOVERY_INTERVAL_S", 15.0, lo=1, hi=3600
+            ),
+        )
+        if swarm.mode == "file" and swarm.file is None:
+            raise SettingsError("CONTROL_SWARM_MODE=file needs CONTROL_SWARM_FILE (a fixture)")
+        grafana_url = env.url("CONTROL_GRAFANA_URL")
+        grafana = GrafanaSettings(
+            api_url=env.url("CONTROL_GRAFANA_API_URL") or grafana_url,
+            token_file=env.file("CONTROL_GRAFANA_TOKEN_FILE"),
+            annotation_retries=env.int_("CONTROL_GRAFANA_ANNOTATION_RETRIES", 8, lo=0, hi=100),
+        )
         return cls(
+            swarm=swarm,
+            grafana=grafana,
             server=ServerSettings(
                 host=env.str_("CONTROL_HOST", "127.0.0.1"),
                 port=env.int_("CONTROL_PORT", 8080, lo=0, hi=65535),
@@ -267,7 +319,7 @@ class Settings:
                 log_format=env.choice("CONTROL_LOG_FORMAT", "json", ("json", "console")),
                 otlp_endpoint=env.url("CONTROL_OTLP_ENDPOINT"),
                 trace_sample_ratio=env.float_("CONTROL_TRACE_SAMPLE_RATIO", 1.0, lo=0.0, hi=1.0),
-                grafana_url=env.url("CONTROL_GRAFANA_URL"),
+                grafana_url=grafana_url,
                 grafana_loki_uid=env.str_("CONTROL_GRAFANA_LOKI_UID", "loki"),
                 grafana_tempo_uid=env.str_("CONTROL_GRAFANA_TEMPO_UID", "tempo"),
             ),

@@ -73,6 +73,7 @@ class FleetSnapshotService:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.fleet = list(fleet)
+        self._configured = list(fleet)
         self.prober = prober
         self.concurrency = concurrency
         self.timeout_s = timeout_s
@@ -172,6 +173,17 @@ class FleetSnapshotService:
             summary=_summary(list(taken.instances)),
             instances=list(taken.instances),
         )
+
+    def set_discovered(self, discovered: list[FleetService]) -> None:
+        """Fleet = the configured instances + those discovered from Swarm labels (a configured
+        name wins). The next snapshot probes the new set."""
+        names = {s.name for s in self._configured}
+        fleet = self._configured + [d for d in discovered if d.name not in names]
+        if fleet != self.fleet:
+            self.fleet = fleet
+            self._taken = None  # the next reader waits for a snapshot of the new fleet
+        if self.fleet and self._loop_task is None:
+            self._loop_task = asyncio.create_task(self._loop(), name="fleet-refresh")
 
     # -- background refresh -----------------------------------------------------------------------
 

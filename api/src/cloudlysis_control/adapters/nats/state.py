@@ -84,6 +84,9 @@ BUCKET_JOBS = BucketSpec("control_jobs", description="Jobs and their steps")
 BUCKET_IDEMPOTENCY = BucketSpec("control_idempotency", description="Idempotency keys → job ids")
 BUCKET_LOCKS = BucketSpec("control_locks", description="Per-tenant / per-domain locks")
 STREAM_AUDIT = StreamSpec("CONTROL_AUDIT", ["control.audit.>"], "Append-only audit events")
+STREAM_DEPLOYMENTS = StreamSpec(
+    "CONTROL_DEPLOYMENTS", ["control.deployments.>"], "Deployment history from Swarm updates"
+)
 
 
 class NatsKeyValue:
@@ -178,6 +181,11 @@ class NatsEventLog:
         self.subject = subject
 
     async def append(self, data: bytes, msg_id: str) -> int:
+        return (await self.publish(data, msg_id))[0]
+
+    async def publish(self, data: bytes, msg_id: str) -> tuple[int, bool]:
+        """Append; returns (sequence, duplicate): duplicate when another writer already
+        appended this msg_id within the stream's duplicate window."""
         js = self._state.js
         with _translate("stream publish"):
             ack = await js.publish(
@@ -187,7 +195,12 @@ class NatsEventLog:
                 timeout=self._state.op_timeout_s,
                 headers={"Nats-Msg-Id": msg_id},
             )
-        return int(ack.seq)
+        return int(ack.seq), bool(ack.duplicate)
+
+    async def last_seq(self) -> int:
+        with _translate("stream info"):
+            info = await self._state.js.stream_info(self.spec.name)
+        return int(info.state.last_seq)
 
     async def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]:
         next_seq = max(1, from_seq)

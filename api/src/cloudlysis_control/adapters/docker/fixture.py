@@ -1,0 +1,160 @@
+"""CONTROL_SWARM_MODE=file: a Swarm read from a fixture file, for deterministic development.
+
+The file holds the Engine API's own JSON: `{"services": [...], "tasks": [...], "nodes": [...]}`
+(what `GET /services?status=true`, `/tasks` and `/nodes` answer), so the same normaliser runs as
+against a real engine. Updates and rollbacks are applied in memory and produce the events a real
+engine would send (updating → completed, rollback_started → rollback_completed), so deploy and
+rollback jobs and the deployment history work in the demo. Nothing is written back to the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from cloudlysis_control.core.clock import rfc3339
+from cloudlysis_control.core.errors import Conflict, NotFound, SettingsError
+from cloudlysis_control.swarm.ports import Raw
+
+
+class FixtureEngine:
+    source = "file"
+
+    def __init__(self, doc: dict[str, Any], converge_s: float = 0.3) -> None:
+        self._services: list[Raw] = list(doc.get("services") or [])
+        self._tasks: list[Raw] = list(doc.get("tasks") or [])
+        self._nodes: list[Raw] = list(doc.get("nodes") or [])
+        self.converge_s = converge_s
+        self._events: list[Raw] = []
+        self._new_event = asyncio.Condition()
+        self._background: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_file(cls, path: Path) -> FixtureEngine:
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise SettingsError(f"CONTROL_SWARM_FILE={str(path)!r} is invalid: {e}") from e
+        if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
+            raise SettingsError(
+                f"CONTROL_SWARM_FILE={str(path)!r} is invalid: expected an object with a "
+                "'services' list (and optional 'tasks' and 'nodes')"
+            )
+        return cls(doc)
+
+    async def ping(self) -> None:
+        return None
+
+    async def services(self) -> list[Raw]:
+        return copy.deepcopy(self._services)
+
+    def _find(self, name_or_id: str) -> Raw:
+        for s in self._services:
+            if s.get("ID") == name_or_id or (s.get("Spec") or {}).get("Name") == name_or_id:
+                return s
+        raise NotFound(f"no such service: {name_or_id}")
+
+    async def service(self, name_or_id: str) -> Raw:
+        return copy.deepcopy(self._find(name_or_id))
+
+    async def tasks(self, service: str | None = None) -> list[Raw]:
+        if service is None:
+            return copy.deepcopy(self._tasks)
+        sid = self._find(service)["ID"]
+        return copy.deepcopy([t for t in self._tasks if t.get("ServiceID") == sid])
+
+    async def nodes(self) -> list[Raw]:
+        return copy.deepcopy(self._nodes)
+
+    async def _emit(self, service: Raw, attributes: dict[str, str]) -> None:
+        now = time.time_ns()
+        event = {
+            "Type": "service",
+            "Action": "update",
+            "Actor": {
+                "ID": service["ID"],
+                "Attributes": {"name": service["Spec"]["Name"], **attributes},
+            },
+            "scope": "swarm",
+            "time": now // 1_000_000_000,
+            "timeNano": now,
+        }
+        async with self._new_event:
+            self._events.append(event)
+            self._new_event.notify_all()
+
+    def _apply(self, service: Raw, spec: Raw, state: str, message: str) -> None:
+        service["PreviousSpec"] = service.get("Spec")
+        service["Spec"] = spec
+        service["Version"] = {"Index": int((service.get("Version") or {}).get("Index", 0)) + 1}
+        service["UpdatedAt"] = rfc3339()
+        service["UpdateStatus"] = {"State": state, "StartedAt": rfc3339(), "Message": message}
+
+    def _check_version(self, service: Raw, version: int) -> None:
+        if int((service.get("Version") or {}).get("Index", 0)) != version:
+            raise Conflict("update out of sequence")
+        state = (service.get("UpdateStatus") or {}).get("State")
+        if state in ("updating", "rollback_started"):
+            raise Conflict("service is being updated")
+
+    async def update(self, service_id: str, version: int, spec: Raw) -> None:
+        service = self._find(service_id)
+        self._check_version(service, version)
+        old_image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        self._apply(service, copy.deepcopy(spec), "updating", "update in progress")
+        new_image = spec["TaskTemplate"]["ContainerSpec"]["Image"]
+        await self._emit(service, {"image.old": old_image, "image.new": new_image})
+        await self._emit(service, {"updatestate.new": "updating"})
+        self._later(self._finish(service, "updating", "completed", "update completed"))
+
+    async def rollback(self, service_id: str, version: int) -> None:
+        service = self._find(service_id)
+        self._check_version(service, version)
+        previous = service.get("PreviousSpec")
+        if previous is None:
+            raise Conflict("service has no previous spec to roll back to")
+        self._apply(service, previous, "rollback_started", "manually requested rollback")
+        await self._emit(
+            service, {"updatestate.old": "completed", "updatestate.new": "rollback_started"}
+        )
+        self._later(
+            self._finish(service, "rollback_started", "rollback_completed", "rollback completed")
+        )
+
+    def _later(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _finish(self, service: Raw, old: str, new: str, message: str) -> None:
+        await asyncio.sleep(self.converge_s)
+        status = service["UpdateStatus"]
+        status.update({"State": new, "CompletedAt": rfc3339(), "Message": message})
+        image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        for t in self._tasks:
+            if t.get("ServiceID") == service["ID"]:
+                t.setdefault("Spec", {}).setdefault("ContainerSpec", {})["Image"] = image
+                t["UpdatedAt"] = rfc3339()
+        await self._emit(service, {"updatestate.old": old, "updatestate.new": new})
+
+    async def events(self, since: float | None) -> AsyncIterator[Raw]:
+        since_ns = int(since * 1e9) if since is not None else 0
+        index = 0
+        while True:
+            async with self._new_event:
+                while index >= len(self._events):
+                    await self._new_event.wait()
+                batch = self._events[index:]
+                index = len(self._events)
+            for event in batch:
+                if event["timeNano"] >= since_ns:
+                    yield event
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()

@@ -1,0 +1,411 @@
+"""Job kinds `service.deploy` and `service.rollback`.
+
+Both hold the `service` lock for their service, run a preflight before any side effect (the
+service exists, is not already updating, every desired task runs), and check post-conditions
+(the update converges: UpdateStatus completed and all replicas running; the service's /health
+and /ready answer 200 when it has an admin address label). A deploy that fails its
+post-conditions is rolled back automatically (Swarm `rollback=previous`) and the job fails with
+`deploy_failed_rolled_back`. Both require `confirm` equal to the service name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+import time
+from typing import Any, Protocol
+
+import msgspec
+
+from cloudlysis_control.adapters.probe import ProbeResult
+from cloudlysis_control.core.errors import ControlError, PreflightRefused, ValidationFailed
+from cloudlysis_control.deployments.diff import JOB_LABEL
+from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.jobs.kinds import RetryPolicy, StepContext, StepFailed
+from cloudlysis_control.jobs.schemas import Job
+from cloudlysis_control.swarm.normalise import normalise_service, split_image
+from cloudlysis_control.swarm.ports import Raw, SwarmEngine
+from cloudlysis_control.swarm.schemas import SwarmService
+
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # also a lock name
+IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]{0,254}(@sha256:[a-f0-9]{64})?$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+POLL_S = 0.5
+UPDATE_FAILED = ("paused", "rollback_started", "rollback_completed", "rollback_paused")
+
+
+class Prober(Protocol):
+    async def probe(self, base_url: str) -> ProbeResult: ...
+
+
+class DeployParams(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    service: str
+    confirm: str
+    image: str | None = None
+    tag: str | None = None
+    git_sha: str | None = None
+    health_timeout_s: float | None = None
+
+
+class RollbackParams(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    service: str
+    confirm: str
+    to_spec_version: int | None = None  # None: Swarm's previous spec
+    health_timeout_s: float | None = None
+
+
+def _convert(params: dict[str, Any], typ: type[Any]) -> Any:
+    try:
+        return msgspec.convert(params, typ)
+    except msgspec.ValidationError as e:
+        raise ValidationFailed(f"invalid params: {e}") from e
+
+
+def _check_service_and_confirm(service: str, confirm: str) -> None:
+    if not SERVICE_NAME_RE.match(service):
+        raise ValidationFailed("service must be a Swarm service name ([A-Za-z0-9_-], ≤128)")
+    if confirm != service:
+        raise ValidationFailed(
+            "confirm must repeat the service name exactly", errors=[{"field": "confirm"}]
+        )
+
+
+def _timeout(value: float | None, default: float) -> float:
+    if value is None:
+        return default
+    if not 1 <= value <= 3600:
+        raise ValidationFailed("health_timeout_s must be between 1 and 3600")
+    return float(value)
+
+
+VERSION_LABELS = ("cloudlysis.version", "cloudlysis.image_tag", "org.opencontainers.image.version")
+
+
+def _relabel(container: dict[str, Any], image: str, git_sha: str | None) -> None:
+    """Keep the build/version labels the stack set (scrape relabeling reads them) true for the
+    new image; a git sha we were not told becomes `unknown` rather than staying stale."""
+    labels = container.get("Labels")
+    if not isinstance(labels, dict):
+        return
+    tag = split_image(image)[1]
+    for key in VERSION_LABELS:
+        if key in labels and tag:
+            labels[key] = tag
+    if "cloudlysis.git_sha" in labels or git_sha:
+        labels["cloudlysis.git_sha"] = git_sha or "unknown"
+
+
+class _ServiceJob:
+    tenant_scoped = False
+    right = "control.deployments.operate"
+    retry = RetryPolicy(max_attempts=1)
+    continue_on_failure = False
+
+    def __init__(
+        self,
+        engine: SwarmEngine,
+        deployments: DeploymentService,
+        prober: Prober,
+        health_timeout_s: float = 120.0,
+    ) -> None:
+        self.engine = engine
+        self.deployments = deployments
+        self.prober = prober
+        self.health_timeout_s = health_timeout_s
+        self.step_timeout_s = 2 * health_timeout_s + 60
+        self.job_timeout_s = 4 * health_timeout_s + 300
+
+    def locks(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+        return [("service", str(params["service"]))]
+
+    async def preflight(self, params: dict[str, Any]) -> None:
+        """Refuse (422 preflight_refused, naming every failed invariant) before any side effect.
+        Called by the endpoint before the job is created, and again as the job's first step."""
+        failures = await self._preflight_failures(str(params["service"]))
+        if failures:
+            raise PreflightRefused(
+                f"{params['service']}: " + "; ".join(f["detail"] for f in failures),
+                failures=failures,
+            )
+
+    async def _preflight_failures(self, name: str) -> list[dict[str, str]]:
+        try:
+            raw = await self.engine.service(name)
+        except ControlError as e:
+            if e.status == 404:
+                return [{"check": "service_exists", "detail": f"no Swarm service {name}"}]
+            raise
+        s = normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
+        failures = []
+        if s.update_state in ("updating", "rollback_started"):
+            failures.append(
+                {"check": "not_updating", "detail": f"an update is in progress ({s.update_state})"}
+            )
+        if s.update_state in ("paused", "rollback_paused"):
+            failures.append(
+                {"check": "not_paused", "detail": f"the last update is {s.update_state}"}
+            )
+        if s.replicas_desired is not None and s.replicas_running < s.replicas_desired:
+            failures.append(
+                {
+                    "check": "healthy",
+                    "detail": f"{s.replicas_running}/{s.replicas_desired} replicas running",
+                }
+            )
+        return failures
+
+    async def _inspect(self, name: str) -> tuple[Raw, SwarmService]:
+        raw = await self.engine.service(name)
+        return raw, normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
+
+    async def _wait_converged(
+        self, name: str, timeout_s: float, ok_states: tuple[str, ...], fail_states: tuple[str, ...]
+    ) -> tuple[bool, SwarmService]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            raw, s = await self._inspect(name)
+            image = raw["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+            live = [t for t in s.tasks if t.desired_state == "running"]
+            if (
+                s.update_state in ok_states
+                and all(t.image == image for t in live)
+                and (s.replicas_desired is None or s.replicas_running >= s.replicas_desired)
+            ):
+                return True, s
+            if s.update_state in fail_states or time.monotonic() >= deadline:
+                return False, s
+            await asyncio.sleep(POLL_S)
+
+    async def _wait_healthy(self, s: SwarmService, timeout_s: float) -> dict[str, Any]:
+        if s.admin_url is None:
+            return {"health": "skipped", "why": "no cloudlysis.admin_url/admin_port label"}
+        deadline = time.monotonic() + timeout_s
+        last: ProbeResult | None = None
+        while True:
+            last = await self.prober.probe(s.admin_url)
+            if last.health == 200 and last.ready == 200:
+                return {"health": "ok", "url": s.admin_url, "version": last.version}
+            if time.monotonic() >= deadline:
+                return {
+                    "health": "failing",
+                    "url": s.admin_url,
+                    "health_status": last.health,
+                    "ready_status": last.ready,
+                    "error": last.error,
+                }
+            await asyncio.sleep(POLL_S)
+
+    async def _rollback_and_wait(self, name: str, job_id: str, timeout_s: float) -> dict[str, Any]:
+        raw = await self.engine.service(name)
+        state = (raw.get("UpdateStatus") or {}).get("State")
+        if state not in ("rollback_started", "rollback_completed"):
+            self.deployments.expect_job(str(raw["ID"]), job_id)
+            await self.engine.rollback(str(raw["ID"]), int(raw["Version"]["Index"]))
+        ok, s = await self._wait_converged(
+            name, timeout_s, ("rollback_completed",), ("rollback_paused",)
+        )
+        return {
+            "rolled_back": ok,
+            "rollback_state": s.update_state,
+            "image": s.image,
+            "image_tag": s.image_tag,
+        }
+
+    def _timeout_of(self, job: Job) -> float:
+        return float(job.params.get("health_timeout_s") or self.health_timeout_s)
+
+    async def _step_preflight(self, ctx: StepContext) -> dict[str, Any]:
+        name = ctx.job.params["service"]
+        failures = await self._preflight_failures(name)
+        if failures:
+            raise StepFailed(
+                "preflight_refused",
+                "; ".join(f["detail"] for f in failures),
+                output={"failures": failures},
+            )
+        _raw, s = await self._inspect(name)
+        return {
+            "spec_version": s.spec_version,
+            "image": f"{s.image}:{s.image_tag}" if s.image_tag else s.image,
+        }
+
+
+class ServiceDeploy(_ServiceJob):
+    name = "service.deploy"
+    description = (
+        "Deploy a new image (or tag) to a Swarm service; roll back if it does not converge"
+    )
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        p: DeployParams = _convert(params, DeployParams)
+        _check_service_and_confirm(p.service, p.confirm)
+        if (p.image is None) == (p.tag is None):
+            raise ValidationFailed("give exactly one of image (a full reference) or tag")
+        if p.image is not None and not IMAGE_RE.match(p.image):
+            raise ValidationFailed("image is not a valid image reference")
+        if p.tag is not None and not TAG_RE.match(p.tag):
+            raise ValidationFailed("tag is not a valid image tag")
+        out: dict[str, Any] = {"service": p.service, "confirm": p.confirm}
+        if p.image is not None:
+            out["image"] = p.image
+        if p.tag is not None:
+            out["tag"] = p.tag
+        if p.git_sha is not None:
+            if not re.match(r"^[0-9a-f]{7,64}$", p.git_sha):
+                raise ValidationFailed("git_sha must be 7-64 lowercase hex characters")
+            out["git_sha"] = p.git_sha
+        if p.health_timeout_s is not None:
+            out["health_timeout_s"] = _timeout(p.health_timeout_s, self.health_timeout_s)
+        return out
+
+    def plan(self, params: dict[str, Any]) -> list[str]:
+        return ["preflight", "update", "converge", "verify"]
+
+    async def run_step(self, ctx: StepContext) -> dict[str, Any]:
+        step = ctx.step.name
+        if step == "preflight":
+            return await self._step_preflight(ctx)
+        params = ctx.job.params
+        name = params["service"]
+        if step == "update":
+            raw = await self.engine.service(name)
+            spec = raw.get("Spec") or {}
+            container = spec["TaskTemplate"]["ContainerSpec"]
+            current = str(container.get("Image") or "")
+            repo = split_image(current)[0]
+            target = params.get("image") or f"{repo}:{params['tag']}"
+            before = ctx.job.steps[0].output or {}
+            if current.split("@")[0] == target and int(raw["Version"]["Index"]) != before.get(
+                "spec_version"
+            ):
+                return {"from_image": before.get("image"), "to_image": target, "resumed": True}
+            container["Image"] = target
+            _relabel(container, target, params.get("git_sha"))
+            if not isinstance(spec.get("Labels"), dict):
+                spec["Labels"] = {}  # the engine sends null for "no labels"
+            spec["Labels"][JOB_LABEL] = ctx.job.id
+            self.deployments.expect_job(str(raw["ID"]), ctx.job.id)
+            await self.engine.update(str(raw["ID"]), int(raw["Version"]["Index"]), spec)
+            return {"from_image": current, "to_image": target}
+        timeout_s = self._timeout_of(ctx.job)
+        if step == "converge":
+            ok, s = await self._wait_converged(name, timeout_s, ("completed",), UPDATE_FAILED)
+            out = {
+                "update_state": s.update_state,
+                "running": s.replicas_running,
+                "desired": s.replicas_desired,
+            }
+            if ok:
+                return out
+            if s.update_state in ("rollback_started", "rollback_completed", "rollback_paused"):
+                raise StepFailed(
+                    "swarm_rolled_back",
+                    f"Swarm rolled {name} back ({s.update_message})",
+                    output=out,
+                )
+            out |= await self._rollback_and_wait(name, ctx.job.id, timeout_s)
+            raise StepFailed(
+                "deploy_failed_rolled_back",
+                f"{name} did not converge ({s.update_state}); rolled back",
+                output=out,
+            )
+        if step == "verify":
+            _raw, s = await self._inspect(name)
+            health = await self._wait_healthy(s, timeout_s)
+            if health["health"] == "failing":
+                health |= await self._rollback_and_wait(name, ctx.job.id, timeout_s)
+                raise StepFailed(
+                    "deploy_failed_rolled_back",
+                    f"{name} is not healthy after the deploy; rolled back",
+                    output=health,
+                )
+            return health
+        raise StepFailed("unknown_step", step)
+
+    def summarize(self, job: Job) -> str:
+        target = job.params.get("image") or f"tag {job.params.get('tag')}"
+        return f"deploy {target} to {job.params['service']}: {job.status}"
+
+
+class ServiceRollback(_ServiceJob):
+    name = "service.rollback"
+    description = "Roll a Swarm service back (to its previous spec, or to a recorded spec version)"
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        p: RollbackParams = _convert(params, RollbackParams)
+        _check_service_and_confirm(p.service, p.confirm)
+        out: dict[str, Any] = {"service": p.service, "confirm": p.confirm}
+        if p.to_spec_version is not None:
+            if self.deployments.recorded_spec(p.service, p.to_spec_version) is None:
+                known = self.deployments.recorded_versions(p.service)
+                raise ValidationFailed(
+                    f"no recorded spec version {p.to_spec_version} for {p.service}"
+                    + (f" (recorded: {', '.join(map(str, known))})" if known else "")
+                )
+            out["to_spec_version"] = p.to_spec_version
+        if p.health_timeout_s is not None:
+            out["health_timeout_s"] = _timeout(p.health_timeout_s, self.health_timeout_s)
+        return out
+
+    def plan(self, params: dict[str, Any]) -> list[str]:
+        return ["preflight", "rollback", "converge", "verify"]
+
+    async def run_step(self, ctx: StepContext) -> dict[str, Any]:
+        step = ctx.step.name
+        if step == "preflight":
+            return await self._step_preflight(ctx)
+        params = ctx.job.params
+        name = params["service"]
+        timeout_s = self._timeout_of(ctx.job)
+        wanted = params.get("to_spec_version")
+        if step == "rollback":
+            raw = await self.engine.service(name)
+            before = ctx.job.steps[0].output or {}
+            if int(raw["Version"]["Index"]) != before.get("spec_version"):
+                return {"resumed": True}  # already sent before a takeover
+            self.deployments.expect_job(str(raw["ID"]), ctx.job.id)
+            if wanted is None:
+                await self.engine.rollback(str(raw["ID"]), int(raw["Version"]["Index"]))
+                return {"to": "previous"}
+            recorded = self.deployments.recorded_spec(name, int(wanted))
+            if recorded is None:
+                raise StepFailed("spec_unknown", f"spec version {wanted} is no longer recorded")
+            spec = copy.deepcopy(recorded)
+            if not isinstance(spec.get("Labels"), dict):
+                spec["Labels"] = {}
+            spec["Labels"][JOB_LABEL] = ctx.job.id
+            await self.engine.update(str(raw["ID"]), int(raw["Version"]["Index"]), spec)
+            return {"to": f"spec version {wanted}"}
+        if step == "converge":
+            ok_states = ("rollback_completed",) if wanted is None else ("completed",)
+            fail = ("rollback_paused",) if wanted is None else UPDATE_FAILED
+            ok, s = await self._wait_converged(name, timeout_s, ok_states, fail)
+            out = {
+                "update_state": s.update_state,
+                "running": s.replicas_running,
+                "desired": s.replicas_desired,
+                "image": s.image,
+                "image_tag": s.image_tag,
+            }
+            if not ok:
+                raise StepFailed(
+                    "rollback_not_converged",
+                    f"{name} did not converge ({s.update_state})",
+                    output=out,
+                )
+            return out
+        if step == "verify":
+            _raw, s = await self._inspect(name)
+            health = await self._wait_healthy(s, timeout_s)
+            if health["health"] == "failing":
+                raise StepFailed(
+                    "rollback_unhealthy", f"{name} is not healthy after the rollback", output=health
+                )
+            return health
+        raise StepFailed("unknown_step", step)
+
+    def summarize(self, job: Job) -> str:
+        to = job.params.get("to_spec_version")
+        target = f"spec v{to}" if to else "the previous spec"
+        return f"rollback {job.params['service']} to {target}: {job.status}"

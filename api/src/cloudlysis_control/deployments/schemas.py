@@ -1,0 +1,91 @@
+"""Deployments: the history of service updates and rollbacks, and what each one changed."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+DeploymentEventType = Literal[
+    "started", "completed", "paused", "rollback_started", "rollback_completed", "rollback_paused"
+]
+DeploymentStatus = Literal[
+    "in_progress", "completed", "paused", "rolling_back", "rolled_back", "rollback_paused"
+]
+DeploymentKind = Literal["update", "rollback"]
+TERMINAL_STATUSES = frozenset({"completed", "rolled_back", "paused", "rollback_paused"})
+
+
+class DeploymentRecord(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One event of the CONTROL_DEPLOYMENTS stream (internal; specs are never sent to clients
+    as they are: env values may be secrets)."""
+
+    deployment_id: str
+    type: DeploymentEventType
+    at: str
+    service: str
+    service_id: str
+    stack: str | None = None
+    kind: DeploymentKind = "update"
+    spec_version: int | None = None
+    previous_spec_version: int | None = None
+    message: str | None = None
+    job_id: str | None = None
+    source: Literal["event", "reconcile"] = "event"
+    status_key: str | None = None  # id derived from the UpdateStatus that produced this record
+    spec: dict[str, Any] | None = None
+    previous_spec: dict[str, Any] | None = None
+
+
+class TimelineEntry(msgspec.Struct, kw_only=True):
+    type: DeploymentEventType
+    at: str
+    spec_version: int | None = None
+    message: str | None = None
+    source: Literal["event", "reconcile"] = "event"
+
+
+class Deployment(msgspec.Struct, kw_only=True):
+    id: str
+    service: str
+    service_id: str
+    stack: str | None = None
+    kind: DeploymentKind
+    status: DeploymentStatus
+    started_at: str
+    finished_at: str | None = None
+    duration_s: float | None = None
+    from_spec_version: int | None = None
+    to_spec_version: int | None = None
+    from_image: str | None = None
+    to_image: str | None = None
+    version: str | None = None  # image tag (or cloudlysis.version label) deployed
+    git_sha: str | None = None
+    job_id: str | None = None
+    message: str | None = None
+    timeline: list[TimelineEntry] = []
+
+
+ChangeKind = Literal["added", "removed", "changed"]
+
+
+class SpecChange(msgspec.Struct, kw_only=True):
+    """One difference between the previous and the deployed spec. `path` is e.g. `image`,
+    `env.LOG_LEVEL`, `labels.cloudlysis.version`, `replicas`, `resources.limits.memory_bytes`,
+    `update_config.order`. Env values are never shown: `before`/`after` are `<redacted>`."""
+
+    path: str
+    change: ChangeKind
+    before: str | None = None
+    after: str | None = None
+
+
+class DeploymentDetail(msgspec.Struct, kw_only=True):
+    deployment: Deployment
+    changes: list[SpecChange]
+    changes_available: bool  # False when the previous spec was not recorded
+
+
+class DeploymentPage(msgspec.Struct):
+    items: list[Deployment]
+    next_cursor: str | None

@@ -1,0 +1,457 @@
+"""Deployment history: built from Swarm service update events, persisted in JetStream.
+
+Every replica follows the CONTROL_DEPLOYMENTS stream into an in-memory index (like the audit
+trail) and watches the engine's service events. On an update event it inspects the service and
+turns its `UpdateStatus` into records: started, paused, completed, rollback_started,
+rollback_paused, rollback_completed. Record ids are derived from the service id and the update's
+`StartedAt`, and the stream deduplicates by message id, so several replicas (and a reconcile at
+start-up from the services' current state) write each record once; only the writer whose append
+was new counts `control_deployments_total` and sends the Grafana annotation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import msgspec
+
+from cloudlysis_control.core.clock import cancel_and_wait, parse_rfc3339, rfc3339
+from cloudlysis_control.core.errors import ControlError, NotFound
+from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.deployments.diff import JOB_LABEL, spec_diff
+from cloudlysis_control.deployments.schemas import (
+    TERMINAL_STATUSES,
+    Deployment,
+    DeploymentDetail,
+    DeploymentEventType,
+    DeploymentPage,
+    DeploymentRecord,
+    TimelineEntry,
+)
+from cloudlysis_control.ports import StreamMessage
+from cloudlysis_control.swarm.normalise import LABEL_GIT_SHA, service_labels, split_image
+from cloudlysis_control.swarm.ports import Raw, SwarmEngine
+
+_log = get_logger("control.deployments")
+_decoder = msgspec.json.Decoder(DeploymentRecord)
+
+_STATUS_AFTER: dict[str, str] = {
+    "started": "in_progress",
+    "paused": "paused",
+    "completed": "completed",
+    "rollback_started": "rolling_back",
+    "rollback_paused": "rollback_paused",
+    "rollback_completed": "rolled_back",
+}
+_OUTCOME: dict[str, str] = {
+    "completed": "completed",
+    "paused": "paused",
+    "rollback_completed": "rolled_back",
+    "rollback_paused": "rollback_paused",
+}
+_ROLLBACK_STATES = ("rollback_started", "rollback_paused", "rollback_completed")
+
+
+class DeploymentLog(Protocol):
+    async def publish(self, data: bytes, msg_id: str) -> tuple[int, bool]: ...
+    async def last_seq(self) -> int: ...
+    def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]: ...
+
+
+class Annotator(Protocol):
+    def submit(self, payload: dict[str, Any]) -> None: ...
+
+
+class DeploymentFilter(msgspec.Struct, kw_only=True):
+    service: str | None = None
+    stack: str | None = None
+    status: str | None = None
+    kind: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def matches(self, d: Deployment) -> bool:
+        return (
+            (self.service is None or d.service == self.service)
+            and (self.stack is None or d.stack == self.stack)
+            and (self.status is None or d.status == self.status)
+            and (self.kind is None or d.kind == self.kind)
+            and (self.since is None or d.started_at >= self.since)
+            and (self.until is None or d.started_at < self.until)
+        )
+
+
+def deployment_id(service_id: str, started_at: str) -> str:
+    return "d_" + hashlib.sha256(f"{service_id}\0{started_at}".encode()).hexdigest()[:24]
+
+
+def _image(spec: dict[str, Any] | None) -> str | None:
+    container = ((spec or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}
+    image = container.get("Image")
+    return image if isinstance(image, str) else None
+
+
+def job_label(spec: dict[str, Any], previous: dict[str, Any] | None) -> str | None:
+    """The job that wrote this spec (label JOB_LABEL), when it is new in this spec: any replica
+    can then link the deployment to its job. (A rollback restores an older spec and its older
+    label, so rollbacks are linked through expect_job instead.)"""
+    job = (spec.get("Labels") or {}).get(JOB_LABEL)
+    before = ((previous or {}).get("Labels") or {}).get(JOB_LABEL)
+    return job if isinstance(job, str) and job != before else None
+
+
+def _ms(ts: str) -> int:
+    return int(parse_rfc3339(ts).timestamp() * 1000)
+
+
+class DeploymentService:
+    def __init__(
+        self,
+        log: DeploymentLog,
+        engine: SwarmEngine,
+        metrics: Metrics,
+        annotator: Annotator | None = None,
+        reconcile_interval_s: float = 60.0,
+    ) -> None:
+        self.reconcile_interval_s = reconcile_interval_s
+        self.log = log
+        self.engine = engine
+        self.metrics = metrics
+        self.annotator = annotator
+        self._deployments: dict[str, Deployment] = {}
+        self._records: dict[str, list[DeploymentRecord]] = {}
+        self._alias: dict[str, str] = {}  # deployment id of a rollback's StartedAt → update's id
+        self._open: dict[str, str] = {}  # service id → its deployment in progress
+        self._expected_jobs: dict[str, tuple[str, float]] = {}  # service id → (job id, deadline)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lock = asyncio.Lock()
+        self.caught_up = asyncio.Event()
+        self.watching = asyncio.Event()
+        self._target_seq: int | None = None
+
+    # -- index ------------------------------------------------------------------------------------
+
+    def _fold(self, rec: DeploymentRecord) -> None:
+        if rec.status_key and rec.status_key != rec.deployment_id:
+            self._alias[rec.status_key] = rec.deployment_id
+        records = self._records.setdefault(rec.deployment_id, [])
+        if any(r.type == rec.type for r in records):
+            return
+        records.append(rec)
+        d = self._deployments.get(rec.deployment_id)
+        if d is None:
+            spec, previous = rec.spec, rec.previous_spec
+            to_image = _image(spec)
+            tag = split_image(to_image)[1] if to_image else None
+            labels = service_labels({"Spec": spec or {}})
+            d = Deployment(
+                id=rec.deployment_id,
+                service=rec.service,
+                service_id=rec.service_id,
+                stack=rec.stack,
+                kind=rec.kind,
+                status="in_progress",
+                started_at=rec.at,
+                from_spec_version=rec.previous_spec_version,
+                to_spec_version=rec.spec_version,
+                from_image=_image(previous),
+                to_image=to_image,
+                version=tag or labels.get("cloudlysis.version"),
+                git_sha=labels.get(LABEL_GIT_SHA),
+            )
+            self._deployments[rec.deployment_id] = d
+        if rec.job_id and d.job_id is None:
+            d.job_id = rec.job_id
+        d.timeline.append(
+            TimelineEntry(
+                type=rec.type,
+                at=rec.at,
+                spec_version=rec.spec_version,
+                message=rec.message,
+                source=rec.source,
+            )
+        )
+        d.timeline.sort(key=lambda e: e.at)
+        d.status = _STATUS_AFTER[d.timeline[-1].type]  # type: ignore[assignment]
+        d.message = rec.message or d.message
+        if d.status in TERMINAL_STATUSES:
+            d.finished_at = d.timeline[-1].at
+            d.duration_s = round((_ms(d.finished_at) - _ms(d.started_at)) / 1000, 3)
+        else:
+            d.finished_at = d.duration_s = None
+        # A paused update stays open: the rollback that usually follows belongs to it.
+        if d.status in ("completed", "rolled_back"):
+            if self._open.get(d.service_id) == d.id:
+                del self._open[d.service_id]
+        else:
+            self._open[d.service_id] = d.id
+
+    async def _follow(self) -> None:
+        async for msg in self.log.follow(1):
+            try:
+                rec = _decoder.decode(msg.data)
+            except msgspec.DecodeError:
+                _log.warning("undecodable deployment record skipped", seq=msg.seq)
+                continue
+            self._fold(rec)
+            if self._target_seq is not None and msg.seq >= self._target_seq:
+                self.caught_up.set()
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    async def _append(self, rec: DeploymentRecord) -> None:
+        if any(r.type == rec.type for r in self._records.get(rec.deployment_id, [])):
+            return
+        if rec.type in ("started", "rollback_started"):
+            expected = self._expected_jobs.pop(rec.service_id, None)
+            if rec.job_id is None and expected is not None and expected[1] >= time.monotonic():
+                rec.job_id = expected[0]
+        _seq, duplicate = await self.log.publish(
+            msgspec.json.encode(rec), msg_id=f"{rec.deployment_id}.{rec.type}"
+        )
+        self._fold(rec)
+        if duplicate:
+            return
+        outcome = _OUTCOME.get(rec.type)
+        if outcome is not None:
+            self.metrics.deployments.labels(rec.service, outcome).inc()
+            self._annotate(self._deployments[rec.deployment_id])
+
+    def _annotate(self, d: Deployment) -> None:
+        if self.annotator is None:
+            return
+        tags = ["deploy", f"service:{d.service}"]
+        if d.stack:
+            tags.append(f"stack:{d.stack}")
+        if d.version:
+            tags.append(f"version:{d.version}")
+        if d.job_id:
+            tags.append(f"job:{d.job_id}")
+        tags.append(f"outcome:{d.status}")
+        verb = "rollback" if d.kind == "rollback" else "deploy"
+        text = (
+            f"{verb} {d.service}: {d.from_image or '?'} → {d.to_image or '?'} ({d.status})"
+            f" spec v{d.from_spec_version} → v{d.to_spec_version}"
+        )
+        payload: dict[str, Any] = {"time": _ms(d.started_at), "tags": tags, "text": text}
+        if d.finished_at:
+            payload["timeEnd"] = _ms(d.finished_at)
+        self.annotator.submit(payload)
+
+    def _previous_version(self, service_id: str, version: Any) -> int | None:
+        """The spec version the service ran before this one, when a deployment recorded it."""
+        if not isinstance(version, int):
+            return None
+        known = [
+            d.to_spec_version
+            for d in self._deployments.values()
+            if d.service_id == service_id
+            and d.to_spec_version is not None
+            and d.to_spec_version < version
+            and d.status != "rolled_back"
+        ]
+        return max(known) if known else None
+
+    def expect_job(self, service_id: str, job_id: str, within_s: float = 60.0) -> None:
+        """The next deployment that starts on this service was caused by this job."""
+        self._expected_jobs[service_id] = (job_id, time.monotonic() + within_s)
+
+    async def observe(self, raw: Raw, source: str = "event") -> None:
+        """Turn a service's current UpdateStatus into the records it implies."""
+        async with self._lock:
+            await self._observe(raw, "reconcile" if source == "reconcile" else "event")
+
+    async def _observe(self, raw: Raw, source: Any) -> None:
+        status = raw.get("UpdateStatus") or {}
+        state = status.get("State")
+        started_at = status.get("StartedAt")
+        if not isinstance(state, str) or not isinstance(started_at, str):
+            return
+        sid = str(raw.get("ID"))
+        spec = raw.get("Spec") or {}
+        name = str(spec.get("Name") or sid)
+        version = (raw.get("Version") or {}).get("Index")
+        labels = service_labels(raw)
+        at_start = rfc3339(parse_rfc3339(started_at))
+        key = deployment_id(sid, started_at)
+        rollback = state in _ROLLBACK_STATES
+        did = self._alias.get(key, key)
+        if rollback and did not in self._deployments:
+            open_id = self._open.get(sid)
+            if open_id is not None and self._deployments[open_id].kind == "update":
+                did = open_id  # the rollback of the update in progress (failure or manual)
+            self._alias[key] = did
+        base = {
+            "deployment_id": did,
+            "service": name,
+            "service_id": sid,
+            "stack": labels.get("com.docker.stack.namespace"),
+            "source": source,
+            "status_key": key,
+        }
+        if did not in self._deployments:
+            first: DeploymentEventType = "rollback_started" if rollback else "started"
+            await self._append(
+                DeploymentRecord(
+                    **base,
+                    type=first,
+                    at=at_start,
+                    kind="rollback" if rollback else "update",
+                    spec_version=version if isinstance(version, int) else None,
+                    previous_spec_version=self._previous_version(sid, version),
+                    message=status.get("Message"),
+                    spec=spec,
+                    previous_spec=raw.get("PreviousSpec"),
+                    job_id=None if rollback else job_label(spec, raw.get("PreviousSpec")),
+                )
+            )
+        if rollback and not any(r.type == "rollback_started" for r in self._records.get(did, [])):
+            await self._append(
+                DeploymentRecord(
+                    **base,
+                    type="rollback_started",
+                    at=at_start,
+                    spec_version=version,
+                    message=status.get("Message"),
+                )
+            )
+        terminal = {
+            "completed": "completed",
+            "paused": "paused",
+            "rollback_completed": "rollback_completed",
+            "rollback_paused": "rollback_paused",
+        }.get(state)
+        if terminal is not None:
+            completed_at = status.get("CompletedAt")
+            at = (
+                rfc3339(parse_rfc3339(completed_at)) if isinstance(completed_at, str) else rfc3339()
+            )
+            await self._append(
+                DeploymentRecord(
+                    **base,
+                    type=terminal,  # type: ignore[arg-type]
+                    at=max(at, at_start),
+                    spec_version=version if isinstance(version, int) else None,
+                    message=status.get("Message"),
+                )
+            )
+
+    # -- running ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            last = await self.log.last_seq()
+        except ControlError:
+            last = 0
+        self._target_seq = last
+        if last == 0:
+            self.caught_up.set()
+        self._tasks.append(asyncio.create_task(self._follow(), name="deployments-follow"))
+        self._tasks.append(asyncio.create_task(self._watch(), name="deployments-watch"))
+
+    async def _reconcile(self) -> None:
+        for raw in await self.engine.services():
+            try:
+                await self.observe(raw, "reconcile")
+            except ControlError as e:
+                _log.warning("deployment reconcile failed", error=e.detail)
+
+    async def _watch(self) -> None:
+        try:
+            async with asyncio.timeout(30):
+                await self.caught_up.wait()
+        except TimeoutError:
+            _log.warning("deployment history not caught up after 30 s; watching anyway")
+        since = time.time()
+        delay = 0.5
+        while True:
+            try:
+                await self._reconcile()
+                break
+            except ControlError as e:
+                _log.warning("swarm not reachable for the deployment reconcile", error=e.detail)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 15.0)
+        self.watching.set()
+        self._tasks.append(
+            asyncio.create_task(self._reconcile_every(), name="deployments-reconcile")
+        )
+        async for event in self.engine.events(since - 1):
+            if event.get("Action") != "update":
+                continue
+            sid = (event.get("Actor") or {}).get("ID")
+            if not sid:
+                continue
+            try:
+                await self.observe(await self.engine.service(str(sid)))
+            except NotFound:
+                continue
+            except ControlError as e:
+                _log.warning("deployment event not recorded", error=e.detail, service_id=sid)
+
+    async def _reconcile_every(self) -> None:
+        """A safety net: an event lost while NATS was unreachable (or while the engine
+        connection was down longer than its event buffer) is recorded at the next pass."""
+        while True:
+            await asyncio.sleep(self.reconcile_interval_s)
+            try:
+                await self._reconcile()
+            except ControlError as e:
+                _log.warning("periodic deployment reconcile failed", error=e.detail)
+
+    async def stop(self) -> None:
+        if self._tasks:
+            await cancel_and_wait(self._tasks)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def page(self, flt: DeploymentFilter, cursor: str | None, limit: int) -> DeploymentPage:
+        after = decode_cursor(cursor)
+        items = sorted(
+            (d for d in self._deployments.values() if flt.matches(d)),
+            key=lambda d: (d.started_at, d.id),
+            reverse=True,
+        )
+        if after is not None:
+            items = [d for d in items if f"{d.started_at}|{d.id}" < after]
+        page = items[:limit]
+        more = len(items) > limit
+        cursor_out = encode_cursor(f"{page[-1].started_at}|{page[-1].id}") if more else None
+        return DeploymentPage(page, cursor_out)
+
+    def get(self, did: str) -> DeploymentDetail:
+        d = self._deployments.get(did[:64])
+        if d is None:
+            raise NotFound(f"no deployment {did[:64]}")
+        first = self._records[d.id][0]
+        if first.spec is None or first.previous_spec is None:
+            return DeploymentDetail(deployment=d, changes=[], changes_available=False)
+        return DeploymentDetail(
+            deployment=d, changes=spec_diff(first.previous_spec, first.spec), changes_available=True
+        )
+
+    def recorded_spec(self, service: str, spec_version: int) -> dict[str, Any] | None:
+        """A spec this service ran at `spec_version`, as recorded by a deployment."""
+        for records in self._records.values():
+            for r in records:
+                if r.service != service and r.service_id != service:
+                    continue
+                if r.spec is not None and r.spec_version == spec_version:
+                    return r.spec
+        return None
+
+    def recorded_versions(self, service: str) -> list[int]:
+        return sorted(
+            {
+                r.spec_version
+                for records in self._records.values()
+                for r in records
+                if r.spec is not None and r.spec_version is not None and r.service == service
+            }
+        )

@@ -1,0 +1,47 @@
+"""What the swarm and deployments domains need from a Docker engine.
+
+Values are the engine's own JSON (dicts as the Engine API returns them), so the normaliser in
+`swarm.normalise` is the single place that knows its shape and its `null`s. Implementations:
+`adapters.docker.engine.DockerEngine` (aiodocker) and `adapters.docker.fixture.FixtureEngine`
+(CONTROL_SWARM_MODE=file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+Raw = dict[str, Any]
+
+
+class SwarmEngine(Protocol):
+    source: str  # "engine" | "file"
+
+    async def ping(self) -> None:
+        """Raise SwarmUnavailable when the engine cannot be reached or is not a swarm manager."""
+        ...
+
+    async def services(self) -> list[Raw]: ...
+
+    async def service(self, name_or_id: str) -> Raw:
+        """Raise NotFound for an unknown service."""
+        ...
+
+    async def tasks(self, service: str | None = None) -> list[Raw]: ...
+
+    async def nodes(self) -> list[Raw]: ...
+
+    async def update(self, service_id: str, version: int, spec: Raw) -> None:
+        """Replace the spec (CAS on `version`; a stale version raises Conflict)."""
+        ...
+
+    async def rollback(self, service_id: str, version: int) -> None:
+        """Swarm's own `rollback=previous`."""
+        ...
+
+    def events(self, since: float | None) -> AsyncIterator[Raw]:
+        """Service events (create/update/remove) from `since` (epoch seconds) on, forever:
+        reconnects after a lost connection and resumes from the last event seen."""
+        ...
+
+    async def close(self) -> None: ...
