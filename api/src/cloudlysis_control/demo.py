@@ -205,9 +205,9 @@ def _run(base: Path, port: int, nats_url: str) -> int:
         env["CONTROL_PLACEMENT_SEED_FILE"] = str(seed_file)
     api: subprocess.Popen[bytes] | None = None
     try:
-        _wait_http(f"{gateway_url}/ready")
+        _wait_http(f"{gateway_url}/ready", timeout_s=60)
         for p in platform_ports:
-            _wait_http(f"http://127.0.0.1:{p}/ready")
+            _wait_http(f"http://127.0.0.1:{p}/ready", timeout_s=60)
         fleet += json.loads(platform_file.read_text())
         (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
         api = subprocess.Popen(
@@ -215,7 +215,7 @@ def _run(base: Path, port: int, nats_url: str) -> int:
             env=env,
             stdin=subprocess.DEVNULL,
         )
-        _wait_http(f"http://127.0.0.1:{port}/ready", timeout_s=30)
+        _wait_http(f"http://127.0.0.1:{port}/ready", timeout_s=60)
         # The API seeded placement after the Gateway loaded it: route by the seeded maps.
         _post_json(f"{gateway_url}/admin/v1/config/reload", {})
         for who in ("admin", "viewer"):

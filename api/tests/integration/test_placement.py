@@ -201,7 +201,17 @@ async def _stress(client: Client, raw_kv: KeyValue) -> None:
     tasks = [asyncio.create_task(writer())]
     tasks += [asyncio.create_task(map_reader(f"r{i}")) for i in range(3)]
     tasks.append(asyncio.create_task(list_reader()))
-    await asyncio.sleep(4)
+    # Run until enough has happened (not for a fixed time: a loaded machine is slower, not wrong).
+    async with asyncio.timeout(120):
+        while not (
+            len(rev_to_gen) > 50
+            and len(observed) > 50
+            and len({rev for _, rev, _, _ in observed}) > 10
+            and any(name == "list" for name, _, _, _ in observed)
+        ):
+            if any(t.done() for t in tasks):
+                break  # a reader failed: gather() below raises its assertion
+            await asyncio.sleep(0.05)
     stop.set()
     await asyncio.gather(*tasks)
 

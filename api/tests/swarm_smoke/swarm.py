@@ -211,6 +211,8 @@ def stack_env(
     env["CLOUDLYSIS_SECRETS_DIR"] = str(secrets_dir)
     env["UI_PUBLISHED_PORT"] = str(ui_port)
     env["GATEWAY_PUBLISHED_PORT"] = str(gw_port)
+    # The API joins the engine socket's group (stacks/control.yml `user:`).
+    env["DOCKER_GID"] = str(os.stat("/var/run/docker.sock").st_gid)
     return env
 
 

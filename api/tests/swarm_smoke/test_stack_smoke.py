@@ -140,25 +140,34 @@ def test_victoriametrics_has_samples_that_vmagent_scraped_from_the_api_and_the_d
     }, platform
 
 
-def assert_swarm_discovery(fleet: dict[str, Any]) -> None:
-    """SWARM DISCOVERY HOOK (issue #7, "Fleet discovery from Swarm joins the fleet registry").
+SHARDS = {
+    "aggregate-a-m": "aggregate-1",
+    "aggregate-n-z": "aggregate-2",
+    "projection-a-m": "projection-1",
+    "projection-n-z": "projection-2",
+    "runner-a-m": "runner-1",
+    "runner-n-z": "runner-2",
+}
 
-    Today the API learns the fleet from stacks/control/fleet.json (CONTROL_FLEET_FILE). When the
-    Docker engine adapter's Swarm discovery lands (worktree wt-swarm), assert here that the fleet
-    came from Swarm: every entry names its Swarm service `<stack>_<name>`, its tasks with node
-    and state, and its placement, e.g.
-        for inst in fleet["instances"]: assert inst["swarm"]["service"].startswith(stack + "_")
-    and give the API the engine socket in stacks/ci-override.yml. Until then this checks the
-    part that holds for both sources: one entry per platform service, at its service DNS name.
-    """
-    urls = {inst["url"] for inst in fleet["instances"]}
-    assert urls == {f"http://{name}:8080" for name in PLATFORM}, urls
+
+def assert_swarm_discovery(fleet: dict[str, Any], stack_name: str) -> None:
+    """The fleet came from Swarm (stacks/control/fleet.json is empty): every platform service
+    is an instance named after its Swarm service `<stack>_<name>`, at the admin address and
+    shard its labels give (docs/contracts/swarm-labels.md)."""
+    by_name = {inst["instance"]: inst for inst in fleet["instances"]}
+    for name in PLATFORM:
+        inst = by_name.get(f"{stack_name}_{name}")
+        assert inst is not None, (name, sorted(by_name))
+        assert inst["url"] == f"http://{name}:8080", inst
+        assert inst.get("shard") == SHARDS.get(name), inst
+    # Nothing but Swarm services: no entry from a file, none from another stack.
+    assert all(n.startswith(f"{stack_name}_") for n in by_name), sorted(by_name)
 
 
 def test_the_control_plane_sees_the_whole_fleet_healthy(stack: Stack) -> None:
     def healthy() -> dict[str, Any]:
         fleet: dict[str, Any] = _admin_get(stack, "/admin/v1/fleet")
-        assert_swarm_discovery(fleet)
+        assert_swarm_discovery(fleet, stack.name)
         bad = [
             (i["url"], i["health"], i["ready"], i.get("error"))
             for i in fleet["instances"]
@@ -168,11 +177,31 @@ def test_the_control_plane_sees_the_whole_fleet_healthy(stack: Stack) -> None:
         return fleet
 
     fleet = eventually(healthy, timeout_s=FLEET_TIMEOUT_S, what="every fleet member healthy")
-    assert fleet["summary"]["instances"] == len(PLATFORM)
-    assert fleet["summary"]["healthy"] == len(PLATFORM)
+    count = len(fleet["instances"])
+    assert count >= len(PLATFORM)
+    assert fleet["summary"]["instances"] == count
+    assert fleet["summary"]["healthy"] == count
     assert fleet["summary"]["unreachable"] == 0
-    kinds = sorted(i["kind"] for i in fleet["instances"])
+    platform = [i for i in fleet["instances"] if i["kind"] != "control"]
+    kinds = sorted(i["kind"] for i in platform)
     assert kinds == ["aggregate"] * 2 + ["gateway"] + ["projection"] * 2 + ["runner"] * 2
+
+
+def test_the_control_plane_reads_the_swarm(stack: Stack) -> None:
+    """The API talks to the engine it runs on: services with tasks, nodes, deployments."""
+    services = _admin_get(stack, "/admin/v1/swarm/services")
+    assert services["source"] == "engine"
+    mine = {s["service"]: s for s in services["items"] if s["stack"] == stack.name}
+    for name in PLATFORM:
+        svc = mine[f"{stack.name}_{name}"]
+        assert svc["replicas_running"] == svc["replicas_desired"] == 1, svc
+        assert [t["state"] for t in svc["tasks"] if t["desired_state"] == "running"] == [
+            "running"
+        ], svc["tasks"]
+    nodes = _admin_get(stack, "/admin/v1/swarm/nodes")
+    assert any(n["role"] == "manager" and n["state"] == "ready" for n in nodes["items"]), nodes
+    deployments = _admin_get(stack, "/admin/v1/deployments")
+    assert isinstance(deployments["items"], list)
 
 
 def test_placement_is_served_from_nats_with_the_stack_shards(stack: Stack) -> None:

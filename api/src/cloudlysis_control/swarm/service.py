@@ -75,7 +75,7 @@ class SwarmView:
                     kind=kind,  # type: ignore[arg-type]
                     url=s.admin_url,
                     service=s.labels.get(LABEL_SERVICE) or s.service,
-                    shard=s.labels.get("cloudlysis.tenants"),
+                    shard=s.labels.get("cloudlysis.shard") or s.labels.get("cloudlysis.tenants"),
                 )
             )
         return found
