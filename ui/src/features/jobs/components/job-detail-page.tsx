@@ -175,7 +175,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
             {compensationState(compensationSteps)}
           </p>
           {data.compensation?.error ? <StructuredError error={data.compensation.error} /> : null}
-          <StepTimeline steps={compensationSteps} />
+          <StepTimeline steps={compensationSteps} label="Compensation steps" />
         </section>
       ) : null}
       <section aria-labelledby="audit-heading" className="flex flex-col gap-2">
