@@ -266,6 +266,42 @@ describe("Drain and resume", () => {
     expect(await post.clone().json()).toEqual({ reason: "maintenance", kinds: ["aggregate", "runner"] });
   });
 
+  it("a refused drain lists every failed invariant and stays on the dialog", async () => {
+    installFakeApi({
+      tenant: acme,
+      placement: demoPlacement,
+      routes: [
+        [
+          "POST",
+          /^\/admin\/v1\/tenants\/acme\/drain$/,
+          () =>
+            problem(422, {
+              code: "preflight_refused",
+              title: "Preflight refused",
+              failures: [
+                { name: "aggregate_reachable", ok: false, measured: "1/2", threshold: "2/2", message: "aggregate-2b did not answer" },
+                { name: "runner_reachable", ok: false, measured: "0/1", threshold: "1/1", message: "runner-1 did not answer" },
+              ],
+            }),
+        ],
+      ],
+    });
+    signInForTest();
+    const { router } = renderApp("/tenants/acme");
+    const drain = await screen.findByRole("button", { name: "Drain" }, { timeout: 5000 });
+    await waitFor(() => expect(drain).not.toHaveAttribute("aria-disabled"));
+    await userEvent.click(drain);
+    const dialog = screen.getByRole("dialog", { name: "Drain acme" });
+    await userEvent.type(within(dialog).getByLabelText("Reason (required)"), "maintenance");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Drain all kinds" }));
+    const items = within(await within(dialog).findByRole("list", { name: "Failed invariants" })).getAllByRole("listitem");
+    expect(items.map((item) => item.textContent)).toEqual([
+      "aggregate_reachable failed: measured 1/2, threshold 2/2. aggregate-2b did not answer",
+      "runner_reachable failed: measured 0/1, threshold 1/1. runner-1 did not answer",
+    ]);
+    expect(router.state.location.pathname).toBe("/tenants/acme");
+  });
+
   it("resume of all kinds omits kinds", async () => {
     const created = makeJob({ id: "job-resume-1", kind: "tenant.resume", tenant_id: "acme" });
     const fake = installFakeApi({
