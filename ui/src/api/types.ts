@@ -25,6 +25,10 @@ export type PlacementMapView = Schemas["PlacementMapView"];
 export type TenantSummary = Schemas["TenantSummary"];
 export type TenantDetail = Schemas["TenantDetail"];
 export type KindDetail = Schemas["KindDetail"];
+export type MigrationPlan = Schemas["MigrationPlan"];
+export type PreflightCheck = Schemas["CheckResult"];
+export type PlanStep = Schemas["PlanStep"];
+export type Compensation = Schemas["Compensation"];
 
 export const JOB_STATUSES: readonly JobStatus[] = [
   "pending",

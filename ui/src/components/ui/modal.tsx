@@ -12,10 +12,12 @@ export interface ModalProps {
   footer?: ReactNode;
   /** Describes the dialog for assistive technology. */
   description?: string;
+  /** "lg" for dialogs that show a lot (a plan, a list of checks). */
+  size?: "md" | "lg";
 }
 
 /** A modal dialog: traps focus, closes on Esc, restores focus to where it was opened. */
-export function Modal({ open, title, onClose, children, footer, description }: ModalProps) {
+export function Modal({ open, title, onClose, children, footer, description, size = "md" }: ModalProps) {
   const titleId = useId();
   const descriptionId = useId();
   const panel = useRef<HTMLDivElement>(null);
@@ -73,7 +75,7 @@ export function Modal({ open, title, onClose, children, footer, description }: M
         aria-labelledby={titleId}
         aria-describedby={description ? descriptionId : undefined}
         tabIndex={-1}
-        className="relative z-10 flex max-h-[90vh] w-full max-w-lg flex-col gap-4 overflow-auto rounded-lg border border-zinc-200 bg-white p-5 shadow-xl dark:border-zinc-700 dark:bg-zinc-900"
+        className={`relative z-10 flex max-h-[90vh] w-full ${size === "lg" ? "max-w-3xl" : "max-w-lg"} flex-col gap-4 overflow-auto rounded-lg border border-zinc-200 bg-white p-5 shadow-xl dark:border-zinc-700 dark:bg-zinc-900`}
       >
         <h2 id={titleId} className="text-base font-semibold">
           {title}

@@ -34,7 +34,11 @@ export function CancelJobButton({ job }: { job: Job }) {
           cancel.reset();
         }}
         title="Cancel job"
-        description={`Asks the running ${job.kind} job to stop after its current step.`}
+        description={
+          job.kind === "tenant.migrate"
+            ? "Asks the running migration to stop: a running call or wait is interrupted, then the job undoes what it changed (unless compensation was switched off) and ends cancelled."
+            : `Asks the running ${job.kind} job to stop after its current step.`
+        }
         footer={
           <>
             <Button onClick={() => setOpen(false)}>Keep running</Button>

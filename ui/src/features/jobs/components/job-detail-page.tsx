@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
+import type { Compensation, JobStep } from "../../../api/types";
 import { Page } from "../../../components/layout/page";
 import { IdChip } from "../../../components/ui/id-chip";
 import { ErrorState, LoadingState } from "../../../components/ui/states";
@@ -13,6 +14,23 @@ import { isActive, jobQuery } from "../queries";
 import { investigateHref } from "../../../lib/links";
 import { CancelJobButton } from "./cancel-job";
 import { StepTimeline, StructuredError } from "./step-timeline";
+
+const COMPENSATION_CAUSE: Record<Compensation["outcome"], string> = {
+  failed: "failed",
+  cancelled: "was cancelled",
+  timed_out: "timed out",
+};
+
+function isCompensationStep(step: JobStep): boolean {
+  return step.name.startsWith("compensate:");
+}
+
+function compensationState(steps: readonly JobStep[]): string {
+  if (steps.length === 0) return "No undo step has started yet.";
+  if (steps.some((step) => step.status === "failed")) return "An undo step failed: see the remediation.";
+  if (steps.every((step) => step.status === "succeeded" || step.status === "skipped")) return "Every undo step completed.";
+  return "Undo in progress.";
+}
 
 function Field({ label, children }: { label: string; children: React.ReactNode }) {
   return (
@@ -53,6 +71,8 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
   }
   const data = job.data;
   const live = isActive(data.status);
+  const mainSteps = (data.steps ?? []).filter((step) => !isCompensationStep(step));
+  const compensationSteps = (data.steps ?? []).filter(isCompensationStep);
   return (
     <Page title={`Job ${data.kind}`} crumbs={crumbs} actions={live && data.status !== "cancelling" ? <CancelJobButton job={data} /> : null}>
       <section aria-label="Job summary" className="flex flex-col gap-3 rounded-lg border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900">
@@ -66,7 +86,15 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           <Field label="Job id"><code className="font-mono text-xs break-all">{data.id}</code></Field>
           <Field label="Reason">{data.reason}</Field>
           <Field label="Created by">{data.created_by}</Field>
-          <Field label="Tenant">{data.tenant_id ?? "—"}</Field>
+          <Field label="Tenant">
+            {data.tenant_id ? (
+              <Link className="text-sky-800 hover:underline dark:text-sky-300" to={`/tenants/${encodeURIComponent(data.tenant_id)}`}>
+                {data.tenant_id}
+              </Link>
+            ) : (
+              "—"
+            )}
+          </Field>
           <Field label="Created">{formatTime(data.created_at)}</Field>
           <Field label="Started">{formatTime(data.started_at)}</Field>
           <Field label="Finished">{formatTime(data.finished_at)}</Field>
@@ -103,6 +131,14 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
                 Audit events of this job
               </Link>
             ) : null}
+            {data.tenant_id ? (
+              <Link
+                className="text-sky-800 hover:underline dark:text-sky-300"
+                to={`/audit?tenant_id=${encodeURIComponent(data.tenant_id)}`}
+              >
+                Audit events of tenant {data.tenant_id}
+              </Link>
+            ) : null}
           </div>
         </div>
         {Object.keys(data.params ?? {}).length > 0 ? (
@@ -112,6 +148,12 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           </details>
         ) : null}
         {data.error ? <StructuredError error={data.error} /> : null}
+        {data.remediation ? (
+          <div role="note" aria-label="Remediation" className="rounded-md border border-amber-400 bg-amber-50 p-2 dark:border-amber-700 dark:bg-amber-950">
+            <h2 className="text-sm font-semibold">What to do</h2>
+            <p className="mt-1 text-sm whitespace-pre-wrap">{data.remediation}</p>
+          </div>
+        ) : null}
         {data.summary ? (
           <div>
             <h2 className="text-sm font-semibold">Summary</h2>
@@ -121,8 +163,21 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
       </section>
       <section aria-labelledby="steps-heading" className="flex flex-col gap-2">
         <h2 id="steps-heading" className="text-sm font-semibold">Steps</h2>
-        <StepTimeline steps={data.steps ?? []} />
+        <StepTimeline steps={mainSteps} />
       </section>
+      {data.compensation || compensationSteps.length > 0 ? (
+        <section aria-labelledby="compensation-heading" className="flex flex-col gap-2">
+          <h2 id="compensation-heading" className="text-sm font-semibold">Compensation</h2>
+          <p className="text-sm">
+            {data.compensation
+              ? `The job is undoing its changes because it ${COMPENSATION_CAUSE[data.compensation.outcome]}.`
+              : "Undo steps of this job."}{" "}
+            {compensationState(compensationSteps)}
+          </p>
+          {data.compensation?.error ? <StructuredError error={data.compensation.error} /> : null}
+          <StepTimeline steps={compensationSteps} label="Compensation steps" />
+        </section>
+      ) : null}
       <section aria-labelledby="audit-heading" className="flex flex-col gap-2">
         <h2 id="audit-heading" className="text-sm font-semibold">Audit events</h2>
         {!canReadAudit ? (

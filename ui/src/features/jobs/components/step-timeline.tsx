@@ -13,12 +13,12 @@ export function StructuredError({ error }: { error: JobError }) {
   );
 }
 
-export function StepTimeline({ steps }: { steps: readonly JobStep[] }) {
+export function StepTimeline({ steps, label = "Steps" }: { steps: readonly JobStep[]; label?: string }) {
   if (steps.length === 0) {
     return <p className="text-sm text-zinc-600 dark:text-zinc-400">No steps have started yet.</p>;
   }
   return (
-    <ol className="flex flex-col gap-0 border-l-2 border-zinc-200 dark:border-zinc-700" aria-label="Steps">
+    <ol className="flex flex-col gap-0 border-l-2 border-zinc-200 dark:border-zinc-700" aria-label={label}>
       {steps.map((step, index) => (
         <li key={`${step.name}-${index}`} className="relative ml-4 pb-4">
           <span className="absolute top-1.5 -left-[1.4rem] h-2.5 w-2.5 rounded-full bg-zinc-400 ring-2 ring-white dark:ring-zinc-950" aria-hidden="true" />

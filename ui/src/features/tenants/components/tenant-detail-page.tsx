@@ -1,18 +1,36 @@
 import { useQuery } from "@tanstack/react-query";
-import { useLocation, useNavigate } from "react-router";
+import { useState } from "react";
+import { Link, useLocation, useNavigate } from "react-router";
+import type { KindDetail } from "../../../api/types";
 import { Page } from "../../../components/layout/page";
 import { Button } from "../../../components/ui/button";
 import { StaleNotice } from "../../../components/ui/stale-notice";
 import { ErrorState, LoadingState } from "../../../components/ui/states";
 import { StatusBadge } from "../../../components/ui/status-badge";
 import { UpdatedAgo } from "../../../components/ui/updated-ago";
+import { RIGHTS } from "../../../lib/rights";
 import { currentTenant, TENANT_PARAM } from "../../../lib/tenant";
+import { useRights } from "../../auth/queries";
+import { placementQuery } from "../../placement/queries";
 import { AuditTable } from "../../audit/components/audit-table";
 import { JobsTable } from "../../jobs/components/jobs-table";
+import type { TenantOp } from "../operations";
 import { tenantQuery } from "../queries";
+import { MigrateModal } from "./migrate-modal";
+import { TenantOpModal } from "./tenant-op-modal";
 
 export function TenantDetailPage({ tenantId }: { tenantId: string }) {
   const tenant = useQuery(tenantQuery(tenantId));
+  const rights = useRights();
+  const operateBlocked = rights.reasonIfMissing(RIGHTS.tenantsOperate);
+  const placementBlocked = rights.reasonIfMissing(RIGHTS.placementRead);
+  // Migrate chooses its target from the kind's shard directory in the placement map.
+  const placement = useQuery({ ...placementQuery(), enabled: !operateBlocked && !placementBlocked });
+  const migrateBlocked = operateBlocked ?? placementBlocked ?? (placement.data ? null : "Loading the shard directory…");
+  const [op, setOp] = useState<TenantOp | null>(null);
+  const [migrating, setMigrating] = useState<KindDetail | null>(null);
+  const shardsOf = (kind: KindDetail["kind"]) =>
+    Object.keys(placement.data?.maps.find((map) => map.kind === kind)?.shards ?? {}).sort();
   const navigate = useNavigate();
   const location = useLocation();
   const crumbs = [
@@ -27,7 +45,28 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
     navigate({ pathname: location.pathname, search: `?${params}` }, { replace: true });
   };
   return (
-    <Page title={`Tenant ${tenantId}`} crumbs={crumbs} actions={<Button onClick={select}>Use as current tenant</Button>}>
+    <Page title={`Tenant ${tenantId}`} crumbs={crumbs} actions={
+        <>
+          <Button variant="danger" disabledReason={operateBlocked} onClick={() => setOp("drain")}>
+            Drain
+          </Button>
+          <Button disabledReason={operateBlocked} onClick={() => setOp("resume")}>
+            Resume
+          </Button>
+          <Button onClick={select}>Use as current tenant</Button>
+        </>
+      }
+    >
+      {op ? <TenantOpModal op={op} tenantId={tenantId} onClose={() => setOp(null)} /> : null}
+      {migrating ? (
+        <MigrateModal
+          tenantId={tenantId}
+          kind={migrating.kind}
+          currentShard={migrating.shard}
+          shards={shardsOf(migrating.kind)}
+          onClose={() => setMigrating(null)}
+        />
+      ) : null}
       {tenant.isPending ? <LoadingState label="Loading tenant…" /> : null}
       {tenant.isError && !tenant.data ? <ErrorState error={tenant.error} onRetry={() => void tenant.refetch()} /> : null}
       {tenant.data ? (
@@ -41,9 +80,9 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
             <h2 id="placement-heading" className="text-sm font-semibold">Placement</h2>
             <div className="grid gap-3 md:grid-cols-3">
               {tenant.data.placement.map((kind) => (
-                <div key={kind.kind} className="rounded-lg border border-zinc-200 bg-white p-3 text-sm dark:border-zinc-800 dark:bg-zinc-900">
+                <section key={kind.kind} aria-label={`Placement ${kind.kind}`} className="rounded-lg border border-zinc-200 bg-white p-3 text-sm dark:border-zinc-800 dark:bg-zinc-900">
                   <h3 className="font-medium capitalize">{kind.kind}</h3>
-                  <p>
+                  <p data-testid={`shard-${kind.kind}`}>
                     Shard {kind.shard ?? "—"} {kind.explicit ? "(explicit)" : "(default)"} · revision {kind.revision ?? "—"}
                   </p>
                   <ul className="mt-2 flex flex-col gap-1" aria-label={`${kind.kind} endpoints`}>
@@ -62,12 +101,20 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
                       </li>
                     ))}
                   </ul>
-                </div>
+                  <div className="mt-2">
+                    <Button size="sm" disabledReason={migrateBlocked} onClick={() => setMigrating(kind)}>
+                      Migrate {kind.kind}
+                    </Button>
+                  </div>
+                </section>
               ))}
             </div>
           </section>
           <section aria-labelledby="jobs-heading" className="flex flex-col gap-2">
             <h2 id="jobs-heading" className="text-sm font-semibold">Recent jobs ({tenant.data.recent_jobs.length})</h2>
+            <Link className="text-sm text-sky-800 hover:underline dark:text-sky-300" to={`/audit?tenant_id=${encodeURIComponent(tenantId)}`}>
+              All audit events of {tenantId}
+            </Link>
             <JobsTable id="tenant-jobs" jobs={tenant.data.recent_jobs} height="320px" />
           </section>
           <section aria-labelledby="audit-heading" className="flex flex-col gap-2">
