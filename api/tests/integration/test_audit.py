@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -82,6 +83,41 @@ async def test_filters_and_cursor_pagination(client: Client) -> None:
             await client.get("/admin/v1/audit", params={**params, "limit": "50"}, headers=bearer())
         ).json()["items"]
         assert len(items) == expected, params
+
+
+async def test_filter_by_job_id(client: Client, nats_url: str) -> None:
+    # Events written by another replica on the same stream; the API follows it.
+    writer = await make_replica(nats_url, ScriptedKind(name="test.audit"), "writer")
+    jobs = [f"j_{uuid.uuid4().hex}" for _ in range(2)]
+    try:
+        for job_id in jobs:
+            for action in ("job.create.test", "job.succeeded"):
+                await writer.audit.record(
+                    actor="admin",
+                    action=action,
+                    target=f"job:{job_id}",
+                    outcome="accepted",
+                    job_id=job_id,
+                )
+    finally:
+        await writer.stop()
+    for job_id in jobs:
+        for path in ("/admin/v1/audit", "/admin/v1/audit/export"):
+            for _ in range(100):
+                r = await client.get(path, params={"job_id": job_id}, headers=bearer())
+                assert r.status_code == 200, r.text
+                events = (
+                    r.json()["items"]
+                    if path.endswith("audit")
+                    else [json.loads(line) for line in r.text.splitlines()]
+                )
+                if len(events) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert {e["job_id"] for e in events} == {job_id}, events
+            assert {e["action"] for e in events} == {"job.create.test", "job.succeeded"}
+    none = await client.get("/admin/v1/audit", params={"job_id": "j_" + "0" * 32}, headers=bearer())
+    assert none.json()["items"] == []
 
 
 async def test_bad_query_parameters_are_400(client: Client) -> None:

@@ -1278,6 +1278,8 @@ export interface operations {
                 actor?: string | null;
                 correlation_id?: string | null;
                 cursor?: string | null;
+                /** @description Events of this job (j_…) */
+                job_id?: string | null;
                 limit?: number;
                 outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
                 /** @description RFC 3339, inclusive */
@@ -1355,6 +1357,8 @@ export interface operations {
                 actor?: string | null;
                 correlation_id?: string | null;
                 format?: "ndjson" | "csv";
+                /** @description Events of this job (j_…) */
+                job_id?: string | null;
                 outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
                 /** @description RFC 3339, inclusive */
                 since?: string | null;

@@ -38,6 +38,11 @@ CSV_FIELDS = [
 ]
 
 
+JobIdParam = Annotated[
+    str | None, QueryParameter(max_length=40, description="Events of this job (j_…)")
+]
+
+
 def _filter(
     actor: str | None,
     action: str | None,
@@ -46,6 +51,7 @@ def _filter(
     since: str | None,
     until: str | None,
     correlation_id: str | None,
+    job_id: str | None = None,
 ) -> AuditFilter:
     return AuditFilter(
         actor=actor,
@@ -55,6 +61,7 @@ def _filter(
         since=since,
         until=until,
         correlation_id=correlation_id,
+        job_id=job_id,
     )
 
 
@@ -91,10 +98,11 @@ class AuditController(Controller):
         since: Time = None,
         until: Time = None,
         correlation_id: Id = None,
+        job_id: JobIdParam = None,
         cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
         limit: Limit = 50,
     ) -> AuditPage:
-        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id)
+        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
         return audit.query(flt, cursor, limit)
 
     @get(
@@ -116,8 +124,9 @@ class AuditController(Controller):
         since: Time = None,
         until: Time = None,
         correlation_id: Id = None,
+        job_id: JobIdParam = None,
     ) -> Stream:
-        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id)
+        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
         events = list(audit.iter_matching(flt))
 
         async def ndjson() -> AsyncIterator[bytes]:

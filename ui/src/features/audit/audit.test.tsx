@@ -24,6 +24,16 @@ describe("Audit Log", () => {
     expect(url.searchParams.get("actor")).toBe("viewer");
   });
 
+  it("filters by job id from the URL (the job page's link) and shows it in the form", async () => {
+    const fake = installFakeApi({ audit: { items: [makeAuditEvent({ actor: "admin" })], next_cursor: null } });
+    signInForTest();
+    renderApp("/audit?job_id=j_0123");
+    await screen.findByRole("table", { name: "Audit events" });
+    expect(screen.getByLabelText("Job ID")).toHaveValue("j_0123");
+    const url = new URL(fake.requests.find((r) => r.url.includes("/admin/v1/audit?"))!.url);
+    expect(url.searchParams.get("job_id")).toBe("j_0123");
+  });
+
   it("exports through the client with the auth header and the filters", async () => {
     const createObjectURL = vi.fn(() => "blob:x");
     vi.stubGlobal("URL", Object.assign(URL, { createObjectURL, revokeObjectURL: vi.fn() }));

@@ -16,7 +16,7 @@ import { useRights } from "../auth/queries";
 import { AuditTable } from "./components/audit-table";
 import { auditQuery, exportAudit, type AuditFilters, type ExportFormat } from "./queries";
 
-const FILTERS = ["actor", "action", "tenant_id", "outcome", "since", "until", "correlation_id"] as const;
+const FILTERS = ["actor", "action", "tenant_id", "outcome", "since", "until", "correlation_id", "job_id"] as const;
 const PAGE_SIZE = 100;
 
 export default function AuditPage() {
@@ -34,6 +34,7 @@ export default function AuditPage() {
     since: localInputToRfc3339(values.since),
     until: localInputToRfc3339(values.until),
     correlation_id: values.correlation_id || undefined,
+    job_id: values.job_id || undefined,
   };
   const audit = useQuery(auditQuery({ ...filters, cursor, limit: PAGE_SIZE }));
   const denials = audit.data?.items.filter((event) => event.outcome === "denied").length ?? 0;
@@ -79,8 +80,9 @@ export default function AuditPage() {
         <Input label="Since" type="datetime-local" value={values.since} onChange={(e) => setValues({ since: e.target.value })} />
         <Input label="Until" type="datetime-local" value={values.until} onChange={(e) => setValues({ until: e.target.value })} />
         <Input label="Correlation ID" value={values.correlation_id} onChange={(e) => setValues({ correlation_id: e.target.value })} />
+        <Input label="Job ID" value={values.job_id} onChange={(e) => setValues({ job_id: e.target.value })} />
         <Button
-          onClick={() => setValues({ actor: "", action: "", tenant_id: "", outcome: "", since: "", until: "", correlation_id: "" })}
+          onClick={() => setValues({ actor: "", action: "", tenant_id: "", outcome: "", since: "", until: "", correlation_id: "", job_id: "" })}
         >
           Clear filters
         </Button>

@@ -11,6 +11,7 @@ export interface AuditFilters {
   since?: string;
   until?: string;
   correlation_id?: string;
+  job_id?: string;
   cursor?: string;
   limit?: number;
 }

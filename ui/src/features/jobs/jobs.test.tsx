@@ -142,7 +142,7 @@ describe("Jobs list", () => {
     expect(screen.getByText(/1 of 3 checks failed/)).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "Audit events of this job" })).toHaveAttribute(
       "href",
-      `/audit?correlation_id=${failed.correlation_id}`,
+      `/audit?job_id=${failed.id}`,
     );
     expect(screen.getByRole("link", { name: "Investigate correlation id" })).toHaveAttribute("href", `/investigate?id=${failed.correlation_id}`);
   });

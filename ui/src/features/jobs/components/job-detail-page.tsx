@@ -123,14 +123,9 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
                 Investigate trace
               </Link>
             ) : null}
-            {data.correlation_id ? (
-              <Link
-                className="text-sky-800 hover:underline dark:text-sky-300"
-                to={`/audit?correlation_id=${encodeURIComponent(data.correlation_id)}`}
-              >
-                Audit events of this job
-              </Link>
-            ) : null}
+            <Link className="text-sky-800 hover:underline dark:text-sky-300" to={`/audit?job_id=${encodeURIComponent(data.id)}`}>
+              Audit events of this job
+            </Link>
             {data.tenant_id ? (
               <Link
                 className="text-sky-800 hover:underline dark:text-sky-300"
