@@ -34,7 +34,9 @@ export function ChangesTable({ changes, available }: { changes: readonly SpecCha
             <th scope="col" className="px-2 py-1 font-medium">Path</th>
             <th scope="col" className="px-2 py-1 font-medium">Change</th>
             <th scope="col" className="px-2 py-1 font-medium">Before</th>
-            <th scope="col" className="px-2 py-1 font-medium" aria-hidden="true"></th>
+            <th scope="col" className="px-2 py-1 font-medium">
+              <span className="sr-only">to</span>
+            </th>
             <th scope="col" className="px-2 py-1 font-medium">After</th>
           </tr>
         </thead>
