@@ -14,7 +14,7 @@ function runnerService(overrides: Partial<SwarmService> = {}): SwarmService {
     stack: "platform",
     kind: "runner",
     mode: "replicated",
-    image: "cloudlysis/runner:0.7.3",
+    image: "cloudlysis/runner",
     image_tag: "0.7.3",
     image_digest: null,
     version: "0.7.3",
@@ -310,14 +310,14 @@ describe("Fleet → Swarm", () => {
     const row = within(table).getByRole("rowheader", { name: /platform_runner/ }).closest("tr")!;
     expect(row).toHaveTextContent("0.7.3");
     expect(row).toHaveTextContent("2/2 running");
+    expect(within(row).getByText("0.7.3", { selector: "code" })).toHaveAttribute("title", "cloudlysis/runner:0.7.3");
     expect(within(row).getByText("rollback completed")).toHaveAttribute("data-status", "rollback_completed");
     expect(screen.queryByRole("table", { name: "Tasks of platform_runner" })).not.toBeInTheDocument();
 
-    const toggle = within(row).getByRole("button", { name: "platform_runner, show tasks" });
+    const toggle = within(row).getByRole("button", { name: "platform_runner tasks" });
     expect(toggle).toHaveAttribute("aria-expanded", "false");
     await userEvent.click(toggle);
     expect(toggle).toHaveAttribute("aria-expanded", "true");
-    expect(toggle).toHaveAccessibleName("platform_runner, hide tasks");
     const tasks = screen.getByRole("table", { name: "Tasks of platform_runner" });
     expect(within(tasks).getAllByRole("row")).toHaveLength(4);
     expect(tasks).toHaveTextContent("task: non-zero exit (1)");

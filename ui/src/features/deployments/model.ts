@@ -26,3 +26,8 @@ export function preflightFailures(error: unknown): PreflightFailure[] {
     return { check, detail };
   });
 }
+
+/** A service's image reference as Swarm runs it: repository, tag (the digest is left off). */
+export function imageRef(service: { image: string; image_tag?: string | null }): string {
+  return service.image_tag ? `${service.image}:${service.image_tag}` : service.image;
+}

@@ -4,6 +4,7 @@ import { Page } from "../../../components/layout/page";
 import { LoadingState } from "../../../components/ui/states";
 import { formatDuration, formatTime } from "../../../lib/format";
 import { jobHref } from "../../../lib/links";
+import { imageRef } from "../model";
 import { deploymentQuery, swarmServiceQuery } from "../queries";
 import type { Deployment, TimelineEntry } from "../types";
 import { ChangesTable } from "./changes-table";
@@ -88,7 +89,7 @@ function ServiceTasks({ service }: { service: string }) {
   return (
     <>
       <p className="text-sm">
-        Now: <code className="font-mono text-xs">{s.image}</code> · spec version {s.spec_version} · {s.replicas_running}/
+        Now: <code className="font-mono text-xs">{imageRef(s)}</code> · spec version {s.spec_version} · {s.replicas_running}/
         {s.replicas_desired ?? "?"} running · update state <StateBadge state={s.update_state} />
       </p>
       <TasksTable tasks={s.tasks ?? []} label={`Tasks of ${s.service}`} />
@@ -107,7 +108,7 @@ export function DeploymentDetailPage({ deploymentId }: { deploymentId: string })
       actions={
         d ? (
           <>
-            <ServiceActionButton action="deploy" service={d.service} currentImage={service.data?.image ?? d.to_image} currentSpecVersion={service.data?.spec_version} />
+            <ServiceActionButton action="deploy" service={d.service} currentImage={service.data ? imageRef(service.data) : d.to_image} currentSpecVersion={service.data?.spec_version} />
             <ServiceActionButton action="rollback" service={d.service} currentSpecVersion={service.data?.spec_version} />
           </>
         ) : null

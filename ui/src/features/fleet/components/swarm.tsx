@@ -10,6 +10,7 @@ import { StateBadge } from "../../deployments/components/deployment-status";
 import { ServiceActionButton } from "../../deployments/components/service-action";
 import { SwarmErrorState } from "../../deployments/components/swarm-unavailable";
 import { TasksTable } from "../../deployments/components/tasks-table";
+import { imageRef } from "../../deployments/model";
 import { swarmNodesQuery, swarmServicesQuery } from "../../deployments/queries";
 import type { SwarmNode, SwarmService } from "../../deployments/types";
 
@@ -68,19 +69,19 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
                   <button
                     type="button"
                     aria-expanded={open}
+                    aria-label={`${s.service} tasks`}
                     aria-controls={`swarm-tasks-${s.id}`}
                     onClick={() => toggle(s.service)}
                     className="inline-flex items-center gap-1 text-left hover:underline"
                   >
                     <span aria-hidden="true">{open ? "▾" : "▸"}</span>
                     {s.service}
-                    <span className="sr-only">{open ? ", hide tasks" : ", show tasks"}</span>
                   </button>
                 </th>
                 <td className={td}>{s.stack ?? "—"}</td>
                 <td className={td}>{s.kind ?? "—"}</td>
                 <td className={td}>
-                  <code className="font-mono text-xs" title={s.image}>{s.image_tag ?? s.image}</code>
+                  <code className="font-mono text-xs" title={imageRef(s)}>{s.image_tag ?? s.image}</code>
                 </td>
                 <td className={td}>{s.version ?? "—"}</td>
                 <td className={td}>{s.spec_version}</td>
@@ -95,7 +96,7 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
                 </td>
                 <td className={td}>
                   <div className="flex gap-1">
-                    <ServiceActionButton size="sm" action="deploy" service={s.service} currentImage={s.image} currentSpecVersion={s.spec_version} />
+                    <ServiceActionButton size="sm" action="deploy" service={s.service} currentImage={imageRef(s)} currentSpecVersion={s.spec_version} />
                     <ServiceActionButton size="sm" action="rollback" service={s.service} currentSpecVersion={s.spec_version} />
                   </div>
                 </td>
@@ -105,7 +106,7 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
                   <td colSpan={10} className="bg-zinc-50 px-4 py-2 dark:bg-zinc-950">
                     <div className="flex flex-col gap-2">
                       <p className="text-xs text-zinc-700 dark:text-zinc-300">
-                        <code className="font-mono">{s.image}</code>
+                        <code className="font-mono">{imageRef(s)}</code>
                         {s.update_message ? ` · ${s.update_message}` : ""} · updated {formatTime(s.updated_at)} ·{" "}
                         <Link className="text-sky-800 underline dark:text-sky-300" to={`/deployments?service=${encodeURIComponent(s.service)}`}>
                           deployments of {s.service}
