@@ -8,13 +8,12 @@ import { PAGE_PATHS } from "./routes";
 const NOT_AVAILABLE: Record<string, string> = {
   "/config": "Config registry",
   "/definitions": "Definitions",
-  "/deployments": "Deployments",
   "/drift": "Drift",
 };
 
 describe("every route renders against a mocked API", () => {
   const job = makeJob({ id: "job-route-test" });
-  const concrete = (path: string) => path.replace(":jobId", job.id).replace(":tenantId", "acme");
+  const concrete = (path: string) => path.replace(":jobId", job.id).replace(":tenantId", "acme").replace(":deploymentId", "dep-route-test");
 
   it.each(PAGE_PATHS.map((p) => [p.path, p.heading] as const))("%s shows its heading", async (path, heading) => {
     const errors = vi.spyOn(console, "error");

@@ -8,6 +8,7 @@ import { ErrorState, LoadingState } from "../../components/ui/states";
 import { StatusBadge } from "../../components/ui/status-badge";
 import { UpdatedAgo } from "../../components/ui/updated-ago";
 import { formatDuration, formatTime } from "../../lib/format";
+import { SwarmView } from "./components/swarm";
 import { TopologyView } from "./components/topology";
 import { fleetQuery } from "./queries";
 
@@ -24,16 +25,18 @@ const columns: ColumnDef<InstanceHealth, unknown>[] = [
   { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <span className="block max-w-64 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
 ];
 
-type View = "instances" | "topology";
+type View = "instances" | "topology" | "swarm";
 const VIEWS: ReadonlyArray<[View, string]> = [
   ["instances", "Instances"],
   ["topology", "Topology"],
+  ["swarm", "Swarm"],
 ];
 
 export default function FleetPage() {
   const fleet = useQuery(fleetQuery());
   const [params, setParams] = useSearchParams();
-  const view: View = params.get("view") === "topology" ? "topology" : "instances";
+  const requested = params.get("view");
+  const view: View = requested === "topology" || requested === "swarm" ? requested : "instances";
   const select = (next: View) =>
     setParams(
       (current) => {
@@ -108,6 +111,8 @@ export default function FleetPage() {
           <div role="tabpanel" id={`fleet-panel-${view}`} aria-labelledby={`fleet-tab-${view}`} className="flex flex-col gap-4">
             {view === "topology" ? (
               <TopologyView fleet={fleet.data} />
+            ) : view === "swarm" ? (
+              <SwarmView fleet={fleet.data} />
             ) : (
               <DataTable
                 id="fleet"

@@ -1,0 +1,61 @@
+import { Link } from "react-router";
+import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
+import { formatDuration, formatTime } from "../../../lib/format";
+import { deploymentHref } from "../model";
+import type { Deployment } from "../types";
+import { StateBadge } from "./deployment-status";
+
+
+function specRange(d: Deployment): string {
+  const from = d.from_spec_version ?? "?";
+  const to = d.to_spec_version ?? "?";
+  return `${from} → ${to}`;
+}
+
+const columns: ColumnDef<Deployment, unknown>[] = [
+  {
+    id: "started_at",
+    header: "Started",
+    accessorKey: "started_at",
+    cell: (c) => (
+      <Link className="text-sky-800 hover:underline dark:text-sky-300" to={deploymentHref(c.row.original.id)} aria-label={`Deployment ${c.row.original.id} of ${c.row.original.service}`}>
+        {formatTime(c.row.original.started_at)}
+      </Link>
+    ),
+  },
+  { id: "service", header: "Service", accessorKey: "service" },
+  { id: "stack", header: "Stack", accessorFn: (d) => d.stack ?? "", cell: (c) => String(c.getValue()) || "—" },
+  { id: "kind", header: "Kind", accessorKey: "kind" },
+  { id: "status", header: "Status", accessorKey: "status", cell: (c) => <StateBadge state={c.row.original.status} /> },
+  {
+    id: "image",
+    header: "Image",
+    accessorFn: (d) => `${d.from_image ?? ""} ${d.to_image ?? ""}`,
+    cell: (c) => (
+      <code className="block max-w-80 truncate font-mono text-xs" title={`${c.row.original.from_image ?? "?"} → ${c.row.original.to_image ?? "?"}`}>
+        {c.row.original.from_image ?? "?"} → {c.row.original.to_image ?? "?"}
+      </code>
+    ),
+  },
+  { id: "spec", header: "Spec version", accessorFn: specRange },
+  { id: "version", header: "Version", accessorFn: (d) => d.version ?? "", cell: (c) => String(c.getValue()) || "—" },
+  {
+    id: "duration",
+    header: "Duration",
+    accessorFn: (d) => d.duration_s ?? -1,
+    cell: (c) => (c.row.original.duration_s == null ? "—" : formatDuration(c.row.original.duration_s * 1000)),
+  },
+];
+
+export function DeploymentsTable({ deployments }: { deployments: readonly Deployment[] }) {
+  return (
+    <DataTable
+      id="deployments"
+      label="Deployments"
+      columns={columns}
+      data={deployments}
+      getRowId={(d) => d.id}
+      empty="No deployments match."
+    />
+  );
+}

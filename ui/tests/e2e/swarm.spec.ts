@@ -1,0 +1,134 @@
+// Issue #7 against the demo's Swarm (file mode, config/swarm/demo.json: 8 services). Deploys a
+// tag of its own (unique per run) and rolls it back, so it does not depend on the order of specs.
+import { expect, test, type Page } from "@playwright/test";
+import { devLogin, expectNoSeriousA11yViolations, screenshot } from "./helpers";
+
+const SERVICE = "platform_projection-n-z";
+const SERVICES = [
+  "control_api",
+  "control_ui",
+  "platform_aggregate-a-m",
+  "platform_aggregate-n-z",
+  "platform_gateway",
+  "platform_projection-a-m",
+  "platform_projection-n-z",
+  "platform_runner",
+];
+
+async function fillGuardedDialog(page: Page, name: string, fields: Record<string, string>) {
+  const dialog = page.getByRole("dialog", { name });
+  await expect(dialog).toBeVisible();
+  for (const [label, value] of Object.entries(fields)) await dialog.getByLabel(label, { exact: true }).fill(value);
+  const submit = dialog.getByRole("button", { name: name.split(" ")[0] === "Roll" ? "Roll back" : "Deploy", exact: true });
+  await dialog.getByLabel(/to confirm/).fill(SERVICE.slice(0, -1));
+  await expect(submit).toBeDisabled();
+  await dialog.getByLabel(/to confirm/).fill(SERVICE);
+  await expect(submit).toBeEnabled();
+  return { dialog, submit };
+}
+
+async function expectJobSucceeded(page: Page, kind: string) {
+  await expect(page).toHaveURL(/\/jobs\/[^/]+$/);
+  await expect(page.getByRole("heading", { level: 1, name: `Job ${kind}` })).toBeVisible();
+  const summary = page.getByRole("region", { name: "Job summary" });
+  await expect(summary.locator('[data-status="succeeded"]').first()).toBeVisible({ timeout: 60_000 });
+  return decodeURIComponent(new URL(page.url()).pathname.split("/").pop()!);
+}
+
+/** Deployments are recorded from the engine's events: reload the filtered list until the row is there. */
+async function findDeploymentRow(page: Page, query: string, text: string) {
+  const row = page.getByRole("table", { name: "Deployments" }).getByRole("row").filter({ hasText: text });
+  await expect(async () => {
+    await page.goto(`/deployments?${query}`);
+    await expect(row.first()).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
+  return row.first();
+}
+
+test.describe("Swarm and deployments", () => {
+  test.beforeEach(async ({ page }) => {
+    await devLogin(page, "admin");
+  });
+
+  test("Fleet → Swarm lists the 8 demo services with their tasks, and the nodes", async ({ page }, testInfo) => {
+    await page.goto("/fleet");
+    await page.getByRole("tab", { name: "Swarm" }).click();
+    await expect(page).toHaveURL(/view=swarm/);
+    const table = page.getByRole("table", { name: "Swarm services" });
+    await expect(table.getByRole("rowheader")).toHaveCount(8);
+    expect((await table.getByRole("rowheader").allTextContents()).map((t) => t.replace(/^[▸▾]/, "").trim())).toEqual(SERVICES);
+    for (const name of SERVICES) {
+      const toggle = table.getByRole("button", { name: `${name} tasks`, exact: true });
+      await toggle.click();
+      await expect(toggle).toHaveAttribute("aria-expanded", "true");
+      const tasks = page.getByRole("table", { name: `Tasks of ${name}` });
+      await expect(tasks).toBeVisible();
+      expect(await tasks.getByRole("row").count()).toBeGreaterThan(1);
+      // Every task states its state and desired state in words.
+      await expect(tasks.locator("[data-status]").first()).toHaveText(/\w/);
+    }
+    const runner = table.locator('tbody[data-service="platform_runner"]').getByRole("row").first();
+    await expect(runner.locator('[data-status="rollback_completed"]')).toHaveText("rollback completed");
+    await expect(page.getByRole("table", { name: "Swarm nodes" }).getByRole("row")).not.toHaveCount(1);
+    await page.waitForLoadState("networkidle");
+    await expectNoSeriousA11yViolations(page, testInfo, "fleet-swarm");
+    await screenshot(page, testInfo, "fleet-swarm");
+  });
+
+  test("deploy a new tag through the guarded modal, see it recorded with what changed, then roll it back", async ({ page }, testInfo) => {
+    const tag = `1.9.1-e2e.${Date.now().toString(36)}`;
+    await page.goto("/fleet?view=swarm");
+    const row = page.getByRole("table", { name: "Swarm services" }).locator(`tbody[data-service="${SERVICE}"]`);
+    const before = (await row.getByRole("row").first().locator("code").first().getAttribute("title"))!;
+    expect(before).toMatch(/^cloudlysis\/projection:/);
+    await row.getByRole("button", { name: `Deploy ${SERVICE}` }).click();
+    const deploy = await fillGuardedDialog(page, `Deploy ${SERVICE}`, { "New tag": tag, "Reason (required)": "e2e: deploy a new tag" });
+    await expectNoSeriousA11yViolations(page, testInfo, "deploy-dialog");
+    await deploy.submit.click();
+    const deployJob = await expectJobSucceeded(page, "service.deploy");
+    await screenshot(page, testInfo, "deploy-succeeded");
+
+    // The deployment is in the list (filtered by service, in the URL) and its detail says what changed.
+    const deployed = await findDeploymentRow(page, `service=${SERVICE}&kind=update`, tag);
+    await expect(deployed.locator('[data-status="completed"]')).toHaveText("completed");
+    await deployed.getByRole("link").click();
+    await expect(page.getByRole("heading", { level: 1, name: `Deployment of ${SERVICE}` })).toBeVisible();
+    const header = page.getByLabel("Deployment", { exact: true });
+    await expect(header).toContainText(`${before} → cloudlysis/projection:${tag}`);
+    await expect(header.getByRole("link", { name: deployJob })).toHaveAttribute("href", `/jobs/${deployJob}`);
+    const image = page.getByRole("table", { name: "What changed" }).locator('tr[data-path="image"]');
+    await expect(image).toContainText(before);
+    await expect(image).toContainText(`cloudlysis/projection:${tag}`);
+    await expect(page.getByRole("list", { name: "Timeline" }).getByRole("listitem").first()).toContainText("started");
+    await expect(page.getByRole("table", { name: `Tasks of ${SERVICE}` })).toContainText(tag);
+    await page.waitForLoadState("networkidle");
+    await expectNoSeriousA11yViolations(page, testInfo, "deployment-detail");
+    await screenshot(page, testInfo, "deployment-detail");
+
+    // Roll it back from the deployment's page (to Swarm's previous spec).
+    await page.getByRole("button", { name: `Roll back ${SERVICE}` }).click();
+    const rollback = await fillGuardedDialog(page, `Roll back ${SERVICE}`, { "Reason (required)": "e2e: roll the new tag back" });
+    await rollback.submit.click();
+    await expectJobSucceeded(page, "service.rollback");
+
+    const rolledBack = await findDeploymentRow(page, `service=${SERVICE}&kind=rollback`, tag);
+    await expect(rolledBack).toContainText(`cloudlysis/projection:${tag} → ${before}`);
+    await rolledBack.getByRole("link").click();
+    await expect(page.getByLabel("Deployment", { exact: true })).toContainText("rollback");
+    await expect(page.getByRole("table", { name: "What changed" }).locator('tr[data-path="image"]')).toContainText(tag);
+    await screenshot(page, testInfo, "rollback-detail");
+  });
+});
+
+test.describe("viewer", () => {
+  test("deploy and rollback are disabled and name the missing right", async ({ page }) => {
+    await devLogin(page, "viewer");
+    await page.goto("/fleet?view=swarm");
+    const row = page.getByRole("table", { name: "Swarm services" }).locator(`tbody[data-service="${SERVICE}"]`);
+    for (const name of [`Deploy ${SERVICE}`, `Roll back ${SERVICE}`]) {
+      const button = row.getByRole("button", { name });
+      await expect(button).toHaveAttribute("aria-disabled", "true");
+      await expect(button).toHaveAccessibleDescription("Requires the right control.deployments.operate");
+    }
+  });
+});
