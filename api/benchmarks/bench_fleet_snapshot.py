@@ -101,7 +101,7 @@ async def bench(instances: int, concurrency: int, rounds: int, simulator: str) -
             fleet = load_fleet_file(tmp / "fleet.json")
         try:
             timeout_s = 10.0  # generous: measure throughput, not timeouts, on a busy machine
-            probe = ProbeClient(None, timeout_s, max_connections=concurrency * 3)
+            probe = ProbeClient(None, timeout_s)  # as the runtime builds it
             service = FleetSnapshotService(
                 fleet, probe, concurrency=concurrency, timeout_s=timeout_s, max_age_s=60
             )

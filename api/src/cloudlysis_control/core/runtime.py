@@ -184,12 +184,9 @@ class Runtime:
         await self.audit.start()
         self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))
         kinds = KindRegistry()
-        # Probes get their own pool: a snapshot keeps up to 3 requests per probed instance open.
-        self.probe = ProbeClient(
-            self.metrics,
-            s.jobs.probe_timeout_s,
-            max_connections=s.fleet.probe_concurrency * 3,
-        )
+        # Probes get their own pool: in flight at most 3 requests per probed instance times the
+        # snapshot's concurrency; idle connections (≤ 3 per instance) are reused next snapshot.
+        self.probe = ProbeClient(self.metrics, s.jobs.probe_timeout_s)
         kinds.register(PlatformVerify(fleet, self.probe))
         self._swarm_kinds(kinds)
         self.locks = LockService(
