@@ -17,14 +17,16 @@ import httpx
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from cloudlysis_control.auth.principal import RIGHTS
+from cloudlysis_control.auth.rights import SessionRights
+
 SECRET = b"b" * 48
 
 
 class AllRights:
-    async def lookup(self, authorization: str, sub: str, sid: str) -> object:
-        from cloudlysis_control.auth.principal import RIGHTS
-        from cloudlysis_control.auth.rights import SessionRights
+    """A RightsSource granting every right (benchmarks measure the API, not the Gateway)."""
 
+    async def lookup(self, authorization: str, sub: str, sid: str) -> SessionRights:
         return SessionRights("active", frozenset(RIGHTS))
 
 
@@ -54,7 +56,7 @@ def _serve(env: dict[str, str], port: int) -> None:
     from cloudlysis_control.app import create_app
     from cloudlysis_control.core.settings import Settings
 
-    app = create_app(Settings.from_env(env), rights_source=AllRights())  # type: ignore[arg-type]
+    app = create_app(Settings.from_env(env), rights_source=AllRights())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

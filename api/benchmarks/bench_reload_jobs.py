@@ -31,7 +31,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ import httpx
 from _bench_support import AllRights, pct, stop_api, token, wait_ready, write_secret
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
+from cloudlysis_control.core.clock import parse_rfc3339
 
 NAME = "reload_jobs"
 BASELINE_JOBS = 20
@@ -73,7 +73,7 @@ def _serve_counting(env: dict[str, str], port: int, counts_file: str) -> None:
             time.sleep(0.05)
 
     threading.Thread(target=dump, daemon=True).start()
-    app = create_app(Settings.from_env(env), rights_source=AllRights())  # type: ignore[arg-type]
+    app = create_app(Settings.from_env(env), rights_source=AllRights())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -82,12 +82,9 @@ async def read_counts(path: Path) -> Counter[str]:
     return Counter(json.loads(await asyncio.to_thread(path.read_text)))
 
 
-def _epoch(ts: str) -> float:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
-
-
 def latency(job: dict[str, Any]) -> float:
-    return _epoch(job["finished_at"]) - _epoch(job["created_at"])
+    finished, created = parse_rfc3339(job["finished_at"]), parse_rfc3339(job["created_at"])
+    return (finished - created).total_seconds()
 
 
 def per_job(delta: Counter[str], jobs: int) -> dict[str, float]:
@@ -207,7 +204,10 @@ async def bench(jobs: int, workers: int) -> dict[str, Any]:
             await server.stop()
     statuses = Counter(j["status"] for j in done)
     lat = [latency(j) for j in done]
-    span = max(_epoch(j["finished_at"]) for j in done) - min(_epoch(j["created_at"]) for j in done)
+    span = (
+        max(parse_rfc3339(j["finished_at"]) for j in done)
+        - min(parse_rfc3339(j["created_at"]) for j in done)
+    ).total_seconds()
     alone_lat = [latency(j) for j in alone]
     result: dict[str, Any] = {
         "name": NAME,

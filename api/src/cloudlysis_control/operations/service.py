@@ -189,12 +189,8 @@ class OperationsService:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used for a different request", job_id=record.job_id
             )
-        return await self.jobs.create(
-            kind_name=kind_name,
-            body=JobCreate(reason=reason, params=job.params),
-            principal_id=principal_id,
-            idempotency_key=idempotency_key,
-            tenant_id=tenant_id,
+        return await self._create(
+            kind_name, tenant_id, reason, job.params, principal_id, idempotency_key
         )
 
     async def _create(
