@@ -1,0 +1,1 @@
+MAX_JSON_DEPTH = 64

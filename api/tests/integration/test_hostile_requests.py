@@ -1,0 +1,122 @@
+"""Requests an attacker or a fuzzer sends: each named one once answered 500 (issue #13).
+
+Every answer here is a problem+json with the request ids (or the SPA's index for UI paths),
+never a 5xx.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from cloudlysis_control.app import create_app
+from cloudlysis_control.core.bodies import MAX_JSON_DEPTH
+from tests.conftest import FakeRights, app_settings, bearer
+
+pytestmark = pytest.mark.integration
+
+Client = AsyncTestClient[Litestar]
+
+
+def problem(resp: Any, status: int) -> dict[str, Any]:
+    assert resp.status_code == status, (resp.status_code, resp.text[:300])
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.text
+    body: dict[str, Any] = resp.json()
+    assert body["status"] == status
+    assert body["request_id"] == resp.headers["x-request-id"]
+    return body
+
+
+async def test_non_latin1_token_header_is_a_401_problem_with_a_safe_challenge(
+    client: Client,
+) -> None:
+    # {"alg":"€"} as the token's header: the rejection names the algorithm, and that text once
+    # went into WWW-Authenticate, which cannot carry it (plain-text 500 without request ids).
+    for token in ("eyJhbGciOiLigqwifQ.e30.AAAA", "eyJhbGciOiJIUzI1NiIsImtpZCI6IuKCrCJ9.e30.AAAA"):
+        r = await client.get("/admin/v1/whoami", headers={"authorization": f"Bearer {token}"})
+        problem(r, 401)
+        challenge = r.headers["www-authenticate"]
+        assert challenge.isascii() and challenge.isprintable(), challenge
+        assert challenge.startswith('Bearer realm="cloudlysis-control", error="invalid_token"')
+
+
+async def test_control_characters_in_a_token_never_reach_a_header(client: Client) -> None:
+    # "\x7f" and a quote inside the alg: the challenge stays one well-formed quoted string.
+    token = "eyJhbGciOiJcdTAwN2YnXCIifQ.e30.AAAA"
+    r = await client.get("/admin/v1/whoami", headers={"authorization": f"Bearer {token}"})
+    problem(r, 401)
+    challenge = r.headers["www-authenticate"]
+    assert challenge.count('"') == 6, challenge
+    assert all(0x20 <= ord(c) < 0x7F for c in challenge), challenge
+
+
+@pytest.mark.parametrize("path", ["/admin/v1/dev/login", "/admin/v1/jobs/platform.verify"])
+async def test_deeply_nested_json_is_refused_before_decoding(client: Client, path: str) -> None:
+    body = b"[" * 5000 + b"]" * 5000
+    headers = {"content-type": "application/json", "Idempotency-Key": "deep-1", **bearer()}
+    r = await client.post(path, content=body, headers=headers)
+    doc = problem(r, 400)
+    assert doc["code"] == "body_too_deep", doc
+    assert str(MAX_JSON_DEPTH) in doc["detail"]
+
+
+async def test_nesting_at_the_limit_is_decoded_as_usual(client: Client) -> None:
+    # MAX_JSON_DEPTH levels are fine: the route's own validation answers (a bad body, not depth).
+    inner = b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1)
+    body = b'{"reason": "x", "params": {"services": ' + inner + b"}}"
+    assert body.count(b"[") + body.count(b"{") == MAX_JSON_DEPTH + 1
+    r = await client.post(
+        "/admin/v1/jobs/platform.verify",
+        content=b'{"reason": "x", "params": ' + inner + b"}",
+        headers={"content-type": "application/json", "Idempotency-Key": "deep-2", **bearer()},
+    )
+    doc = problem(r, 400)
+    assert doc["code"] != "body_too_deep", doc
+
+
+async def test_brackets_inside_strings_do_not_count_as_depth(client: Client) -> None:
+    reason = "[" * 10_000 + "{" * 10_000
+    r = await client.post(
+        "/admin/v1/jobs/nope.kind",
+        json={"reason": reason, "params": {}},
+        headers={"Idempotency-Key": "deep-3", **bearer()},
+    )
+    assert problem(r, 404)["code"] == "not_found"
+
+
+@pytest.fixture
+async def ui_client(
+    nats_url: str, secret_file: Path, tmp_path: Path, rights: FakeRights
+) -> Any:
+    ui = tmp_path / "ui"
+    (ui / "assets").mkdir(parents=True)
+    (ui / "index.html").write_text("<!doctype html><title>console</title>")
+    (ui / "assets" / "app.js").write_text("console.log(1)")
+    app = create_app(
+        app_settings(nats_url, secret_file, tmp_path, CONTROL_UI_DIR=str(ui)), rights_source=rights
+    )
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@pytest.mark.parametrize(
+    "path", ["/%00", "/index.html%00.js", "/assets/%00app.js", "/a%01b", "/x%7F", "/%1b[31m"]
+)
+async def test_control_characters_in_ui_paths_are_404_problems(ui_client: Client, path: str) -> None:
+    r = await ui_client.get(path)
+    assert problem(r, 404)["code"] == "not_found"
+
+
+async def test_ui_paths_the_file_system_cannot_hold_fall_back_to_the_index(
+    ui_client: Client,
+) -> None:
+    for path in ("/" + "a" * 5000, "/" + "/".join(["b" * 300] * 5)):
+        r = await ui_client.get(path)
+        assert r.status_code == 200, (path[:40], r.status_code, r.text[:200])
+        assert "<title>console</title>" in r.text
+    r = await ui_client.get("/assets/app.js")
+    assert r.status_code == 200 and r.text == "console.log(1)"
