@@ -24,6 +24,7 @@ from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
+from cloudlysis_control.core.requests import ControlRequest
 from cloudlysis_control.core.runtime import Runtime
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
@@ -205,6 +206,7 @@ def create_app(
             }
         ),
         request_max_body_size=2 * 1024 * 1024,
+        request_class=ControlRequest,
         logging_config=None,
         debug=False,
     )

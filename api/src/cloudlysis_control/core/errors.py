@@ -34,6 +34,16 @@ class ValidationFailed(BadRequest):
     title = "Request validation failed"
 
 
+class BodyTooDeep(BadRequest):
+    code = "body_too_deep"
+    title = "Request body nests too deeply"
+
+
+class ClientDisconnected(BadRequest):
+    code = "client_disconnected"
+    title = "The client went away before its request body arrived"
+
+
 class TenantIdMissing(BadRequest):
     code = "tenant_id_missing"
     title = "x-tenant-id header is required"

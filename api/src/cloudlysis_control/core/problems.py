@@ -77,8 +77,15 @@ def problem_response(
     )
 
 
+def header_safe(text: str, max_chars: int = 200) -> str:
+    """Text fit for a quoted header parameter (RFC 6750 error_description: printable ASCII
+    without `"` and `\\`). Client input reaches some details; a header cannot carry all of it."""
+    kept = "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text[:max_chars])
+    return kept
+
+
 def _www_authenticate(detail: str) -> dict[str, str]:
-    safe = detail.replace('"', "'")
+    safe = header_safe(detail)
     return {
         "WWW-Authenticate": 'Bearer realm="cloudlysis-control", error="invalid_token", '
         f'error_description="{safe}"'

@@ -6,6 +6,7 @@ API paths never fall back to index.html: an unknown /admin/... path is a 404 pro
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,30 @@ UI_HEADERS = {
 }
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _asset(root: Path, rel: str) -> Path | None:
+    """The file under `root` that `rel` names, or None (the SPA's router owns the path)."""
+    try:
+        candidate = (root / rel).resolve()
+        if candidate.is_relative_to(root) and candidate.is_file():
+            return candidate
+    except (OSError, ValueError):  # a name too long for the file system, and the like
+        pass
+    return None
+
+
 def ui_handlers(ui_dir: Path) -> list[HTTPRouteHandler]:
     root = ui_dir.resolve()
     index = root / "index.html"
 
     def _serve(rel: str) -> Response[Any]:
         rel = rel.lstrip("/")
-        if rel.startswith(API_PREFIXES):
+        if rel.startswith(API_PREFIXES) or _CONTROL_CHARS.search(rel):
+            # Control characters name no asset and no client route: never a file-system call.
             raise NotFound("No such resource")
-        candidate = (root / rel).resolve() if rel else index
-        if not candidate.is_relative_to(root) or not candidate.is_file():
-            candidate = index  # SPA fallback: the client router owns this path
+        candidate = (_asset(root, rel) if rel else None) or index
         immutable = candidate.parent.name == "assets"
         media_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         return File(
