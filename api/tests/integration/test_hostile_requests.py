@@ -89,9 +89,7 @@ async def test_brackets_inside_strings_do_not_count_as_depth(client: Client) -> 
 
 
 @pytest.fixture
-async def ui_client(
-    nats_url: str, secret_file: Path, tmp_path: Path, rights: FakeRights
-) -> Any:
+async def ui_client(nats_url: str, secret_file: Path, tmp_path: Path, rights: FakeRights) -> Any:
     ui = tmp_path / "ui"
     (ui / "assets").mkdir(parents=True)
     (ui / "index.html").write_text("<!doctype html><title>console</title>")
@@ -106,7 +104,9 @@ async def ui_client(
 @pytest.mark.parametrize(
     "path", ["/%00", "/index.html%00.js", "/assets/%00app.js", "/a%01b", "/x%7F", "/%1b[31m"]
 )
-async def test_control_characters_in_ui_paths_are_404_problems(ui_client: Client, path: str) -> None:
+async def test_control_characters_in_ui_paths_are_404_problems(
+    ui_client: Client, path: str
+) -> None:
     r = await ui_client.get(path)
     assert problem(r, 404)["code"] == "not_found"
 
@@ -120,3 +120,29 @@ async def test_ui_paths_the_file_system_cannot_hold_fall_back_to_the_index(
         assert "<title>console</title>" in r.text
     r = await ui_client.get("/assets/app.js")
     assert r.status_code == 200 and r.text == "console.log(1)"
+
+
+async def test_api_answers_are_neither_cached_nor_sniffed(client: Client) -> None:
+    for path, headers in [
+        ("/health", {}),
+        ("/metrics", {}),
+        ("/admin/v1/whoami", bearer()),
+        ("/admin/v1/whoami", {}),
+        ("/nope", {}),
+    ]:
+        r = await client.get(path, headers=headers)
+        assert r.headers.get_list("cache-control") == ["no-store"], (path, r.headers)
+        assert r.headers.get_list("x-content-type-options") == ["nosniff"], (path, r.headers)
+
+
+async def test_metrics_content_type_names_its_charset_once(client: Client) -> None:
+    r = await client.get("/metrics")
+    assert r.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+
+
+async def test_ui_assets_keep_their_own_cache_policy(ui_client: Client) -> None:
+    r = await ui_client.get("/assets/app.js")
+    assert r.headers.get_list("cache-control") == ["public, max-age=31536000, immutable"]
+    assert r.headers.get_list("x-content-type-options") == ["nosniff"]
+    r = await ui_client.get("/tenants")
+    assert r.headers.get_list("cache-control") == ["no-cache"]

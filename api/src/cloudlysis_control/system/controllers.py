@@ -94,7 +94,7 @@ class SystemController(Controller):
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
         return Response(
             request.app.state.metrics.render(),
-            media_type="text/plain; version=0.0.4; charset=utf-8",
+            media_type="text/plain; version=0.0.4",  # Litestar appends "; charset=utf-8"
         )
 
     @get(
