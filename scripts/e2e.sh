@@ -6,7 +6,7 @@ port=${E2E_PORT:-8080}
 dir=$(mktemp -d /tmp/cloudlysis-e2e.XXXXXX)
 log="$dir/demo.log"
 (cd ui && npm run build >/dev/null) || { echo "e2e: ui build failed" >&2; exit 1; }
-(cd api && exec uv run cloudlysis-control demo --dir "$dir" --port "$port") >"$log" 2>&1 &
+(cd api && exec uv run cloudlysis-demo --dir "$dir" --port "$port") >"$log" 2>&1 &
 demo=$!
 cleanup() {
   kill -INT "$demo" 2>/dev/null

@@ -53,7 +53,7 @@ def token() -> str:
 def _serve(env: dict[str, str], port: int) -> None:
     import uvicorn
 
-    from cloudlysis_control.app import create_app
+    from cloudlysis_control.bootstrap.app import create_app
     from cloudlysis_control.core.settings import Settings
 
     app = create_app(Settings.from_env(env), rights_source=AllRights())

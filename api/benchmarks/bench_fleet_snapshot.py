@@ -43,7 +43,7 @@ def _devfleet(n: int, fleet_file: Path) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "cloudlysis_control.devfleet",
+            "cloudlysis_devfleet",
             "many",
             "--aggregate",
             str(n),

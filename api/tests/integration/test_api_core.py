@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from cloudlysis_control.auth.guards import RIGHT_OF_KIND
 from tests.conftest import FakeRights, bearer
 
 pytestmark = pytest.mark.integration
@@ -179,6 +180,8 @@ async def test_every_route_declares_a_right(app: Litestar) -> None:
                 assert route.path in public, f"{route.path} is public but not allow-listed"
                 continue
             right = handler.opt.get("right")
+            if right == RIGHT_OF_KIND:
+                continue  # the right of the job kind in the path (ListJobKinds names each)
             if not isinstance(right, str) or not right.startswith("control."):
                 missing.append(f"{sorted(handler.http_methods)} {route.path}")
     assert missing == []

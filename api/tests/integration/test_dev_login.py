@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.settings import Settings
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 from tests.support import serve_in_thread
 
 pytestmark = pytest.mark.integration

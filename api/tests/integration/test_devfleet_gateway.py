@@ -21,8 +21,8 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app, serve
-from cloudlysis_control.devfleet.common import bind_listening_socket
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
+from cloudlysis_devfleet.common import bind_listening_socket
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +117,7 @@ async def test_logs_carry_ids_and_never_the_token(
     gw: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    with caplog.at_level(logging.INFO, logger="cloudlysis_control.devfleet"):
+    with caplog.at_level(logging.INFO, logger="cloudlysis_devfleet"):
         session = await login(gw, "admin")
         await gw.get(
             "/iam/v1/users",
@@ -641,7 +641,7 @@ def test_cli_prints_listening_line_and_serves(tmp_path: Path) -> None:
     command = [
         sys.executable,
         "-m",
-        "cloudlysis_control.devfleet",
+        "cloudlysis_devfleet",
         "gateway",
         "--port",
         "0",

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudlysis_control.devfleet.platform import (
+from cloudlysis_devfleet.platform import (
     HostedInstance,
     PlatformConfig,
     fleet_configs,
@@ -129,7 +129,7 @@ def test_cli_single_instance_and_many(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "cloudlysis_control.devfleet",
+            "cloudlysis_devfleet",
             "many",
             "--aggregate",
             "2",
@@ -153,7 +153,7 @@ def test_cli_single_instance_and_many(tmp_path: Path) -> None:
         proc.terminate()
         assert proc.wait(10) == 0
     one = subprocess.Popen(
-        [sys.executable, "-m", "cloudlysis_control.devfleet", "projection", "--shard", "p-7"],
+        [sys.executable, "-m", "cloudlysis_devfleet", "projection", "--shard", "p-7"],
         stdout=subprocess.PIPE,
         text=True,
     )

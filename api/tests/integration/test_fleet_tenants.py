@@ -19,9 +19,9 @@ import nats
 import pytest
 
 from cloudlysis_control.adapters.nats.server import free_port
-from cloudlysis_control.app import create_app
-from cloudlysis_control.devfleet.common import serve
-from cloudlysis_control.devfleet.platform import HostedInstance, fleet_configs, serve_platform
+from cloudlysis_control.bootstrap.app import create_app
+from cloudlysis_devfleet.common import serve
+from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
 from tests.conftest import FakeRights, app_settings, bearer
 
 pytestmark = pytest.mark.integration

@@ -20,9 +20,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.logging import REDACTED, redact
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 from tests.conftest import FakeRights, app_settings, bearer, make_token
 from tests.support import serve_in_thread
 

@@ -23,11 +23,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.audit.schemas import AuditEvent
 from cloudlysis_control.core.clock import rfc3339
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app, serve
-from cloudlysis_control.jobs.engine import new_steps
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
+from cloudlysis_control.jobs.schemas import new_steps
 from cloudlysis_control.jobs.schemas import Job
 from tests.conftest import FakeRights, app_settings, bearer
 

@@ -25,8 +25,8 @@ from litestar.testing import AsyncTestClient
 from nats.js.kv import KeyValue
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
-from cloudlysis_control.app import create_app
-from cloudlysis_control.devfleet.common import serve
+from cloudlysis_control.bootstrap.app import create_app
+from cloudlysis_devfleet.common import serve
 from cloudlysis_control.placement.sources import write_atomic
 from tests.conftest import FakeRights, app_settings, bearer
 

@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from tests.conftest import FakeRights, app_settings
 
 pytestmark = pytest.mark.integration

@@ -43,7 +43,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from tests.conftest import FakeRights, app_settings, make_token
 from tests.swarm.swarm_support import isolated_fixture
 

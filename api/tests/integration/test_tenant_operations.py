@@ -14,8 +14,8 @@ import httpx
 import msgspec
 import pytest
 
-from cloudlysis_control.app import create_app
-from cloudlysis_control.devfleet.common import serve
+from cloudlysis_control.bootstrap.app import create_app
+from cloudlysis_devfleet.common import serve
 from cloudlysis_control.jobs.kinds import StepContext
 from cloudlysis_control.jobs.schemas import Job, Step
 from tests.conftest import FakeRights, app_settings, bearer

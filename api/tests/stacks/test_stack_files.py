@@ -96,7 +96,7 @@ def test_devfleet_override_names_platform_services() -> None:
         svc = services(cfg)[name]
         assert svc["image"].startswith("cloudlysis/control-api:"), name
         cmd = svc["command"]
-        assert cmd[:4] == ["python", "-m", "cloudlysis_control.devfleet", name.split("-")[0]], name
+        assert cmd[:4] == ["python", "-m", "cloudlysis_devfleet", name.split("-")[0]], name
         if name != "gateway":
             assert cmd[cmd.index("--shard") + 1] == svc["environment"]["CLOUDLYSIS_SHARD"], name
         assert cmd[cmd.index("--port") + 1] == "8080", name

@@ -14,7 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from tests.conftest import FakeRights, app_settings, bearer
 from tests.support import serve_in_thread
 from tests.swarm.swarm_support import (

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cloudlysis_control.openapi_export import render_schema
+from cloudlysis_control.bootstrap.openapi_export import render_schema
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi.json"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}

@@ -25,9 +25,9 @@ from litestar.testing import AsyncTestClient
 from cloudlysis_control.adapters.http import make_async_client
 from cloudlysis_control.adapters.nats.server import free_port
 from cloudlysis_control.adapters.probe import ProbeClient
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
-from cloudlysis_control.devfleet import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 from tests.conftest import FakeRights, app_settings, bearer
 from tests.support import serve_in_thread
 

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.tracing import Tracing
 from tests.conftest import FakeRights, app_settings, bearer
 

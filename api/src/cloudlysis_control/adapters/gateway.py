@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import httpx
 import msgspec
 
 from cloudlysis_control.adapters.http import decode_json, truncate, upstream_call
 from cloudlysis_control.core.errors import UpstreamError, UpstreamUnavailable
 from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.iam.ports import ForwardedResponse, RightsAnswer
+from cloudlysis_control.operations.ports import RouteResolution, RoutingReload
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and ones the HTTP client recomputes.
 HOP_BY_HOP = frozenset(
@@ -27,35 +27,6 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-
-
-class RightsAnswer(msgspec.Struct):
-    principal_id: str
-    session_id: str
-    session_status: str
-    rights: list[str] = msgspec.field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ForwardedResponse:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-class RouteResolution(msgspec.Struct, kw_only=True):
-    """`GET /admin/routing/resolve` (docs/contracts/placement-and-routing.md §6)."""
-
-    tenant: str
-    kind: str
-    shard: str | None
-    revision: str | None = None
-    config_generation: int = 0
-
-
-class RoutingReload(msgspec.Struct, kw_only=True):
-    config_generation: int
-    revisions: dict[str, str | None] = msgspec.field(default_factory=dict)
 
 
 class GatewayClient:

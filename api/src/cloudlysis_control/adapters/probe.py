@@ -6,26 +6,12 @@ import asyncio
 import time
 
 import aiohttp
-import msgspec
 from prometheus_client.parser import text_string_to_metric_families
 
 from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from cloudlysis_control.core.identity import outbound_headers
 from cloudlysis_control.core.metrics import Metrics
-
-
-class ProbeResult(msgspec.Struct, kw_only=True):
-    url: str
-    health: int | None = None
-    ready: int | None = None
-    metrics_ok: bool = False
-    version: str | None = None
-    git_sha: str | None = None
-    build_info_metric: str | None = None
-    latency_ms: float | None = None
-    error: str | None = None
-    selected: dict[str, float] = msgspec.field(default_factory=dict)
-
+from cloudlysis_control.fleet.ports import ProbeResult
 
 # Metric family suffix (docs/observability/metrics-contract.yaml) → (selected name, aggregation).
 # Suffixes, not full names, so every service kind's own prefix is covered by one table.
@@ -112,15 +98,6 @@ def parse_exposition(
             selected[key] = total
             break
     return build, selected
-
-
-def parse_build_info(text: str) -> tuple[str | None, str | None, str | None]:
-    """Return (metric name, version, git_sha) of the first `*_build_info` sample."""
-    for family in text_string_to_metric_families(text):
-        if family.name.endswith("_build_info"):
-            for sample in family.samples:
-                return family.name, sample.labels.get("version"), sample.labels.get("git_sha")
-    return None, None, None
 
 
 class ProbeClient:

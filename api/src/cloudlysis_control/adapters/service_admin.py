@@ -5,22 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import httpx
-import msgspec
 
 from cloudlysis_control.adapters.http import decode_json, upstream_call
 from cloudlysis_control.core.metrics import Metrics
-
-
-class TenantStatus(msgspec.Struct, kw_only=True):
-    """`GET /admin/v1/tenants/{tenant_id}/status` of one instance (unknown fields ignored)."""
-
-    tenant_id: str
-    inflight: int
-    lag: int | None = None
-    lag_seconds: float | None = None
-    draining: bool = False
-    drained: bool = False
-    accepting: bool = True
+from cloudlysis_control.tenants.ports import ReloadResult, TenantStatus
 
 
 class ServiceAdminClient:
@@ -54,12 +42,3 @@ class ServiceAdminClient:
         with upstream_call(self.metrics, "service-admin"):
             resp = await self.client.request(method, url, timeout=self.timeout_s)
         return decode_json(resp, TenantStatus, f"tenant {action}", ok=(200, 202))
-
-
-class ReloadResult(msgspec.Struct, kw_only=True):
-    """`POST /admin/v1/config/reload` (unknown fields ignored)."""
-
-    service: str
-    instance: str
-    config_generation: int
-    reloaded_at: float | None = None

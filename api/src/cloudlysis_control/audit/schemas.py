@@ -25,9 +25,12 @@ class AuditEvent(msgspec.Struct, kw_only=True):
     detail: dict[str, Any] | None = None
 
 
-class AuditPage(msgspec.Struct):
+class AuditPage(msgspec.Struct, kw_only=True):
     items: list[AuditEvent]
     next_cursor: str | None
+    # Served from memory that follows the audit stream; stale while NATS is unreachable.
+    stale: bool = False
+    stale_for_s: float | None = None
 
 
 class AuditFilter(msgspec.Struct, kw_only=True):

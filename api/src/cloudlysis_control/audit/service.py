@@ -22,6 +22,7 @@ from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.logging import get_logger, redact
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.core.staleness import Staleness
 from cloudlysis_control.ports import EventLog
 
 _log = get_logger("control.audit")
@@ -29,8 +30,15 @@ _decoder = msgspec.json.Decoder(AuditEvent)
 
 
 class AuditService:
-    def __init__(self, log: EventLog, metrics: Metrics, max_indexed: int = 200_000) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        metrics: Metrics,
+        max_indexed: int = 200_000,
+        staleness: Staleness | None = None,
+    ) -> None:
         self.log = log
+        self.staleness = staleness or Staleness()
         self.metrics = metrics
         self.max_indexed = max_indexed
         self._seqs: list[int] = []
@@ -123,7 +131,12 @@ class AuditService:
         more = len(page) > limit
         page = page[:limit]
         next_cursor = encode_cursor(str(page[-1][0])) if more else None
-        return AuditPage([e for _, e in page], next_cursor)
+        return AuditPage(
+            items=[e for _, e in page],
+            next_cursor=next_cursor,
+            stale=self.staleness.stale,
+            stale_for_s=self.staleness.stale_for_s(),
+        )
 
     def iter_matching(self, flt: AuditFilter) -> Iterator[AuditEvent]:
         for _, event in self._newest_first(None):

@@ -7,7 +7,6 @@ route-table test fails the build before such a route ships. Every denial is audi
 
 from __future__ import annotations
 
-import re
 from typing import Any, NoReturn
 
 from litestar.connection import ASGIConnection
@@ -24,8 +23,8 @@ from cloudlysis_control.core.errors import (
 from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.pipeline import route_template
+from cloudlysis_control.core.validation import TENANT_ID_RE, TENANT_ID_RULE
 
-TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _log = get_logger("control.authz")
 
 
@@ -34,7 +33,7 @@ def tenant_from_headers(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     if not values or values[0] == "":
         raise TenantIdMissing("this route is tenant-scoped: send x-tenant-id")
     if len(values) > 1 or not TENANT_ID_RE.match(values[0]):
-        raise TenantIdInvalid("x-tenant-id must match [a-z0-9][a-z0-9-]{0,62}")
+        raise TenantIdInvalid(f"x-tenant-id must match {TENANT_ID_RULE}")
     return values[0]
 
 
@@ -55,6 +54,18 @@ async def deny(connection: ASGIConnection[Any, Any, Any, Any], missing_right: st
     raise Forbidden(f"this action needs the right {missing_right}", missing_right=missing_right)
 
 
+# A route whose right is the right of the job kind named in its path (the generic job create).
+RIGHT_OF_KIND = "right-of-kind"
+_FALLBACK_KIND_RIGHT = "control.jobs.run"
+
+
+def _route_right(connection: ASGIConnection[Any, Any, Any, Any], declared: Any) -> Any:
+    if declared != RIGHT_OF_KIND:
+        return declared
+    rights_of_kinds: dict[str, str] = connection.app.state.get("kind_rights") or {}
+    return rights_of_kinds.get(str(connection.path_params.get("kind")), _FALLBACK_KIND_RIGHT)
+
+
 async def authorize(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
@@ -62,7 +73,7 @@ async def authorize(
     if opt.get("public"):
         return
     principal: Principal = connection.user
-    right = opt.get("right")
+    right = _route_right(connection, opt.get("right"))
     if not isinstance(right, str) or right not in principal.rights:
         await deny(connection, right if isinstance(right, str) else "undeclared")
     if opt.get("tenant_scoped"):

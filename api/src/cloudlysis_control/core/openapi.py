@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from litestar.openapi.datastructures import ResponseSpec
+from typing import Annotated
 
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
+
+from cloudlysis_control.core.pagination import CURSOR_PATTERN, MAX_LIMIT
 from cloudlysis_control.core.problems import PROBLEM_MEDIA_TYPE, Problem
+from cloudlysis_control.core.validation import IDEMPOTENCY_KEY_PATTERN, TENANT_ID_PATTERN
 
 _DESCRIPTIONS = {
     400: "Bad request (problem+json with a stable code)",
@@ -21,6 +26,8 @@ _DESCRIPTIONS = {
 }
 
 AUTHENTICATED = (400, 401, 403, 500, 503)
+# Route option of the few routes anyone may call (no token): they also declare `security=[]`.
+PUBLIC = {"public": True}
 
 
 def problems(*statuses: int, authenticated: bool = True) -> dict[int, ResponseSpec]:
@@ -34,3 +41,25 @@ def problems(*statuses: int, authenticated: bool = True) -> dict[int, ResponseSp
         )
         for code in sorted(codes)
     }
+
+
+# Request parameters several routes share, each with its one rule (core.validation).
+IdempotencyKey = Annotated[
+    str,
+    HeaderParameter(
+        name="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Unique per attempt (a UUID); repeat it to retry the same request",
+    ),
+]
+TenantIdPath = Annotated[str, PathParameter(pattern=TENANT_ID_PATTERN, description="Tenant id")]
+TenantIdHeader = Annotated[
+    str, HeaderParameter(name="x-tenant-id", pattern=TENANT_ID_PATTERN, description="Tenant id")
+]
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=CURSOR_PATTERN, description="Opaque: the `next_cursor` of the previous page"
+    ),
+]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")]

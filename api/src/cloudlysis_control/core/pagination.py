@@ -8,6 +8,7 @@ import binascii
 from cloudlysis_control.core.errors import ValidationFailed
 
 MAX_LIMIT = 500
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,512}$"  # unpadded base64url of a position
 
 
 def encode_cursor(position: str) -> str:
@@ -22,9 +23,3 @@ def decode_cursor(cursor: str | None) -> str | None:
         return base64.urlsafe_b64decode(padded.encode("ascii")).decode()
     except (binascii.Error, UnicodeError, ValueError) as e:
         raise ValidationFailed("cursor is not valid") from e
-
-
-def check_limit(limit: int) -> int:
-    if limit < 1 or limit > MAX_LIMIT:
-        raise ValidationFailed(f"limit must be between 1 and {MAX_LIMIT}")
-    return limit

@@ -7,6 +7,7 @@ traceback and answered with a generic 500.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
@@ -20,7 +21,14 @@ from litestar.exceptions import (
     ValidationException,
 )
 
-from cloudlysis_control.core.errors import ControlError, Unauthorized
+from cloudlysis_control.core.errors import (
+    ControlError,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyMissing,
+    TenantIdInvalid,
+    TenantIdMissing,
+    Unauthorized,
+)
 from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.logging import get_logger
 
@@ -112,6 +120,9 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
         )
     if isinstance(exc, ValidationException):
         errors = exc.extra if isinstance(exc.extra, list) else None
+        header = _header_problem(errors, str(exc.detail))
+        if header is not None:
+            return handle_control_error(_request, header)
         safe_errors = (
             [
                 {
@@ -150,6 +161,38 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
         status, "bad_request"
     )
     return problem_response(status, code, str(exc.detail)[:200] or "Error", None)
+
+
+# Required headers with their own stable codes (the route declares them, Litestar checks them).
+_HEADER_ERRORS: dict[str, tuple[type[ControlError], type[ControlError], str]] = {
+    "idempotency-key": (
+        IdempotencyKeyMissing,
+        IdempotencyKeyInvalid,
+        "Idempotency-Key must be 1-128 chars of [A-Za-z0-9._:-] (e.g. a UUID)",
+    ),
+    "x-tenant-id": (TenantIdMissing, TenantIdInvalid, "x-tenant-id must be a tenant id"),
+}
+
+
+_MISSING_HEADER = re.compile(r"^Missing required header parameter '([^']+)'")
+
+
+def _header_problem(errors: list[Any] | None, detail: str) -> ControlError | None:
+    """The stable code of a missing or invalid Idempotency-Key / x-tenant-id header."""
+    missing_header = _MISSING_HEADER.match(detail)
+    if missing_header is not None:
+        found = _HEADER_ERRORS.get(missing_header.group(1).lower())
+        return found[0](f"send the {missing_header.group(1)} header") if found else None
+    if not errors or len(errors) != 1 or not isinstance(errors[0], dict):
+        return None
+    error = errors[0]
+    found = _HEADER_ERRORS.get(str(error.get("key", "")).lower())
+    if found is None or error.get("source") != "header":
+        return None
+    missing, invalid, rule = found
+    if str(error.get("message", "")).startswith("Missing required"):
+        return missing(f"send the {error.get('key')} header")
+    return invalid(rule)
 
 
 def handle_unexpected(_request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -28,7 +28,7 @@ class ControlRequest(Request[Any, Any, Any]):
 
     async def body(self) -> bytes:
         body = await super().body()
-        state = self.scope.setdefault("state", {})  # type: ignore[typeddict-item]
+        state = self.scope.setdefault("state", {})
         if not state.get(_CHECKED):
             if json_depth_exceeds(body, MAX_JSON_DEPTH):
                 raise BodyTooDeep(f"JSON bodies may nest at most {MAX_JSON_DEPTH} levels deep")

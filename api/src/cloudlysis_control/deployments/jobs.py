@@ -12,71 +12,46 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import re
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
-from cloudlysis_control.adapters.probe import ProbeResult
-from cloudlysis_control.core.errors import ControlError, PreflightRefused, ValidationFailed
+from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.errors import (
+    ControlError,
+    PreflightRefused,
+    SwarmUnavailable,
+    ValidationFailed,
+)
 from cloudlysis_control.deployments.diff import JOB_LABEL
+from cloudlysis_control.deployments.schemas import DeployParams, RollbackParams
 from cloudlysis_control.deployments.service import DeploymentService
-from cloudlysis_control.jobs.kinds import RetryPolicy, StepContext, StepFailed
+from cloudlysis_control.fleet.ports import Prober, ProbeResult
+from cloudlysis_control.jobs.kinds import (
+    JobKind,
+    LockSpec,
+    Params,
+    PreflightContext,
+    RetryPolicy,
+    StepContext,
+    StepFailed,
+)
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.swarm.normalise import normalise_service, split_image
 from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmService
 
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")  # also a lock name
-IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._/:-]{0,254}(@sha256:[a-f0-9]{64})?$")
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 POLL_S = 0.5
 UPDATE_FAILED = ("paused", "rollback_started", "rollback_completed", "rollback_paused")
+RIGHT_DEPLOY = "control.deployments.operate"
 
 
-class Prober(Protocol):
-    async def probe(self, base_url: str) -> ProbeResult: ...
-
-
-class DeployParams(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    service: str
-    confirm: str
-    image: str | None = None
-    tag: str | None = None
-    git_sha: str | None = None
-    health_timeout_s: float | None = None
-
-
-class RollbackParams(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    service: str
-    confirm: str
-    to_spec_version: int | None = None  # None: Swarm's previous spec
-    health_timeout_s: float | None = None
-
-
-def _convert(params: dict[str, Any], typ: type[Any]) -> Any:
-    try:
-        return msgspec.convert(params, typ)
-    except msgspec.ValidationError as e:
-        raise ValidationFailed(f"invalid params: {e}") from e
-
-
-def _check_service_and_confirm(service: str, confirm: str) -> None:
-    if not SERVICE_NAME_RE.match(service):
-        raise ValidationFailed("service must be a Swarm service name ([A-Za-z0-9_-], ≤128)")
+def _check_confirm(service: str, confirm: str) -> None:
     if confirm != service:
         raise ValidationFailed(
             "confirm must repeat the service name exactly", errors=[{"field": "confirm"}]
         )
-
-
-def _timeout(value: float | None, default: float) -> float:
-    if value is None:
-        return default
-    if not 1 <= value <= 3600:
-        raise ValidationFailed("health_timeout_s must be between 1 and 3600")
-    return float(value)
 
 
 VERSION_LABELS = ("cloudlysis.version", "cloudlysis.image_tag", "org.opencontainers.image.version")
@@ -96,62 +71,101 @@ def _relabel(container: dict[str, Any], image: str, git_sha: str | None) -> None
         labels["cloudlysis.git_sha"] = git_sha or "unknown"
 
 
-class _ServiceJob:
-    tenant_scoped = False
-    right = "control.deployments.operate"
+class _ServiceJob(JobKind):
+    right = RIGHT_DEPLOY
     retry = RetryPolicy(max_attempts=1)
     continue_on_failure = False
 
     def __init__(
         self,
-        engine: SwarmEngine,
-        deployments: DeploymentService,
+        engine: SwarmEngine | None,
+        deployments: DeploymentService | None,
         prober: Prober,
         health_timeout_s: float = 120.0,
     ) -> None:
-        self.engine = engine
-        self.deployments = deployments
+        # Registered whether or not a Swarm is configured: without one, every request is a
+        # clear 503 swarm_unavailable (not an unknown kind).
+        self._engine = engine
+        self._deployments = deployments
         self.prober = prober
         self.health_timeout_s = health_timeout_s
         self.step_timeout_s = 2 * health_timeout_s + 60
         self.job_timeout_s = 4 * health_timeout_s + 300
 
-    def locks(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+    @property
+    def engine(self) -> SwarmEngine:
+        if self._engine is None:
+            raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
+        return self._engine
+
+    @property
+    def deployments(self) -> DeploymentService:
+        if self._deployments is None:
+            raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
+        return self._deployments
+
+    def locks(self, params: Params) -> list[LockSpec]:
         return [("service", str(params["service"]))]
 
-    async def preflight(self, params: dict[str, Any]) -> None:
+    def validate(self, params: Params, tenant_id: str | None) -> Params:
+        p = super().validate(params, tenant_id)
+        _check_confirm(p["service"], p["confirm"])
+        return {k: v for k, v in p.items() if v is not None}
+
+    async def preflight(self, params: Params, ctx: PreflightContext) -> Params:
         """Refuse (422 preflight_refused, naming every failed invariant) before any side effect.
-        Called by the endpoint before the job is created, and again as the job's first step."""
+        Runs before the job is created, and again as the job's first step."""
         failures = await self._preflight_failures(str(params["service"]))
         if failures:
             raise PreflightRefused(
-                f"{params['service']}: " + "; ".join(f["detail"] for f in failures),
+                f"{params['service']}: " + "; ".join(f.detail for f in failures),
                 failures=failures,
             )
+        return params
 
-    async def _preflight_failures(self, name: str) -> list[dict[str, str]]:
+    async def _preflight_failures(self, name: str) -> list[CheckResult]:
         try:
             raw = await self.engine.service(name)
         except ControlError as e:
             if e.status == 404:
-                return [{"check": "service_exists", "detail": f"no Swarm service {name}"}]
+                return [
+                    CheckResult(
+                        check="service_exists",
+                        ok=False,
+                        value=name,
+                        detail=f"no Swarm service {name}",
+                    )
+                ]
             raise
         s = normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
         failures = []
         if s.update_state in ("updating", "rollback_started"):
             failures.append(
-                {"check": "not_updating", "detail": f"an update is in progress ({s.update_state})"}
+                CheckResult(
+                    check="not_updating",
+                    ok=False,
+                    value=s.update_state,
+                    detail=f"an update is in progress ({s.update_state})",
+                )
             )
         if s.update_state in ("paused", "rollback_paused"):
             failures.append(
-                {"check": "not_paused", "detail": f"the last update is {s.update_state}"}
+                CheckResult(
+                    check="not_paused",
+                    ok=False,
+                    value=s.update_state,
+                    detail=f"the last update is {s.update_state}",
+                )
             )
         if s.replicas_desired is not None and s.replicas_running < s.replicas_desired:
             failures.append(
-                {
-                    "check": "healthy",
-                    "detail": f"{s.replicas_running}/{s.replicas_desired} replicas running",
-                }
+                CheckResult(
+                    check="healthy",
+                    ok=False,
+                    value=s.replicas_running,
+                    threshold=s.replicas_desired,
+                    detail=f"{s.replicas_running}/{s.replicas_desired} replicas running",
+                )
             )
         return failures
 
@@ -221,8 +235,8 @@ class _ServiceJob:
         if failures:
             raise StepFailed(
                 "preflight_refused",
-                "; ".join(f["detail"] for f in failures),
-                output={"failures": failures},
+                "; ".join(f.detail for f in failures),
+                output={"failures": msgspec.to_builtins(failures)},
             )
         _raw, s = await self._inspect(name)
         return {
@@ -236,30 +250,16 @@ class ServiceDeploy(_ServiceJob):
     description = (
         "Deploy a new image (or tag) to a Swarm service; roll back if it does not converge"
     )
+    endpoint = "POST /admin/v1/swarm/services/{name}/deploy"
+    params_type = DeployParams
 
-    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
-        p: DeployParams = _convert(params, DeployParams)
-        _check_service_and_confirm(p.service, p.confirm)
-        if (p.image is None) == (p.tag is None):
+    def validate(self, params: Params, tenant_id: str | None) -> Params:
+        p = super().validate(params, tenant_id)
+        if ("image" in p) == ("tag" in p):
             raise ValidationFailed("give exactly one of image (a full reference) or tag")
-        if p.image is not None and not IMAGE_RE.match(p.image):
-            raise ValidationFailed("image is not a valid image reference")
-        if p.tag is not None and not TAG_RE.match(p.tag):
-            raise ValidationFailed("tag is not a valid image tag")
-        out: dict[str, Any] = {"service": p.service, "confirm": p.confirm}
-        if p.image is not None:
-            out["image"] = p.image
-        if p.tag is not None:
-            out["tag"] = p.tag
-        if p.git_sha is not None:
-            if not re.match(r"^[0-9a-f]{7,64}$", p.git_sha):
-                raise ValidationFailed("git_sha must be 7-64 lowercase hex characters")
-            out["git_sha"] = p.git_sha
-        if p.health_timeout_s is not None:
-            out["health_timeout_s"] = _timeout(p.health_timeout_s, self.health_timeout_s)
-        return out
+        return p
 
-    def plan(self, params: dict[str, Any]) -> list[str]:
+    def steps(self, params: Params) -> list[str]:
         return ["preflight", "update", "converge", "verify"]
 
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:
@@ -331,24 +331,21 @@ class ServiceDeploy(_ServiceJob):
 class ServiceRollback(_ServiceJob):
     name = "service.rollback"
     description = "Roll a Swarm service back (to its previous spec, or to a recorded spec version)"
+    endpoint = "POST /admin/v1/swarm/services/{name}/rollback"
+    params_type = RollbackParams
 
-    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
-        p: RollbackParams = _convert(params, RollbackParams)
-        _check_service_and_confirm(p.service, p.confirm)
-        out: dict[str, Any] = {"service": p.service, "confirm": p.confirm}
-        if p.to_spec_version is not None:
-            if self.deployments.recorded_spec(p.service, p.to_spec_version) is None:
-                known = self.deployments.recorded_versions(p.service)
-                raise ValidationFailed(
-                    f"no recorded spec version {p.to_spec_version} for {p.service}"
-                    + (f" (recorded: {', '.join(map(str, known))})" if known else "")
-                )
-            out["to_spec_version"] = p.to_spec_version
-        if p.health_timeout_s is not None:
-            out["health_timeout_s"] = _timeout(p.health_timeout_s, self.health_timeout_s)
-        return out
+    def validate(self, params: Params, tenant_id: str | None) -> Params:
+        p = super().validate(params, tenant_id)
+        version = p.get("to_spec_version")
+        if version is not None and self.deployments.recorded_spec(p["service"], version) is None:
+            known = self.deployments.recorded_versions(p["service"])
+            raise ValidationFailed(
+                f"no recorded spec version {version} for {p['service']}"
+                + (f" (recorded: {', '.join(map(str, known))})" if known else "")
+            )
+        return p
 
-    def plan(self, params: dict[str, Any]) -> list[str]:
+    def steps(self, params: Params) -> list[str]:
         return ["preflight", "rollback", "converge", "verify"]
 
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:

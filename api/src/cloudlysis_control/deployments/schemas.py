@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from cloudlysis_control.core.validation import Reason, ServiceName
 
 DeploymentEventType = Literal[
     "started", "completed", "paused", "rollback_started", "rollback_completed", "rollback_paused"
@@ -89,3 +91,62 @@ class DeploymentDetail(msgspec.Struct, kw_only=True):
 class DeploymentPage(msgspec.Struct):
     items: list[Deployment]
     next_cursor: str | None
+
+
+# -- deploy and rollback requests (one definition for the endpoints, the job params and OpenAPI) --
+
+ImageRef = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z0-9][a-z0-9._/:-]{0,254}(@sha256:[a-f0-9]{64})?$",
+        description="A full image reference (repository[:tag][@sha256:digest])",
+    ),
+]
+ImageTag = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", description="An image tag")
+]
+GitSha = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{7,64}$")]
+HealthTimeout = Annotated[
+    float, msgspec.Meta(ge=1, le=3600, description="Seconds to wait for health after the update")
+]
+SpecVersion = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class DeployChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """`image` (a full reference) or `tag` (same repository); `confirm` repeats the service."""
+
+    confirm: ServiceName
+    image: ImageRef | None = None
+    tag: ImageTag | None = None
+    git_sha: GitSha | None = None
+    health_timeout_s: HealthTimeout | None = None
+
+
+class RollbackChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Swarm's previous spec, or `to_spec_version` (recorded by a deployment)."""
+
+    confirm: ServiceName
+    to_spec_version: SpecVersion | None = None
+    health_timeout_s: HealthTimeout | None = None
+
+
+class DeployRequest(DeployChange, kw_only=True):
+    """Deploy a new image to a service: give `image` (full reference) or `tag` (same
+    repository). `confirm` must repeat the service name."""
+
+    reason: Reason
+
+
+class RollbackRequest(RollbackChange, kw_only=True):
+    """Roll back to Swarm's previous spec, or to `to_spec_version` (a spec version recorded by
+    a deployment, see GET /admin/v1/deployments). `confirm` must repeat the service name."""
+
+    reason: Reason
+
+
+class DeployParams(DeployChange, kw_only=True):
+    service: ServiceName
+
+
+class RollbackParams(RollbackChange, kw_only=True):
+    service: ServiceName

@@ -1,17 +1,20 @@
-"""The configured fleet: which service instances exist (CONTROL_FLEET_FILE)."""
+"""The one live fleet registry: the configured instances (CONTROL_FLEET_FILE) joined with those
+discovered from Swarm labels. Every consumer — the snapshot, platform.verify, config.reload,
+tenant operations, preflight — reads the fleet here, so a discovered instance is as real as a
+configured one.
+"""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Callable
 from typing import Literal
 
 import msgspec
 
-from cloudlysis_control.core.errors import SettingsError
-
 ServiceKind = Literal["gateway", "aggregate", "projection", "runner", "control", "other"]
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+INSTANCE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_URL_RE = re.compile(r"^https?://[^\s/]+")
 
 
 class FleetService(msgspec.Struct, frozen=True):
@@ -26,20 +29,59 @@ class FleetService(msgspec.Struct, frozen=True):
         return self.service or self.kind
 
 
-def load_fleet_file(path: Path | None) -> list[FleetService]:
-    if path is None:
-        return []
+class FleetFileInvalid(ValueError):
+    pass
+
+
+def parse_fleet(data: bytes) -> list[FleetService]:
+    """A fleet file's instances; FleetFileInvalid names what is wrong."""
     try:
-        services = msgspec.json.decode(path.read_bytes(), type=list[FleetService])
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as e:
-        raise SettingsError(f"CONTROL_FLEET_FILE={str(path)!r} is invalid: {e}") from e
+        services = msgspec.json.decode(data, type=list[FleetService])
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise FleetFileInvalid(str(e)) from e
     seen: set[str] = set()
     for s in services:
-        if not _NAME_RE.match(s.name):
-            raise SettingsError(f"CONTROL_FLEET_FILE: service name {s.name!r} is invalid")
+        if not INSTANCE_NAME_RE.match(s.name):
+            raise FleetFileInvalid(f"service name {s.name!r} is invalid")
         if s.name in seen:
-            raise SettingsError(f"CONTROL_FLEET_FILE: service {s.name!r} is listed twice")
-        if not re.match(r"^https?://[^\s/]+", s.url):
-            raise SettingsError(f"CONTROL_FLEET_FILE: service {s.name!r} has invalid url")
+            raise FleetFileInvalid(f"service {s.name!r} is listed twice")
+        if not _URL_RE.match(s.url):
+            raise FleetFileInvalid(f"service {s.name!r} has invalid url")
         seen.add(s.name)
     return services
+
+
+class FleetRegistry:
+    def __init__(self, configured: list[FleetService] | None = None) -> None:
+        self._configured = list(configured or [])
+        self._instances = list(self._configured)
+        self._by_name = {s.name: s for s in self._instances}
+        self._listeners: list[Callable[[list[FleetService]], None]] = []
+        self.discovered_once = False
+
+    def instances(self) -> list[FleetService]:
+        return list(self._instances)
+
+    def get(self, name: str) -> FleetService | None:
+        return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def services(self) -> set[str]:
+        return {s.service_name for s in self._instances}
+
+    def subscribe(self, listener: Callable[[list[FleetService]], None]) -> None:
+        self._listeners.append(listener)
+
+    def set_discovered(self, discovered: list[FleetService]) -> None:
+        """Fleet = the configured instances + the discovered ones (a configured name wins)."""
+        self.discovered_once = True
+        names = {s.name for s in self._configured}
+        fleet = self._configured + [d for d in discovered if d.name not in names]
+        if fleet == self._instances:
+            return
+        self._instances = fleet
+        self._by_name = {s.name: s for s in fleet}
+        for listener in self._listeners:
+            listener(self.instances())

@@ -14,20 +14,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-from cloudlysis_control.adapters.probe import ProbeResult
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import NotFound
 from cloudlysis_control.core.logging import get_logger
-from cloudlysis_control.fleet.registry import FleetService
+from cloudlysis_control.fleet.ports import Prober, ProbeResult
+from cloudlysis_control.fleet.registry import FleetRegistry, FleetService
 from cloudlysis_control.fleet.schemas import FleetSnapshot, FleetSummary, InstanceHealth
 
 _log = get_logger("control.fleet")
-
-
-class Prober(Protocol):
-    async def probe(self, base_url: str) -> ProbeResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +58,7 @@ def normalise(service: FleetService, result: ProbeResult) -> InstanceHealth:
 class FleetSnapshotService:
     def __init__(
         self,
-        fleet: list[FleetService],
+        registry: FleetRegistry,
         prober: Prober,
         *,
         concurrency: int = 64,
@@ -72,8 +67,7 @@ class FleetSnapshotService:
         refresh_interval_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.fleet = list(fleet)
-        self._configured = list(fleet)
+        self.registry = registry
         self.prober = prober
         self.concurrency = concurrency
         self.timeout_s = timeout_s
@@ -83,7 +77,13 @@ class FleetSnapshotService:
         self._taken: _Taken | None = None
         self._refreshing: asyncio.Task[_Taken] | None = None
         self._loop_task: asyncio.Task[None] | None = None
+        self._started = False
         self._by_url: dict[str, InstanceHealth] = {}
+        registry.subscribe(self._fleet_changed)
+
+    @property
+    def fleet(self) -> list[FleetService]:
+        return self.registry.instances()
 
     # -- probing ----------------------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ class FleetSnapshotService:
         return self._by_url.get(url.rstrip("/"))
 
     def services(self) -> set[str]:
-        return {s.service_name for s in self.fleet}
+        return self.registry.services()
 
     async def service_snapshot(self, service: str) -> FleetSnapshot:
         if service not in self.services():
@@ -174,20 +174,16 @@ class FleetSnapshotService:
             instances=list(taken.instances),
         )
 
-    def set_discovered(self, discovered: list[FleetService]) -> None:
-        """Fleet = the configured instances + those discovered from Swarm labels (a configured
-        name wins). The next snapshot probes the new set."""
-        names = {s.name for s in self._configured}
-        fleet = self._configured + [d for d in discovered if d.name not in names]
-        if fleet != self.fleet:
-            self.fleet = fleet
-            self._taken = None  # the next reader waits for a snapshot of the new fleet
-        if self.fleet and self._loop_task is None:
+    def _fleet_changed(self, fleet: list[FleetService]) -> None:
+        """The registry changed: the next reader waits for a snapshot of the new fleet."""
+        self._taken = None
+        if fleet and self._loop_task is None and self._started:
             self._loop_task = asyncio.create_task(self._loop(), name="fleet-refresh")
 
     # -- background refresh -----------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._started = True
         if self.fleet:
             self._loop_task = asyncio.create_task(self._loop(), name="fleet-refresh")
 

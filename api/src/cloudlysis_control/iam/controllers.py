@@ -6,24 +6,18 @@ forwarded (fail closed: no audit, no change) and their outcome afterwards.
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, route
+from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
-from litestar.params import FromPath
+from litestar.params import PathParameter
 
-from cloudlysis_control.adapters.gateway import HOP_BY_HOP, GatewayClient
-from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.auth.rights import RightsResolver
-from cloudlysis_control.core.errors import ControlError, UpstreamUnavailable, ValidationFailed
-from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.iam.ports import ForwardedResponse
+from cloudlysis_control.iam.service import IAM_PATH_PATTERN, IamService
 
-MAX_BODY = 1024 * 1024
-_PATH_RE = re.compile(r"^[A-Za-z0-9._~\-/:@]{1,512}$")
-_REVOKE_PATH = re.compile(r"^sessions/([^/]+)/revoke$")
 _FORWARD_REQUEST_HEADERS = (
     "authorization",
     "content-type",
@@ -32,38 +26,20 @@ _FORWARD_REQUEST_HEADERS = (
     "if-match",
     "if-none-match",
 )
-_log = get_logger("control.iam")
+# The statuses the Gateway's IAM API answers with (docs/contracts/gateway-iam.md), passed on.
+_GATEWAY_STATUSES = (404, 409, 412, 422, 502, 504)
+IamPath = Annotated[str, PathParameter(pattern=IAM_PATH_PATTERN, description="IAM API path")]
+AnyRequest = Request[Principal, Any, Any]
 
 
-def _gateway(request: Request[Any, Any, Any]) -> GatewayClient:
-    gateway: GatewayClient | None = request.app.state.gateway
-    if gateway is None:
-        raise UpstreamUnavailable("no Gateway is configured (CONTROL_GATEWAY_URL)")
-    return gateway
+def _headers(request: AnyRequest) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.headers.items() if k.lower() in _FORWARD_REQUEST_HEADERS]
 
 
-def _clean_path(path: str) -> str:
-    p = path.lstrip("/")
-    if not _PATH_RE.match(p) or ".." in p.split("/"):
-        raise ValidationFailed("invalid IAM path")
-    return p
-
-
-async def _forward(request: Request[Principal, Any, Any], path: FromPath[str]) -> Response[bytes]:
-    gateway = _gateway(request)
-    clean = _clean_path(path)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise ValidationFailed("request body too large")
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() in _FORWARD_REQUEST_HEADERS]
-    forwarded = await gateway.forward(
-        request.method, clean, request.scope.get("query_string", b""), headers, body
-    )
-    out = {k: v for k, v in forwarded.headers if k.lower() not in HOP_BY_HOP}
-    media_type = out.pop("content-type", None)
-    return Response(
-        forwarded.body, status_code=forwarded.status, headers=out, media_type=media_type
-    )
+def _response(answer: ForwardedResponse) -> Response[bytes]:
+    headers = dict(answer.headers)  # hop-by-hop headers are gone already (the adapter)
+    media_type = headers.pop("content-type", None)
+    return Response(answer.body, status_code=answer.status, headers=headers, media_type=media_type)
 
 
 _WRITE_OPERATION_IDS = {
@@ -86,61 +62,35 @@ class IamController(Controller):
         "/{path:path}",
         operation_id="IamRead",
         opt={"right": "control.iam.read"},
-        responses=problems(502, 504),
+        responses=problems(*_GATEWAY_STATUSES),
         description="Read from the Gateway IAM API; the Gateway's status and body are kept.",
     )
     async def iam_read(
-        self, request: Request[Principal, Any, Any], path: FromPath[str]
+        self, request: AnyRequest, iam: NamedDependency[IamService], path: IamPath
     ) -> Response[bytes]:
-        return await _forward(request, path)
+        answer = await iam.forward(
+            request.method, path, request.scope.get("query_string", b""), _headers(request), b""
+        )
+        return _response(answer)
 
     @route(
         "/{path:path}",
         http_method=[HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE],
         operation_id=_write_operation_id,
         opt={"right": "control.iam.write"},
-        responses=problems(502, 504),
+        responses=problems(*_GATEWAY_STATUSES),
         status_code=200,
         description="Change Gateway IAM state; audited before and after.",
     )
     async def iam_write(
-        self, request: Request[Principal, Any, Any], path: FromPath[str]
+        self, request: AnyRequest, iam: NamedDependency[IamService], path: IamPath
     ) -> Response[bytes]:
-        audit: AuditService = request.app.state.audit
-        clean = _clean_path(path)
-        target = f"iam:{clean}"
-        action = f"iam.{request.method.lower()}"
-        await audit.record(actor=request.user.id, action=action, target=target, outcome="accepted")
-        try:
-            response = await _forward(request, path)
-        except ControlError as e:
-            await _audit_outcome(
-                audit, request.user.id, action, target, "failed", {"error": e.code}
-            )
-            raise
-        outcome = "succeeded" if (response.status_code or 500) < 400 else "failed"
-        revoked = _REVOKE_PATH.match(clean)
-        if revoked and outcome == "succeeded":
-            # Do not wait for the rights TTL: the revoked session is refused from now on.
-            resolver: RightsResolver = request.app.state.rights_resolver
-            resolver.invalidate_session(revoked.group(1))
-        await _audit_outcome(
-            audit, request.user.id, action, target, outcome, {"status": response.status_code}
+        answer = await iam.change(
+            request.user.id,
+            request.method,
+            path,
+            request.scope.get("query_string", b""),
+            _headers(request),
+            await request.body(),
         )
-        return response
-
-
-async def _audit_outcome(
-    audit: AuditService,
-    actor: str,
-    action: str,
-    target: str,
-    outcome: Any,
-    detail: dict[str, Any],
-) -> None:
-    try:
-        await audit.record(
-            actor=actor, action=action, target=target, outcome=outcome, detail=detail
-        )
-    except ControlError:
-        _log.error("could not audit the outcome of an IAM change", action=action, target=target)
+        return _response(answer)

@@ -1,21 +1,38 @@
+"""Jobs over HTTP: list, read, the generic create and cancel.
+
+The generic `POST /admin/v1/jobs/{kind}` needs the kind's own right (the guard resolves it from
+the path) and runs exactly the checks of the kind's dedicated endpoint: both go through
+`JobService.create`.
+"""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromQuery, HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from cloudlysis_control.auth.guards import deny, tenant_from_headers
+from cloudlysis_control.auth.guards import RIGHT_OF_KIND
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.errors import ValidationFailed
-from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, problems
+from cloudlysis_control.core.validation import JOB_ID_PATTERN, TENANT_ID_PATTERN
 from cloudlysis_control.jobs.schemas import Job, JobCreate, JobKindInfo, JobPage, JobStatus
 from cloudlysis_control.jobs.service import JobFilter, JobService
 
-Limit = Annotated[int, QueryParameter(ge=1, le=500, description="Page size")]
-Cursor = Annotated[str | None, QueryParameter(max_length=512, description="Opaque cursor")]
+JobId = Annotated[str, PathParameter(pattern=JOB_ID_PATTERN, description="A job id")]
+KindName = Annotated[
+    str, PathParameter(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$", description="A job kind")
+]
+OptionalTenantHeader = Annotated[
+    str | None,
+    HeaderParameter(
+        name="x-tenant-id",
+        pattern=TENANT_ID_PATTERN,
+        description="The tenant, required by tenant-scoped kinds (see ListJobKinds)",
+    ),
+]
 
 
 class JobsController(Controller):
@@ -28,7 +45,7 @@ class JobsController(Controller):
         jobs: NamedDependency[JobService],
         kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
         status: FromQuery[JobStatus | None] = None,
-        tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
+        tenant_id: Annotated[str | None, QueryParameter(pattern=TENANT_ID_PATTERN)] = None,
         since: Annotated[str | None, QueryParameter(max_length=40)] = None,
         until: Annotated[str | None, QueryParameter(max_length=40)] = None,
         correlation_id: Annotated[str | None, QueryParameter(max_length=128)] = None,
@@ -60,43 +77,38 @@ class JobsController(Controller):
         opt={"right": "control.jobs.read"},
         responses=problems(404),
     )
-    async def get_job(self, jobs: NamedDependency[JobService], job_id: FromPath[str]) -> Job:
+    async def get_job(self, jobs: NamedDependency[JobService], job_id: JobId) -> Job:
         return await jobs.get(job_id)
 
     @post(
         "/{kind:str}",
         operation_id="CreateJob",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": "control.jobs.run"},
-        responses=problems(404, 409),
-        description="Start a job. Requires an Idempotency-Key: the same key and body from the "
-        "same principal return the same job and never run it twice.",
+        opt={"right": RIGHT_OF_KIND},
+        responses=problems(404, 409, 422),
+        description="Start a job of any kind; needs the kind's own right (ListJobKinds). "
+        "The checks are those of the kind's dedicated endpoint: preflight (422 "
+        "`preflight_refused` listing `failures`), locks (409 `lock_held`), plan hash (409 "
+        "`plan_stale`). Tenant-scoped kinds name their tenant in x-tenant-id. The same "
+        "Idempotency-Key and body from the same principal return the same job and never run "
+        "it twice.",
     )
     async def create_job(
         self,
         request: Request[Principal, Any, Any],
         jobs: NamedDependency[JobService],
-        kind: FromPath[str],
+        kind: KindName,
         data: JSONBody[JobCreate],
-        idempotency_key: Annotated[
-            str | None, HeaderParameter(name="Idempotency-Key", max_length=256)
-        ] = None,
+        idempotency_key: IdempotencyKey,
+        x_tenant_id: OptionalTenantHeader = None,
     ) -> Job:
-        principal = request.user
-        job_kind = jobs.kinds.get(kind)
-        if job_kind is not None and job_kind.right not in principal.rights:
-            await deny(request, job_kind.right)
-        endpoint = getattr(job_kind, "endpoint", None)
-        if endpoint is not None:
-            # Its checks (plan hash, preflight) run before the job exists: only there.
-            raise ValidationFailed(f"{kind} jobs are created with {endpoint}")
-        tenant_id = tenant_from_headers(request) if job_kind and job_kind.tenant_scoped else None
         return await jobs.create(
             kind_name=kind,
-            body=data,
-            principal_id=principal.id,
+            reason=data.reason,
+            params=data.params,
+            principal=request.user,
             idempotency_key=idempotency_key,
-            tenant_id=tenant_id,
+            tenant_id=x_tenant_id,
         )
 
     @post(
@@ -110,6 +122,6 @@ class JobsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         jobs: NamedDependency[JobService],
-        job_id: FromPath[str],
+        job_id: JobId,
     ) -> Job:
         return await jobs.cancel(job_id, request.user.id)

@@ -28,69 +28,15 @@ from cloudlysis_control.jobs.kinds import (
     KindRegistry,
     StepContext,
     StepFailed,
-    required_locks,
+    sorted_locks,
 )
-from cloudlysis_control.jobs.schemas import Compensation, Job, Step, StepError
+from cloudlysis_control.jobs.running import LeaseLost, RunningJob
+from cloudlysis_control.jobs.schemas import Compensation, Job, StepError, new_steps
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.ports import RevisionMismatch
 
 _log = get_logger("control.jobs")
-
-
-class LeaseLost(Exception):
-    pass
-
-
-class JobCancelled(Exception):
-    pass
-
-
-class RunningJob:
-    """The owner's view of a claimed job: the latest revision, serialised writes."""
-
-    def __init__(
-        self,
-        store: JobStore,
-        job: Job,
-        revision: int,
-        owner: str,
-        lease_s: float,
-        clock: Callable[[], float],
-    ) -> None:
-        self.store = store
-        self.job = job
-        self.revision = revision
-        self.owner = owner
-        self.lease_s = lease_s
-        self.clock = clock
-        self.lock = asyncio.Lock()
-        self.cancel_requested = job.status == "cancelling"
-        self.compensating = False
-        self.step_task: asyncio.Task[Any] | None = None
-
-    async def save(self, mutate: Callable[[Job], None]) -> None:
-        async with self.lock:
-            for _ in range(20):
-                candidate = self.job
-                mutate(candidate)
-                candidate.lease_expires_at = self.clock() + self.lease_s
-                try:
-                    self.revision = await self.store.update(candidate, self.revision)
-                    return
-                except RevisionMismatch:
-                    latest = await self.store.get(self.job.id)
-                    if latest is None or latest.job.lease_owner != self.owner:
-                        raise LeaseLost(self.job.id) from None
-                    if latest.job.status == "cancelling":
-                        self.cancel_requested = True
-                    # Keep our step progress, adopt the latest status (e.g. cancelling).
-                    latest.job.steps = self.job.steps
-                    latest.job.started_at = self.job.started_at
-                    latest.job.compensation = self.job.compensation
-                    self.job = latest.job
-                    self.revision = latest.revision
-            raise LeaseLost(self.job.id)
 
 
 class JobEngine:
@@ -239,7 +185,7 @@ class JobEngine:
         kind = self.kinds.get(job.kind)
         if kind is None or self.locks is None:
             return []
-        return [(self.locks, scope, name) for scope, name in required_locks(kind, job.params)]
+        return [(self.locks, scope, name) for scope, name in sorted_locks(kind.locks(job.params))]
 
     async def _take_locks(self, handle: RunningJob) -> bool:
         """(Re-)acquire the job's locks: taken at creation, re-taken after a takeover."""
@@ -302,10 +248,7 @@ class JobEngine:
     def _compensation_steps(kind: JobKind, job: Job, status: str) -> list[str]:
         if status == "succeeded":
             return []
-        plan = getattr(kind, "compensation", None)
-        if plan is None:
-            return []
-        names: list[str] = plan(job, status)
+        names = kind.compensation(job, status)
         return [n if n.startswith(COMPENSATE_PREFIX) else COMPENSATE_PREFIX + n for n in names]
 
     async def _run_compensation(self, handle: RunningJob, kind: JobKind) -> None:
@@ -372,8 +315,7 @@ class JobEngine:
                 s.error = None
 
             await handle.save(begin)
-            timeout_for = getattr(kind, "step_timeout_for", None)
-            timeout = timeout_for(step.name) if timeout_for is not None else kind.step_timeout_s
+            timeout = kind.step_timeout_for(step.name)
             if deadline is not None:
                 timeout = max(0.0, min(timeout, deadline - self.clock()))
             ctx = StepContext(job=handle.job, step=handle.job.steps[index], attempt=attempt)
@@ -466,8 +408,7 @@ class JobEngine:
                 if s.status in ("pending", "running"):
                     s.status = "cancelled" if status == "cancelled" else "skipped"
             job.summary = kind.summarize(job) if kind else None
-            remediation = getattr(kind, "remediation", None)
-            job.remediation = remediation(job) if remediation is not None else None
+            job.remediation = kind.remediation(job) if kind else None
             job.lease_owner = None
 
         # Locks go before the job is saved as ended: whoever sees it ended can take them at once.
@@ -505,7 +446,3 @@ class JobEngine:
                 (utcnow() - parse_rfc3339(handle.job.started_at or rfc3339())).total_seconds(), 3
             ),
         )
-
-
-def new_steps(names: list[str]) -> list[Step]:
-    return [Step(name=n) for n in names]

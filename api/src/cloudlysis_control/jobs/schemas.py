@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from cloudlysis_control.core.validation import Reason
+
 JobStatus = Literal[
     "pending", "running", "succeeded", "failed", "cancelling", "cancelled", "timed_out"
 ]
@@ -71,13 +73,16 @@ class Job(msgspec.Struct, kw_only=True):
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Body of POST /admin/v1/jobs/{kind}."""
 
-    reason: str
+    reason: Reason
     params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class JobPage(msgspec.Struct):
+class JobPage(msgspec.Struct, kw_only=True):
     items: list[Job]
     next_cursor: str | None
+    # Lists come from memory that follows the jobs bucket; stale while NATS is unreachable.
+    stale: bool = False
+    stale_for_s: float | None = None
 
 
 class JobKindInfo(msgspec.Struct):
@@ -85,3 +90,8 @@ class JobKindInfo(msgspec.Struct):
     description: str
     right: str
     tenant_scoped: bool
+    endpoint: str | None = None
+
+
+def new_steps(names: list[str]) -> list[Step]:
+    return [Step(name=n) for n in names]

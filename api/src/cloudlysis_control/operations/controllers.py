@@ -1,21 +1,25 @@
 """Tenant drain / resume / migrate, migration plans and config reload over HTTP.
 
-Every mutation is a job: the answer is 202 with the job (poll GET /admin/v1/jobs/{id}). Each
-needs an Idempotency-Key and a reason; a repeated request returns the same job.
+Every mutation is a job created by JobService.create (the same checks as the generic
+POST /admin/v1/jobs/{kind}): the answer is 202 with the job (poll GET /admin/v1/jobs/{id}).
+Each needs an Idempotency-Key and a reason; a repeated request returns the same job.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.core.openapi import IdempotencyKey, TenantIdPath, problems
 from cloudlysis_control.jobs.schemas import Job
+from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.operations.deps import RIGHT_CONFIG, RIGHT_OPERATE
+from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.schemas import (
     MigrateRequest,
     MigrationPlan,
@@ -23,14 +27,12 @@ from cloudlysis_control.operations.schemas import (
     ReloadRequest,
     TenantOpRequest,
 )
-from cloudlysis_control.operations.service import OperationsService
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", max_length=256)]
 AnyRequest = Request[Principal, Any, Any]
 _JOB_DOC = (
     " Answers 202 with the job; requires an Idempotency-Key (the same key and body return the "
-    "same job). A failed preflight is 422 `preflight_refused` listing every failed invariant "
-    "(`failures`: name, ok, measured, threshold, message); another job holding the tenant lock "
+    "same job). A failed preflight is 422 `preflight_refused` listing every failed check "
+    "(`failures`: check, ok, value, threshold, detail); another job holding the tenant lock "
     "is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing."
 )
 
@@ -43,7 +45,7 @@ class TenantOperationsController(Controller):
         "/{tenant_id:str}/drain",
         operation_id="DrainTenant",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": "control.tenants.operate"},
+        opt={"right": RIGHT_OPERATE},
         responses=problems(404, 409, 422),
         description="Drain the tenant on every instance of its shard, per kind, and wait for "
         "inflight to reach 0 (CONTROL_OPS_DRAIN_TIMEOUT_S)." + _JOB_DOC,
@@ -51,40 +53,50 @@ class TenantOperationsController(Controller):
     async def drain(
         self,
         request: AnyRequest,
-        operations: NamedDependency[OperationsService],
-        tenant_id: FromPath[str],
+        jobs: NamedDependency[JobService],
+        tenant_id: TenantIdPath,
         data: JSONBody[TenantOpRequest],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Job:
-        return await operations.drain_or_resume(
-            "drain", tenant_id, data, request.user.id, idempotency_key
+        return await jobs.create(
+            kind_name="tenant.drain",
+            reason=data.reason,
+            params={"kinds": data.kinds},
+            principal=request.user,
+            idempotency_key=idempotency_key,
+            tenant_id=tenant_id,
         )
 
     @post(
         "/{tenant_id:str}/resume",
         operation_id="ResumeTenant",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": "control.tenants.operate"},
+        opt={"right": RIGHT_OPERATE},
         responses=problems(404, 409, 422),
         description="Resume the tenant on every instance of its shard, per kind." + _JOB_DOC,
     )
     async def resume(
         self,
         request: AnyRequest,
-        operations: NamedDependency[OperationsService],
-        tenant_id: FromPath[str],
+        jobs: NamedDependency[JobService],
+        tenant_id: TenantIdPath,
         data: JSONBody[TenantOpRequest],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Job:
-        return await operations.drain_or_resume(
-            "resume", tenant_id, data, request.user.id, idempotency_key
+        return await jobs.create(
+            kind_name="tenant.resume",
+            reason=data.reason,
+            params={"kinds": data.kinds},
+            principal=request.user,
+            idempotency_key=idempotency_key,
+            tenant_id=tenant_id,
         )
 
     @post(
         "/{tenant_id:str}/migrate",
         operation_id="CreateTenantMigration",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": "control.tenants.operate"},
+        opt={"right": RIGHT_OPERATE},
         responses=problems(404, 409, 422),
         description="Move the tenant's `kind` to `target_shard` as planned by "
         "PlanTenantMigration. `plan_hash` must be the plan's: when anything it covers changed, "
@@ -95,12 +107,24 @@ class TenantOperationsController(Controller):
     async def migrate(
         self,
         request: AnyRequest,
-        operations: NamedDependency[OperationsService],
-        tenant_id: FromPath[str],
+        jobs: NamedDependency[JobService],
+        tenant_id: TenantIdPath,
         data: JSONBody[MigrateRequest],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Job:
-        return await operations.migrate(tenant_id, data, request.user.id, idempotency_key)
+        return await jobs.create(
+            kind_name="tenant.migrate",
+            reason=data.reason,
+            params={
+                "kind": data.kind,
+                "target_shard": data.target_shard,
+                "plan_hash": data.plan_hash,
+                "compensate": data.compensate,
+            },
+            principal=request.user,
+            idempotency_key=idempotency_key,
+            tenant_id=tenant_id,
+        )
 
 
 class PlansController(Controller):
@@ -111,18 +135,18 @@ class PlansController(Controller):
         "/tenants/{tenant_id:str}/migrate",
         operation_id="PlanTenantMigration",
         status_code=HTTP_200_OK,
-        opt={"right": "control.tenants.operate"},
+        opt={"right": RIGHT_OPERATE},
         responses=problems(),
         description="Plan a migration without side effects: ordered steps, compensation steps, "
         "preflight results and `plan_hash` (deterministic: same inputs, same hash).",
     )
     async def plan_migration(
         self,
-        operations: NamedDependency[OperationsService],
-        tenant_id: FromPath[str],
+        planner: NamedDependency[MigrationPlanner],
+        tenant_id: TenantIdPath,
         data: JSONBody[MigrationPlanRequest],
     ) -> MigrationPlan:
-        return await operations.plan_migration(tenant_id, data)
+        return await planner.plan(tenant_id, data.kind, data.target_shard)
 
 
 class ConfigController(Controller):
@@ -133,7 +157,7 @@ class ConfigController(Controller):
         "/reload",
         operation_id="ReloadConfig",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": "control.config.write"},
+        opt={"right": RIGHT_CONFIG},
         responses=problems(404, 409),
         description="Reload routing/config on the named fleet services (a `config.reload` "
         "job, one step per service). Requires an Idempotency-Key.",
@@ -141,8 +165,14 @@ class ConfigController(Controller):
     async def reload(
         self,
         request: AnyRequest,
-        operations: NamedDependency[OperationsService],
+        jobs: NamedDependency[JobService],
         data: JSONBody[ReloadRequest],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKey,
     ) -> Job:
-        return await operations.reload(data, request.user.id, idempotency_key)
+        return await jobs.create(
+            kind_name="config.reload",
+            reason=data.reason,
+            params={"services": data.services},
+            principal=request.user,
+            idempotency_key=idempotency_key,
+        )

@@ -6,8 +6,11 @@ import hashlib
 
 import msgspec
 
-from cloudlysis_control.operations.schemas import PlanStep, Thresholds
+from cloudlysis_control.core.settings import OpsSettings
+from cloudlysis_control.operations.preflight import Preflight
+from cloudlysis_control.operations.schemas import MigrationPlan, PlanStep, Thresholds
 from cloudlysis_control.placement.schemas import PlacementKind
+from cloudlysis_control.placement.service import PlacementService
 
 MIGRATE_STEPS: tuple[tuple[str, str], ...] = (
     ("preflight", "Check the invariants again: revision, lock, target healthy and ready, load"),
@@ -50,3 +53,44 @@ def plan_hash(
 
 def steps(pairs: tuple[tuple[str, str], ...]) -> list[PlanStep]:
     return [PlanStep(name=n, description=d) for n, d in pairs]
+
+
+class MigrationPlanner:
+    """Plans a migration without side effects: the same inputs give the same plan and hash."""
+
+    def __init__(
+        self, placement: PlacementService, preflight: Preflight, settings: OpsSettings
+    ) -> None:
+        self.placement = placement
+        self.preflight = preflight
+        self.thresholds = Thresholds(max_lag=settings.max_lag, max_inflight=settings.max_inflight)
+
+    async def plan(
+        self,
+        tenant_id: str,
+        kind: PlacementKind,
+        target_shard: str,
+        job_id: str | None = None,
+    ) -> MigrationPlan:
+        state = self.placement.state
+        placed = state.index.placement(tenant_id, kind)
+        revision = state.maps[kind].revision
+        report = await self.preflight.for_migrate(
+            tenant_id, kind, placed.shard, target_shard, revision, job_id
+        )
+        return MigrationPlan(
+            tenant_id=tenant_id,
+            kind=kind,
+            source_shard=placed.shard,
+            source_explicit=placed.explicit,
+            target_shard=target_shard,
+            placement_revision=revision,
+            thresholds=self.thresholds,
+            steps=steps(MIGRATE_STEPS),
+            compensation_steps=steps(COMPENSATE_STEPS),
+            preflight=report,
+            plan_hash=plan_hash(
+                tenant_id, kind, revision, placed.shard, target_shard, self.thresholds
+            ),
+            ok=report.ok,
+        )

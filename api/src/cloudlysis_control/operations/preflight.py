@@ -9,31 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
 
-from cloudlysis_control.adapters.probe import ProbeResult
-from cloudlysis_control.adapters.service_admin import TenantStatus
-from cloudlysis_control.core.errors import ControlError
-from cloudlysis_control.operations.schemas import CheckResult, PreflightReport, Thresholds
+from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.errors import ControlError, LockHeld, PreflightRefused
+from cloudlysis_control.fleet.ports import Prober, ProbeResult
+from cloudlysis_control.locks.service import LockService
+from cloudlysis_control.operations.schemas import PreflightReport, Thresholds
 from cloudlysis_control.placement.schemas import PlacementKind, PlacementMap
 from cloudlysis_control.placement.service import PlacementService
-
-
-class LockInfo(Protocol):
-    job_id: str
-    expires_at: float
-
-
-class LockReader(Protocol):
-    async def get(self, scope: str, name: str) -> Any: ...
-
-
-class Prober(Protocol):
-    async def probe(self, base_url: str) -> ProbeResult: ...
-
-
-class StatusReader(Protocol):
-    async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
+from cloudlysis_control.tenants.ports import ServiceAdmin, TenantStatus
 
 
 class Preflight:
@@ -41,8 +25,8 @@ class Preflight:
         self,
         placement: PlacementService,
         probe: Prober,
-        status: StatusReader,
-        locks: LockReader | None,
+        status: ServiceAdmin,
+        locks: LockService | None,
         thresholds: Thresholds,
         timeout_s: float = 2.0,
         clock: Callable[[], float] = time.time,
@@ -64,11 +48,11 @@ class Preflight:
             if record is not None and record.job_id != job_id and record.expires_at > self.clock():
                 holder = str(record.job_id)
         return CheckResult(
-            name="no_conflicting_lock",
+            check="no_conflicting_lock",
             ok=holder is None,
-            measured=holder,
+            value=holder,
             threshold=None,
-            message=f"job {holder} holds the {scope} lock on {name}"
+            detail=f"job {holder} holds the {scope} lock on {name}"
             if holder
             else f"no other job holds the {scope} lock on {name}",
         )
@@ -76,11 +60,11 @@ class Preflight:
     def revision(self, kind: PlacementKind, expected: str | None) -> CheckResult:
         current = self.placement.state.maps[kind].revision
         return CheckResult(
-            name="placement_revision",
+            check="placement_revision",
             ok=current == expected,
-            measured=current,
+            value=current,
             threshold=expected,
-            message="placement unchanged since the plan"
+            detail="placement unchanged since the plan"
             if current == expected
             else f"the {kind} placement changed since the plan (revision {current}, "
             f"planned {expected}): plan again",
@@ -91,11 +75,11 @@ class Preflight:
         exists = isinstance(doc, PlacementMap) and shard in doc.shards
         checks = [
             CheckResult(
-                name=f"{role}_shard_exists",
+                check=f"{role}_shard_exists",
                 ok=exists,
-                measured=shard,
+                value=shard,
                 threshold=None,
-                message=f"shard {shard} is in the {kind} shard directory"
+                detail=f"shard {shard} is in the {kind} shard directory"
                 if exists
                 else f"shard {shard} is not in the {kind} shard directory",
             )
@@ -109,22 +93,22 @@ class Preflight:
         bad_ready = [r.url for r in results if r.ready != 200]
         checks.append(
             CheckResult(
-                name=f"{role}_healthy",
+                check=f"{role}_healthy",
                 ok=total > 0 and healthy == total,
-                measured=f"{healthy}/{total}",
+                value=f"{healthy}/{total}",
                 threshold=f"{total}/{total}",
-                message=f"every {shard} instance answers /health"
+                detail=f"every {shard} instance answers /health"
                 if total and not bad_health
                 else f"{shard}: not healthy: {', '.join(bad_health) or 'no endpoints'}",
             )
         )
         checks.append(
             CheckResult(
-                name=f"{role}_ready",
+                check=f"{role}_ready",
                 ok=total > 0 and ready == total,
-                measured=f"{ready}/{total}",
+                value=f"{ready}/{total}",
                 threshold=f"{total}/{total}",
-                message=f"every {shard} instance is ready"
+                detail=f"every {shard} instance is ready"
                 if total and not bad_ready
                 else f"{shard}: not ready: {', '.join(bad_ready) or 'no endpoints'}",
             )
@@ -142,11 +126,11 @@ class Preflight:
             detail = "; ".join(errors) or f"shard {shard} has no endpoints"
             return [
                 CheckResult(
-                    name=f"{name}",
+                    check=f"{name}",
                     ok=False,
-                    measured=None,
+                    value=None,
                     threshold=limit,
-                    message=f"cannot measure {name.removeprefix('source_')} on {shard}: {detail}",
+                    detail=f"cannot measure {name.removeprefix('source_')} on {shard}: {detail}",
                 )
                 for name, limit in (
                     ("source_lag", self.thresholds.max_lag),
@@ -158,18 +142,18 @@ class Preflight:
         t = self.thresholds
         return [
             CheckResult(
-                name="source_lag",
+                check="source_lag",
                 ok=lag <= t.max_lag,
-                measured=lag,
+                value=lag,
                 threshold=t.max_lag,
-                message=f"lag {lag} on {shard} (at most {t.max_lag})",
+                detail=f"lag {lag} on {shard} (at most {t.max_lag})",
             ),
             CheckResult(
-                name="source_inflight",
+                check="source_inflight",
                 ok=inflight <= t.max_inflight,
-                measured=inflight,
+                value=inflight,
                 threshold=t.max_inflight,
-                message=f"{inflight} inflight on {shard} (at most {t.max_inflight})",
+                detail=f"{inflight} inflight on {shard} (at most {t.max_inflight})",
             ),
         ]
 
@@ -185,11 +169,11 @@ class Preflight:
             ok = bool(urls) and not errors
             checks.append(
                 CheckResult(
-                    name=f"{kind}_reachable",
+                    check=f"{kind}_reachable",
                     ok=ok,
-                    measured=f"{len(urls) - len(errors)}/{len(urls)}",
+                    value=f"{len(urls) - len(errors)}/{len(urls)}",
                     threshold=f"{len(urls)}/{len(urls)}",
-                    message=f"every {kind} instance of {shard} answers for {tenant_id}"
+                    detail=f"every {kind} instance of {shard} answers for {tenant_id}"
                     if ok
                     else f"{kind} shard {shard}: {'; '.join(errors) or 'no endpoints'}",
                 )
@@ -208,11 +192,11 @@ class Preflight:
         job_id: str | None = None,
     ) -> PreflightReport:
         different = CheckResult(
-            name="target_differs",
+            check="target_differs",
             ok=source != target,
-            measured=source,
+            value=source,
             threshold=f"!= {target}",
-            message=f"{tenant_id} is on {source}; target is {target}"
+            detail=f"{tenant_id} is on {source}; target is {target}"
             if source != target
             else f"{tenant_id} is already on {target}",
         )
@@ -252,3 +236,18 @@ class Preflight:
             return f"{url}: no answer within {self.timeout_s:g} s"
         except ControlError as e:
             return f"{url}: {e.detail}"
+
+
+def raise_refusal(tenant_id: str, report: PreflightReport) -> None:
+    """409 lock_held when another job holds the tenant lock, else 422 listing every failure."""
+    if report.ok:
+        return
+    failures = report.failures()
+    holder = next((c.value for c in failures if c.check == "no_conflicting_lock"), None)
+    if holder is not None:
+        raise LockHeld(
+            f"job {holder} holds the tenant lock on {tenant_id}",
+            job_id=str(holder),
+            failures=failures,
+        )
+    raise PreflightRefused("; ".join(c.detail for c in failures), failures=failures)

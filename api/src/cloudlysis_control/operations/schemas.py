@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
+from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.validation import Reason, ShardName
 from cloudlysis_control.placement.schemas import PlacementKind
-
-Measured = str | float | bool | None  # one JSON type each (an int is a number)
 
 
 class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -16,16 +16,6 @@ class Thresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     max_lag: int
     max_inflight: int
-
-
-class CheckResult(msgspec.Struct, kw_only=True):
-    """One preflight invariant: what was measured, against what, and whether it holds."""
-
-    name: str
-    ok: bool
-    measured: Measured
-    threshold: Measured
-    message: str
 
 
 class PreflightReport(msgspec.Struct, kw_only=True):
@@ -41,11 +31,16 @@ class PlanStep(msgspec.Struct, kw_only=True):
     description: str
 
 
+PlanHash = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{64}$", description="The plan's `plan_hash`")
+]
+
+
 class MigrationPlanRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Body of POST /admin/v1/plans/tenants/{tenant_id}/migrate."""
 
     kind: PlacementKind
-    target_shard: str
+    target_shard: ShardName
 
 
 class MigrationPlan(msgspec.Struct, kw_only=True):
@@ -72,25 +67,26 @@ class MigrationPlan(msgspec.Struct, kw_only=True):
 class MigrateRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Body of POST /admin/v1/tenants/{tenant_id}/migrate."""
 
-    reason: str
+    reason: Reason
     kind: PlacementKind
-    target_shard: str
-    plan_hash: str
+    target_shard: ShardName
+    plan_hash: PlanHash
     compensate: bool = True  # False: on failure stop where it is and leave the undo to a human
 
 
 class TenantOpRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Body of POST /admin/v1/tenants/{tenant_id}/drain and /resume."""
 
-    reason: str
-    kinds: list[PlacementKind] | None = None  # default: every kind
+    reason: Reason
+    kinds: Annotated[list[PlacementKind], msgspec.Meta(min_length=1)] | None = None  # all
 
 
 class ReloadRequest(msgspec.Struct, forbid_unknown_fields=True):
     """Body of POST /admin/v1/config/reload."""
 
-    reason: str
-    services: list[str]  # fleet service names (CONTROL_FLEET_FILE), e.g. ["gateway"]
+    reason: Reason
+    # Fleet instance names (configured or discovered), e.g. ["gateway"].
+    services: Annotated[list[str], msgspec.Meta(min_length=1)]
 
 
 OpName = Literal["drain", "resume"]

@@ -12,6 +12,8 @@ from typing import Literal
 
 import msgspec
 
+from cloudlysis_control.core.validation import SHARD_RE, TENANT_ID_RE, TENANT_ID_RULE
+
 PlacementKind = Literal["aggregate", "projection", "runner"]
 KINDS: tuple[PlacementKind, ...] = ("aggregate", "projection", "runner")
 MAP_KEYS: dict[PlacementKind, str] = {k: f"{k}_placement" for k in KINDS}
@@ -19,9 +21,7 @@ ROUTING_KEY = "routing"
 KEYS: tuple[str, ...] = (*MAP_KEYS.values(), ROUTING_KEY)
 MAX_TENANTS_PER_MAP = 200_000
 
-TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_ALL_TENANT_IDS_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}(?:\n[a-z0-9][a-z0-9-]{0,62})*")
-SHARD_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+_ALL_TENANT_IDS_RE = re.compile(rf"{TENANT_ID_RULE}(?:\n{TENANT_ID_RULE})*")
 ENDPOINT_RE = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.staleness import Staleness
 from cloudlysis_control.placement.schemas import (
     KINDS,
     MAP_KEYS,
@@ -129,7 +130,7 @@ class PlacementService:
         self.clock = clock
         maps = MappingProxyType({k: Loaded() for k in KINDS})
         self._state = PlacementState(maps, Loaded(), TenantIndex())
-        self._stale_since: float | None = None
+        self._staleness = Staleness(clock)
         self._listeners: list[Callable[[PlacementState], None]] = []
 
     @property
@@ -142,19 +143,14 @@ class PlacementService:
     # -- staleness --------------------------------------------------------------------------------
 
     def set_live(self, live: bool) -> None:
-        if live:
-            self._stale_since = None
-        elif self._stale_since is None:
-            self._stale_since = self.clock()
+        self._staleness.set_live(live)
 
     @property
     def stale(self) -> bool:
-        return self._stale_since is not None
+        return self._staleness.stale
 
     def stale_for_s(self) -> float | None:
-        if self._stale_since is None:
-            return None
-        return round(self.clock() - self._stale_since, 3)
+        return self._staleness.stale_for_s()
 
     # -- applying source values --------------------------------------------------------------
 

@@ -2,61 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.errors import Forbidden, NotFound, NotReady, UpstreamError
-from cloudlysis_control.core.openapi import problems
-from cloudlysis_control.core.settings import Settings
-
-PUBLIC = {"public": True}
-
-
-class Health(msgspec.Struct):
-    status: Literal["ok"]
-
-
-class Readiness(msgspec.Struct):
-    status: Literal["ready", "not_ready"]
-    dependencies: dict[str, str]
-
-
-class UiConfig(msgspec.Struct):
-    dev_login_enabled: bool
-    version: str
-    git_sha: str
-    grafana_base_url: str | None
-
-
-class DevLoginRequest(msgspec.Struct, forbid_unknown_fields=True):
-    principal: str
-
-
-class DevLoginToken(msgspec.Struct):
-    access_token: str
-    token_type: str
-    expires_at: int
-    session_id: str
-    principal_id: str
-
-
-def _gateway_detail(body: bytes) -> str | None:
-    try:
-        doc = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return None
-    detail = doc.get("detail") if isinstance(doc, dict) else None
-    return str(detail)[:300] if detail else None
-
-
-class WhoAmI(msgspec.Struct):
-    principal_id: str
-    session_id: str
-    rights: list[str]
+from cloudlysis_control.core.openapi import PUBLIC, problems
+from cloudlysis_control.iam.schemas import DevLoginRequest, DevLoginToken
+from cloudlysis_control.system.schemas import Health, Readiness, UiConfig, WhoAmI
+from cloudlysis_control.system.service import SystemService
 
 
 class SystemController(Controller):
@@ -66,7 +22,7 @@ class SystemController(Controller):
         "/health",
         operation_id="GetHealth",
         opt=PUBLIC,
-        include_in_schema=True,
+        security=[],
         responses=problems(authenticated=False),
     )
     async def health(self) -> Health:
@@ -76,24 +32,23 @@ class SystemController(Controller):
         "/ready",
         operation_id="GetReadiness",
         opt=PUBLIC,
-        responses={503: problems(503, authenticated=False)[503]},
+        security=[],
+        responses=problems(503, authenticated=False),
     )
-    async def ready(self, request: Request[Any, Any, Any]) -> Readiness:
-        failures = await request.app.state.readiness()
-        if failures:
-            raise NotReady("one or more dependencies are not available", dependencies=failures)
-        return Readiness("ready", {})
+    async def ready(self, system: NamedDependency[SystemService]) -> Readiness:
+        return await system.readiness()
 
     @get(
         "/metrics",
         operation_id="GetMetrics",
         opt=PUBLIC,
+        security=[],
         media_type="text/plain",
         responses=problems(authenticated=False),
     )
-    async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def metrics(self, system: NamedDependency[SystemService]) -> Response[bytes]:
         return Response(
-            request.app.state.metrics.render(),
+            system.metrics_text(),
             media_type="text/plain; version=0.0.4",  # Litestar appends "; charset=utf-8"
         )
 
@@ -101,45 +56,26 @@ class SystemController(Controller):
         "/admin/v1/ui-config",
         operation_id="GetUiConfig",
         opt=PUBLIC,
+        security=[],
         responses=problems(authenticated=False),
     )
-    async def ui_config(self, request: Request[Any, Any, Any]) -> UiConfig:
-        settings: Settings = request.app.state.settings
-        return UiConfig(
-            dev_login_enabled=settings.gateway.dev_login and settings.gateway.url is not None,
-            version=settings.build.version,
-            git_sha=settings.build.git_sha,
-            grafana_base_url=settings.observability.grafana_url,
-        )
+    async def ui_config(self, system: NamedDependency[SystemService]) -> UiConfig:
+        return system.ui_config()
 
     @post(
         "/admin/v1/session/dev-login",
         operation_id="DevLogin",
         opt=PUBLIC,
+        security=[],
         status_code=200,
         responses=problems(403, 404, 502, 503, 504, authenticated=False),
         description="Demo only: asks the Gateway's dev login for a token. Control never "
         "mints tokens; this route is 404 unless CONTROL_DEV_LOGIN=true.",
     )
     async def dev_login(
-        self, request: Request[Any, Any, Any], data: JSONBody[DevLoginRequest]
+        self, system: NamedDependency[SystemService], data: JSONBody[DevLoginRequest]
     ) -> DevLoginToken:
-        settings: Settings = request.app.state.settings
-        gateway = request.app.state.gateway
-        if not settings.gateway.dev_login or gateway is None:
-            raise NotFound("dev login is disabled")
-        forwarded = await gateway.dev_login(data.principal)
-        if forwarded.status == 200:
-            try:
-                return msgspec.json.decode(forwarded.body, type=DevLoginToken)
-            except msgspec.DecodeError as e:
-                raise UpstreamError("the gateway's dev login returned an invalid token") from e
-        detail = _gateway_detail(forwarded.body)
-        if forwarded.status == 404:
-            raise NotFound(detail or f"no dev-login principal {data.principal!r}")
-        if forwarded.status == 403:
-            raise Forbidden(detail or "this principal may not log in")
-        raise UpstreamError(f"the gateway's dev login answered {forwarded.status}")
+        return await system.dev_login(data.principal)
 
     @get(
         "/admin/v1/whoami",

@@ -10,17 +10,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Coroutine
-from typing import Any, Protocol
+from typing import Any
 
-from cloudlysis_control.adapters.service_admin import TenantStatus
 from cloudlysis_control.audit.schemas import AuditFilter
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.errors import UpstreamError, ValidationFailed
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.core.validation import TENANT_ID_RE, check_tenant_id
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.service import JobFilter, JobService
-from cloudlysis_control.placement.schemas import KINDS, TENANT_ID_RE
+from cloudlysis_control.placement.schemas import KINDS
 from cloudlysis_control.placement.service import PlacementService
+from cloudlysis_control.tenants.ports import ServiceAdmin
 from cloudlysis_control.tenants.schemas import (
     EndpointStatus,
     KindDetail,
@@ -31,16 +32,12 @@ from cloudlysis_control.tenants.schemas import (
 )
 
 
-class TenantStatusReader(Protocol):
-    async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
-
-
 class TenantService:
     def __init__(
         self,
         placement: PlacementService,
         fleet: FleetSnapshotService | None,
-        status: TenantStatusReader,
+        status: ServiceAdmin,
         jobs: JobService | None,
         audit: AuditService | None,
         status_timeout_s: float = 2.0,
@@ -109,8 +106,7 @@ class TenantService:
         return out
 
     async def detail(self, tenant_id: str) -> TenantDetail:
-        if not TENANT_ID_RE.match(tenant_id):
-            raise ValidationFailed("tenant_id must match [a-z0-9][a-z0-9-]{0,62}")
+        check_tenant_id(tenant_id)
         state = self.placement.state
         index = state.index
         snapshot_age = None

@@ -95,6 +95,7 @@ class NatsKeyValue:
         self.spec = spec
 
     async def _kv(self) -> NatsKV:
+        self._state.require_connected()
         return await self._state.bucket(self.spec.name)
 
     async def get(self, key: str) -> KVEntry | None:
@@ -186,6 +187,7 @@ class NatsEventLog:
     async def publish(self, data: bytes, msg_id: str) -> tuple[int, bool]:
         """Append; returns (sequence, duplicate): duplicate when another writer already
         appended this msg_id within the stream's duplicate window."""
+        self._state.require_connected()
         js = self._state.js
         with _translate("stream publish"):
             ack = await js.publish(
@@ -268,6 +270,24 @@ class NatsState:
     def connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
 
+    def require_connected(self) -> None:
+        """Fail at once while the client knows it is disconnected: waiting out a request
+        timeout would only delay the same 503."""
+        if not self.connected:
+            raise StateUnavailable("NATS is not connected")
+
+    def _drop_unsent(self) -> None:
+        """Forget what the client buffered but never sent. nats-py re-sends its pending buffer
+        after a reconnect: a write whose request already failed (or is about to time out)
+        would land later, a ghost. With `pending_size=0` nothing new is buffered while
+        disconnected; this drops what was queued when the connection broke."""
+        nc = self.nc
+        if nc is not None and nc.pending_data_size:
+            _log.warning("dropping unsent NATS commands", bytes=nc.pending_data_size)
+            # nats-py has no public way to discard its buffer.
+            nc._pending = []
+            nc._pending_data_size = 0
+
     async def wait_connected(self) -> None:
         await self._connected.wait()
 
@@ -283,6 +303,7 @@ class NatsState:
     async def connect(self) -> None:
         async def disconnected() -> None:
             _log.warning("nats disconnected")
+            self._drop_unsent()
             self.generation += 1
             self._set_connected(False)
 
@@ -303,6 +324,9 @@ class NatsState:
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.25,
                 allow_reconnect=True,
+                # Never buffer a write across a disconnect (it would be delivered after its
+                # request failed): publishing while disconnected raises at once.
+                pending_size=0,
                 disconnected_cb=disconnected,
                 reconnected_cb=reconnected,
                 error_cb=error,

@@ -1,8 +1,8 @@
 """Run simulated platform services.
 
-    python -m cloudlysis_control.devfleet gateway --port 8701 --data-dir .devfleet/gateway
-    python -m cloudlysis_control.devfleet aggregate --port 8711 --shard aggregate-1
-    python -m cloudlysis_control.devfleet many --aggregate 2 --projection 2 --runner 2 \
+    python -m cloudlysis_devfleet gateway --port 8701 --data-dir .devfleet/gateway
+    python -m cloudlysis_devfleet aggregate --port 8711 --shard aggregate-1
+    python -m cloudlysis_devfleet many --aggregate 2 --projection 2 --runner 2 \
         --base-port 8711 --fleet-file fleet.json     (many instances, one process)
 
 Prints ``<service> listening on http://HOST:PORT`` once the socket accepts connections, so a
@@ -18,9 +18,9 @@ import signal
 from pathlib import Path
 from typing import cast
 
-from cloudlysis_control.devfleet.common import serve_until_stopped
-from cloudlysis_control.devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_control.devfleet.platform import (
+from cloudlysis_devfleet.common import serve_until_stopped
+from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet.platform import (
     PLATFORM_KINDS,
     PlatformConfig,
     PlatformHost,
@@ -30,7 +30,7 @@ from cloudlysis_control.devfleet.platform import (
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cloudlysis_control.devfleet")
+    parser = argparse.ArgumentParser(prog="python -m cloudlysis_devfleet")
     services = parser.add_subparsers(dest="service", required=True)
     gateway = services.add_parser("gateway", help="simulated Gateway (tokens, JWKS, IAM API)")
     gateway.add_argument("--host", default="127.0.0.1")

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudlysis_control.adapters.nats.state import NatsKeyValue, NatsState
+from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT
 from cloudlysis_control.core.errors import StateUnavailable
-from cloudlysis_control.devfleet.common import Problem
-from cloudlysis_control.placement.runtime import BUCKET_PLACEMENT
-from cloudlysis_control.placement.schemas import KEYS, KINDS, TENANT_ID_RE, PlacementKind
+from cloudlysis_control.core.validation import TENANT_ID_RE
+from cloudlysis_control.placement.schemas import KEYS, KINDS, PlacementKind
 from cloudlysis_control.placement.service import PlacementService, PlacementState
+from cloudlysis_devfleet.common import Problem
 
 _RELOAD_TIMEOUT_S = 5.0
 

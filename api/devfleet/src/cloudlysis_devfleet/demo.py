@@ -145,7 +145,7 @@ def _run(base: Path, port: int, nats_url: str) -> int:
         [
             sys.executable,
             "-m",
-            "cloudlysis_control.devfleet",
+            "cloudlysis_devfleet",
             "gateway",
             "--port",
             str(GATEWAY_PORT),
@@ -156,7 +156,7 @@ def _run(base: Path, port: int, nats_url: str) -> int:
         ],
         stdin=subprocess.DEVNULL,
     )
-    repo_root = Path(__file__).resolve().parents[3]
+    repo_root = Path(__file__).resolve().parents[4]  # api/devfleet/src/cloudlysis_devfleet
     seed_file = _moved_seed(repo_root / "config" / "placement" / "dev.json", base)
     platform_file = base / "platform.json"
     platform_file.unlink(missing_ok=True)
@@ -164,7 +164,7 @@ def _run(base: Path, port: int, nats_url: str) -> int:
         [
             sys.executable,
             "-m",
-            "cloudlysis_control.devfleet",
+            "cloudlysis_devfleet",
             "many",
             "--aggregate",
             "2",
@@ -249,3 +249,15 @@ def _run(base: Path, port: int, nats_url: str) -> int:
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="cloudlysis-demo", description="NATS, the devfleet and the API on 127.0.0.1"
+    )
+    parser.add_argument("--dir", default=".demo", help="state and tokens directory")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    sys.exit(run_demo(Path(args.dir), port=args.port))

@@ -15,85 +15,97 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from cloudlysis_control.audit.controllers import AuditController
-from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.guards import authorize
 from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddleware
 from cloudlysis_control.auth.rights import RightsSource
+from cloudlysis_control.bootstrap.container import Container
 from cloudlysis_control.core.errors import SwarmUnavailable
 from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.openapi import PUBLIC
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
 from cloudlysis_control.core.requests import ControlRequest
-from cloudlysis_control.core.runtime import Runtime
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
 from cloudlysis_control.deployments.controllers import DeploymentsController
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.controllers import FleetController
-from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.iam.controllers import IamController
-from cloudlysis_control.investigate.controllers import InvestigateController
-from cloudlysis_control.investigate.tenant import TenantActivityController
+from cloudlysis_control.investigate.controllers import (
+    InvestigateController,
+    TenantActivityController,
+)
 from cloudlysis_control.jobs.controllers import JobsController
-from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.jobs.kinds import JobKind
 from cloudlysis_control.locks.controllers import LocksController
-from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.operations.controllers import (
     ConfigController,
     PlansController,
     TenantOperationsController,
 )
-from cloudlysis_control.operations.service import OperationsService
 from cloudlysis_control.placement.controllers import PlacementController
-from cloudlysis_control.placement.service import PlacementService
 from cloudlysis_control.swarm.controllers import SwarmController
-from cloudlysis_control.swarm.service import SwarmView
 from cloudlysis_control.system.controllers import SystemController
 from cloudlysis_control.tenants.controllers import TenantsController
-from cloudlysis_control.tenants.service import TenantService
 from cloudlysis_control.webui.static import ui_handlers
+
+CONTROLLERS: list[Any] = [
+    SystemController,
+    JobsController,
+    AuditController,
+    InvestigateController,
+    TenantActivityController,
+    IamController,
+    PlacementController,
+    FleetController,
+    TenantsController,
+    TenantOperationsController,
+    PlansController,
+    ConfigController,
+    SwarmController,
+    DeploymentsController,
+    LocksController,
+]
 
 API_VERSION = "1.0.0"
 
 
-def _jobs(state: State) -> JobService:
-    return state.runtime.jobs  # type: ignore[no-any-return]
-
-
-def _audit(state: State) -> AuditService:
-    return state.runtime.audit  # type: ignore[no-any-return]
-
-
-def _placement(state: State) -> PlacementService:
-    return state.runtime.placement.service  # type: ignore[no-any-return]
-
-
-def _fleet(state: State) -> FleetSnapshotService:
-    return state.runtime.fleet  # type: ignore[no-any-return]
-
-
-def _locks(state: State) -> LockService:
-    return state.runtime.locks  # type: ignore[no-any-return]
-
-
-def _tenants(state: State) -> TenantService:
-    return state.runtime.tenants  # type: ignore[no-any-return]
-
-
-def _operations(state: State) -> OperationsService:
-    return state.runtime.operations  # type: ignore[no-any-return]
-
-
-def _swarm(state: State) -> SwarmView:
-    return state.runtime.swarm  # type: ignore[no-any-return]
-
-
-def _deployments(state: State) -> DeploymentService:
-    deployments = state.runtime.deployments
-    if deployments is None:
+def _deployments(container: Container) -> DeploymentService:
+    if container.deployments is None:
         raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
-    return deployments  # type: ignore[no-any-return]
+    return container.deployments
+
+
+def dependencies(c: Container) -> dict[str, Provide]:
+    """What controllers receive by name: each service, built once by the container."""
+    services: dict[str, Any] = {
+        "jobs": c.jobs,
+        "audit": c.audit,
+        "placement": c.placement.service,
+        "fleet": c.fleet,
+        "tenants": c.tenants,
+        "planner": c.planner,
+        "swarm": c.swarm,
+        "locks": c.locks,
+        "iam": c.iam,
+        "investigations": c.investigate,
+        "system": c.system,
+    }
+    provided = {name: _constant(value) for name, value in services.items()}
+
+    def deployments() -> DeploymentService:
+        return _deployments(c)
+
+    provided["deployments"] = Provide(deployments, sync_to_thread=False)
+    return provided
+
+
+def _constant(value: Any) -> Provide:
+    def provide() -> Any:
+        return value
+
+    return Provide(provide, sync_to_thread=False, use_cache=True)
 
 
 def openapi_config(settings: Settings) -> OpenAPIConfig:
@@ -105,7 +117,7 @@ def openapi_config(settings: Settings) -> OpenAPIConfig:
         path="/schema",
         render_plugins=[ScalarRenderPlugin()],
         openapi_router=Router(
-            path="/schema", route_handlers=[], opt={"public": True}, include_in_schema=False
+            path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False
         ),
         components=Components(
             security_schemes={
@@ -122,7 +134,7 @@ def create_app(
     *,
     rights_source: RightsSource | None = None,
     tracing: Tracing | None = None,
-    extra_kinds: list[Any] | None = None,
+    extra_kinds: list[JobKind] | None = None,
 ) -> Litestar:
     settings = settings or Settings.from_env()
     obs = settings.observability
@@ -132,44 +144,18 @@ def create_app(
     tracing = tracing or Tracing.from_settings(
         obs.otlp_endpoint, obs.trace_sample_ratio, settings.build.version
     )
-    runtime = Runtime(
-        settings=settings,
-        metrics=metrics,
-        rights_source=rights_source,
-        extra_kinds=extra_kinds or [],
-    )
-    runtime.prepare()
+    container = Container(settings, metrics, rights_source=rights_source, extra_kinds=extra_kinds)
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         try:
-            await runtime.start()
-            app.state.audit = runtime.audit
-            app.state.gateway = runtime.gateway
-            app.state.token_verifier = runtime.verifier
-            app.state.rights_resolver = runtime.resolver
+            await container.start()
             yield
         finally:
-            await runtime.stop()
+            await container.stop()
             tracing.shutdown()
 
-    handlers: list[Any] = [
-        SystemController,
-        JobsController,
-        AuditController,
-        InvestigateController,
-        TenantActivityController,
-        IamController,
-        PlacementController,
-        FleetController,
-        TenantsController,
-        TenantOperationsController,
-        PlansController,
-        ConfigController,
-        SwarmController,
-        DeploymentsController,
-        LocksController,
-    ]
+    handlers: list[Any] = list(CONTROLLERS)
     if settings.server.ui_dir is not None:
         handlers += ui_handlers(settings.server.ui_dir)
     app = Litestar(
@@ -183,26 +169,17 @@ def create_app(
             )
         ],
         guards=[authorize],
-        dependencies={
-            "jobs": Provide(_jobs, sync_to_thread=False),
-            "audit": Provide(_audit, sync_to_thread=False),
-            "placement": Provide(_placement, sync_to_thread=False),
-            "fleet": Provide(_fleet, sync_to_thread=False),
-            "tenants": Provide(_tenants, sync_to_thread=False),
-            "operations": Provide(_operations, sync_to_thread=False),
-            "swarm": Provide(_swarm, sync_to_thread=False),
-            "deployments": Provide(_deployments, sync_to_thread=False),
-            "locks": Provide(_locks, sync_to_thread=False),
-        },
+        dependencies=dependencies(container),
         lifespan=[lifespan],
         openapi_config=openapi_config(settings),
         state=State(
             {
-                "settings": settings,
-                "metrics": metrics,
-                "runtime": runtime,
-                "readiness": runtime.readiness,
-                "gateway": None,
+                # What the middleware and guards read (they are not handlers: no DI there).
+                "container": container,
+                "audit": container.audit,
+                "token_verifier": container.verifier,
+                "rights_resolver": container.resolver,
+                "kind_rights": {k.name: k.right for k in container.kinds.kinds.values()},
             }
         ),
         request_max_body_size=2 * 1024 * 1024,

@@ -6,7 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from cloudlysis_control.app import create_app
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.settings import Settings
 
 

@@ -50,7 +50,7 @@ _IDS_SCOPE_KEY = "devfleet.ids"
 _OBSERVED_SCOPE_KEY = "devfleet.observed"
 _HUNG_MAX_S = 3600.0
 
-logger = logging.getLogger("cloudlysis_control.devfleet")
+logger = logging.getLogger("cloudlysis_devfleet")
 
 T = TypeVar("T")
 

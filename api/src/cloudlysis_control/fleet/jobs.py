@@ -1,19 +1,20 @@
 """`platform.verify`: probe every service of the fleet, one step per service.
 
 This is the post-deploy verification playbook: a step fails when its service is not healthy and
-ready or exposes no build info; the job then fails and lists every finding.
+ready or exposes no build info; the job then fails and lists every finding. The fleet is the
+live registry, so instances discovered from Swarm labels are verified like configured ones.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
-from cloudlysis_control.adapters.probe import ProbeClient
 from cloudlysis_control.core.errors import ValidationFailed
-from cloudlysis_control.fleet.registry import FleetService
-from cloudlysis_control.jobs.kinds import RetryPolicy, StepContext, StepFailed
+from cloudlysis_control.fleet.ports import Prober
+from cloudlysis_control.fleet.registry import FleetRegistry
+from cloudlysis_control.jobs.kinds import JobKind, Params, RetryPolicy, StepContext, StepFailed
 from cloudlysis_control.jobs.schemas import Job
 
 
@@ -21,37 +22,38 @@ class VerifyParams(msgspec.Struct, forbid_unknown_fields=True):
     services: list[str] | None = None  # default: the whole fleet
 
 
-class PlatformVerify:
+class PlatformVerify(JobKind):
     name = "platform.verify"
     description = "Probe /health, /ready and /metrics of every service in the fleet"
     right = "control.jobs.run"
-    tenant_scoped = False
+    params_type: ClassVar[type[msgspec.Struct]] = VerifyParams
     step_timeout_s = 10.0
     job_timeout_s = 300.0
     retry = RetryPolicy(max_attempts=3, base_delay_s=0.3, max_delay_s=3.0)
     continue_on_failure = True
 
-    def __init__(self, fleet: list[FleetService], probe: ProbeClient) -> None:
-        self.fleet = {s.name: s for s in fleet}
+    def __init__(self, fleet: FleetRegistry, probe: Prober) -> None:
+        self.fleet = fleet
         self.probe = probe
 
-    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
-        try:
-            p = msgspec.convert(params, VerifyParams)
-        except msgspec.ValidationError as e:
-            raise ValidationFailed(f"invalid params: {e}") from e
-        if not self.fleet:
-            raise ValidationFailed("the fleet is empty: set CONTROL_FLEET_FILE")
-        if p.services is not None:
-            unknown = sorted(set(p.services) - set(self.fleet))
-            if unknown:
-                raise ValidationFailed(f"unknown services: {', '.join(unknown)}")
-            if not p.services:
-                raise ValidationFailed("services must not be empty when given")
-            return {"services": sorted(set(p.services))}
-        return {"services": sorted(self.fleet)}
+    def validate(self, params: Params, tenant_id: str | None) -> Params:
+        p = super().validate(params, tenant_id)
+        known = self.fleet.names()
+        if not known:
+            raise ValidationFailed(
+                "the fleet is empty: no instance is configured (CONTROL_FLEET_FILE) or "
+                "discovered from Swarm labels yet"
+            )
+        if p["services"] is None:
+            return {"services": known}
+        unknown = sorted(set(p["services"]) - set(known))
+        if unknown:
+            raise ValidationFailed(f"unknown services: {', '.join(unknown)}")
+        if not p["services"]:
+            raise ValidationFailed("services must not be empty when given")
+        return {"services": sorted(set(p["services"]))}
 
-    def plan(self, params: dict[str, Any]) -> list[str]:
+    def steps(self, params: Params) -> list[str]:
         return [f"probe:{name}" for name in params["services"]]
 
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:

@@ -1,202 +1,57 @@
-"""Job kinds that change the platform: tenant drain, resume and migrate, and config reload.
+"""`tenant.migrate`: move a tenant's kind to another shard, as planned, and undo it on failure.
 
-Every step is idempotent, so a job taken over after a crash simply runs its unfinished step again:
-drain and resume are idempotent on the services (service-admin.md §2), a reload is harmless to
-repeat, and the placement write first looks whether it is already applied (the tenant already on
-the target) before its compare-and-set on the planned revision.
+The request carries the plan's hash; the pre-create preflight plans again and refuses (409
+`plan_stale`) when anything the plan covers changed, or (422 / 409 `lock_held`) when a check
+fails. Every step is idempotent: the placement write first looks whether it is already applied
+(the tenant already on the target) before its compare-and-set on the planned revision.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
-from cloudlysis_control.adapters.gateway import RouteResolution, RoutingReload
-from cloudlysis_control.adapters.service_admin import ReloadResult, TenantStatus
-from cloudlysis_control.core.errors import ValidationFailed
-from cloudlysis_control.core.settings import OpsSettings
-from cloudlysis_control.fleet.registry import FleetService
-from cloudlysis_control.jobs.kinds import RetryPolicy, StepContext, StepFailed
+from cloudlysis_control.core.errors import PlanStale
+from cloudlysis_control.core.validation import ShardName, TenantId
+from cloudlysis_control.jobs.kinds import (
+    JobKind,
+    LockSpec,
+    Params,
+    PreflightContext,
+    RetryPolicy,
+    StepContext,
+    StepFailed,
+)
 from cloudlysis_control.jobs.schemas import Job, Step
-from cloudlysis_control.operations.plan import COMPENSATE_STEPS, MIGRATE_STEPS
-from cloudlysis_control.operations.preflight import Preflight
-from cloudlysis_control.operations.schemas import Thresholds
+from cloudlysis_control.operations.deps import RIGHT_OPERATE, OpsDeps
+from cloudlysis_control.operations.drain import _TenantOps
+from cloudlysis_control.operations.plan import COMPENSATE_STEPS, MIGRATE_STEPS, MigrationPlanner
+from cloudlysis_control.operations.ports import RoutingGateway
+from cloudlysis_control.operations.preflight import raise_refusal
+from cloudlysis_control.operations.schemas import PlanHash, Thresholds
 from cloudlysis_control.placement.schemas import (
-    KINDS,
     MAP_KEYS,
-    SHARD_RE,
-    TENANT_ID_RE,
     PlacementInvalid,
     PlacementKind,
     PlacementMap,
     decode_map,
 )
-from cloudlysis_control.placement.service import PlacementService
 from cloudlysis_control.ports import KeyValue, RevisionMismatch
 
-RIGHT_OPERATE = "control.tenants.operate"
-RIGHT_CONFIG = "control.config.write"
 _POLL_S = 0.1
 
 
-class TenantAdmin(Protocol):
-    async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
-    async def drain(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
-    async def resume(self, endpoint: str, tenant_id: str) -> TenantStatus: ...
-    async def reload(self, endpoint: str) -> ReloadResult: ...
+class MigrateRequestParams(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What a client asks for: the plan's kind, target and hash."""
 
-
-class RoutingGateway(Protocol):
-    async def reload_routing(self) -> RoutingReload: ...
-    async def resolve(self, tenant_id: str, kind: str) -> RouteResolution: ...
-
-
-@dataclass
-class OpsDeps:
-    placement: PlacementService
-    placement_kv: KeyValue | None  # None: placement comes from the dev file (read-only)
-    admin: TenantAdmin
-    gateway: RoutingGateway | None
-    preflight: Preflight
-    settings: OpsSettings
-    fleet: list[FleetService]
-
-
-def _convert(params: dict[str, Any], model: type[Any]) -> Any:
-    try:
-        return msgspec.convert(params, model)
-    except msgspec.ValidationError as e:
-        raise ValidationFailed(f"invalid params: {e}") from e
-
-
-def _tenant(value: str) -> str:
-    if not TENANT_ID_RE.match(value):
-        raise ValidationFailed("tenant_id must match [a-z0-9][a-z0-9-]{0,62}")
-    return value
-
-
-class _TenantOps:
-    """Drain / resume helpers shared by the tenant kinds."""
-
-    deps: OpsDeps
-
-    def require_loaded(self, kind: PlacementKind) -> None:
-        if self.deps.placement.state.maps[kind].value is None:
-            # Just started (a takeover at start-up): the placement watch has not delivered yet.
-            raise StepFailed(
-                "placement_not_loaded", f"the {kind} placement is not loaded yet", retryable=True
-            )
-
-    def endpoints(self, kind: PlacementKind, shard: str | None) -> list[str]:
-        self.require_loaded(kind)
-        urls = self.deps.placement.shard_endpoints(kind, shard)
-        if not urls:
-            raise StepFailed("no_endpoints", f"{kind} shard {shard} has no endpoints")
-        return urls
-
-    async def drain(self, kind: PlacementKind, shard: str | None, tenant: str) -> dict[str, Any]:
-        urls = self.endpoints(kind, shard)
-        admin = self.deps.admin
-        await asyncio.gather(*(admin.drain(u, tenant) for u in urls))
-        started = time.monotonic()
-        timeout = self.deps.settings.drain_timeout_s
-        while True:
-            statuses = await asyncio.gather(*(admin.tenant_status(u, tenant) for u in urls))
-            inflight = sum(s.inflight for s in statuses)
-            waited = round(time.monotonic() - started, 3)
-            output = {
-                "kind": kind,
-                "shard": shard,
-                "endpoints": urls,
-                "inflight": inflight,
-                "waited_s": waited,
-            }
-            if inflight == 0:
-                return output
-            if waited >= timeout:
-                raise StepFailed(
-                    "drain_timeout",
-                    f"{tenant} still has {inflight} inflight on {kind} shard {shard} after "
-                    f"{timeout:g} s",
-                    output=output,
-                )
-            await asyncio.sleep(_POLL_S)
-
-    async def resume(self, kind: PlacementKind, shard: str | None, tenant: str) -> dict[str, Any]:
-        urls = self.endpoints(kind, shard)
-        statuses = await asyncio.gather(*(self.deps.admin.resume(u, tenant) for u in urls))
-        return {
-            "kind": kind,
-            "shard": shard,
-            "endpoints": urls,
-            "accepting": all(s.accepting for s in statuses),
-        }
-
-
-class TenantOpParams(msgspec.Struct, forbid_unknown_fields=True):
-    tenant_id: str
-    kinds: list[PlacementKind] | None = None
-
-
-class _DrainOrResume(_TenantOps):
-    action: str
-    right = RIGHT_OPERATE
-    tenant_scoped = True
-    job_timeout_s = 600.0
-    retry = RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=2.0)
-    continue_on_failure = False
-
-    def __init__(self, deps: OpsDeps) -> None:
-        self.deps = deps
-        self.step_timeout_s = deps.settings.step_timeout_s
-
-    def step_timeout_for(self, step: str) -> float:
-        s = self.deps.settings
-        return s.step_timeout_s + (s.drain_timeout_s if step.startswith("drain:") else 0)
-
-    def locks(self, params: dict[str, Any]) -> list[tuple[str, str]]:
-        return [("tenant", params["tenant_id"])]
-
-    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
-        p: TenantOpParams = _convert(params, TenantOpParams)
-        kinds = [k for k in KINDS if p.kinds is None or k in p.kinds]
-        if not kinds:
-            raise ValidationFailed("kinds must not be empty when given")
-        return {"tenant_id": _tenant(p.tenant_id), "kinds": kinds}
-
-    def plan(self, params: dict[str, Any]) -> list[str]:
-        return [f"{self.action}:{k}" for k in params["kinds"]]
-
-    async def run_step(self, ctx: StepContext) -> dict[str, Any]:
-        tenant = ctx.job.params["tenant_id"]
-        kind: PlacementKind = ctx.step.name.split(":", 1)[1]  # type: ignore[assignment]
-        shard = self.deps.placement.state.index.placement(tenant, kind).shard
-        if self.action == "drain":
-            return await self.drain(kind, shard, tenant)
-        return await self.resume(kind, shard, tenant)
-
-    def summarize(self, job: Job) -> str:
-        ok = [s.name.split(":", 1)[1] for s in job.steps if s.status == "succeeded"]
-        verb = "drained" if self.action == "drain" else "resumed"
-        return f"{job.params['tenant_id']} {verb} on {', '.join(ok) or 'nothing'}"
-
-
-class TenantDrain(_DrainOrResume):
-    name = "tenant.drain"
-    endpoint = "POST /admin/v1/tenants/{tenant_id}/drain"
-    description = "Drain a tenant on every instance of its shard, per kind; wait for inflight 0"
-    action = "drain"
-
-
-class TenantResume(_DrainOrResume):
-    name = "tenant.resume"
-    endpoint = "POST /admin/v1/tenants/{tenant_id}/resume"
-    description = "Resume a drained tenant on every instance of its shard, per kind"
-    action = "resume"
+    tenant_id: TenantId
+    kind: PlacementKind
+    target_shard: ShardName
+    plan_hash: PlanHash
+    compensate: bool = True
 
 
 class MigrateParams(msgspec.Struct, forbid_unknown_fields=True):
@@ -211,7 +66,7 @@ class MigrateParams(msgspec.Struct, forbid_unknown_fields=True):
     compensate: bool = True
 
 
-class TenantMigrate(_TenantOps):
+class TenantMigrate(_TenantOps, JobKind):
     name = "tenant.migrate"
     description = (
         "Move a tenant to another shard: preflight, drain, placement CAS, Gateway reload and "
@@ -220,11 +75,13 @@ class TenantMigrate(_TenantOps):
     endpoint = "POST /admin/v1/tenants/{tenant_id}/migrate"
     right = RIGHT_OPERATE
     tenant_scoped = True
+    params_type = MigrateRequestParams
     retry = RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=2.0)
     continue_on_failure = False
 
-    def __init__(self, deps: OpsDeps) -> None:
+    def __init__(self, deps: OpsDeps, planner: MigrationPlanner) -> None:
         self.deps = deps
+        self.planner = planner
         s = deps.settings
         self.step_timeout_s = s.step_timeout_s
         self.job_timeout_s = 3 * (s.drain_timeout_s + s.verify_timeout_s + 8 * s.step_timeout_s)
@@ -237,18 +94,35 @@ class TenantMigrate(_TenantOps):
             return s.step_timeout_s + s.verify_timeout_s
         return s.step_timeout_s
 
-    def locks(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+    def locks(self, params: Params) -> list[LockSpec]:
         return [("tenant", params["tenant_id"])]
 
-    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
-        p: MigrateParams = _convert(params, MigrateParams)
-        _tenant(p.tenant_id)
-        if not SHARD_RE.match(p.target_shard):
-            raise ValidationFailed("target_shard is not a valid shard name")
-        out: dict[str, Any] = msgspec.to_builtins(p)
+    async def preflight(self, params: Params, ctx: PreflightContext) -> Params:
+        """Plan again now: the job's params are the plan, if it is still the one confirmed."""
+        tenant = params["tenant_id"]
+        plan = await self.planner.plan(tenant, params["kind"], params["target_shard"], ctx.job_id)
+        if plan.plan_hash != params["plan_hash"]:
+            raise PlanStale(
+                "placement, source, target or thresholds changed since the plan was made: "
+                "plan again and confirm the new plan",
+                failures=plan.preflight.failures(),
+            )
+        raise_refusal(tenant, plan.preflight)
+        job = MigrateParams(
+            tenant_id=tenant,
+            kind=plan.kind,
+            source_shard=plan.source_shard,
+            source_explicit=plan.source_explicit,
+            target_shard=plan.target_shard,
+            placement_revision=plan.placement_revision,
+            plan_hash=plan.plan_hash,
+            thresholds=plan.thresholds,
+            compensate=params["compensate"],
+        )
+        out: Params = msgspec.to_builtins(job)
         return out
 
-    def plan(self, params: dict[str, Any]) -> list[str]:
+    def steps(self, params: Params) -> list[str]:
         return [name for name, _ in MIGRATE_STEPS]
 
     def compensation(self, job: Job, outcome: str) -> list[str]:
@@ -274,7 +148,7 @@ class TenantMigrate(_TenantOps):
             )
             output = {"checks": msgspec.to_builtins(report.checks)}
             if not report.ok:
-                failed = "; ".join(c.message for c in report.failures())
+                failed = "; ".join(c.detail for c in report.failures())
                 raise StepFailed("preflight_refused", failed, output=output)
             return output
         if step == "drain_source":
@@ -455,59 +329,3 @@ class TenantMigrate(_TenantOps):
 
 def _failed(steps: dict[str, Step], prefix: str) -> list[str]:
     return [n for n, s in steps.items() if n.startswith(prefix) and s.status != "succeeded"]
-
-
-class ReloadParams(msgspec.Struct, forbid_unknown_fields=True):
-    services: list[str]
-
-
-class ConfigReload:
-    name = "config.reload"
-    description = "Reload routing/config on chosen services (POST /admin/v1/config/reload)"
-    right = RIGHT_CONFIG
-    tenant_scoped = False
-    job_timeout_s = 300.0
-    retry = RetryPolicy(max_attempts=3, base_delay_s=0.2, max_delay_s=2.0)
-    continue_on_failure = True
-
-    def __init__(self, deps: OpsDeps) -> None:
-        self.deps = deps
-        self.step_timeout_s = deps.settings.step_timeout_s
-        self.fleet = {s.name: s for s in deps.fleet}
-
-    def locks(self, params: dict[str, Any]) -> list[tuple[str, str]]:
-        return [("config", name) for name in params["services"]]
-
-    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
-        p: ReloadParams = _convert(params, ReloadParams)
-        if not p.services:
-            raise ValidationFailed("services must name at least one fleet service")
-        unknown = sorted(set(p.services) - set(self.fleet))
-        if unknown:
-            raise ValidationFailed(f"unknown services: {', '.join(unknown)}")
-        return {"services": sorted(set(p.services))}
-
-    def plan(self, params: dict[str, Any]) -> list[str]:
-        return [f"reload:{name}" for name in params["services"]]
-
-    async def run_step(self, ctx: StepContext) -> dict[str, Any]:
-        name = ctx.step.name.removeprefix("reload:")
-        service = self.fleet.get(name)
-        if service is None:
-            raise StepFailed("service_unknown", f"{name} is no longer in the fleet")
-        result = await self.deps.admin.reload(service.url)
-        out: dict[str, Any] = msgspec.to_builtins(result)
-        return out
-
-    def summarize(self, job: Job) -> str:
-        ok = sum(1 for s in job.steps if s.status == "succeeded")
-        return f"{ok}/{len(job.steps)} services reloaded"
-
-    def remediation(self, job: Job) -> str | None:
-        failed = [s.name.removeprefix("reload:") for s in job.steps if s.status == "failed"]
-        if not failed:
-            return None
-        return (
-            f"Not reloaded: {', '.join(failed)}. Their previous config stays in force; check "
-            "their /ready and logs, then run config.reload for them again."
-        )

@@ -35,7 +35,7 @@ from litestar.types import Scope
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from cloudlysis_control.devfleet.common import (
+from cloudlysis_devfleet.common import (
     Problem,
     ServiceKit,
     bind_listening_socket,

@@ -28,14 +28,14 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath
 from prometheus_client import Counter
 
-from cloudlysis_control.devfleet.common import (
+from cloudlysis_devfleet.common import (
     Problem,
     ServiceKit,
     build_service_app,
     decode_body,
     json_response,
 )
-from cloudlysis_control.devfleet.routing import GatewayRouting
+from cloudlysis_devfleet.routing import GatewayRouting
 
 SERVICE = "gateway"
 JWT_ALG = "Ed25519"

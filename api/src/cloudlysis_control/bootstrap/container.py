@@ -1,0 +1,268 @@
+"""Everything the app holds while it runs: built here from the settings, started in order in the
+lifespan and stopped in reverse.
+
+Construction does no I/O beyond reading the configured files (so a bad setting stops start-up
+with a message naming the variable); `start()` connects and starts the background work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from cloudlysis_control.adapters.docker.engine import DockerEngine
+from cloudlysis_control.adapters.docker.fixture import FixtureEngine
+from cloudlysis_control.adapters.gateway import GatewayClient
+from cloudlysis_control.adapters.grafana import GrafanaAnnotator
+from cloudlysis_control.adapters.http import make_async_client
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
+from cloudlysis_control.adapters.nats.state import (
+    BUCKET_IDEMPOTENCY,
+    BUCKET_JOBS,
+    BUCKET_LOCKS,
+    STREAM_AUDIT,
+    STREAM_DEPLOYMENTS,
+    NatsEventLog,
+    NatsKeyValue,
+    NatsState,
+)
+from cloudlysis_control.adapters.probe import ProbeClient
+from cloudlysis_control.adapters.service_admin import ServiceAdminClient
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.auth.rights import RightsResolver, RightsSource
+from cloudlysis_control.auth.tokens import TokenVerifier
+from cloudlysis_control.bootstrap.fleet_file import load_fleet_file
+from cloudlysis_control.bootstrap.keys import key_source
+from cloudlysis_control.bootstrap.kinds import register_kinds
+from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT, PlacementRuntime
+from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.settings import Settings
+from cloudlysis_control.core.staleness import Staleness
+from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.fleet.discovery import DiscoveryLoop
+from cloudlysis_control.fleet.registry import FleetRegistry
+from cloudlysis_control.fleet.snapshot import FleetSnapshotService
+from cloudlysis_control.iam.rights import GatewayRightsSource
+from cloudlysis_control.iam.service import IamService
+from cloudlysis_control.investigate.service import InvestigateService
+from cloudlysis_control.jobs.engine import JobEngine
+from cloudlysis_control.jobs.kinds import JobKind, KindRegistry
+from cloudlysis_control.jobs.service import JobService
+from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.locks.service import LockService
+from cloudlysis_control.operations.deps import OpsDeps
+from cloudlysis_control.operations.plan import MigrationPlanner
+from cloudlysis_control.operations.preflight import Preflight
+from cloudlysis_control.operations.schemas import Thresholds
+from cloudlysis_control.swarm.ports import SwarmEngine
+from cloudlysis_control.swarm.service import SwarmView
+from cloudlysis_control.system.service import SystemService
+from cloudlysis_control.tenants.service import TenantService
+
+Step = Callable[[], Awaitable[None]]
+
+
+def _swarm_engine(settings: Settings, metrics: Metrics) -> SwarmEngine | None:
+    sw = settings.swarm
+    if sw.mode == "file" and sw.file is not None:
+        return FixtureEngine.from_file(sw.file)
+    if sw.mode == "engine":
+        return DockerEngine(sw.docker_host, metrics, sw.timeout_s)
+    return None
+
+
+class Container:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        *,
+        rights_source: RightsSource | None = None,
+        extra_kinds: list[JobKind] | None = None,
+    ) -> None:
+        s = settings
+        self.settings = s
+        self.metrics = metrics
+
+        # -- adapters ---------------------------------------------------------------------------
+        self.http = make_async_client(s.gateway.timeout_s)
+        self.nats_server = (
+            EmbeddedNatsServer(s.nats.data_dir / "nats") if s.nats.url is None else None
+        )
+        self.state_staleness = Staleness()
+        self.nats = NatsState(
+            url=s.nats.url or "",
+            replicas=s.nats.replicas,
+            connect_timeout_s=s.nats.connect_timeout_s,
+            op_timeout_s=s.nats.op_timeout_s,
+            on_connection_change=self._on_nats_connection,
+        )
+        self.gateway = GatewayClient(s.gateway.url, self.http, metrics) if s.gateway.url else None
+        # Probes get their own pool: in flight at most 3 requests per probed instance times the
+        # snapshot's concurrency; idle connections (≤ 3 per instance) are reused next snapshot.
+        self.probe = ProbeClient(metrics, s.jobs.probe_timeout_s)
+        self.admin = ServiceAdminClient(self.http, metrics, s.fleet.tenant_status_timeout_s)
+        self.swarm_engine = _swarm_engine(s, metrics)
+        self.annotator = (
+            GrafanaAnnotator(
+                self.http,
+                s.grafana.api_url,
+                metrics,
+                token_file=s.grafana.token_file,
+                retries=s.grafana.annotation_retries,
+            )
+            if s.grafana.api_url is not None and self.swarm_engine is not None
+            else None
+        )
+
+        # -- services ---------------------------------------------------------------------------
+        self.verifier = TokenVerifier(
+            key_source=key_source(s, self.http, metrics),
+            issuer=s.auth.issuer,
+            audience=s.auth.audience,
+            leeway_s=s.auth.leeway_s,
+        )
+        self.resolver = RightsResolver(
+            rights_source or GatewayRightsSource(self.gateway), ttl_s=s.auth.rights_cache_ttl_s
+        )
+        self.audit = AuditService(
+            NatsEventLog(self.nats, STREAM_AUDIT, "control.audit.events"),
+            metrics,
+            staleness=self.state_staleness,
+        )
+        self.locks = LockService(
+            NatsKeyValue(self.nats, BUCKET_LOCKS), instance_id=s.server.instance_id
+        )
+        self.fleet_registry = FleetRegistry(load_fleet_file(s.jobs.fleet_file))
+        self.fleet = FleetSnapshotService(
+            self.fleet_registry,
+            self.probe,
+            concurrency=s.fleet.probe_concurrency,
+            timeout_s=s.jobs.probe_timeout_s,
+            max_age_s=s.fleet.snapshot_max_age_s,
+        )
+        self.swarm = SwarmView(self.swarm_engine)
+        self.discovery = (
+            DiscoveryLoop(self.fleet_registry, self.swarm, s.swarm.discovery_interval_s)
+            if self.swarm_engine is not None and s.swarm.discovery
+            else None
+        )
+        self.placement = PlacementRuntime(s.placement, self.nats)
+        preflight = Preflight(
+            self.placement.service,
+            self.probe,
+            self.admin,
+            self.locks,
+            Thresholds(max_lag=s.ops.max_lag, max_inflight=s.ops.max_inflight),
+            timeout_s=s.fleet.tenant_status_timeout_s,
+        )
+        self.planner = MigrationPlanner(self.placement.service, preflight, s.ops)
+        self.ops = OpsDeps(
+            placement=self.placement.service,
+            placement_kv=(
+                NatsKeyValue(self.nats, BUCKET_PLACEMENT) if s.placement.source == "nats" else None
+            ),
+            admin=self.admin,
+            gateway=self.gateway,
+            preflight=preflight,
+            settings=s.ops,
+            fleet=self.fleet_registry,
+        )
+        self.deployments = (
+            DeploymentService(
+                NatsEventLog(self.nats, STREAM_DEPLOYMENTS, "control.deployments.events"),
+                self.swarm_engine,
+                metrics,
+                self.annotator,
+            )
+            if self.swarm_engine is not None
+            else None
+        )
+        self.kinds = KindRegistry()
+        register_kinds(self, self.kinds)
+        for kind in extra_kinds or []:
+            self.kinds.register(kind)
+        self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))
+        self.engine = JobEngine(
+            self.store,
+            self.kinds,
+            self.audit,
+            metrics,
+            instance_id=s.server.instance_id,
+            lease_s=s.jobs.lease_s,
+            workers=s.jobs.workers,
+            locks=self.locks,
+        )
+        self.jobs = JobService(
+            self.store,
+            NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+            self.kinds,
+            self.engine,
+            self.audit,
+            self.locks,
+            instance_id=s.server.instance_id,
+            creation_window_s=2 * s.nats.op_timeout_s,
+            staleness=self.state_staleness,
+        )
+        self.tenants = TenantService(
+            self.placement.service,
+            self.fleet,
+            self.admin,
+            self.jobs,
+            self.audit,
+            status_timeout_s=s.fleet.tenant_status_timeout_s,
+        )
+        self.iam = IamService(self.gateway, self.audit, self.resolver)
+        self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
+        self.system = SystemService(s, metrics, self.iam, self.readiness)
+        self._stops: list[Step] = []
+
+    def _on_nats_connection(self, up: bool) -> None:
+        self.metrics.nats_connected.set(1 if up else 0)
+        self.state_staleness.set_live(up)
+        self.placement.on_nats_connection(up)
+
+    async def start(self) -> None:
+        """Start in dependency order; each started part is stopped (in reverse) by stop()."""
+        if self.nats_server is not None:
+            await self.nats_server.start()
+            self._stops.append(self.nats_server.stop)
+            self.nats.url = self.nats_server.url
+        self._stops.append(self.http.aclose)
+        await self.nats.connect()
+        self._stops.append(self.nats.close)
+        await self.nats.provision(
+            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT, STREAM_DEPLOYMENTS]
+        )
+        await self._start(self.audit.start, self.audit.stop)
+        await self._start(self.store.start, self.store.stop)
+        self._stops.append(self.engine.stop)  # started last, stopped first among the jobs
+        await self._start(self.placement.start, self.placement.stop)
+        self._stops.append(self.probe.aclose)
+        await self._start(self.fleet.start, self.fleet.stop)
+        if self.swarm_engine is not None:
+            self._stops.append(self.swarm_engine.close)
+        if self.annotator is not None:
+            await self._start(self.annotator.start, self.annotator.stop)
+        if self.deployments is not None:
+            await self._start(self.deployments.start, self.deployments.stop)
+        if self.discovery is not None:
+            await self._start(self.discovery.start, self.discovery.stop)
+        # Last: a job taken over at start-up needs placement and the fleet.
+        await self.engine.start()
+
+    async def _start(self, start: Step, stop: Step) -> None:
+        await start()
+        self._stops.append(stop)
+
+    async def readiness(self) -> dict[str, str]:
+        buckets = [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name]
+        if self.settings.placement.source == "nats":
+            buckets.append(BUCKET_PLACEMENT.name)
+        return await self.nats.readiness(buckets, [STREAM_AUDIT.name])
+
+    async def stop(self) -> None:
+        while self._stops:
+            stop = self._stops.pop()
+            with contextlib.suppress(Exception):
+                await stop()

@@ -1,0 +1,24 @@
+"""One shape for every preflight check and every refusal's `failures[]` item."""
+
+from __future__ import annotations
+
+import msgspec
+
+Value = str | float | bool | None  # one JSON type each (an int is a number)
+
+
+class CheckResult(msgspec.Struct, kw_only=True):
+    """One invariant a preflight checked: what was measured, against what, and whether it holds.
+
+    A refusal (422 `preflight_refused`, 409 `lock_held` / `plan_stale`) lists every failed check
+    in `failures`, in this shape, whichever workflow refused."""
+
+    check: str
+    ok: bool
+    value: Value = None
+    threshold: Value = None
+    detail: str
+
+
+def failed(checks: list[CheckResult]) -> list[CheckResult]:
+    return [c for c in checks if not c.ok]

@@ -1,0 +1,53 @@
+"""What the system routes answer: readiness, metrics, the UI's bootstrap config, dev login."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from cloudlysis_control.core.errors import NotFound, NotReady
+from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.settings import Settings
+from cloudlysis_control.iam.schemas import DevLoginToken
+from cloudlysis_control.iam.service import IamService
+from cloudlysis_control.system.schemas import Readiness, UiConfig
+
+
+class SystemService:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        iam: IamService,
+        readiness: Callable[[], Awaitable[dict[str, str]]],
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.iam = iam
+        self._readiness = readiness
+
+    @property
+    def dev_login_enabled(self) -> bool:
+        return self.settings.gateway.dev_login and self.iam.configured
+
+    async def readiness(self) -> Readiness:
+        failures = await self._readiness()
+        if failures:
+            raise NotReady("one or more dependencies are not available", dependencies=failures)
+        return Readiness("ready", {})
+
+    def metrics_text(self) -> bytes:
+        return self.metrics.render()
+
+    def ui_config(self) -> UiConfig:
+        s = self.settings
+        return UiConfig(
+            dev_login_enabled=self.dev_login_enabled,
+            version=s.build.version,
+            git_sha=s.build.git_sha,
+            grafana_base_url=s.observability.grafana_url,
+        )
+
+    async def dev_login(self, principal: str) -> DevLoginToken:
+        if not self.dev_login_enabled:
+            raise NotFound("dev login is disabled")
+        return await self.iam.dev_login(principal)
