@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from cloudlysis_devfleet.demo import GATEWAY_PORT
 
 from cloudlysis_control.adapters.nats.server import free_port
-from cloudlysis_devfleet.demo import GATEWAY_PORT
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from cloudlysis_control.auth.guards import RIGHT_OF_KIND
-from tests.conftest import FakeRights, bearer
+from tests.support.auth import FakeRights, bearer
 
 pytestmark = pytest.mark.integration
 

@@ -19,12 +19,11 @@ from cloudlysis_control.core.errors import AuditWriteFailed, StateUnavailable
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import KindRegistry
-from cloudlysis_control.jobs.schemas import JobCreate
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.ports import StreamMessage
-from tests.conftest import bearer
-from tests.integration.test_jobs_engine import ScriptedKind, make_replica
+from tests.support.auth import bearer
+from tests.support.jobs import ScriptedKind, job_request_with, make_replica
 
 pytestmark = pytest.mark.integration
 Client = AsyncTestClient[Litestar]
@@ -206,8 +205,7 @@ async def test_mutation_fails_closed_when_audit_cannot_be_written(nats_url: str)
         with pytest.raises(AuditWriteFailed):
             await service.create(
                 kind_name=kind.name,
-                body=JobCreate(reason="r"),
-                principal_id="admin",
+                **job_request_with("admin", reason="r"),
                 idempotency_key=key,
             )
         assert list(store.all()) == []
@@ -215,8 +213,7 @@ async def test_mutation_fails_closed_when_audit_cannot_be_written(nats_url: str)
         # The key was released: once the audit trail is back, the same request goes through.
         job = await replica.service.create(
             kind_name=kind.name,
-            body=JobCreate(reason="r"),
-            principal_id="admin",
+            **job_request_with("admin", reason="r"),
             idempotency_key=key,
         )
         assert job.status == "pending"

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.settings import Settings
-from cloudlysis_devfleet import GatewayConfig, create_gateway_app
-from tests.support import serve_in_thread
+from tests.support.net import serve_in_thread
 
 pytestmark = pytest.mark.integration
 

@@ -12,14 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from cloudlysis_devfleet.platform import (
     HostedInstance,
     PlatformConfig,
     fleet_configs,
     serve_platform,
 )
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 

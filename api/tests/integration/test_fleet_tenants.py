@@ -17,12 +17,13 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from cloudlysis_devfleet.common import serve
+from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
 
 from cloudlysis_control.adapters.nats.server import free_port
 from cloudlysis_control.bootstrap.app import create_app
-from cloudlysis_devfleet.common import serve
-from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
-from tests.conftest import FakeRights, app_settings, bearer
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,8 @@ from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.bodies import MAX_JSON_DEPTH
-from tests.conftest import FakeRights, app_settings, bearer
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

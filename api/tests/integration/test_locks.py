@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,24 +11,13 @@ import pytest
 from cloudlysis_control.adapters.nats.state import BUCKET_LOCKS, NatsKeyValue, NatsState
 from cloudlysis_control.audit.schemas import AuditFilter
 from cloudlysis_control.core.errors import LockHeld, ValidationFailed
+from cloudlysis_control.jobs.kinds import LockSpec
 from cloudlysis_control.locks.service import LockLost, LockService
-from tests.conftest import bearer
-from tests.integration.test_jobs_engine import (
-    ScriptedKind,
-    body,
-    make_replica,
-    wait_terminal,
-)
+from tests.support.auth import bearer
+from tests.support.clock import FakeClock
+from tests.support.jobs import ScriptedKind, job_request, make_replica, wait_terminal
 
 pytestmark = pytest.mark.integration
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -125,9 +113,8 @@ async def test_bad_scope_or_name_is_refused(kv: NatsKeyValue, scope: str, name: 
         await LockService(kv, "r").acquire(scope, name, "j_a")
 
 
-@dataclass
 class LockingKind(ScriptedKind):
-    def locks(self, params: dict[str, Any]) -> list[tuple[str, str]]:
+    def locks(self, params: dict[str, Any]) -> list[LockSpec]:
         return [("tenant", str(params["tenant"]))]
 
 
@@ -145,16 +132,14 @@ async def test_a_conflicting_job_is_refused_with_the_holders_id(
         name = tenant()
         first = await r.service.create(
             kind_name=locking_kind.name,
-            body=body(tenant=name),
-            principal_id="admin",
+            **job_request("admin", tenant=name),
             idempotency_key=uuid.uuid4().hex,
         )
         key = uuid.uuid4().hex
         with pytest.raises(LockHeld) as err:
             await r.service.create(
                 kind_name=locking_kind.name,
-                body=body(tenant=name),
-                principal_id="other",
+                **job_request("other", tenant=name),
                 idempotency_key=key,
             )
         assert err.value.extra["job_id"] == first.id
@@ -168,8 +153,7 @@ async def test_a_conflicting_job_is_refused_with_the_holders_id(
         assert await r.locks.get("tenant", name) is None
         second = await r.service.create(
             kind_name=locking_kind.name,
-            body=body(tenant=name),
-            principal_id="other",
+            **job_request("other", tenant=name),
             idempotency_key=key,
         )
         assert (await wait_terminal(r.service, second.id)).status == "succeeded"
@@ -185,8 +169,7 @@ async def test_failed_and_cancelled_jobs_release_their_locks(
     try:
         failing = await r.service.create(
             kind_name=locking_kind.name,
-            body=body(tenant=(t1 := tenant()), steps=["one", "fatal"]),
-            principal_id="admin",
+            **job_request("admin", tenant=(t1 := tenant()), steps=["one", "fatal"]),
             idempotency_key=uuid.uuid4().hex,
         )
         assert (await wait_terminal(r.service, failing.id)).status == "failed"
@@ -194,8 +177,7 @@ async def test_failed_and_cancelled_jobs_release_their_locks(
         locking_kind.gates["one"] = asyncio.Event()
         running = await r.service.create(
             kind_name=locking_kind.name,
-            body=body(tenant=(t2 := tenant())),
-            principal_id="admin",
+            **job_request("admin", tenant=(t2 := tenant())),
             idempotency_key=uuid.uuid4().hex,
         )
         async with asyncio.timeout(10):
@@ -219,8 +201,7 @@ async def test_a_taken_over_job_keeps_its_lock_and_releases_it_at_the_end(
     name = tenant()
     job = await a.service.create(
         kind_name=locking_kind.name,
-        body=body(tenant=name),
-        principal_id="admin",
+        **job_request("admin", tenant=name),
         idempotency_key=uuid.uuid4().hex,
     )
     async with asyncio.timeout(10):

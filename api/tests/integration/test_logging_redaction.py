@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.logging import REDACTED, redact
-from cloudlysis_devfleet import GatewayConfig, create_gateway_app
-from tests.conftest import FakeRights, app_settings, bearer, make_token
-from tests.support import serve_in_thread
+from tests.support.auth import FakeRights, bearer, make_token
+from tests.support.net import serve_in_thread
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ import nats
 import pytest
 
 from cloudlysis_control.adapters.nats.server import free_port
-from tests.integration.ops_support import (
+from tests.support.ops import (
     TENANT,
     TERMINAL,
     devfleet_world,

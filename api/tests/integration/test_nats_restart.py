@@ -19,17 +19,17 @@ from typing import Any
 import msgspec
 import nats
 import pytest
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
-from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.audit.schemas import AuditEvent
+from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.clock import rfc3339
-from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
-from cloudlysis_control.jobs.schemas import new_steps
-from cloudlysis_control.jobs.schemas import Job
-from tests.conftest import FakeRights, app_settings, bearer
+from cloudlysis_control.jobs.schemas import Job, new_steps
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

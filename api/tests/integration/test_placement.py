@@ -20,15 +20,16 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from cloudlysis_devfleet.common import serve
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.kv import KeyValue
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
 from cloudlysis_control.bootstrap.app import create_app
-from cloudlysis_devfleet.common import serve
 from cloudlysis_control.placement.sources import write_atomic
-from tests.conftest import FakeRights, app_settings, bearer
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

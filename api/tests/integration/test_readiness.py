@@ -11,7 +11,8 @@ from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.bootstrap.app import create_app
-from tests.conftest import FakeRights, app_settings
+from tests.support.auth import FakeRights
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

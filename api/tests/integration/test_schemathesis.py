@@ -44,8 +44,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from cloudlysis_control.bootstrap.app import create_app
-from tests.conftest import FakeRights, app_settings, make_token
-from tests.swarm.swarm_support import isolated_fixture
+from tests.support.auth import FakeRights, make_token
+from tests.support.settings import app_settings
+from tests.support.swarm import isolated_fixture
 
 pytestmark = pytest.mark.integration
 

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from cloudlysis_devfleet.common import serve
 
 from cloudlysis_control.bootstrap.app import create_app
-from cloudlysis_devfleet.common import serve
 from cloudlysis_control.jobs.kinds import StepContext
 from cloudlysis_control.jobs.schemas import Job, Step
-from tests.conftest import FakeRights, app_settings, bearer
-from tests.integration.ops_support import (
+from tests.support.auth import FakeRights, bearer
+from tests.support.ops import (
     TENANT,
     OpsEnv,
     history,
@@ -34,6 +34,7 @@ from tests.integration.ops_support import (
     wait_job,
     wait_step,
 )
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 
@@ -237,7 +238,7 @@ async def test_each_preflight_gate_refuses_migrate(
             doc.pop("revision")
             doc["shards"]["projection-9"] = doc["shards"]["projection-1"]
             rev = await env.placement.put("projection_placement", json.dumps(doc).encode())
-            from tests.integration.ops_support import wait_placement
+            from tests.support.ops import wait_placement
 
             await wait_placement(env.api, {"projection_placement": rev})
         ok = await plan(env.api, target, kind)

@@ -10,7 +10,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.bootstrap.app import create_app
-from tests.conftest import FakeRights, app_settings, bearer
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from obs_support import (
+from tests.support.obs import (
     FIXTURE_WINDOW_S,
     RULES_DIR,
     VictoriaMetrics,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from obs_support import (
+from tests.support.obs import (
     CONTRACT_PATH,
     ID_LABELS,
     SCRAPE_CONFIG,

@@ -18,7 +18,7 @@ import alloy_syntax
 import jsonschema
 import pytest
 import yaml
-from obs_support import (
+from tests.support.obs import (
     DASHBOARDS_DIR,
     ID_LABELS,
     PROVISIONING_DIR,

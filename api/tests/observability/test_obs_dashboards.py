@@ -11,7 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from obs_support import (
+from tests.support.obs import (
     DASHBOARDS_DIR,
     DASHBOARDS_SRC,
     REPO,

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from obs_support import (
+from tests.support.obs import (
     comparisons_to_bool,
     dashboard_values,
     iter_queries,
@@ -137,7 +137,7 @@ def test_a_broken_query_is_detected(loaded_vm: Any) -> None:
 
 
 def test_fixture_covers_every_contract_metric(loaded_vm: Any) -> None:
-    from obs_support import load_contract
+    from tests.support.obs import load_contract
 
     missing = []
     for metric in load_contract()["metrics"]:

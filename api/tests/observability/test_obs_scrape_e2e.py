@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from obs_support import SCRAPE_CONFIG, VictoriaMetrics, free_port, require_binary
+from tests.support.obs import SCRAPE_CONFIG, VictoriaMetrics, free_port, require_binary
 
 GATEWAY_METRICS = """\
 # TYPE gateway_build_info gauge

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from tests.stacks.stack_support import REPO, image_tag, services
+from tests.support.stacks import REPO, image_tag, services
 
 Config = dict[str, Any]
 

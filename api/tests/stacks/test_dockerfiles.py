@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stacks.stack_support import REPO, Instruction, dockerfile, dockerignore_excludes, stages
+from tests.support.stacks import REPO, Instruction, dockerfile, dockerignore_excludes, stages
 
 # Dockerfile -> (build context, .dockerignore of that context)
 IMAGES = {

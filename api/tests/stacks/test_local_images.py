@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.stacks.stack_support import ALL_FILES, BASE_FILES, CI, REPO, dockerfile, services
-from tests.stacks.stack_support import stack_config as config
+from tests.support.stacks import ALL_FILES, BASE_FILES, CI, REPO, dockerfile, services
+from tests.support.stacks import stack_config as config
 
 BUILD = REPO / "scripts" / "build-images.sh"
 LOCAL_DOCKERFILES = sorted((REPO / "stacks" / "images").glob("*/Dockerfile"))

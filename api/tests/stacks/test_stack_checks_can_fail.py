@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.stacks import checks
-from tests.stacks.stack_support import (
+from tests.support.stacks import (
     ALL_FILES,
     BASE_FILES,
     CI,

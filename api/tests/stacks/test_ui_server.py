@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 
 from cloudlysis_control.webui import static as api_static
-from tests.stacks.stack_support import STACKS
+from tests.support.stacks import STACKS
 
 
 def _load() -> ModuleType:

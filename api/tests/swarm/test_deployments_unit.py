@@ -12,7 +12,7 @@ from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.deployments.service import DeploymentFilter, DeploymentService
 from cloudlysis_control.ports import StreamMessage
-from tests.swarm.swarm_support import DEMO_FIXTURE, eventually
+from tests.support.swarm import DEMO_FIXTURE, eventually
 
 
 class FlakyLog:

@@ -19,7 +19,7 @@ from cloudlysis_control.swarm.normalise import (
     normalise_service,
     split_image,
 )
-from tests.swarm.swarm_support import ENGINE_FIXTURE
+from tests.support.swarm import ENGINE_FIXTURE
 
 DOC: dict[str, Any] = json.loads(ENGINE_FIXTURE.read_text())
 

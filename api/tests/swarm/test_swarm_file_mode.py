@@ -15,9 +15,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.bootstrap.app import create_app
-from tests.conftest import FakeRights, app_settings, bearer
-from tests.support import serve_in_thread
-from tests.swarm.swarm_support import (
+from tests.support.auth import FakeRights, bearer
+from tests.support.net import serve_in_thread
+from tests.support.settings import app_settings
+from tests.support.swarm import (
     AnnotationReceiver,
     eventually,
     health_app,

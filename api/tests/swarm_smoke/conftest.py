@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.swarm_smoke.swarm import (
+from tests.support.smoke import (
     NODE_LABELS,
     NOT_RUNNING,
     RUNNING,

@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.swarm_smoke.conftest import remove_stack
-from tests.swarm_smoke.swarm import (
+from tests.support.smoke import (
     NOT_RUNNING,
     PLATFORM,
     RUNNING,
@@ -23,6 +22,7 @@ from tests.swarm_smoke.swarm import (
     docker,
     eventually,
 )
+from tests.swarm_smoke.conftest import remove_stack
 
 SCRAPE_TIMEOUT_S = 180  # discovery every 30 s + scrape every 15 s, after the tasks are up
 FLEET_TIMEOUT_S = 90

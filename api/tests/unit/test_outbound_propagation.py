@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -27,9 +28,9 @@ from cloudlysis_control.adapters.nats.server import free_port
 from cloudlysis_control.adapters.probe import ProbeClient
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
-from cloudlysis_devfleet import GatewayConfig, create_gateway_app
-from tests.conftest import FakeRights, app_settings, bearer
-from tests.support import serve_in_thread
+from tests.support.auth import FakeRights, bearer
+from tests.support.net import serve_in_thread
+from tests.support.settings import app_settings
 
 Client = AsyncTestClient[Litestar]
 

@@ -20,7 +20,8 @@ from opentelemetry.trace import SpanKind
 
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.tracing import Tracing
-from tests.conftest import FakeRights, app_settings, bearer
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 Client = AsyncTestClient[Litestar]
 

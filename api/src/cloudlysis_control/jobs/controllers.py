@@ -23,7 +23,8 @@ from cloudlysis_control.jobs.service import JobFilter, JobService
 
 JobId = Annotated[str, PathParameter(pattern=JOB_ID_PATTERN, description="A job id")]
 KindName = Annotated[
-    str, PathParameter(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$", description="A job kind")
+    str,
+    PathParameter(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+){1,4}$", description="A job kind"),
 ]
 OptionalTenantHeader = Annotated[
     str | None,

@@ -1,15 +1,23 @@
-"""Helpers shared by tests (not fixtures)."""
+"""Ports and servers on loopback."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import queue
+import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 from cloudlysis_devfleet import serve
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (bind "0.0.0.0" for Docker host-mode publishing)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -19,17 +19,18 @@ from typing import Any
 
 import httpx
 import nats
+from cloudlysis_devfleet.common import serve
+from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
 from litestar import Litestar
 from nats.js.kv import KeyValue
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.adapters.nats.state import BUCKET_LOCKS, NatsState
 from cloudlysis_control.bootstrap.app import create_app
-from cloudlysis_devfleet.common import serve
-from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
 from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT
-from tests.conftest import FakeRights, app_settings, bearer
+from tests.support.auth import FakeRights, bearer
+from tests.support.settings import app_settings
 
 TENANT = "acme"
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
