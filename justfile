@@ -33,9 +33,11 @@ test: setup
     rm -rf "{{REPORTS}}" && mkdir -p "{{REPORTS}}"
     rc=0; just lint || rc=1; just typecheck || rc=1; just build || rc=1; just test-api || rc=1; just test-ui || rc=1; just test-e2e || rc=1; just test-swarm || rc=1; python3 scripts/summarize.py "{{REPORTS}}" || rc=1; exit $rc
 
-# API tests, all but the real-engine smoke (tests/swarm_smoke: `just test-swarm`).
+# API tests: unit (no servers), integration (real nats-server, devfleet, sockets), e2e (the demo),
+# observability (real VictoriaMetrics), stacks (files and images). The real Docker engine's suites
+# (tests/swarm, tests/swarm_smoke) run in `just test-swarm`.
 test-api:
-    cd api && uv run pytest -q -p no:cacheprovider --junitxml="{{REPORTS}}/api.xml" --ignore=tests/swarm_smoke --ignore=tests/swarm/test_swarm_engine.py tests
+    cd api && uv run pytest -q -p no:cacheprovider --junitxml="{{REPORTS}}/api.xml" --ignore=tests/swarm_smoke --ignore=tests/swarm tests
 
 # The real Docker engine (docs/stacks.md): scripts/docker-up.sh (installs docker.io, starts
 # dockerd, `docker swarm init` when needed), scripts/build-images.sh (every image, locally, no
@@ -53,8 +55,8 @@ test-swarm: setup-api
     t1=$SECONDS
     scripts/check.sh build-images -- scripts/build-images.sh || exit 1
     t2=$SECONDS
-    # The real-engine tests; the rest of tests/swarm (file mode, normaliser) runs in test-api.
-    dirs=(tests/swarm/test_swarm_engine.py tests/swarm_smoke)
+    # The real-engine tests (file mode and the normaliser run in test-api).
+    dirs=(tests/swarm tests/swarm_smoke)
     rc=0
     (cd api && CONTROL_TEST_DOCKER=1 uv run pytest -q -p no:cacheprovider --junitxml="{{REPORTS}}/swarm.xml" "${dirs[@]}") || rc=1
     echo "test-swarm: docker-up $((t1 - t0)) s, images $((t2 - t1)) s, tests $((SECONDS - t2)) s" >&2

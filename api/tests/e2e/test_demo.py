@@ -1,4 +1,4 @@
-"""`cloudlysis-control demo` end to end: up, tokens, rights, a job, Ctrl-C, and a second run.
+"""`cloudlysis-demo` end to end: up, tokens, rights, a job, Ctrl-C, and a second run.
 
 The demo binds the devfleet Gateway to the fixed port 8701 (demo.GATEWAY_PORT), so two demo tests
 cannot run at the same time on one machine; this test refuses to start if 8701 is taken.
@@ -82,8 +82,7 @@ def start_demo(base: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             "uv",
             "run",
             "--no-sync",
-            "cloudlysis-control",
-            "demo",
+            "cloudlysis-demo",
             "--dir",
             str(base),
             "--port",

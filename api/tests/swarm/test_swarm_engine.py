@@ -95,7 +95,7 @@ async def engine_app(
 
 
 async def _ready(app: Litestar) -> bool:
-    return bool(app.state.runtime.deployments.watching.is_set())
+    return bool(app.state.container.deployments.watching.is_set())
 
 
 async def _service(client: AsyncTestClient[Litestar], name: str) -> dict[str, Any]:
@@ -269,7 +269,7 @@ async def test_two_replicas_record_count_and_annotate_a_deployment_once(
             # both replicas had every chance to send theirs: a second one would be here by now
             await _deployment(b, service, to_image=f"{TEST_IMAGE}:v2", status="completed")
             for app in apps:
-                annotator = app.state.runtime.annotator
+                annotator = app.state.container.annotator
                 assert annotator is not None
                 await annotator.drain()
             assert len([x for x in receiver.accepted if f"service:{service}" in x["tags"]]) == 1

@@ -194,7 +194,7 @@ async def test_deploy_and_rollback_jobs_record_deployments_and_annotations(
             CONTROL_GRAFANA_TOKEN_FILE=str(token),
         )
         async with AsyncTestClient(app=app) as c:
-            runtime = app.state.runtime
+            runtime = app.state.container
             assert runtime.annotator is not None
             runtime.annotator.base_delay_s = 0.05
             await eventually(lambda: _true(runtime.deployments.watching.is_set()), 20)
@@ -352,8 +352,10 @@ async def test_preflight_refuses_a_service_that_is_updating(
                 headers=ADMIN,
             )
         ).json()["items"]
+        # One refusal shape for every kind: action job.create.<kind>, target job:<id>.
         assert any(
-            e["target"] == "service:platform_runner"
+            e["target"].startswith("job:j_")
+            and e["detail"]["params"]["service"] == "platform_runner"
             and e["detail"]["failures"][0]["check"] == "not_updating"
             for e in audit
         ), audit
