@@ -287,10 +287,29 @@ def test_duplicated_request_id_headers_are_replaced() -> None:
 
 def test_outbound_headers() -> None:
     ident = identity_from_headers(["req-9"], ["corr-9"], [SPEC_TP], [SPEC_TS])
-    assert outbound_headers(ident) == {
+    headers = outbound_headers(ident)
+    version, trace_id, parent_id, flags = headers.pop("traceparent").split("-")
+    assert headers == {
         "x-request-id": "req-9",
         "x-correlation-id": "corr-9",
-        "traceparent": f"00-{TRACE_ID}-{ident.span_id}-01",
         "tracestate": SPEC_TS,
     }
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
+    assert HEX16.match(parent_id) and parent_id != "0" * 16
     assert outbound_headers(None) == {}  # no request in context
+
+
+def test_each_outbound_call_is_a_child_span_of_the_request() -> None:
+    # Spec 4.3, step 4.1 (processing model, a traceparent is received): for each outgoing request
+    # the parent-id "MUST be set to a value representing the ID of the current operation" -- the
+    # outbound call, a child of our request's span: same trace-id and flags, a new parent-id.
+    ident = identity_from_headers([], [], [SPEC_TP], [])
+    calls = [outbound_headers(ident)["traceparent"].split("-") for _ in range(3)]
+    assert {(v, t, f) for v, t, _, f in calls} == {("00", TRACE_ID, "01")}
+    parent_ids = [p for _, _, p, _ in calls]
+    assert len(set(parent_ids)) == 3  # one span id per call
+    assert ident.span_id not in parent_ids  # not the request's own span id ...
+    assert PARENT_ID not in parent_ids  # ... nor the caller's
+    assert all(HEX16.match(p) and p != "0" * 16 for p in parent_ids)
+    # the response still names the request's span
+    assert ident.traceparent() == f"00-{TRACE_ID}-{ident.span_id}-01"

@@ -117,7 +117,17 @@ class RequestIdentity:
     tenant_id: str | None = None
 
     def traceparent(self) -> str:
+        """This request's own span (what the response echoes)."""
         return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags:02x}"
+
+    def child_traceparent(self) -> str:
+        """A traceparent for one outbound call: a new child span id of this request's span.
+
+        W3C processing model (a traceparent is received, step 4.1): for each outgoing request the
+        parent-id is set to the ID of the current operation, the call itself; trace-id and flags
+        are kept.
+        """
+        return f"00-{self.trace_id}-{new_span_id()}-{self.trace_flags:02x}"
 
 
 current_identity: contextvars.ContextVar[RequestIdentity | None] = contextvars.ContextVar(
@@ -166,14 +176,17 @@ def identity_from_headers(
 
 
 def outbound_headers(identity: RequestIdentity | None = None) -> dict[str, str]:
-    """Headers every outbound call carries (x-request-id, x-correlation-id, traceparent)."""
+    """Headers one outbound call carries (x-request-id, x-correlation-id, traceparent).
+
+    Build them once per call: every call gets its own span id as the traceparent's parent-id.
+    """
     ident = identity or current_identity.get()
     if ident is None:
         return {}
     headers = {
         "x-request-id": ident.request_id,
         "x-correlation-id": ident.correlation_id,
-        "traceparent": ident.traceparent(),
+        "traceparent": ident.child_traceparent(),
     }
     if ident.tracestate:
         headers["tracestate"] = ident.tracestate
