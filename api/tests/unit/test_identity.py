@@ -1,6 +1,6 @@
-"""W3C Trace Context (level 1) and request-id rules of core.identity.
+"""W3C Trace Context (Level 2) and request-id rules of core.identity.
 
-Examples are the spec's own (https://www.w3.org/TR/trace-context/): the traceparent
+Examples are the spec's own (https://www.w3.org/TR/trace-context-2/): the traceparent
 `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`, the tracestate
 `rojo=00f067aa0ba902b7,congo=t61rcWkgMzE`, the multi-tenant key `fw529a3039@dt`.
 """
@@ -222,9 +222,49 @@ def test_identity_continues_a_valid_trace() -> None:
 def test_identity_keeps_the_unsampled_decision() -> None:
     ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-00"], [])
     assert ident.trace_flags == 0 and ident.traceparent().endswith("-00")
-    # only the sampled bit is propagated; other flag bits are not echoed
-    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-ff"], [])
-    assert ident.trace_flags == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "kept"),
+    [
+        ("01", "01"),  # sampled
+        ("02", "02"),  # random-trace-id, not sampled
+        ("03", "03"),  # both
+    ],
+)
+def test_random_trace_id_flag_is_propagated(flags: str, kept: str) -> None:
+    # Level 2, trace-flags: "The second least significant bit of the trace-flags field denotes
+    # the random-trace-id flag"; a participant that continues the trace (same trace-id) keeps
+    # the flag as it received it. Both defined bits travel on: response and outbound calls.
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-{flags}"], [])
+    assert ident.trace_flags == int(kept, 16)
+    assert ident.traceparent().endswith(f"-{kept}")
+    assert outbound_headers(ident)["traceparent"].endswith(f"-{kept}")
+
+
+@pytest.mark.parametrize(
+    ("flags", "kept"),
+    [
+        ("ff", "03"),
+        ("09", "01"),  # the spec's own example: 00001000 with the sampled flag
+        ("0a", "02"),
+        ("04", "00"),
+        ("fc", "00"),
+    ],
+)
+def test_reserved_flag_bits_are_not_propagated(flags: str, kept: str) -> None:
+    # Level 2, Other Flags: "The behavior of other flags, such as (00000100) is not defined and
+    # is reserved for future use. Vendors MUST set those to zero." The two defined bits stay.
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-{flags}"], [])
+    assert ident.traceparent().endswith(f"-{kept}")
+    assert outbound_headers(ident)["traceparent"].endswith(f"-{kept}")
+
+
+def test_future_version_keeps_the_flags_this_version_knows() -> None:
+    # Versioning: a higher version is parsed by the version-00 fields; only the trace-flags this
+    # version defines are kept, unknown ones are set to 0 on outgoing requests.
+    ident = identity_from_headers([], [], [f"cc-{TRACE_ID}-{PARENT_ID}-ff-future"], [])
+    assert ident.traceparent() == f"00-{TRACE_ID}-{ident.span_id}-03"
 
 
 def test_identity_future_version_is_answered_as_version_00() -> None:
@@ -238,10 +278,12 @@ def test_identity_new_trace_has_valid_ids() -> None:
     for ident in (a, b):
         assert HEX32.match(ident.trace_id) and ident.trace_id != "0" * 32
         assert HEX16.match(ident.span_id) and ident.span_id != "0" * 16
-        assert ident.parent_span_id is None and ident.trace_flags == 1
+        # sampled, and random-trace-id: our trace ids are 16 random bytes (secrets.token_hex)
+        assert ident.parent_span_id is None and ident.trace_flags == 0x03
+        assert ident.traceparent().endswith("-03")
         assert valid_id(ident.request_id) and valid_id(ident.correlation_id)
     assert a.trace_id != b.trace_id and a.request_id != b.request_id
-    assert identity_from_headers([], [], [], [], sampled_default=False).trace_flags == 0
+    assert identity_from_headers([], [], [], [], sampled_default=False).trace_flags == 0x02
     assert identity_from_headers([], [], [], [], span_id="1" * 16).span_id == "1" * 16
 
 

@@ -1,10 +1,13 @@
 """Request identity: x-request-id, x-correlation-id and W3C Trace Context.
 
-Parsing follows https://www.w3.org/TR/trace-context/ (level 1):
+Parsing follows https://www.w3.org/TR/trace-context-2/ (Level 2):
 - an invalid traceparent (or more than one traceparent header) starts a new trace and drops
   tracestate;
 - version ff is invalid; an unknown higher version is parsed by its first four fields when the
   header is at least 55 characters and, if longer, continues with '-';
+- trace-flags: sampled (0x01) and random-trace-id (0x02) are kept as received, reserved bits are
+  cleared; a trace we start has the random-trace-id flag (its id is random);
+- every outbound call gets its own span id as the traceparent parent-id (`outbound_headers`);
 - tracestate from several headers is joined with ','; an invalid list is dropped, never partly
   propagated.
 """
@@ -24,6 +27,11 @@ _TS_KEY = re.compile(
 )
 _TS_VALUE = re.compile(r"^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$")
 MAX_TRACESTATE_MEMBERS = 32
+# trace-flags defined by Level 2: sampled (0x01) and random-trace-id (0x02). The other bits are
+# reserved: "Vendors MUST set those to zero", so they are never propagated.
+FLAG_SAMPLED = 0x01
+FLAG_RANDOM_TRACE_ID = 0x02
+KNOWN_TRACE_FLAGS = FLAG_SAMPLED | FLAG_RANDOM_TRACE_ID
 
 
 def valid_id(value: str | None) -> bool:
@@ -46,7 +54,11 @@ class TraceParent:
 
     @property
     def sampled(self) -> bool:
-        return bool(self.flags & 0x01)
+        return bool(self.flags & FLAG_SAMPLED)
+
+    @property
+    def random_trace_id(self) -> bool:
+        return bool(self.flags & FLAG_RANDOM_TRACE_ID)
 
     def header(self) -> str:
         return f"00-{self.trace_id}-{self.parent_id}-{self.flags:02x}"
@@ -155,13 +167,14 @@ def identity_from_headers(
     )
     parent = parse_traceparent(traceparents)
     if parent is None:
+        # A new trace: its id is 16 random bytes, so the random-trace-id flag is set.
         return RequestIdentity(
             request_id=request_id,
             correlation_id=correlation_id,
             trace_id=new_trace_id(),
             span_id=span_id or new_span_id(),
             parent_span_id=None,
-            trace_flags=1 if sampled_default else 0,
+            trace_flags=FLAG_RANDOM_TRACE_ID | (FLAG_SAMPLED if sampled_default else 0),
             tracestate=None,
         )
     return RequestIdentity(
@@ -170,7 +183,8 @@ def identity_from_headers(
         trace_id=parent.trace_id,
         span_id=span_id or new_span_id(),
         parent_span_id=parent.parent_id,
-        trace_flags=parent.flags & 0x01,
+        # The trace continues: both defined flags are kept as received, reserved bits cleared.
+        trace_flags=parent.flags & KNOWN_TRACE_FLAGS,
         tracestate=parse_tracestate(tracestates),
     )
 
