@@ -57,6 +57,14 @@ def test_surrounding_whitespace_is_tolerated() -> None:
     assert parse_traceparent([f"  {SPEC_TP}\t"]) == TraceParent(TRACE_ID, PARENT_ID, 1)
 
 
+@pytest.mark.parametrize("junk", ["\x0b", "\x0c", "\r", "\n", "\x85", "\xa0", "\x1f"])
+def test_only_space_and_tab_are_optional_whitespace(junk: str) -> None:
+    # OWS (RFC 7230 3.2.3, which the spec uses) is *( SP / HTAB ): nothing else around the value.
+    # Header bytes are decoded as latin-1, so 0x85 and 0xa0 reach the parser as they are.
+    assert parse_traceparent([f"{junk}{SPEC_TP}"]) is None
+    assert parse_traceparent([f"{SPEC_TP}{junk}"]) is None
+
+
 @pytest.mark.parametrize(
     "value",
     [
@@ -163,7 +171,7 @@ def test_tracestate_member_limit() -> None:
         "=value",  # empty key
         "ro jo=1",  # space in key
         "rojo=a,rojo=b",  # duplicate key
-        "_rojo=1",  # must start with a lowercase letter or digit
+        "_rojo=1",  # must start with a lowercase letter (a tenant-id: or a digit)
         "rojo=a=b",  # '=' is not allowed in a value
         "rojo=a,b",  # second member without '='
         "rojo=",  # empty value
@@ -179,6 +187,92 @@ def test_tracestate_member_limit() -> None:
 def test_invalid_tracestate_is_dropped_entirely(value: str) -> None:
     assert parse_tracestate([value]) is None
     assert parse_tracestate([SPEC_TS, value]) is None  # never partly propagated
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a",  # the shortest simple-key
+        "z" * 256,  # simple-key = lcalpha 0*255( ... ): 256 characters at most
+        "a0_-*/",  # every other character a simple-key may hold
+        "fw529a3039@dt",  # the spec's multi-tenant example
+        "9@a",  # tenant-id = ( lcalpha / DIGIT ) ...: a tenant-id may start with a digit
+        "t" * 241 + "@" + "v" * 14,  # tenant-id up to 241, system-id up to 14 characters
+        "0_-*/a@b0_-*/",
+    ],
+)
+def test_tracestate_key_grammar_accepts(key: str) -> None:
+    assert parse_tracestate([f"{key}=1"]) == f"{key}=1"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        # simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" ): a key without
+        # '@' must start with a letter (only a multi-tenant tenant-id may start with a digit).
+        "1abc",
+        "0",
+        "9vendor",
+        "z" * 257,  # simple-key too long
+        "t" * 242 + "@v",  # tenant-id = ( lcalpha / DIGIT ) 0*240( ... ): 241 at most
+        "t@" + "v" * 15,  # system-id = lcalpha 0*13( ... ): 14 at most
+        "t@1v",  # system-id starts with lcalpha
+        "foo@",
+        "foo@@bar",
+        "foo@bar@baz",
+        "foo.bar",
+        "FOO",
+        "foo ",  # 'foo =1': a space before '=' is part of the key
+        "rojo\n",  # a line break is no key character, at the end either
+    ],
+)
+def test_tracestate_key_grammar_refuses(key: str) -> None:
+    assert parse_tracestate([f"{key}=1"]) is None
+    assert parse_tracestate([f"{SPEC_TS},{key}=1"]) is None
+
+
+@pytest.mark.parametrize("value", ["1\n", "a\rb", "a\tb", "\n"])
+def test_tracestate_value_holds_printable_ascii_only(value: str) -> None:
+    # value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr: no tab, CR or LF, also not last.
+    assert parse_tracestate([f"rojo={value}"]) is None
+    assert parse_tracestate([f"rojo={value},congo=t61rcWkgMzE"]) is None
+
+
+def test_tracestate_value_keeps_leading_spaces_and_allows_every_printable_character() -> None:
+    every = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ",=")
+    assert len(every) == 93
+    assert parse_tracestate([f"rojo={every}"]) == f"rojo={every}"
+    assert parse_tracestate(["rojo= x"]) == "rojo= x"  # a leading space is part of the value
+    assert parse_tracestate(["rojo=" + "v" * 256]) == "rojo=" + "v" * 256  # 256 at most
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["foo=1,foo=1"],
+        ["foo=1,foo=2"],
+        ["foo=1", "foo=1"],  # the duplicate may come in a second header
+        ["foo=1", "foo=2"],
+        ["t@v=1,t@v=2"],  # multi-tenant keys alike
+    ],
+)
+def test_tracestate_with_duplicate_keys_is_dropped(headers: list[str]) -> None:
+    # Combined Header Value: "Only one entry per key is allowed"; a list that holds a key twice
+    # is invalid and dropped whole (the W3C test suite: test_tracestate_duplicated_keys).
+    assert parse_tracestate(headers) is None
+    ident = identity_from_headers([], [], [SPEC_TP], headers)
+    assert ident.trace_id == TRACE_ID and ident.tracestate is None
+
+
+def test_distinct_multi_tenant_keys_are_not_duplicates() -> None:
+    assert parse_tracestate(["a@v=1,b@v=2,a@w=3,v=4"]) == "a@v=1,b@v=2,a@w=3,v=4"
+
+
+def test_empty_members_do_not_count_towards_the_limit() -> None:
+    # Empty and whitespace-only list members are allowed (they appear when headers are joined)
+    # and are not propagated; 32 real members are still accepted.
+    members = [f"k{i}=v{i}" for i in range(MAX_TRACESTATE_MEMBERS)]
+    assert parse_tracestate(["", ",".join(members), " , ", "\t"]) == ",".join(members)
 
 
 def test_tracestate_absent_or_blank() -> None:

@@ -22,10 +22,18 @@ from dataclasses import dataclass
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _HEX = frozenset("0123456789abcdef")
+_OWS = " \t"  # RFC 7230 3.2.3: *( SP / HTAB ), nothing else
+# key              = simple-key / multi-tenant-key
+# simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+# multi-tenant-key = tenant-id "@" system-id
+# tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+# system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+# Used with fullmatch only: '$' would also match before a trailing newline.
 _TS_KEY = re.compile(
-    r"^([a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$"
+    r"[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
 )
-_TS_VALUE = re.compile(r"^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$")
+# value = 0*255(chr) nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E; chr = %x20 / nblk-chr
+_TS_VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
 MAX_TRACESTATE_MEMBERS = 32
 # trace-flags defined by Level 2: sampled (0x01) and random-trace-id (0x02). The other bits are
 # reserved: "Vendors MUST set those to zero", so they are never propagated.
@@ -68,7 +76,7 @@ def parse_traceparent(values: list[str]) -> TraceParent | None:
     """Return the parsed traceparent, or None when a new trace must start."""
     if len(values) != 1:
         return None
-    value = values[0].strip()
+    value = values[0].strip(_OWS)
     if len(value) < 55:
         return None
     version = value[0:2]
@@ -95,12 +103,14 @@ def parse_tracestate(values: list[str]) -> str | None:
     members: list[str] = []
     seen: set[str] = set()
     for raw in ",".join(values).split(","):
-        member = raw.strip(" \t")
+        member = raw.strip(_OWS)
         if not member:
-            continue
+            continue  # empty and whitespace-only list members are allowed, and not propagated
         key, sep, val = member.partition("=")
-        if not sep or not _TS_KEY.match(key) or not _TS_VALUE.match(val) or key in seen:
+        if not sep or not _TS_KEY.fullmatch(key) or not _TS_VALUE.fullmatch(val):
             return None
+        if key in seen:
+            return None  # "Only one entry per key is allowed": the whole list is invalid
         seen.add(key)
         members.append(f"{key}={val}")
     if not members or len(members) > MAX_TRACESTATE_MEMBERS:
