@@ -1,6 +1,6 @@
-"""W3C Trace Context (level 1) and request-id rules of core.identity.
+"""W3C Trace Context (Level 2) and request-id rules of core.identity.
 
-Examples are the spec's own (https://www.w3.org/TR/trace-context/): the traceparent
+Examples are the spec's own (https://www.w3.org/TR/trace-context-2/): the traceparent
 `00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`, the tracestate
 `rojo=00f067aa0ba902b7,congo=t61rcWkgMzE`, the multi-tenant key `fw529a3039@dt`.
 """
@@ -55,6 +55,14 @@ def test_header_round_trip() -> None:
 
 def test_surrounding_whitespace_is_tolerated() -> None:
     assert parse_traceparent([f"  {SPEC_TP}\t"]) == TraceParent(TRACE_ID, PARENT_ID, 1)
+
+
+@pytest.mark.parametrize("junk", ["\x0b", "\x0c", "\r", "\n", "\x85", "\xa0", "\x1f"])
+def test_only_space_and_tab_are_optional_whitespace(junk: str) -> None:
+    # OWS (RFC 7230 3.2.3, which the spec uses) is *( SP / HTAB ): nothing else around the value.
+    # Header bytes are decoded as latin-1, so 0x85 and 0xa0 reach the parser as they are.
+    assert parse_traceparent([f"{junk}{SPEC_TP}"]) is None
+    assert parse_traceparent([f"{SPEC_TP}{junk}"]) is None
 
 
 @pytest.mark.parametrize(
@@ -163,7 +171,7 @@ def test_tracestate_member_limit() -> None:
         "=value",  # empty key
         "ro jo=1",  # space in key
         "rojo=a,rojo=b",  # duplicate key
-        "_rojo=1",  # must start with a lowercase letter or digit
+        "_rojo=1",  # must start with a lowercase letter (a tenant-id: or a digit)
         "rojo=a=b",  # '=' is not allowed in a value
         "rojo=a,b",  # second member without '='
         "rojo=",  # empty value
@@ -179,6 +187,92 @@ def test_tracestate_member_limit() -> None:
 def test_invalid_tracestate_is_dropped_entirely(value: str) -> None:
     assert parse_tracestate([value]) is None
     assert parse_tracestate([SPEC_TS, value]) is None  # never partly propagated
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a",  # the shortest simple-key
+        "z" * 256,  # simple-key = lcalpha 0*255( ... ): 256 characters at most
+        "a0_-*/",  # every other character a simple-key may hold
+        "fw529a3039@dt",  # the spec's multi-tenant example
+        "9@a",  # tenant-id = ( lcalpha / DIGIT ) ...: a tenant-id may start with a digit
+        "t" * 241 + "@" + "v" * 14,  # tenant-id up to 241, system-id up to 14 characters
+        "0_-*/a@b0_-*/",
+    ],
+)
+def test_tracestate_key_grammar_accepts(key: str) -> None:
+    assert parse_tracestate([f"{key}=1"]) == f"{key}=1"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        # simple-key = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" ): a key without
+        # '@' must start with a letter (only a multi-tenant tenant-id may start with a digit).
+        "1abc",
+        "0",
+        "9vendor",
+        "z" * 257,  # simple-key too long
+        "t" * 242 + "@v",  # tenant-id = ( lcalpha / DIGIT ) 0*240( ... ): 241 at most
+        "t@" + "v" * 15,  # system-id = lcalpha 0*13( ... ): 14 at most
+        "t@1v",  # system-id starts with lcalpha
+        "foo@",
+        "foo@@bar",
+        "foo@bar@baz",
+        "foo.bar",
+        "FOO",
+        "foo ",  # 'foo =1': a space before '=' is part of the key
+        "rojo\n",  # a line break is no key character, at the end either
+    ],
+)
+def test_tracestate_key_grammar_refuses(key: str) -> None:
+    assert parse_tracestate([f"{key}=1"]) is None
+    assert parse_tracestate([f"{SPEC_TS},{key}=1"]) is None
+
+
+@pytest.mark.parametrize("value", ["1\n", "a\rb", "a\tb", "\n"])
+def test_tracestate_value_holds_printable_ascii_only(value: str) -> None:
+    # value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr: no tab, CR or LF, also not last.
+    assert parse_tracestate([f"rojo={value}"]) is None
+    assert parse_tracestate([f"rojo={value},congo=t61rcWkgMzE"]) is None
+
+
+def test_tracestate_value_keeps_leading_spaces_and_allows_every_printable_character() -> None:
+    every = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in ",=")
+    assert len(every) == 93
+    assert parse_tracestate([f"rojo={every}"]) == f"rojo={every}"
+    assert parse_tracestate(["rojo= x"]) == "rojo= x"  # a leading space is part of the value
+    assert parse_tracestate(["rojo=" + "v" * 256]) == "rojo=" + "v" * 256  # 256 at most
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["foo=1,foo=1"],
+        ["foo=1,foo=2"],
+        ["foo=1", "foo=1"],  # the duplicate may come in a second header
+        ["foo=1", "foo=2"],
+        ["t@v=1,t@v=2"],  # multi-tenant keys alike
+    ],
+)
+def test_tracestate_with_duplicate_keys_is_dropped(headers: list[str]) -> None:
+    # Combined Header Value: "Only one entry per key is allowed"; a list that holds a key twice
+    # is invalid and dropped whole (the W3C test suite: test_tracestate_duplicated_keys).
+    assert parse_tracestate(headers) is None
+    ident = identity_from_headers([], [], [SPEC_TP], headers)
+    assert ident.trace_id == TRACE_ID and ident.tracestate is None
+
+
+def test_distinct_multi_tenant_keys_are_not_duplicates() -> None:
+    assert parse_tracestate(["a@v=1,b@v=2,a@w=3,v=4"]) == "a@v=1,b@v=2,a@w=3,v=4"
+
+
+def test_empty_members_do_not_count_towards_the_limit() -> None:
+    # Empty and whitespace-only list members are allowed (they appear when headers are joined)
+    # and are not propagated; 32 real members are still accepted.
+    members = [f"k{i}=v{i}" for i in range(MAX_TRACESTATE_MEMBERS)]
+    assert parse_tracestate(["", ",".join(members), " , ", "\t"]) == ",".join(members)
 
 
 def test_tracestate_absent_or_blank() -> None:
@@ -222,9 +316,49 @@ def test_identity_continues_a_valid_trace() -> None:
 def test_identity_keeps_the_unsampled_decision() -> None:
     ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-00"], [])
     assert ident.trace_flags == 0 and ident.traceparent().endswith("-00")
-    # only the sampled bit is propagated; other flag bits are not echoed
-    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-ff"], [])
-    assert ident.trace_flags == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "kept"),
+    [
+        ("01", "01"),  # sampled
+        ("02", "02"),  # random-trace-id, not sampled
+        ("03", "03"),  # both
+    ],
+)
+def test_random_trace_id_flag_is_propagated(flags: str, kept: str) -> None:
+    # Level 2, trace-flags: "The second least significant bit of the trace-flags field denotes
+    # the random-trace-id flag"; a participant that continues the trace (same trace-id) keeps
+    # the flag as it received it. Both defined bits travel on: response and outbound calls.
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-{flags}"], [])
+    assert ident.trace_flags == int(kept, 16)
+    assert ident.traceparent().endswith(f"-{kept}")
+    assert outbound_headers(ident)["traceparent"].endswith(f"-{kept}")
+
+
+@pytest.mark.parametrize(
+    ("flags", "kept"),
+    [
+        ("ff", "03"),
+        ("09", "01"),  # the spec's own example: 00001000 with the sampled flag
+        ("0a", "02"),
+        ("04", "00"),
+        ("fc", "00"),
+    ],
+)
+def test_reserved_flag_bits_are_not_propagated(flags: str, kept: str) -> None:
+    # Level 2, Other Flags: "The behavior of other flags, such as (00000100) is not defined and
+    # is reserved for future use. Vendors MUST set those to zero." The two defined bits stay.
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-{flags}"], [])
+    assert ident.traceparent().endswith(f"-{kept}")
+    assert outbound_headers(ident)["traceparent"].endswith(f"-{kept}")
+
+
+def test_future_version_keeps_the_flags_this_version_knows() -> None:
+    # Versioning: a higher version is parsed by the version-00 fields; only the trace-flags this
+    # version defines are kept, unknown ones are set to 0 on outgoing requests.
+    ident = identity_from_headers([], [], [f"cc-{TRACE_ID}-{PARENT_ID}-ff-future"], [])
+    assert ident.traceparent() == f"00-{TRACE_ID}-{ident.span_id}-03"
 
 
 def test_identity_future_version_is_answered_as_version_00() -> None:
@@ -238,10 +372,12 @@ def test_identity_new_trace_has_valid_ids() -> None:
     for ident in (a, b):
         assert HEX32.match(ident.trace_id) and ident.trace_id != "0" * 32
         assert HEX16.match(ident.span_id) and ident.span_id != "0" * 16
-        assert ident.parent_span_id is None and ident.trace_flags == 1
+        # sampled, and random-trace-id: our trace ids are 16 random bytes (secrets.token_hex)
+        assert ident.parent_span_id is None and ident.trace_flags == 0x03
+        assert ident.traceparent().endswith("-03")
         assert valid_id(ident.request_id) and valid_id(ident.correlation_id)
     assert a.trace_id != b.trace_id and a.request_id != b.request_id
-    assert identity_from_headers([], [], [], [], sampled_default=False).trace_flags == 0
+    assert identity_from_headers([], [], [], [], sampled_default=False).trace_flags == 0x02
     assert identity_from_headers([], [], [], [], span_id="1" * 16).span_id == "1" * 16
 
 
@@ -287,10 +423,29 @@ def test_duplicated_request_id_headers_are_replaced() -> None:
 
 def test_outbound_headers() -> None:
     ident = identity_from_headers(["req-9"], ["corr-9"], [SPEC_TP], [SPEC_TS])
-    assert outbound_headers(ident) == {
+    headers = outbound_headers(ident)
+    version, trace_id, parent_id, flags = headers.pop("traceparent").split("-")
+    assert headers == {
         "x-request-id": "req-9",
         "x-correlation-id": "corr-9",
-        "traceparent": f"00-{TRACE_ID}-{ident.span_id}-01",
         "tracestate": SPEC_TS,
     }
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "01")
+    assert HEX16.match(parent_id) and parent_id != "0" * 16
     assert outbound_headers(None) == {}  # no request in context
+
+
+def test_each_outbound_call_is_a_child_span_of_the_request() -> None:
+    # Spec 4.3, step 4.1 (processing model, a traceparent is received): for each outgoing request
+    # the parent-id "MUST be set to a value representing the ID of the current operation" -- the
+    # outbound call, a child of our request's span: same trace-id and flags, a new parent-id.
+    ident = identity_from_headers([], [], [SPEC_TP], [])
+    calls = [outbound_headers(ident)["traceparent"].split("-") for _ in range(3)]
+    assert {(v, t, f) for v, t, _, f in calls} == {("00", TRACE_ID, "01")}
+    parent_ids = [p for _, _, p, _ in calls]
+    assert len(set(parent_ids)) == 3  # one span id per call
+    assert ident.span_id not in parent_ids  # not the request's own span id ...
+    assert PARENT_ID not in parent_ids  # ... nor the caller's
+    assert all(HEX16.match(p) and p != "0" * 16 for p in parent_ids)
+    # the response still names the request's span
+    assert ident.traceparent() == f"00-{TRACE_ID}-{ident.span_id}-01"

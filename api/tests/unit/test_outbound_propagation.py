@@ -138,6 +138,11 @@ async def test_probes_carry_the_request_identity_and_report_failures(
             assert h["x-request-id"] == ["req-probe-1"]
             assert h["x-correlation-id"] == ["corr-probe-1"]
             assert h["traceparent"][0].startswith(f"00-{TRACE_ID}-")
+            assert h["traceparent"][0].endswith("-01")
+        # every probe request is its own child span of the request's span
+        parent_ids = {h["traceparent"][0].split("-")[2] for h in seen.values()}
+        assert len(parent_ids) == 3
+        assert ident.span_id not in parent_ids and PARENT_ID not in parent_ids
         assert (result.health, result.ready) == (200, 200)
         # The recorder's /metrics answers JSON: not an exposition with build info.
         assert result.version is None
@@ -169,13 +174,37 @@ async def test_outbound_client_carries_the_request_identity(
         h = _headers(rec.last())
         assert h["x-request-id"] == ["req-out-1"]  # the identity wins over a stray header
         assert h["x-correlation-id"] == ["corr-out-1"]
-        assert h["traceparent"] == [f"00-{TRACE_ID}-{ident.span_id}-01"]
+        [traceparent] = h["traceparent"]
+        assert traceparent.startswith(f"00-{TRACE_ID}-") and traceparent.endswith("-01")
+        assert traceparent.split("-")[2] not in (ident.span_id, PARENT_ID)
         assert h["tracestate"] == ["rojo=1"]
 
         # outside any request: nothing invented
         r = await client.get(f"{url}/y")
         h = _headers(rec.last())
         assert "traceparent" not in h and "x-request-id" not in h
+
+
+async def test_two_outbound_calls_of_one_request_are_two_child_spans(
+    recorder: tuple[str, Recorder],
+) -> None:
+    """Same trace-id and flags; each call's parent-id is a new span id (W3C processing model)."""
+    url, rec = recorder
+    ident = identity_from_headers([], [], [f"00-{TRACE_ID}-{PARENT_ID}-01"], [])
+    async with make_async_client(2.0) as client:
+        token = current_identity.set(ident)
+        try:
+            await client.get(f"{url}/first")
+            await client.post(f"{url}/second", json={})
+        finally:
+            current_identity.reset(token)
+    sent = [_headers(r)["traceparent"] for r in rec.requests]
+    assert [len(s) for s in sent] == [1, 1]
+    (v1, t1, p1, f1), (v2, t2, p2, f2) = (s[0].split("-") for s in sent)
+    assert (v1, t1, f1) == (v2, t2, f2) == ("00", TRACE_ID, "01")
+    assert p1 != p2
+    assert ident.span_id not in (p1, p2) and PARENT_ID not in (p1, p2)
+    assert all(len(p) == 16 and p != "0" * 16 for p in (p1, p2))
 
 
 async def test_concurrent_requests_keep_their_own_identity(
@@ -253,9 +282,11 @@ async def test_iam_pass_through_forwards_ids_and_strips_hop_by_hop(
         assert h["authorization"] == [auth["authorization"]]
         assert h["x-request-id"] == ["req-iam-1"]
         assert h["x-correlation-id"] == ["corr-iam-1"]
-        assert h["traceparent"] == [r.headers["traceparent"]]
-        assert h["traceparent"][0].startswith(f"00-{TRACE_ID}-")
-        assert PARENT_ID not in h["traceparent"][0]  # our span is the upstream's parent
+        # the upstream's parent is a child span of ours: same trace, not our span id
+        [sent_tp] = h["traceparent"]
+        assert sent_tp.startswith(f"00-{TRACE_ID}-") and sent_tp.endswith("-01")
+        our_span_id = r.headers["traceparent"].split("-")[2]
+        assert sent_tp.split("-")[2] not in (our_span_id, PARENT_ID)
         assert h["x-tenant-id"] == ["acme-01"]
         assert h["if-match"] == ['"v0"']
         assert h["content-type"] == ["application/json"]

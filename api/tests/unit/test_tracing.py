@@ -104,7 +104,7 @@ async def test_span_names_use_route_templates(
         out = r.headers["traceparent"].split("-")
         assert out[1] == format(span.context.trace_id, "032x")
         assert out[2] == format(span.context.span_id, "016x")
-        assert out[3] == "01"
+        assert out[3] == "03"  # a new trace: sampled, and its trace-id is random (Level 2)
 
 
 async def test_unmatched_path_is_not_the_span_name(
@@ -141,6 +141,28 @@ async def test_incoming_traceparent_is_the_remote_parent(
     assert server_span_id != PARENT_ID
     assert r.headers["traceparent"] == f"00-{TRACE_ID}-{server_span_id}-01"
     assert r.headers["tracestate"] == "rojo=00f067aa0ba902b7"
+
+
+@pytest.mark.parametrize("flags", ["02", "03"])
+async def test_random_trace_id_flag_survives_the_server_span(
+    client: Client, exporter: InMemorySpanExporter, flags: str
+) -> None:
+    # Level 2: the random-trace-id flag of a continued trace is kept as received; the span
+    # adopted from OpenTelemetry must not mask it away.
+    exporter.clear()
+    r = await client.get(
+        "/admin/v1/whoami",
+        headers={**bearer(), "traceparent": f"00-{TRACE_ID}-{PARENT_ID}-{flags}"},
+    )
+    assert r.status_code == 200
+    out = r.headers["traceparent"].split("-")
+    assert out[1] == TRACE_ID and out[3] == flags
+    if flags == "03":
+        span = _only_span_for(exporter, TRACE_ID)
+        assert span.context.trace_flags.random_trace_id
+        assert out[2] == format(span.context.span_id, "016x")
+    else:
+        assert _server_spans(exporter) == []  # not sampled: nothing recorded
 
 
 async def test_errors_are_spans_too(client: Client, exporter: InMemorySpanExporter) -> None:
@@ -186,7 +208,7 @@ async def test_ratio_zero_without_parent_records_nothing_but_echoes_ids(
         r = await unsampled_client.get("/admin/v1/whoami", headers=bearer())
         assert r.status_code == 200
         version, trace_id, span_id, flags = r.headers["traceparent"].split("-")
-        assert version == "00" and flags == "00"
+        assert version == "00" and flags == "02"  # not sampled; random trace-id
         assert len(trace_id) == 32 and trace_id != "0" * 32
         assert len(span_id) == 16 and span_id != "0" * 16
         assert r.headers["x-request-id"] and r.headers["x-correlation-id"]

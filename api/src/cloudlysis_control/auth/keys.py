@@ -3,6 +3,9 @@
 Control never mints tokens, so it only ever holds public keys or, for HS256 deployments, the shared
 secret. Key material is checked once, where it enters (files at start-up, the JWKS on every fetch):
 a bad key set is refused as a whole rather than partially used.
+
+Key rules: HMAC secrets of at least 32 bytes; RSA moduli of at least 2048 bits and without the ROCA
+fingerprint (CVE-2017-15361); EC keys on P-256; Ed25519.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from joserfc.errors import SecurityWarning
 from joserfc.jwk import ECKey, JWKRegistry, KeyParameters, OctKey, OKPKey, RSAKey
 
 from cloudlysis_control.core.errors import ControlError, UpstreamError, UpstreamUnavailable
+from cloudlysis_control.core.logging import get_logger
 
 JoseKey = RSAKey | ECKey | OKPKey | OctKey
 
@@ -40,6 +44,51 @@ _JWKS_KEY_TYPES: Final = frozenset({"RSA", "EC", "OKP", "oct"})
 _PRIVATE_JWK_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth"})
 _MAX_JWKS_KEYS: Final = 100
 _MAX_REPORTED_CHARS: Final = 64
+
+_log = get_logger("control.auth.keys")
+
+# ROCA (CVE-2017-15361; Nemec et al., "The Return of Coppersmith's Attack", CCS 2017). Infineon's
+# RSALib made primes of the form k * M + (65537**a mod M), M a primorial, and such a key's private
+# key can be computed from its modulus. A modulus n made of such primes is, modulo each small prime
+# p dividing M, a power of 65537: n mod p lies in the subgroup that 65537 generates mod p. The
+# fingerprint is that this holds for every prime 3..167 (the primes of the public roca-detect
+# tool). For a modulus not made that way the chance of passing all 38 is about 4 in a billion.
+ROCA_GENERATOR: Final = 65537
+ROCA_PRIMES: Final = (
+    3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73,
+    79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167,
+)  # fmt: skip
+
+
+def _subgroup_bits(generator: int, prime: int) -> int:
+    """Bit r set for every r = generator**i mod prime (the subgroup `generator` generates)."""
+    bits, element = 0, 1
+    while True:
+        bits |= 1 << element
+        element = element * generator % prime
+        if element == 1:
+            return bits
+
+
+_ROCA_MARKERS: Final = tuple((p, _subgroup_bits(ROCA_GENERATOR % p, p)) for p in ROCA_PRIMES)
+
+
+def has_roca_fingerprint(modulus: int) -> bool:
+    """True when the RSA `modulus` has the ROCA fingerprint: refuse the key."""
+    return all((bits >> (modulus % prime)) & 1 for prime, bits in _ROCA_MARKERS)
+
+
+def rsa_key_problem(public_key: rsa.RSAPublicKey) -> str | None:
+    """Why an RSA public key must not verify anything, or None if it may."""
+    bits = public_key.key_size
+    if bits < MIN_RSA_KEY_BITS:
+        return f"RSA key is {bits} bits; at least {MIN_RSA_KEY_BITS} are required"
+    if has_roca_fingerprint(public_key.public_numbers().n):
+        return (
+            "RSA key has the ROCA fingerprint (CVE-2017-15361): its private key can be "
+            "computed from the public key; replace the key"
+        )
+    return None
 
 
 class InvalidKeySet(Exception):
@@ -65,9 +114,7 @@ def weak_key_problem(key: JoseKey) -> str | None:
         if size < MIN_HMAC_KEY_BYTES:
             return f"HMAC key is {size} bytes; at least {MIN_HMAC_KEY_BYTES} are required"
     elif isinstance(key, RSAKey):
-        bits = key.raw_value.key_size
-        if bits < MIN_RSA_KEY_BITS:
-            return f"RSA key is {bits} bits; at least {MIN_RSA_KEY_BITS} are required"
+        return rsa_key_problem(key.public_key)
     return None
 
 
@@ -225,7 +272,7 @@ class StaticKeySource:
 
     @classmethod
     def from_pem_file(cls, path: str | Path, *, kid: str | None = None) -> StaticKeySource:
-        """A PEM public key: RSA of at least 2048 bits, EC P-256 or Ed25519."""
+        """A PEM public key: RSA (>= 2048 bits, no ROCA fingerprint), EC P-256 or Ed25519."""
         pem = Path(path).read_bytes()
         if b"PRIVATE KEY" in pem:
             raise ValueError(f"{path}: holds a private key; Control needs only the public key")
@@ -236,11 +283,9 @@ class StaticKeySource:
         parameters = _kid_parameters(kid)
         key: JoseKey
         if isinstance(public_key, rsa.RSAPublicKey):
-            if public_key.key_size < MIN_RSA_KEY_BITS:
-                raise ValueError(
-                    f"{path}: RSA key is {public_key.key_size} bits; "
-                    f"at least {MIN_RSA_KEY_BITS} are required"
-                )
+            problem = rsa_key_problem(public_key)
+            if problem is not None:
+                raise ValueError(f"{path}: {problem}")
             key = RSAKey.import_key(pem, parameters)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
             if not isinstance(public_key.curve, ec.SECP256R1):
@@ -325,6 +370,8 @@ class JwksKeySource:
             document = await self._fetcher.fetch_jwks(self._url)
             key_set = parse_jwks(document)
         except InvalidKeySet as e:
+            # Fail closed: no token verifies until the Gateway publishes a usable set.
+            _log.warning("jwks refused", jwks_url=self._url, problem=e.detail)
             self._key_set, self._fetched_at = None, None
             self._set_error, self._fetch_error = e, None
         except UpstreamError as e:

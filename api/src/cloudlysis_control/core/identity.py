@@ -1,10 +1,13 @@
 """Request identity: x-request-id, x-correlation-id and W3C Trace Context.
 
-Parsing follows https://www.w3.org/TR/trace-context/ (level 1):
+Parsing follows https://www.w3.org/TR/trace-context-2/ (Level 2):
 - an invalid traceparent (or more than one traceparent header) starts a new trace and drops
   tracestate;
 - version ff is invalid; an unknown higher version is parsed by its first four fields when the
   header is at least 55 characters and, if longer, continues with '-';
+- trace-flags: sampled (0x01) and random-trace-id (0x02) are kept as received, reserved bits are
+  cleared; a trace we start has the random-trace-id flag (its id is random);
+- every outbound call gets its own span id as the traceparent parent-id (`outbound_headers`);
 - tracestate from several headers is joined with ','; an invalid list is dropped, never partly
   propagated.
 """
@@ -19,11 +22,24 @@ from dataclasses import dataclass
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _HEX = frozenset("0123456789abcdef")
+_OWS = " \t"  # RFC 7230 3.2.3: *( SP / HTAB ), nothing else
+# key              = simple-key / multi-tenant-key
+# simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+# multi-tenant-key = tenant-id "@" system-id
+# tenant-id        = ( lcalpha / DIGIT ) 0*240( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+# system-id        = lcalpha 0*13( lcalpha / DIGIT / "_" / "-"/ "*" / "/" )
+# Used with fullmatch only: '$' would also match before a trailing newline.
 _TS_KEY = re.compile(
-    r"^([a-z0-9][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$"
+    r"[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13}"
 )
-_TS_VALUE = re.compile(r"^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$")
+# value = 0*255(chr) nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E; chr = %x20 / nblk-chr
+_TS_VALUE = re.compile(r"[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]")
 MAX_TRACESTATE_MEMBERS = 32
+# trace-flags defined by Level 2: sampled (0x01) and random-trace-id (0x02). The other bits are
+# reserved: "Vendors MUST set those to zero", so they are never propagated.
+FLAG_SAMPLED = 0x01
+FLAG_RANDOM_TRACE_ID = 0x02
+KNOWN_TRACE_FLAGS = FLAG_SAMPLED | FLAG_RANDOM_TRACE_ID
 
 
 def valid_id(value: str | None) -> bool:
@@ -46,7 +62,11 @@ class TraceParent:
 
     @property
     def sampled(self) -> bool:
-        return bool(self.flags & 0x01)
+        return bool(self.flags & FLAG_SAMPLED)
+
+    @property
+    def random_trace_id(self) -> bool:
+        return bool(self.flags & FLAG_RANDOM_TRACE_ID)
 
     def header(self) -> str:
         return f"00-{self.trace_id}-{self.parent_id}-{self.flags:02x}"
@@ -56,7 +76,7 @@ def parse_traceparent(values: list[str]) -> TraceParent | None:
     """Return the parsed traceparent, or None when a new trace must start."""
     if len(values) != 1:
         return None
-    value = values[0].strip()
+    value = values[0].strip(_OWS)
     if len(value) < 55:
         return None
     version = value[0:2]
@@ -83,12 +103,14 @@ def parse_tracestate(values: list[str]) -> str | None:
     members: list[str] = []
     seen: set[str] = set()
     for raw in ",".join(values).split(","):
-        member = raw.strip(" \t")
+        member = raw.strip(_OWS)
         if not member:
-            continue
+            continue  # empty and whitespace-only list members are allowed, and not propagated
         key, sep, val = member.partition("=")
-        if not sep or not _TS_KEY.match(key) or not _TS_VALUE.match(val) or key in seen:
+        if not sep or not _TS_KEY.fullmatch(key) or not _TS_VALUE.fullmatch(val):
             return None
+        if key in seen:
+            return None  # "Only one entry per key is allowed": the whole list is invalid
         seen.add(key)
         members.append(f"{key}={val}")
     if not members or len(members) > MAX_TRACESTATE_MEMBERS:
@@ -117,7 +139,17 @@ class RequestIdentity:
     tenant_id: str | None = None
 
     def traceparent(self) -> str:
+        """This request's own span (what the response echoes)."""
         return f"00-{self.trace_id}-{self.span_id}-{self.trace_flags:02x}"
+
+    def child_traceparent(self) -> str:
+        """A traceparent for one outbound call: a new child span id of this request's span.
+
+        W3C processing model (a traceparent is received, step 4.1): for each outgoing request the
+        parent-id is set to the ID of the current operation, the call itself; trace-id and flags
+        are kept.
+        """
+        return f"00-{self.trace_id}-{new_span_id()}-{self.trace_flags:02x}"
 
 
 current_identity: contextvars.ContextVar[RequestIdentity | None] = contextvars.ContextVar(
@@ -145,13 +177,14 @@ def identity_from_headers(
     )
     parent = parse_traceparent(traceparents)
     if parent is None:
+        # A new trace: its id is 16 random bytes, so the random-trace-id flag is set.
         return RequestIdentity(
             request_id=request_id,
             correlation_id=correlation_id,
             trace_id=new_trace_id(),
             span_id=span_id or new_span_id(),
             parent_span_id=None,
-            trace_flags=1 if sampled_default else 0,
+            trace_flags=FLAG_RANDOM_TRACE_ID | (FLAG_SAMPLED if sampled_default else 0),
             tracestate=None,
         )
     return RequestIdentity(
@@ -160,20 +193,24 @@ def identity_from_headers(
         trace_id=parent.trace_id,
         span_id=span_id or new_span_id(),
         parent_span_id=parent.parent_id,
-        trace_flags=parent.flags & 0x01,
+        # The trace continues: both defined flags are kept as received, reserved bits cleared.
+        trace_flags=parent.flags & KNOWN_TRACE_FLAGS,
         tracestate=parse_tracestate(tracestates),
     )
 
 
 def outbound_headers(identity: RequestIdentity | None = None) -> dict[str, str]:
-    """Headers every outbound call carries (x-request-id, x-correlation-id, traceparent)."""
+    """Headers one outbound call carries (x-request-id, x-correlation-id, traceparent).
+
+    Build them once per call: every call gets its own span id as the traceparent's parent-id.
+    """
     ident = identity or current_identity.get()
     if ident is None:
         return {}
     headers = {
         "x-request-id": ident.request_id,
         "x-correlation-id": ident.correlation_id,
-        "traceparent": ident.traceparent(),
+        "traceparent": ident.child_traceparent(),
     }
     if ident.tracestate:
         headers["tracestate"] = ident.tracestate

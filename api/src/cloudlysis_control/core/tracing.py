@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.status import Status, StatusCode
 
-from cloudlysis_control.core.identity import RequestIdentity
+from cloudlysis_control.core.identity import KNOWN_TRACE_FLAGS, RequestIdentity
 
 
 class Tracing:
@@ -72,7 +72,9 @@ class Tracing:
         sc = span.get_span_context()
         ident.trace_id = format(sc.trace_id, "032x")
         ident.span_id = format(sc.span_id, "016x")
-        ident.trace_flags = int(sc.trace_flags) & 0x01
+        # sampled and random-trace-id (OTel keeps the parent's random flag, and sets it on a new
+        # trace from its random id generator); reserved bits are never propagated.
+        ident.trace_flags = int(sc.trace_flags) & KNOWN_TRACE_FLAGS
         return span
 
     @staticmethod
