@@ -29,10 +29,10 @@ from cloudlysis_control.auth.keys import (
     parse_jwks,
     weak_key_problem,
 )
+from cloudlysis_control.bootstrap.keys import static_key_source
 from cloudlysis_control.core.errors import SettingsError
-from cloudlysis_control.core.runtime import static_key_source
 from cloudlysis_control.core.settings import Settings
-from tests.unit.test_tokens import (
+from tests.support.tokens import (
     FakeClock,
     FakeFetcher,
     expect_rejected,
