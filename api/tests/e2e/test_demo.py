@@ -20,7 +20,7 @@ import httpx
 import pytest
 from cloudlysis_devfleet.demo import GATEWAY_PORT
 
-from cloudlysis_control.adapters.nats.server import free_port
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
 

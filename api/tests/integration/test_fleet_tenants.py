@@ -20,9 +20,9 @@ import pytest
 from cloudlysis_devfleet.common import serve
 from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
 
-from cloudlysis_control.adapters.nats.server import free_port
 from cloudlysis_control.bootstrap.app import create_app
 from tests.support.auth import FakeRights, bearer
+from tests.support.net import free_port
 from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration

@@ -26,7 +26,7 @@ import httpx
 import nats
 import pytest
 
-from cloudlysis_control.adapters.nats.server import free_port
+from tests.support.net import free_port
 from tests.support.ops import (
     TENANT,
     TERMINAL,

@@ -23,30 +23,20 @@ from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.audit.schemas import AuditEvent
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.jobs.schemas import Job, new_steps
 from tests.support.auth import FakeRights, bearer
+from tests.support.net import free_port
 from tests.support.settings import app_settings
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration
 
 Client = AsyncTestClient[Litestar]
 TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
-
-
-async def eventually(check: Any, timeout: float, what: str, interval: float = 0.1) -> Any:
-    """Poll `check()` (async, returns a truthy value when done) until it holds or time is up."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{what} did not happen within {timeout} s (last: {last!r})")
 
 
 async def start_job(client: Client, reason: str) -> str:

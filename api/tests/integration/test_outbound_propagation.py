@@ -24,12 +24,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.http import make_async_client
-from cloudlysis_control.adapters.nats.server import free_port
 from cloudlysis_control.adapters.probe import ProbeClient
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
 from tests.support.auth import FakeRights, bearer
-from tests.support.net import serve_in_thread
+from tests.support.net import free_port, serve_in_thread
 from tests.support.settings import app_settings
 
 Client = AsyncTestClient[Litestar]

@@ -25,11 +25,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.kv import KeyValue
 
-from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.placement.sources import write_atomic
 from tests.support.auth import FakeRights, bearer
+from tests.support.net import free_port
 from tests.support.settings import app_settings
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -48,17 +50,6 @@ def pmap(kind: str, tenants: dict[str, str], default: str = "a", **shards: str) 
             "tenants": tenants,
         }
     ).encode()
-
-
-async def eventually(check: Any, timeout: float, what: str, interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"{what} did not happen within {timeout} s (last: {last!r})")
 
 
 @pytest.fixture

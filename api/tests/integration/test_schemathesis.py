@@ -45,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
 
 from cloudlysis_control.bootstrap.app import create_app
 from tests.support.auth import FakeRights, make_token
+from tests.support.net import free_port
 from tests.support.settings import app_settings
 from tests.support.swarm import isolated_fixture
 
@@ -110,12 +111,6 @@ CHECKS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def dead_gateway_url() -> Iterator[str]:
     """A loopback port that is bound (so nobody else takes it) but never listens: refused."""
@@ -142,7 +137,7 @@ def base_url(
         CONTROL_SWARM_DISCOVERY="false",
     )
     app = create_app(settings_, rights_source=FakeRights())
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False

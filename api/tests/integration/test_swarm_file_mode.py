@@ -20,10 +20,10 @@ from tests.support.net import serve_in_thread
 from tests.support.settings import app_settings
 from tests.support.swarm import (
     AnnotationReceiver,
-    eventually,
     health_app,
     isolated_fixture,
 )
+from tests.support.wait import eventually
 
 ADMIN = bearer("admin")
 VIEWER = bearer("viewer")
@@ -432,7 +432,7 @@ async def test_a_second_job_on_the_same_service_is_refused_while_the_first_holds
                 job = (await c.get(f"/admin/v1/jobs/{first.json()['id']}", headers=ADMIN)).json()
                 return job["steps"][3]["status"] == "running"
 
-            await eventually(verifying, 20, 0.05)
+            await eventually(verifying, 20, interval=0.05)
             second = await c.post(
                 "/admin/v1/swarm/services/platform_runner/rollback",
                 json={"reason": "second", "confirm": "platform_runner"},

@@ -22,7 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support.obs import SCRAPE_CONFIG, VictoriaMetrics, free_port, require_binary
+from tests.support.net import free_port
+from tests.support.obs import SCRAPE_CONFIG, VictoriaMetrics, require_binary
 
 GATEWAY_METRICS = """\
 # TYPE gateway_build_info gauge

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,6 +22,8 @@ from typing import Any
 
 import httpx
 import yaml
+
+from tests.support.net import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 CONTRACT_PATH = REPO / "docs" / "observability" / "metrics-contract.yaml"
@@ -449,12 +450,6 @@ def require_binary(name: str) -> str:
             "packages (scripts/install-obs-tools.sh)"
         )
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class VictoriaMetrics:

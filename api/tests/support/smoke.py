@@ -11,11 +11,8 @@ import contextlib
 import json
 import os
 import shlex
-import socket
 import subprocess
-import time
 import urllib.parse
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -73,27 +70,6 @@ def docker(*args: str, timeout: float = 120, check: bool = True) -> str:
             f"docker {shlex.join(args)} exited {out.returncode}: {out.stderr.strip()[-2000:]}"
         )
     return out.stdout
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the engine binds it a moment later; host-mode publish)."""
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))  # host-mode ports bind on every address
-        return int(s.getsockname()[1])
-
-
-def eventually(
-    probe: Callable[[], T], *, timeout_s: float, interval_s: float = 2.0, what: str
-) -> T:
-    """Call `probe` until it returns without raising AssertionError; fail with its last error."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return probe()
-        except AssertionError as e:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not true after {timeout_s:.0f} s: {e}") from e
-        time.sleep(interval_s)
 
 
 def node_id() -> str:

@@ -3,16 +3,13 @@ checks payloads against Grafana's annotation API, and polling helpers."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import shutil
 import subprocess
 import tempfile
 import threading
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -125,20 +122,6 @@ class AnnotationReceiver:
             return Response({"message": "Annotation added", "id": ident})
 
         return Litestar([annotations])
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout_s: float = 60.0, interval_s: float = 0.2
-) -> T:
-    """Poll until probe() returns something truthy; fail with the last value after timeout."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = await probe()
-        if last:
-            return last
-        await asyncio.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s (last: {last!r})")
 
 
 # -- real engine (CONTROL_TEST_DOCKER=1) ----------------------------------------------------------

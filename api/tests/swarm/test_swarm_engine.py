@@ -27,8 +27,8 @@ from tests.support.swarm import (
     AnnotationReceiver,
     docker,
     ensure_test_images,
-    eventually,
 )
+from tests.support.wait import eventually
 
 pytestmark = [
     pytest.mark.docker,
@@ -109,7 +109,7 @@ async def _job(client: AsyncTestClient[Litestar], job_id: str) -> dict[str, Any]
         job = (await client.get(f"/admin/v1/jobs/{job_id}", headers=ADMIN)).json()
         return job if job["status"] in ("succeeded", "failed", "cancelled", "timed_out") else None
 
-    return await eventually(done, 180, 0.5)
+    return await eventually(done, 180, interval=0.5)
 
 
 async def _deployment(client: AsyncTestClient[Litestar], name: str, **want: Any) -> dict[str, Any]:
@@ -120,7 +120,7 @@ async def _deployment(client: AsyncTestClient[Litestar], name: str, **want: Any)
                 return d  # type: ignore[no-any-return]
         return None
 
-    return await eventually(find, 120, 0.5)
+    return await eventually(find, 120, interval=0.5)
 
 
 async def _converged(client: AsyncTestClient[Litestar], name: str) -> dict[str, Any]:
@@ -128,7 +128,7 @@ async def _converged(client: AsyncTestClient[Litestar], name: str) -> dict[str, 
         s = await _service(client, name)
         return s if s["replicas_running"] == s["replicas_desired"] == 1 else None
 
-    return await eventually(ok, 120, 0.5)
+    return await eventually(ok, 120, interval=0.5)
 
 
 async def test_deploy_and_rollback_through_the_api_are_recorded_and_annotated(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.net import free_port
 from tests.support.smoke import (
     NODE_LABELS,
     NOT_RUNNING,
@@ -21,7 +22,6 @@ from tests.support.smoke import (
     STACKS,
     Stack,
     docker,
-    free_port,
     image_env,
     node_id,
     node_labels,
@@ -98,7 +98,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     subprocess.run(
         [str(STACKS / "make-dev-secrets.sh"), str(secrets)], check=True, capture_output=True
     )
-    ui_port, gw_port = free_port(), free_port()
+    ui_port, gw_port = free_port("0.0.0.0"), free_port("0.0.0.0")  # host-mode publish
     stack = Stack(
         name=f"cltest-smoke-{os.getpid()}",
         env=stack_env(images, secrets, ui_port, gw_port),

@@ -20,8 +20,8 @@ from tests.support.smoke import (
     STACKS,
     Stack,
     docker,
-    eventually,
 )
+from tests.support.wait import eventually_sync as eventually
 from tests.swarm_smoke.conftest import remove_stack
 
 SCRAPE_TIMEOUT_S = 180  # discovery every 30 s + scrape every 15 s, after the tasks are up

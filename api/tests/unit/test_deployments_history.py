@@ -12,7 +12,8 @@ from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.deployments.service import DeploymentFilter, DeploymentService
 from cloudlysis_control.ports import StreamMessage
-from tests.support.swarm import DEMO_FIXTURE, eventually
+from tests.support.swarm import DEMO_FIXTURE
+from tests.support.wait import eventually
 
 
 class FlakyLog:
@@ -57,7 +58,7 @@ async def test_a_record_lost_to_a_state_outage_is_written_by_the_next_reconcile(
             n = len(service.page(DeploymentFilter(), None, 500).items)
             return n if n == 8 else None
 
-        assert await eventually(all_recorded, 10, 0.05) == 8
+        assert await eventually(all_recorded, 10, interval=0.05) == 8
         # each record once, although some passes failed half-way
         ids = [m for m, _ in log.messages]
         assert len(ids) == len(set(ids))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from cloudlysis_control.adapters.jwks import HttpJwksFetcher
 from cloudlysis_control.auth.keys import JwksKeySource
 from cloudlysis_control.auth.tokens import TokenRejected, TokenVerifier
 from cloudlysis_control.core.errors import UpstreamTimeout, UpstreamUnavailable
+from tests.support.clock import FakeClock
+from tests.support.net import free_port
 
 ISSUER = "cloudlysis-gateway"
 AUDIENCE = "cloudlysis-control"
@@ -98,11 +99,8 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def _refused_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    # Nothing listens on the port once the socket is closed.
-    return f"http://127.0.0.1:{port}/jwks"
+    # Nothing listens on a port free_port() found.
+    return f"http://127.0.0.1:{free_port()}/jwks"
 
 
 @pytest.fixture(scope="module")
@@ -203,14 +201,6 @@ async def test_unusable_responses_become_upstream_unavailable(
 
 
 # --- through the verifier ------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def test_verifier_over_real_jwks_follows_rotation(
