@@ -42,9 +42,11 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from cloudlysis_control.demo import run_demo
+    import os
 
-    return run_demo(Path(args.dir), port=args.port)
+    from cloudlysis_control.demo import demo_port, run_demo
+
+    return run_demo(Path(args.dir), port=demo_port(args.port, os.environ), restart=args.restart)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -55,7 +57,12 @@ def main(argv: list[str] | None = None) -> None:
     openapi.add_argument("--output", "-o", default="-", help="file path, or - for stdout")
     demo = sub.add_parser("demo", help="run NATS, the devfleet and the API on 127.0.0.1")
     demo.add_argument("--dir", default=".demo", help="state and tokens directory")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument(
+        "--port", type=int, default=None, help="the API's port (default: CONTROL_PORT, else 8080)"
+    )
+    demo.add_argument(
+        "--restart", action="store_true", help="start the API again when it dies (else: stop)"
+    )
     args = parser.parse_args(argv)
     handlers = {"serve": _serve, "openapi": _openapi, "demo": _demo}
     try:
