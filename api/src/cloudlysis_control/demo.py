@@ -177,22 +177,18 @@ def run_demo(base: Path, port: int = 8080, *, restart: bool = False) -> int:
     base = base.resolve()
     if port == 0:
         port = free_port()
-    try:
-        _clear_leftovers(base)
-    except DemoFailed as e:
-        print(f"demo: {e}", file=sys.stderr)
-        return 1
-    platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
-    for p in (port, GATEWAY_PORT, *platform_ports):
-        if not _port_free(p):
-            print(f"demo: port {p} is in use (another demo running?)", file=sys.stderr)
-            return 1
-    (base / "tokens").mkdir(parents=True, exist_ok=True)
     demo = _Demo(base, port, restart)
     previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
     for sig in _STOP_SIGNALS:
         signal.signal(sig, signal.default_int_handler)  # raises KeyboardInterrupt
     try:
+        _clear_leftovers(base)
+        platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
+        for p in (port, GATEWAY_PORT, *platform_ports):
+            if not _port_free(p):
+                print(f"demo: port {p} is in use (another demo running?)", file=sys.stderr)
+                return 1
+        (base / "tokens").mkdir(parents=True, exist_ok=True)
         # Under `uv run` (./run demo, just demo) uv is the process people see and kill: a SIGKILL
         # of uv reaches the demo as SIGTERM, an orderly stop.
         if parent_name() == "uv":

@@ -103,7 +103,7 @@ class PidRecord:
     def alive(self) -> bool:
         """The very process recorded is still running (not a later one with the same pid)."""
         now = start_time(self.pid)
-        return now is not None and (self.started is None or now == self.started)
+        return self.started is not None and now == self.started
 
     def signal(self, sig: int) -> None:
         if self.alive():
