@@ -22,10 +22,12 @@ setup-ui:
 setup-system:
     scripts/install-system-deps.sh
 
-# Bring up the demo: embedded NATS, the devfleet and the API (+ UI) on 127.0.0.1:8080.
-demo: setup-api setup-ui
+# Bring up the demo: embedded NATS, the devfleet and the API (+ UI) on 127.0.0.1:8080
+# (CONTROL_PORT moves it); arguments go to `cloudlysis-demo`, e.g. `just demo --restart`.
+# `exec`: no shell between just and uv, so a SIGTERM or SIGHUP of just reaches the demo.
+demo *ARGS: setup-api setup-ui
     if [ -f ui/package.json ] && { [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json -newer ui/dist/index.html 2>/dev/null | head -1)" ]; }; then cd ui && npm run build; fi
-    cd api && uv run cloudlysis-demo --dir ../.demo
+    cd api && exec uv run cloudlysis-demo --dir ../.demo {{ARGS}}
 
 # The whole test suite: static checks, API (unit, integration, e2e, observability), UI unit and
 # UI e2e. Ends with one line "N passed, N failed" summing every suite.

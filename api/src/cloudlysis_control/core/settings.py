@@ -105,6 +105,15 @@ class _Env:
         return path
 
 
+def _port(env: _Env) -> int:
+    return env.int_("CONTROL_PORT", 8080, lo=0, hi=65535)
+
+
+def server_port(environ: Mapping[str, str]) -> int:
+    """CONTROL_PORT as the API reads it (the demo's API port too, unless --port is given)."""
+    return _port(_Env(environ))
+
+
 def _docker_host(env: _Env) -> str:
     raw = env.raw("CONTROL_DOCKER_HOST")
     if raw is None:
@@ -289,7 +298,7 @@ class Settings:
             grafana=grafana,
             server=ServerSettings(
                 host=env.str_("CONTROL_HOST", "127.0.0.1"),
-                port=env.int_("CONTROL_PORT", 8080, lo=0, hi=65535),
+                port=_port(env),
                 ui_dir=ui_dir,
                 instance_id=env.str_(
                     "CONTROL_INSTANCE_ID", f"{socket.gethostname()}-{os.getpid()}"

@@ -11,6 +11,7 @@ import sysconfig
 from pathlib import Path
 
 from cloudlysis_control.core.errors import StateUnavailable
+from cloudlysis_control.core.procs import die_with_parent
 
 
 def find_nats_server() -> str:
@@ -59,10 +60,15 @@ class EmbeddedNatsServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # A SIGKILLed API (or demo) must not leave its nats-server holding the port and
+                # the store: the server gets SIGTERM when its parent dies (Linux).
+                preexec_fn=die_with_parent(),
             )
 
     async def start(self, timeout_s: float = 10.0) -> None:
-        self.process = await asyncio.to_thread(self._spawn)
+        # Forked on the event loop's thread, not a worker thread: the parent-death signal fires
+        # when the forking *thread* exits, and pool threads come and go.
+        self.process = self._spawn()
         deadline = asyncio.get_running_loop().time() + timeout_s
         while asyncio.get_running_loop().time() < deadline:
             if self.process.poll() is not None:
