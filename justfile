@@ -75,8 +75,9 @@ lint:
     #!/usr/bin/env bash
     set -uo pipefail
     rc=0
-    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src tests benchmarks ../grafana/dashboards-src" || rc=1
-    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src tests benchmarks ../grafana/dashboards-src" || rc=1
+    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src devfleet tests benchmarks ../grafana/dashboards-src" || rc=1
+    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src devfleet tests benchmarks ../grafana/dashboards-src" || rc=1
+    scripts/check.sh import-layers -- bash -c "cd api && uv run lint-imports" || rc=1
     scripts/check.sh openapi-committed -- just openapi-check || rc=1
     scripts/check.sh dashboards-committed -- bash -c "cd api && uv run python ../grafana/dashboards-src/generate.py --check" || rc=1
     if [ -f ui/package.json ]; then scripts/check.sh ui-lint -- bash -c "cd ui && npm run lint" || rc=1; fi
@@ -84,13 +85,13 @@ lint:
     exit $rc
 
 fmt:
-    cd api && uv run ruff format src tests benchmarks ../grafana/dashboards-src && uv run ruff check --fix src tests benchmarks ../grafana/dashboards-src
+    cd api && uv run ruff format src devfleet tests benchmarks ../grafana/dashboards-src && uv run ruff check --fix src devfleet tests benchmarks ../grafana/dashboards-src
 
 typecheck:
     #!/usr/bin/env bash
     set -uo pipefail
     rc=0
-    scripts/check.sh mypy-strict -- bash -c "cd api && uv run mypy src" || rc=1
+    scripts/check.sh mypy-strict -- bash -c "cd api && uv run mypy src && uv run mypy --strict devfleet/src" || rc=1
     if [ -f ui/package.json ]; then scripts/check.sh ui-typecheck -- bash -c "cd ui && npm run typecheck" || rc=1; fi
     exit $rc
 

@@ -28,7 +28,10 @@ from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
 from cloudlysis_control.core.requests import ControlRequest
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
-from cloudlysis_control.deployments.controllers import DeploymentsController
+from cloudlysis_control.deployments.controllers import (
+    DeploymentsController,
+    ServiceActionsController,
+)
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.controllers import FleetController
 from cloudlysis_control.iam.controllers import IamController
@@ -64,6 +67,7 @@ CONTROLLERS: list[Any] = [
     PlansController,
     ConfigController,
     SwarmController,
+    ServiceActionsController,
     DeploymentsController,
     LocksController,
 ]

@@ -179,7 +179,16 @@ class Container:
             else None
         )
         self.kinds = KindRegistry()
-        register_kinds(self, self.kinds)
+        register_kinds(
+            self.kinds,
+            fleet=self.fleet_registry,
+            probe=self.probe,
+            ops=self.ops,
+            planner=self.planner,
+            swarm=self.swarm_engine,
+            deployments=self.deployments,
+            health_timeout_s=s.swarm.health_timeout_s,
+        )
         for kind in extra_kinds or []:
             self.kinds.register(kind)
         self.store = JobStore(NatsKeyValue(self.nats, BUCKET_JOBS))

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from cloudlysis_control.deployments.jobs import ServiceDeploy, ServiceRollback
+from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.jobs import PlatformVerify
+from cloudlysis_control.fleet.ports import Prober
+from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.jobs.kinds import KindRegistry
+from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.drain import TenantDrain, TenantResume
 from cloudlysis_control.operations.migrate import TenantMigrate
+from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.reload import ConfigReload
-
-if TYPE_CHECKING:  # the container builds the registry while it is being built itself
-    from cloudlysis_control.bootstrap.container import Container
+from cloudlysis_control.swarm.ports import SwarmEngine
 
 
-def register_kinds(c: Container, kinds: KindRegistry) -> None:
-    health_timeout = c.settings.swarm.health_timeout_s
-    kinds.register(PlatformVerify(c.fleet_registry, c.probe))
-    kinds.register(TenantDrain(c.ops))
-    kinds.register(TenantResume(c.ops))
-    kinds.register(TenantMigrate(c.ops, c.planner))
-    kinds.register(ConfigReload(c.ops))
-    kinds.register(ServiceDeploy(c.swarm_engine, c.deployments, c.probe, health_timeout))
-    kinds.register(ServiceRollback(c.swarm_engine, c.deployments, c.probe, health_timeout))
+def register_kinds(
+    kinds: KindRegistry,
+    *,
+    fleet: FleetRegistry,
+    probe: Prober,
+    ops: OpsDeps,
+    planner: MigrationPlanner,
+    swarm: SwarmEngine | None,
+    deployments: DeploymentService | None,
+    health_timeout_s: float,
+) -> None:
+    kinds.register(PlatformVerify(fleet, probe))
+    kinds.register(TenantDrain(ops))
+    kinds.register(TenantResume(ops))
+    kinds.register(TenantMigrate(ops, planner))
+    kinds.register(ConfigReload(ops))
+    kinds.register(ServiceDeploy(swarm, deployments, probe, health_timeout_s))
+    kinds.register(ServiceRollback(swarm, deployments, probe, health_timeout_s))

@@ -1,19 +1,39 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+import msgspec
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED
 
-from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.auth.principal import Principal
+from cloudlysis_control.core.openapi import IdempotencyKey, problems
+from cloudlysis_control.core.validation import SERVICE_NAME_PATTERN
+from cloudlysis_control.deployments.jobs import RIGHT_DEPLOY
 from cloudlysis_control.deployments.schemas import (
     DeploymentDetail,
     DeploymentKind,
     DeploymentPage,
     DeploymentStatus,
+    DeployRequest,
+    RollbackRequest,
 )
 from cloudlysis_control.deployments.service import DeploymentFilter, DeploymentService
+from cloudlysis_control.jobs.schemas import Job
+from cloudlysis_control.jobs.service import JobService
+
+ServiceName = Annotated[
+    str, PathParameter(pattern=SERVICE_NAME_PATTERN, description="A Swarm service name")
+]
+
+
+def _change(data: msgspec.Struct) -> dict[str, Any]:
+    """The request's fields but the reason, as job params (unset ones left out)."""
+    return {
+        k: v for k, v in msgspec.structs.asdict(data).items() if k != "reason" and v is not None
+    }
 
 
 class DeploymentsController(Controller):
@@ -62,3 +82,61 @@ class DeploymentsController(Controller):
         deployment_id: Annotated[str, PathParameter(max_length=64)],
     ) -> DeploymentDetail:
         return deployments.get(deployment_id)
+
+
+class ServiceActionsController(Controller):
+    """Guarded deploy and rollback of one Swarm service: each is a job."""
+
+    path = "/admin/v1/swarm"
+    tags = ["swarm"]
+
+    @post(
+        "/services/{name:str}/deploy",
+        operation_id="CreateServiceDeployJob",
+        status_code=HTTP_202_ACCEPTED,
+        opt={"right": RIGHT_DEPLOY},
+        responses=problems(404, 409, 422),
+        description="Start a `service.deploy` job (Idempotency-Key and reason required). "
+        "Refused with 422 `preflight_refused` (listing `failures`) when the service is "
+        "updating, paused or not fully running; 409 `lock_held` while another job holds the "
+        "service.",
+    )
+    async def deploy(
+        self,
+        request: Request[Principal, Any, Any],
+        jobs: NamedDependency[JobService],
+        name: ServiceName,
+        data: JSONBody[DeployRequest],
+        idempotency_key: IdempotencyKey,
+    ) -> Job:
+        return await jobs.create(
+            kind_name="service.deploy",
+            reason=data.reason,
+            params={"service": name, **_change(data)},
+            principal=request.user,
+            idempotency_key=idempotency_key,
+        )
+
+    @post(
+        "/services/{name:str}/rollback",
+        operation_id="CreateServiceRollbackJob",
+        status_code=HTTP_202_ACCEPTED,
+        opt={"right": RIGHT_DEPLOY},
+        responses=problems(404, 409, 422),
+        description="Start a `service.rollback` job (Idempotency-Key and reason required).",
+    )
+    async def rollback(
+        self,
+        request: Request[Principal, Any, Any],
+        jobs: NamedDependency[JobService],
+        name: ServiceName,
+        data: JSONBody[RollbackRequest],
+        idempotency_key: IdempotencyKey,
+    ) -> Job:
+        return await jobs.create(
+            kind_name="service.rollback",
+            reason=data.reason,
+            params={"service": name, **_change(data)},
+            principal=request.user,
+            idempotency_key=idempotency_key,
+        )
