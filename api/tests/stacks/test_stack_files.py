@@ -66,7 +66,7 @@ STRUCTURAL = [
 def test_structure(combo: Combo, check: str) -> None:
     cfg = merged(combo.files)
     if check == "version_labels":
-        # The devfleet stand-in runs the control-api image but reports the platform versions.
+        # The devfleet stand-in runs the devfleet image but reports the platform versions.
         problems = checks.check_version_labels(cfg, image_must_match=not combo.devfleet)
     else:
         problems = checks.CHECKS[check](cfg)
@@ -94,7 +94,7 @@ def test_devfleet_override_names_platform_services() -> None:
     cfg = merged((*BASE_FILES, "devfleet-override.yml"))
     for name in services(raw("platform.yml")):
         svc = services(cfg)[name]
-        assert svc["image"].startswith("cloudlysis/control-api:"), name
+        assert svc["image"].startswith("cloudlysis/devfleet:"), name
         cmd = svc["command"]
         assert cmd[:4] == ["python", "-m", "cloudlysis_devfleet", name.split("-")[0]], name
         if name != "gateway":

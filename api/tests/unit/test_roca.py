@@ -18,7 +18,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
-from structlog.testing import capture_logs
 
 from cloudlysis_control.auth import keys
 from cloudlysis_control.auth.keys import (
@@ -32,6 +31,7 @@ from cloudlysis_control.auth.keys import (
 from cloudlysis_control.bootstrap.keys import static_key_source
 from cloudlysis_control.core.errors import SettingsError
 from cloudlysis_control.core.settings import Settings
+from tests.support.logs import captured_logs
 from tests.support.tokens import (
     FakeClock,
     FakeFetcher,
@@ -250,7 +250,7 @@ async def test_jwks_key_source_refuses_a_set_with_a_roca_key_and_logs_it() -> No
     clock = FakeClock()
     source = JwksKeySource(FakeFetcher(document), "https://gw/jwks", clock=clock)
     verifier = verifier_for(source, clock=clock, cache_size=0)
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         for signer, kid in ((rsalib_key(), "infineon"), (rsa_2048(), "k1")):
             await expect_rejected(verifier, f"Bearer {sign(signer, 'RS256', kid=kid)}", "bad_jwks")
     refused = [entry for entry in logs if entry["event"] == "jwks refused"]
