@@ -1,8 +1,7 @@
 import { useId, useState } from "react";
 import { useNavigate } from "react-router";
-import { normaliseSearchId } from "../../lib/ids";
-import { fieldClass } from "../ui/input";
-import { cn } from "../../lib/cn";
+import { normaliseSearchId, cn } from "@/lib";
+import { fieldClass } from "@/components/ui";
 
 /** Paste a request id, correlation id or trace id to see everything that carries it. */
 export function GlobalSearch() {

@@ -1,9 +1,7 @@
 import { useId, useState } from "react";
 import { useLocation, useNavigate } from "react-router";
-import { currentTenant, TENANT_PARAM } from "../../lib/tenant";
-import { useStore } from "../../lib/store";
-import { fieldClass } from "../ui/input";
-import { cn } from "../../lib/cn";
+import { currentTenant, TENANT_PARAM, useStore, cn } from "@/lib";
+import { fieldClass } from "@/components/ui";
 
 /**
  * The tenant that tenant-scoped calls act in (sent as `x-tenant-id`). There is no Tenants

@@ -1,19 +1,16 @@
 import { useQuery } from "@tanstack/react-query";
-import { StaleNotice } from "../../../components/ui/stale-notice";
-import { QueryResult } from "../../../components/ui/query-result";
-import { UpdatedAgo } from "../../../components/ui/updated-ago";
-import { RIGHTS } from "../../../lib/rights";
-import { useRights } from "../../auth/queries";
-import { healthByKind, tenantsPerShard, versionsInPlay } from "../../fleet/model";
-import { fleetQuery } from "../../fleet/queries";
-import { placementQuery } from "../../placement/queries";
+import { StaleNotice, QueryResult, UpdatedAgo } from "@/components/ui";
+import { RIGHTS } from "@/lib";
+import { useRights } from "@/session";
+import { healthByKind, tenantsPerShard, versionsInPlay, fleetQueries } from "@/features/fleet";
+import { placementQueries } from "@/features/placement";
 import { Card, RequiresRight } from "./card";
 
 const th = "px-2 py-1 text-left text-xs font-medium text-zinc-600 dark:text-zinc-400";
 const td = "px-2 py-1";
 
 function useFleet(enabled: boolean) {
-  return useQuery({ ...fleetQuery(), enabled });
+  return useQuery({ ...fleetQueries.snapshot(), enabled });
 }
 
 export function FleetHealthCard() {
@@ -136,7 +133,7 @@ export function VersionsCard() {
 export function TenantsPerShardCard() {
   const rights = useRights();
   const allowed = rights.has(RIGHTS.placementRead);
-  const placement = useQuery({ ...placementQuery(), enabled: allowed });
+  const placement = useQuery({ ...placementQueries.overview(), enabled: allowed });
   const kinds = placement.data ? tenantsPerShard(placement.data.maps) : [];
   return (
     <Card title="Tenants per shard" to="/placement" linkLabel="Open Scale & Placement">
