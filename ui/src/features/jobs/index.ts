@@ -3,6 +3,6 @@
 export { JobRefusal } from "./components/job-refusal";
 export { JobsTable } from "./components/jobs-table";
 export { RunVerificationButton } from "./components/run-verification";
-export { useJobSubmission, type JobAttempt, type JobSubmission, type JobSubmissionOptions } from "./job-submission";
-export { isActive, jobKeys, jobQueries, type JobFilters } from "./queries";
+export { useJobSubmission, type JobSubmission, type JobSubmissionOptions } from "./job-submission";
+export { isActive, jobKeys, jobQueries, type JobAttempt, type JobFilters } from "./queries";
 export { parseRefusalCheck, refusalChecks, type CheckValue, type RefusalCheck } from "./refusal";

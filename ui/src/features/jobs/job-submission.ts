@@ -15,16 +15,10 @@
 import { useMutation, useQueryClient, type QueryKey } from "@tanstack/react-query";
 import { useRef } from "react";
 import { useNavigate } from "react-router";
-import { isApiError, rememberJobFlow, startFlow, type Job, type RequestFlow } from "@/api";
+import { isApiError, rememberJobFlow, startFlow, type Job } from "@/api";
 import { useToast } from "@/components/ui";
 import { jobHref } from "@/lib";
-import { jobKeys } from "./queries";
-
-/** What one attempt sends besides its body: the Idempotency-Key and the request flow. */
-export interface JobAttempt {
-  idempotencyKey: string;
-  flow: RequestFlow;
-}
+import { jobKeys, type JobAttempt } from "./queries";
 
 export interface JobSubmissionOptions<TInput> {
   /** Sends the request: must send `attempt.idempotencyKey` as Idempotency-Key and `flowHeaders(attempt.flow)`. */

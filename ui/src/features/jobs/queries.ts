@@ -1,7 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
-import { ACTIVE_JOB_STATUSES, api, flowHeaders, jobFlow, unwrap, type Job, type JobStatus } from "@/api";
+import { ACTIVE_JOB_STATUSES, api, flowHeaders, jobFlow, unwrap, type Job, type JobStatus, type RequestFlow } from "@/api";
 import { compact } from "@/lib";
-import type { JobAttempt } from "./job-submission";
 
 export interface JobFilters {
   kind?: string;
@@ -70,6 +69,12 @@ export async function cancelJob(jobId: string): Promise<Job> {
       headers: flowHeaders(jobFlow(jobId)),
     }),
   );
+}
+
+/** What one attempt of useJobSubmission sends besides its body: the Idempotency-Key and the request flow. */
+export interface JobAttempt {
+  idempotencyKey: string;
+  flow: RequestFlow;
 }
 
 export interface StartJobInput {

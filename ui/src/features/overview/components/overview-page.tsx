@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Page } from "@/components/layout";
 import { ErrorState, LoadingState } from "@/components/ui";
-import { RIGHTS } from "@/lib";
+import { RIGHTS, auditHref } from "@/lib";
 import { sessionQueries, useRights, useWhoami } from "@/session";
 import { AuditTable, auditQueries } from "@/features/audit";
 import { JobsTable, RunVerificationButton, jobQueries } from "@/features/jobs";
@@ -65,7 +65,7 @@ export default function OverviewPage() {
           <LoadingState />
         )}
       </Card>
-      <Card title="Recent denials" to="/audit?outcome=denied">
+      <Card title="Recent denials" to={auditHref({ outcome: "denied" })}>
         {!canAudit ? (
           <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.auditRead}.</p>
         ) : denials.isError ? (

@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import type { PlacementMapView } from "@/api";
 import { Page } from "@/components/layout";
 import { DataTable, type ColumnDef, StaleNotice, UpdatedAgo, ErrorState, LoadingState } from "@/components/ui";
-import { formatTime } from "@/lib";
+import { formatTime, tenantHref } from "@/lib";
 import { placementQueries } from "@/features/placement/queries";
 
 interface TenantRow {
@@ -17,7 +17,7 @@ const tenantColumns: ColumnDef<TenantRow, unknown>[] = [
     header: "Tenant",
     accessorKey: "tenant",
     cell: (c) => (
-      <Link className="font-mono text-xs text-sky-800 hover:underline dark:text-sky-300" to={`/tenants/${encodeURIComponent(c.row.original.tenant)}`}>
+      <Link className="font-mono text-xs text-sky-800 hover:underline dark:text-sky-300" to={tenantHref(c.row.original.tenant)}>
         {c.row.original.tenant}
       </Link>
     ),
