@@ -7,6 +7,7 @@ export * from "./ids";
 export * from "./links";
 export * from "./live";
 export * from "./query-params";
+export * from "./read";
 export * from "./rights";
 export * from "./routing";
 export * from "./store";

@@ -1,20 +1,12 @@
 // The dev-login route relays the demo Gateway's answer; its OpenAPI entry does not describe the
 // body, so it is read field by field.
+import { nonEmptyString as str, timestampText } from "@/lib";
+
 export interface DevLoginResult {
   accessToken: string;
   principalId: string | null;
   sessionId: string | null;
   expiresAt: string | null;
-}
-
-/** RFC 3339 text, or epoch seconds (what the demo Gateway sends) turned into RFC 3339. */
-function timestamp(value: unknown): string | null {
-  if (typeof value === "number" && Number.isFinite(value)) return new Date(value * 1000).toISOString();
-  return str(value);
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" && value.length > 0 ? value : null;
 }
 
 export function parseDevLogin(body: unknown): DevLoginResult {
@@ -33,6 +25,6 @@ export function parseDevLogin(body: unknown): DevLoginResult {
     accessToken,
     principalId: str(record.principal_id),
     sessionId: str(record.session_id),
-    expiresAt: timestamp(record.expires_at),
+    expiresAt: timestampText(record.expires_at),
   };
 }

@@ -11,6 +11,7 @@ export * from "./modal";
 export * from "./paged-result";
 export * from "./pager";
 export * from "./query-result";
+export * from "./reason-field";
 export * from "./select";
 export * from "./stale-notice";
 export * from "./states";

@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Button, Input, Modal, Select, Textarea } from "@/components/ui";
+import { Button, Input, Modal, Select, ReasonField } from "@/components/ui";
 import { RIGHTS } from "@/lib";
 import { useRights } from "@/session";
 import { JobRefusal, useJobSubmission } from "@/features/jobs";
@@ -77,7 +77,6 @@ export function ServiceActionButton({
       : deploy && touched && tag.trim() && image.trim()
         ? "Give a tag or an image, not both."
         : undefined;
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
   const confirmed = confirm === service;
 
   const submit = () => {
@@ -158,7 +157,7 @@ export function ServiceActionButton({
               onChange={(e) => setToSpec(e.target.value)}
             />
           )}
-          <Textarea label="Reason (required)" required value={reason} error={reasonError} onChange={(e) => setReason(e.target.value)} />
+          <ReasonField value={reason} onChange={setReason} touched={touched} />
           <Input
             label={
               <>

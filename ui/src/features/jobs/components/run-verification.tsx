@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Button, Modal, Textarea } from "@/components/ui";
+import { Button, Modal, ReasonField } from "@/components/ui";
 import { RIGHTS } from "@/lib";
 import { useRights } from "@/session";
 import { useJobSubmission } from "@/features/jobs/job-submission";
@@ -33,7 +33,6 @@ export function RunVerificationButton() {
     start.submit({ kind: VERIFY_KIND, reason: reason.trim(), params: {} });
   };
 
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
 
   return (
     <>
@@ -61,14 +60,7 @@ export function RunVerificationButton() {
             submit();
           }}
         >
-          <Textarea
-            label="Reason (required)"
-            data-autofocus
-            required
-            value={reason}
-            error={reasonError}
-            onChange={(event) => setReason(event.target.value)}
-          />
+<ReasonField value={reason} onChange={setReason} touched={touched} autoFocus />
           {start.isError ? <JobRefusal error={start.error} title="The job could not be started" /> : null}
         </form>
       </Modal>

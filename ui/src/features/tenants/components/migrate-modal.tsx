@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { MigrationPlan, PlanStep } from "@/api";
-import { Button, ErrorState, Input, LoadingState, Modal, Select, StatusBadge, Textarea } from "@/components/ui";
+import { Button, ErrorState, Input, LoadingState, Modal, Select, StatusBadge, ReasonField } from "@/components/ui";
 import { formatScalar } from "@/lib";
 import { JobRefusal, useJobSubmission } from "@/features/jobs";
 import { migrateTenant, tenantKeys, tenantQueries, type MigrateInput, type PlacementKind } from "@/features/tenants/queries";
@@ -90,7 +90,6 @@ export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: 
   };
 
   const confirmed = confirmation === tenantId;
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
   const planData = plan.data && !plan.isFetching ? plan.data : null;
   const canSubmit = Boolean(planData?.ok) && confirmed && !migrate.isPending;
 
@@ -193,7 +192,7 @@ export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: 
             ) : null}
           </>
         ) : null}
-        <Textarea label="Reason (required)" required value={reason} error={reasonError} onChange={(event) => setReason(event.target.value)} />
+        <ReasonField value={reason} onChange={setReason} touched={touched} />
         <Input
           label={`Type the tenant id (${tenantId}) to confirm`}
           value={confirmation}

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { Button, Modal, Textarea } from "@/components/ui";
+import { Button, Modal, ReasonField } from "@/components/ui";
 import { JobRefusal, useJobSubmission } from "@/features/jobs";
 import { PLACEMENT_KINDS, runTenantOp, tenantKeys, type PlacementKind, type TenantOp, type TenantOpInput } from "@/features/tenants/queries";
 
@@ -33,7 +33,6 @@ export function TenantOpModal({ op, tenantId, onClose }: { op: TenantOp; tenantI
   const toggle = (kind: PlacementKind, on: boolean) =>
     setKinds((current) => PLACEMENT_KINDS.filter((k) => (k === kind ? on : current.includes(k))));
   const allKinds = kinds.length === PLACEMENT_KINDS.length;
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
   const kindsError = touched && kinds.length === 0 ? "Choose at least one kind." : undefined;
 
   const submit = () => {
@@ -77,7 +76,7 @@ export function TenantOpModal({ op, tenantId, onClose }: { op: TenantOp; tenantI
           </div>
           {kindsError ? <p className="text-xs text-red-700 dark:text-red-400">{kindsError}</p> : null}
         </fieldset>
-        <Textarea label="Reason (required)" data-autofocus required value={reason} error={reasonError} onChange={(event) => setReason(event.target.value)} />
+        <ReasonField value={reason} onChange={setReason} touched={touched} autoFocus />
         {run.isError ? <JobRefusal error={run.error} title={`The ${op} could not be started`} locked="this tenant" /> : null}
       </form>
     </Modal>
