@@ -1,10 +1,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useLocation, useNavigate, useParams } from "react-router";
+import { Link, useParams } from "react-router";
 import type { KindDetail } from "@/api";
 import { Page } from "@/components/layout";
 import { Button, StaleNotice, ErrorState, LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
-import { RIGHTS, currentTenant, TENANT_PARAM, auditHref } from "@/lib";
+import { RIGHTS, auditHref, useSetCurrentTenant } from "@/lib";
 import { useRights } from "@/session";
 import { placementQueries } from "@/features/placement";
 import { AuditTable } from "@/features/audit";
@@ -25,19 +25,13 @@ function TenantDetailPage({ tenantId }: { tenantId: string }) {
   const [migrating, setMigrating] = useState<KindDetail | null>(null);
   const shardsOf = (kind: KindDetail["kind"]) =>
     Object.keys(placement.data?.maps.find((map) => map.kind === kind)?.shards ?? {}).sort();
-  const navigate = useNavigate();
-  const location = useLocation();
+  const setTenant = useSetCurrentTenant();
   const crumbs = [
     { label: "Control", to: "/" },
     { label: "Tenants", to: "/tenants" },
     { label: tenantId },
   ];
-  const select = () => {
-    currentTenant.set(tenantId);
-    const params = new URLSearchParams(location.search);
-    params.set(TENANT_PARAM, tenantId);
-    navigate({ pathname: location.pathname, search: `?${params}` }, { replace: true });
-  };
+  const select = () => setTenant(tenantId);
   return (
     <Page title={`Tenant ${tenantId}`} crumbs={crumbs} actions={
         <>
