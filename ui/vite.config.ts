@@ -1,5 +1,6 @@
 import tailwindcss from "@tailwindcss/vite";
 import react from "@vitejs/plugin-react";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // The API serves ui/dist at `/` with an SPA fallback; in dev, proxy the API to the demo.
@@ -7,6 +8,8 @@ const apiTarget = process.env.API_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
   plugins: [react(), tailwindcss()],
+  // `@/` is `src/` (tsconfig.json paths): every import that leaves its own folder uses it.
+  resolve: { alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) } },
   build: {
     target: "es2022",
     sourcemap: false,

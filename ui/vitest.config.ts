@@ -1,4 +1,5 @@
 import react from "@vitejs/plugin-react";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // CI sums test counts from JUnit files; write one when asked.
@@ -9,6 +10,7 @@ const reporters: Array<string | [string, Record<string, unknown>]> =
 
 export default defineConfig({
   plugins: [react()],
+  resolve: { alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) } },
   test: {
     environment: "jsdom",
     setupFiles: ["./src/test/setup.ts"],

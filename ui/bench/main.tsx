@@ -3,9 +3,8 @@
 import { flushSync } from "react-dom";
 import { createRoot } from "react-dom/client";
 import { createMemoryRouter, RouterProvider } from "react-router";
-import { DataTable, type ColumnDef } from "../src/components/ui/data-table";
-import { StatusBadge } from "../src/components/ui/status-badge";
-import "../src/index.css";
+import { DataTable, type ColumnDef, StatusBadge } from "@/components/ui";
+import "@/index.css";
 
 interface Row {
   id: string;

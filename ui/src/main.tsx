@@ -1,9 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createBrowserRouter, RouterProvider } from "react-router";
-import { AppProviders, createQueryClient } from "./app/providers";
-import { routes } from "./app/routes";
-import { applyTheme, watchSystemTheme } from "./lib/theme";
+import { AppProviders, createQueryClient } from "@/app/providers";
+import { routes } from "@/app/router";
+import { applyTheme, watchSystemTheme } from "@/lib";
 import "./index.css";
 
 applyTheme();

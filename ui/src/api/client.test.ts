@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { session, signOutReason } from "../lib/auth";
-import { currentTenant } from "../lib/tenant";
-import { installFakeApi, problem } from "../test/fake-api";
-import { signInForTest } from "../test/render";
-import { api, UNAUTHORIZED_MESSAGE } from "./client";
+import { session, signOutReason, UNAUTHORIZED_MESSAGE } from "@/session";
+import { currentTenant } from "@/lib";
+import { installFakeApi, problem } from "@/test/fake-api";
+import { signInForTest } from "@/test/render";
+import { api } from "./client";
 import { ApiError } from "./errors";
 import { flowHeaders, lastRequest, startFlow } from "./identity";
 

@@ -1,9 +1,7 @@
 // The one HTTP client. Generated types (schema.d.ts) + openapi-fetch + one middleware that
 // applies the request-identity, auth and tenant rules for every call.
 import createFetchClient, { type Middleware } from "openapi-fetch";
-import createQueryClient from "openapi-react-query";
-import { currentToken, signOut } from "../lib/auth";
-import { currentTenant } from "../lib/tenant";
+import { currentTenant } from "@/lib";
 import { ApiError, problemFromResponse } from "./errors";
 import {
   CORRELATION_ID,
@@ -24,8 +22,21 @@ export function isTenantScoped(schemaPath: string): boolean {
   return TENANT_SCOPED_PREFIXES.some((prefix) => schemaPath.startsWith(prefix));
 }
 
-export const UNAUTHORIZED_MESSAGE =
-  "Your session is no longer valid (HTTP 401). Sign in again to continue.";
+/**
+ * What the client needs from the session: the bearer token, and what to do on a 401. The api
+ * layer knows nothing about the session module (which builds on this client); `session/`
+ * plugs itself in with `setApiAuth` when it loads, so 401 is handled here, once, for every call.
+ */
+export interface ApiAuth {
+  token(): string | null;
+  onUnauthorized(): void;
+}
+
+let auth: ApiAuth = { token: () => null, onUnauthorized: () => undefined };
+
+export function setApiAuth(next: ApiAuth): void {
+  auth = next;
+}
 
 function pathOf(url: string): string {
   try {
@@ -53,7 +64,7 @@ export const identityMiddleware: Middleware = {
     if (flow?.traceparent) headers.set(TRACEPARENT, flow.traceparent);
     else headers.delete(TRACEPARENT);
 
-    const token = currentToken();
+    const token = auth.token();
     if (token && !headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
 
     const tenant = currentTenant.get();
@@ -86,7 +97,7 @@ export const identityMiddleware: Middleware = {
 
     if (response.ok) return undefined;
     const error = await problemFromResponse(response, sentRequestId);
-    if (response.status === 401 && currentToken()) signOut(UNAUTHORIZED_MESSAGE);
+    if (response.status === 401 && auth.token()) auth.onUnauthorized();
     throw error;
   },
 
@@ -122,7 +133,6 @@ export function createApiClient(baseUrl = window.location.origin) {
 }
 
 export const api = createApiClient();
-export const $api = createQueryClient(api);
 
 /** Returns the data of a successful call; failures already threw an ApiError. */
 export function unwrap<T>(result: { data?: T; response: Response }): T {

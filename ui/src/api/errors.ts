@@ -1,3 +1,4 @@
+import { nonEmptyString as str } from "@/lib";
 import type { Problem } from "./types";
 
 export interface ApiErrorInit {
@@ -49,10 +50,6 @@ export class ApiError extends Error {
 
 export function isApiError(value: unknown): value is ApiError {
   return value instanceof ApiError;
-}
-
-function str(value: unknown): string | null {
-  return typeof value === "string" && value.length > 0 ? value : null;
 }
 
 /** Reads a problem+json body defensively: the body may be absent, HTML or truncated. */

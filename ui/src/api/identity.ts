@@ -6,7 +6,7 @@
 //   `traceparent` that the first response of the flow returned;
 // - any other request omits both and adopts what the server returns;
 // - the latest ids are kept here so the "last request" panel and error UX can show them.
-import { createStore } from "../lib/store";
+import { createStore } from "@/lib";
 
 export const REQUEST_ID = "x-request-id";
 export const CORRELATION_ID = "x-correlation-id";

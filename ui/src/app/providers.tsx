@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { isApiError } from "../api/errors";
-import { ToastProvider } from "../components/ui/toast";
+import { isApiError } from "@/api";
+import { ToastProvider } from "@/components/ui";
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({

@@ -38,3 +38,8 @@ export function asJson(value: unknown): string {
     return String(value);
   }
 }
+
+/** A measured value or threshold as the API reports it: `—` when there is none. */
+export function formatScalar(value: string | number | boolean | null | undefined): string {
+  return value === null || value === undefined ? "—" : String(value);
+}

@@ -1,7 +1,24 @@
+// Every in-app link to an entity is built here, so a path changes in one place.
+
 export function investigateHref(id: string): string {
   return `/investigate?id=${encodeURIComponent(id)}`;
 }
 
 export function jobHref(id: string): string {
   return `/jobs/${encodeURIComponent(id)}`;
+}
+
+export function tenantHref(id: string): string {
+  return `/tenants/${encodeURIComponent(id)}`;
+}
+
+export function deploymentHref(id: string): string {
+  return `/deployments/${encodeURIComponent(id)}`;
+}
+
+/** The audit log filtered by one field, e.g. `auditHref({ job_id: id })`. */
+export function auditHref(filter: { job_id?: string; tenant_id?: string; outcome?: string }): string {
+  const params = new URLSearchParams(Object.entries(filter).filter((entry): entry is [string, string] => Boolean(entry[1])));
+  const search = params.toString();
+  return search ? `/audit?${search}` : "/audit";
 }

@@ -1,8 +1,11 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { installFakeApi, problem } from "../test/fake-api";
-import { demoInstances, demoPlacement, fleetOf } from "../test/ops-fixtures";
-import { renderApp, signInForTest } from "../test/render";
+import { fleetKeys } from "@/features/fleet";
+import { placementKeys } from "@/features/placement";
+import { tenantKeys } from "@/features/tenants";
+import { installFakeApi, problem } from "@/test/fake-api";
+import { demoInstances, demoPlacement, fleetOf } from "@/test/ops-fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 import { formatAgo, LIVE_REFETCH_MS } from "./live";
 
 describe("formatAgo", () => {
@@ -23,8 +26,11 @@ describe("live refresh", () => {
     const { client } = renderApp("/");
     await screen.findByRole("table", { name: "Health by kind" });
     await screen.findByRole("table", { name: "Tenants per runner shard" });
-    for (const key of ["fleet", "placement"]) {
-      const options = client.getQueryCache().find({ queryKey: [key] })!.options as { refetchInterval?: number; refetchIntervalInBackground?: boolean };
+    for (const [key, queryKey] of [
+      ["fleet", fleetKeys.snapshot()],
+      ["placement", placementKeys.overview()],
+    ] as const) {
+      const options = client.getQueryCache().find({ queryKey })!.options as { refetchInterval?: number; refetchIntervalInBackground?: boolean };
       expect(options.refetchInterval, key).toBe(LIVE_REFETCH_MS);
       expect(options.refetchIntervalInBackground, key).toBe(false);
     }
@@ -41,7 +47,7 @@ describe("live refresh", () => {
     const table = await screen.findByRole("table", { name: "Instances" });
     expect(within(table).getAllByText("aggregate-2").length).toBeGreaterThan(0);
     fail = true;
-    await client.refetchQueries({ queryKey: ["fleet"] });
+    await client.refetchQueries({ queryKey: fleetKeys.all });
     expect(await screen.findByText(/Refresh failed \(HTTP 503\); showing the data from the last successful refresh\./)).toBeInTheDocument();
     expect(within(screen.getByRole("table", { name: "Instances" })).getAllByText("aggregate-2").length).toBeGreaterThan(0);
     expect(screen.queryByRole("alert", { name: "Error" })).not.toBeInTheDocument();
@@ -65,7 +71,7 @@ describe("live refresh", () => {
     const { client } = renderApp("/tenants");
     expect(await screen.findByRole("link", { name: "acme" })).toBeInTheDocument();
     fail = true;
-    await client.refetchQueries({ queryKey: ["tenants"] });
+    await client.refetchQueries({ queryKey: tenantKeys.lists() });
     expect(await screen.findByText(/Refresh failed \(HTTP 502\)/)).toBeInTheDocument();
     expect(screen.getByRole("link", { name: "acme" })).toBeInTheDocument();
   });

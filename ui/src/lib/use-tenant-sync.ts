@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { useSearchParams } from "react-router";
+import { useLocation, useNavigate, useSearchParams } from "react-router";
 import { useStore } from "./store";
 import { currentTenant, TENANT_PARAM } from "./tenant";
 
@@ -23,3 +23,16 @@ export function useTenantSync(): void {
   }, [inUrl, tenant, setParams]);
 }
 
+/** Chooses the current tenant (null: all tenants) and writes it into `?tenant=` of this page. */
+export function useSetCurrentTenant(): (tenant: string | null) => void {
+  const location = useLocation();
+  const navigate = useNavigate();
+  return (tenant) => {
+    currentTenant.set(tenant);
+    const params = new URLSearchParams(location.search);
+    if (tenant) params.set(TENANT_PARAM, tenant);
+    else params.delete(TENANT_PARAM);
+    const search = params.toString();
+    navigate({ pathname: location.pathname, search: search ? `?${search}` : "" }, { replace: true });
+  };
+}

@@ -12,7 +12,7 @@ import type {
   TenantSummary,
   UiConfig,
   WhoAmI,
-} from "../api/types";
+} from "@/api";
 import { whoami } from "./fixtures";
 
 export interface FakeReply {

@@ -1,6 +1,6 @@
 // Test data for component and route tests only; the app itself never invents data.
-import type { AuditEvent, Job, JobStep, WhoAmI } from "../api/types";
-import { RIGHTS } from "../lib/rights";
+import type { AuditEvent, Job, JobStep, WhoAmI } from "@/api";
+import { RIGHTS } from "@/lib";
 
 export const ALL_RIGHTS = Object.values(RIGHTS);
 export const VIEWER_RIGHTS = [

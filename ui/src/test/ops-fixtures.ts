@@ -1,6 +1,6 @@
 // Realistic fleet and placement payloads, shaped like the demo's (Gateway + 2 aggregate +
 // 2 projection + 2 runner instances; one shard per instance).
-import type { FleetSnapshot, InstanceHealth, PlacementMapView, PlacementOverview } from "../api/types";
+import type { FleetSnapshot, InstanceHealth, PlacementMapView, PlacementOverview } from "@/api";
 import { emptyFleet, emptyPlacement } from "./fake-api";
 
 export function instance(overrides: Partial<InstanceHealth> & Pick<InstanceHealth, "instance" | "kind" | "url">): InstanceHealth {

@@ -1,8 +1,8 @@
 import { render } from "@testing-library/react";
 import { createMemoryRouter, RouterProvider } from "react-router";
-import { AppProviders, createQueryClient } from "../app/providers";
-import { routes } from "../app/routes";
-import { signIn } from "../lib/auth";
+import { AppProviders, createQueryClient } from "@/app/providers";
+import { routes } from "@/app/router";
+import { signIn } from "@/session";
 
 export function signInForTest(principal = "admin"): void {
   signIn({ token: `token-${principal}`, principalId: principal, sessionId: `sess-${principal}`, expiresAt: null });

@@ -1,9 +1,9 @@
 import "@testing-library/jest-dom/vitest";
 import { cleanup, configure } from "@testing-library/react";
 import { afterEach, beforeEach, vi } from "vitest";
-import { resetFlowsForTests } from "../api/identity";
-import { session, signOutReason } from "../lib/auth";
-import { currentTenant } from "../lib/tenant";
+import { resetFlowsForTests } from "@/api";
+import { session, signOutReason } from "@/session";
+import { currentTenant } from "@/lib";
 
 // Lazy route chunks are transformed on first import; on a busy 2-core machine that can take
 // more than the default second.

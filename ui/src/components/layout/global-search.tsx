@@ -1,8 +1,7 @@
 import { useId, useState } from "react";
 import { useNavigate } from "react-router";
-import { normaliseSearchId } from "../../lib/ids";
-import { fieldClass } from "../ui/input";
-import { cn } from "../../lib/cn";
+import { normaliseSearchId, cn, investigateHref } from "@/lib";
+import { fieldClass } from "@/components/ui";
 
 /** Paste a request id, correlation id or trace id to see everything that carries it. */
 export function GlobalSearch() {
@@ -18,7 +17,7 @@ export function GlobalSearch() {
         event.preventDefault();
         const id = normaliseSearchId(text);
         setInvalid(id === null);
-        if (id) navigate(`/investigate?id=${encodeURIComponent(id)}`);
+        if (id) navigate(investigateHref(id));
       }}
     >
       <label htmlFor={inputId} className="sr-only">

@@ -1,7 +1,7 @@
 import { useState } from "react";
-import { lastRequest } from "../../api/identity";
-import { useStore } from "../../lib/store";
-import { IdChip } from "../ui/id-chip";
+import { lastRequest } from "@/api";
+import { useStore } from "@/lib";
+import { IdChip } from "@/components/ui";
 
 /** The ids of the latest API call, ready to paste into a support ticket. */
 export function LastRequestPanel() {

@@ -1,8 +1,8 @@
 import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { lastRequest } from "../../api/identity";
-import { setTheme } from "../../lib/theme";
+import { lastRequest } from "@/api";
+import { setTheme } from "@/lib";
 import { LastRequestPanel } from "./last-request-panel";
 import { ThemeToggle } from "./theme-toggle";
 

@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from "react";
-import { Breadcrumbs, type Crumb } from "../ui/breadcrumbs";
+import { Breadcrumbs, type Crumb } from "@/components/ui";
 
 export function Page({
   title,

@@ -1,9 +1,6 @@
 import { useId, useState } from "react";
-import { useLocation, useNavigate } from "react-router";
-import { currentTenant, TENANT_PARAM } from "../../lib/tenant";
-import { useStore } from "../../lib/store";
-import { fieldClass } from "../ui/input";
-import { cn } from "../../lib/cn";
+import { cn, currentTenant, useSetCurrentTenant, useStore } from "@/lib";
+import { fieldClass } from "@/components/ui";
 
 /**
  * The tenant that tenant-scoped calls act in (sent as `x-tenant-id`). There is no Tenants
@@ -13,17 +10,11 @@ export function TenantSelector() {
   const tenant = useStore(currentTenant);
   const [draft, setDraft] = useState(tenant ?? "");
   const [editing, setEditing] = useState(false);
-  const location = useLocation();
-  const navigate = useNavigate();
+  const setTenant = useSetCurrentTenant();
   const inputId = useId();
 
   const apply = (value: string | null) => {
-    currentTenant.set(value);
-    const next = new URLSearchParams(location.search);
-    if (value) next.set(TENANT_PARAM, value);
-    else next.delete(TENANT_PARAM);
-    const search = next.toString();
-    navigate({ pathname: location.pathname, search: search ? `?${search}` : "" }, { replace: true });
+    setTenant(value);
     setEditing(false);
   };
 

@@ -1,5 +1,4 @@
-import { setTheme, themeChoice, type ThemeChoice } from "../../lib/theme";
-import { useStore } from "../../lib/store";
+import { setTheme, themeChoice, type ThemeChoice, useStore } from "@/lib";
 
 const ORDER: ThemeChoice[] = ["system", "light", "dark"];
 const LABEL: Record<ThemeChoice, string> = { system: "System", light: "Light", dark: "Dark" };

@@ -1,6 +1,5 @@
 import { useState } from "react";
-import { copyText } from "../../lib/clipboard";
-import { cn } from "../../lib/cn";
+import { copyText, cn } from "@/lib";
 
 export function CopyButton({ value, label, className }: { value: string; label: string; className?: string }) {
   const [copied, setCopied] = useState(false);

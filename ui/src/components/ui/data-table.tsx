@@ -11,7 +11,7 @@ import {
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useId, useMemo, useRef, useState, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
-import { cn } from "../../lib/cn";
+import { cn } from "@/lib";
 import { fieldClass } from "./input";
 
 export type { ColumnDef } from "@tanstack/react-table";

@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
-import { cn } from "../../lib/cn";
+import { cn } from "@/lib";
 
 export interface DropdownItem {
   label: string;

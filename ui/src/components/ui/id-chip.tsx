@@ -1,5 +1,4 @@
-import { cn } from "../../lib/cn";
-import { shortId } from "../../lib/format";
+import { cn, shortId } from "@/lib";
 import { CopyButton } from "./copy-button";
 
 /** An id shown in monospace, shortened when asked, always copyable in full. */

@@ -1,6 +1,6 @@
 import type { UseQueryResult } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import type { CursorHistory } from "../../lib/use-cursor-history";
+import type { CursorHistory } from "@/lib";
 import { Pager } from "./pager";
 import { QueryResult } from "./query-result";
 

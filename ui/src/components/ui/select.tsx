@@ -1,5 +1,5 @@
 import { useId, type ReactNode, type SelectHTMLAttributes } from "react";
-import { cn } from "../../lib/cn";
+import { cn } from "@/lib";
 import { fieldClass } from "./input";
 
 export interface SelectOption {

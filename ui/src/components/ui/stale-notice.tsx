@@ -1,4 +1,4 @@
-import { formatDuration } from "../../lib/format";
+import { formatDuration } from "@/lib";
 
 /** Said when the API serves last-known-good data because its source is unreachable or old. */
 export function StaleNotice({ stale, ageSeconds, what }: { stale: boolean; ageSeconds?: number | null; what: string }) {

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { isApiError } from "../../api/errors";
+import { isApiError } from "@/api";
 import { Button } from "./button";
 import { IdChip } from "./id-chip";
 

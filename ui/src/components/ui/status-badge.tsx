@@ -1,5 +1,5 @@
-import type { AuditOutcome, JobStatus } from "../../api/types";
-import { cn } from "../../lib/cn";
+import type { AuditOutcome, JobStatus } from "@/api";
+import { cn } from "@/lib";
 
 type Tone = "neutral" | "info" | "success" | "danger" | "warning";
 

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useState, type ReactNode } from "react";
-import { isApiError } from "../../api/errors";
-import { cn } from "../../lib/cn";
+import { isApiError } from "@/api";
+import { cn } from "@/lib";
 import { ErrorIds } from "./states";
 import { ToastContext, type ToastApi, type ToastInput } from "./toast-context";
 

@@ -1,7 +1,7 @@
 import type { UseQueryResult } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { isApiError } from "../../api/errors";
-import { formatAgo } from "../../lib/live";
+import { isApiError } from "@/api";
+import { formatAgo } from "@/lib";
 
 function useNow(intervalMs = 1000): number {
   const [now, setNow] = useState(() => Date.now());

@@ -1,9 +1,9 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
-import { installFakeApi } from "../../test/fake-api";
-import { makeAuditEvent, VIEWER_RIGHTS, whoami } from "../../test/fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import { installFakeApi } from "@/test/fake-api";
+import { makeAuditEvent, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 describe("Audit Log", () => {
   it("highlights denials and passes filters to the API", async () => {

@@ -1,7 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
-import { api, unwrap } from "../../api/client";
-import { compact } from "../../lib/query-params";
-import type { AuditOutcome } from "../../api/types";
+import { api, unwrap, type AuditOutcome } from "@/api";
+import { compact } from "@/lib";
 
 export interface AuditFilters {
   actor?: string;
@@ -18,12 +17,21 @@ export interface AuditFilters {
 
 export type ExportFormat = "ndjson" | "csv";
 
-export const auditQuery = (filters: AuditFilters) =>
-  queryOptions({
-    queryKey: ["audit", compact(filters)],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/audit", { params: { query: compact(filters) } })),
-    placeholderData: keepPreviousData,
-  });
+/** Query keys of the audit feature. */
+export const auditKeys = {
+  all: ["audit"] as const,
+  lists: () => [...auditKeys.all, "list"] as const,
+  list: (filters: AuditFilters) => [...auditKeys.lists(), compact(filters)] as const,
+};
+
+export const auditQueries = {
+  list: (filters: AuditFilters) =>
+    queryOptions({
+      queryKey: auditKeys.list(filters),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/audit", { params: { query: compact(filters) } })),
+      placeholderData: keepPreviousData,
+    }),
+};
 
 /** Downloads the export through the client, so it carries the auth header and request ids. */
 export async function exportAudit(filters: AuditFilters, format: ExportFormat): Promise<Blob> {

@@ -1,9 +1,9 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { installFakeApi, problem, type FakeReply } from "../../test/fake-api";
-import { makeJob, VIEWER_RIGHTS, whoami } from "../../test/fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import { installFakeApi, problem, type FakeReply } from "@/test/fake-api";
+import { makeJob, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 import type { Deployment, DeploymentDetail, SwarmService } from "./types";
 
 // Payloads shaped like the API's answers in file mode (config/swarm/demo.json).
@@ -241,11 +241,12 @@ describe("Deploy and rollback", () => {
     await userEvent.type(within(dialog).getByLabelText(/to confirm/), "platform_runner");
     await userEvent.click(within(dialog).getByRole("button", { name: "Deploy" }));
 
-    const failures = await within(dialog).findByRole("list", { name: "Preflight failures" });
+    const failures = await within(dialog).findByRole("list", { name: "Failed checks" });
     const items = within(failures).getAllByRole("listitem");
-    expect(items).toHaveLength(2);
-    expect(items[0]).toHaveTextContent("no_update_in_progress: update state is updating");
-    expect(items[1]).toHaveTextContent("replicas_running: 1 of 2 replicas running");
+    expect(items.map((item) => item.textContent)).toEqual([
+      "no_update_in_progress: update state is updating",
+      "replicas_running: 1 of 2 replicas running",
+    ]);
     expect(within(dialog).getByTestId("id-chip-request-id")).toHaveTextContent("req-from-problem");
 
     await userEvent.click(within(dialog).getByRole("button", { name: "Retry" }));
@@ -278,8 +279,9 @@ describe("Deploy and rollback", () => {
     await userEvent.click(within(dialog).getByRole("button", { name: "Roll back" }));
 
     const refusal = await within(dialog).findByRole("alert", { name: "Refused" });
-    expect(refusal).toHaveTextContent("Another job holds this service");
-    expect(within(refusal).getByRole("link", { name: "job job-holder-7" })).toHaveAttribute("href", "/jobs/job-holder-7");
+    expect(refusal).toHaveTextContent("another job holds the lock on this service");
+    expect(refusal).toHaveTextContent("service platform_runner is locked");
+    expect(within(refusal).getByRole("link", { name: "job-holder-7" })).toHaveAttribute("href", "/jobs/job-holder-7");
     // A refusal does not navigate away.
     expect(router.state.location.pathname).toBe("/deployments/dep-runner-1012");
     const post = fake.requests.find((r) => r.method === "POST")!;

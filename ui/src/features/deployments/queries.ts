@@ -1,10 +1,7 @@
-import { keepPreviousData, queryOptions, useMutation } from "@tanstack/react-query";
-import { api, unwrap } from "../../api/client";
-import { isApiError } from "../../api/errors";
-import { flowHeaders, rememberJobFlow, type RequestFlow } from "../../api/identity";
-import type { Job } from "../../api/types";
-import { compact } from "../../lib/query-params";
-import { liveQueryOptions } from "../../lib/live";
+import { keepPreviousData, queryOptions } from "@tanstack/react-query";
+import { api, flowHeaders, isApiError, unwrap, type Job } from "@/api";
+import { compact, liveQueryOptions } from "@/lib";
+import type { JobAttempt } from "@/features/jobs";
 import type { DeploymentKind, DeploymentStatus } from "./types";
 
 export interface DeploymentFilters {
@@ -23,61 +20,75 @@ export function isSwarmUnavailable(error: unknown): boolean {
 /** Do not retry an answer that says Swarm is off: it will say so again. */
 const retry = (failures: number, error: Error) => !isSwarmUnavailable(error) && failures < 2;
 
-export const deploymentsQuery = (filters: DeploymentFilters) =>
-  queryOptions({
-    queryKey: ["deployments", compact(filters)],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/deployments", { params: { query: compact(filters) } })),
-    placeholderData: keepPreviousData,
-    retry,
-    // Keep the list current while a deployment on it is still moving.
-    refetchInterval: (query) =>
-      query.state.data?.items.some((d) => d.status === "in_progress" || d.status === "rolling_back") ? 2000 : false,
-  });
+/** Query keys of the deployments feature (Swarm services and nodes included). */
+export const deploymentKeys = {
+  all: ["deployments"] as const,
+  lists: () => [...deploymentKeys.all, "list"] as const,
+  list: (filters: DeploymentFilters) => [...deploymentKeys.lists(), compact(filters)] as const,
+  detail: (id: string) => [...deploymentKeys.all, "detail", id] as const,
+};
 
-export const deploymentQuery = (id: string) =>
-  queryOptions({
-    queryKey: ["deployment", id],
-    queryFn: async () =>
-      unwrap(await api.GET("/admin/v1/deployments/{deployment_id}", { params: { path: { deployment_id: id } } })),
-    retry,
-    refetchInterval: (query) => {
-      const status = query.state.data?.deployment.status;
-      return status === "in_progress" || status === "rolling_back" ? 2000 : false;
-    },
-  });
+export const swarmKeys = {
+  all: ["swarm"] as const,
+  services: () => [...swarmKeys.all, "services"] as const,
+  service: (name: string) => [...swarmKeys.all, "service", name] as const,
+  nodes: () => [...swarmKeys.all, "nodes"] as const,
+};
 
-export const swarmServicesQuery = () =>
-  queryOptions({
-    queryKey: ["swarm", "services"],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/services")),
-    retry,
-    ...liveQueryOptions,
-  });
+const moving = (status: string | undefined) => status === "in_progress" || status === "rolling_back";
 
-export const swarmServiceQuery = (name: string) =>
-  queryOptions({
-    queryKey: ["swarm", "service", name],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/services/{name}", { params: { path: { name } } })),
-    retry,
-    ...liveQueryOptions,
-  });
+export const deploymentQueries = {
+  list: (filters: DeploymentFilters) =>
+    queryOptions({
+      queryKey: deploymentKeys.list(filters),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/deployments", { params: { query: compact(filters) } })),
+      placeholderData: keepPreviousData,
+      retry,
+      // Keep the list current while a deployment on it is still moving.
+      refetchInterval: (query) => (query.state.data?.items.some((d) => moving(d.status)) ? 2000 : false),
+    }),
 
-export const swarmNodesQuery = () =>
-  queryOptions({
-    queryKey: ["swarm", "nodes"],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/nodes")),
-    retry,
-    ...liveQueryOptions,
-  });
+  detail: (id: string) =>
+    queryOptions({
+      queryKey: deploymentKeys.detail(id),
+      queryFn: async () =>
+        unwrap(await api.GET("/admin/v1/deployments/{deployment_id}", { params: { path: { deployment_id: id } } })),
+      retry,
+      refetchInterval: (query) => (moving(query.state.data?.deployment.status) ? 2000 : false),
+    }),
+};
+
+export const swarmQueries = {
+  services: () =>
+    queryOptions({
+      queryKey: swarmKeys.services(),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/services")),
+      retry,
+      ...liveQueryOptions,
+    }),
+
+  service: (name: string) =>
+    queryOptions({
+      queryKey: swarmKeys.service(name),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/services/{name}", { params: { path: { name } } })),
+      retry,
+      ...liveQueryOptions,
+    }),
+
+  nodes: () =>
+    queryOptions({
+      queryKey: swarmKeys.nodes(),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/nodes")),
+      retry,
+      ...liveQueryOptions,
+    }),
+};
 
 interface ServiceJobInput {
   service: string;
   reason: string;
   /** The service name typed again by the operator. */
   confirm: string;
-  /** Reused when the same submission is retried, so the server creates the job once. */
-  idempotencyKey: string;
-  flow: RequestFlow;
 }
 
 export interface DeployInput extends ServiceJobInput {
@@ -96,14 +107,14 @@ export interface RollbackInput extends ServiceJobInput {
 
 export type ServiceJobRequest = DeployInput | RollbackInput;
 
-export async function startServiceJob(input: ServiceJobRequest): Promise<Job> {
+/** Deploy or roll back a service; meant as the `start` of useJobSubmission. */
+export async function startServiceJob(input: ServiceJobRequest, attempt: JobAttempt): Promise<Job> {
   const common = {
-    params: { path: { name: input.service }, header: { "Idempotency-Key": input.idempotencyKey } },
-    headers: flowHeaders(input.flow),
+    params: { path: { name: input.service }, header: { "Idempotency-Key": attempt.idempotencyKey } },
+    headers: flowHeaders(attempt.flow),
   };
-  const job =
-    input.action === "deploy"
-      ? unwrap(
+  return input.action === "deploy"
+    ? unwrap(
           await api.POST("/admin/v1/swarm/services/{name}/deploy", {
             ...common,
             body: {
@@ -124,10 +135,4 @@ export async function startServiceJob(input: ServiceJobRequest): Promise<Job> {
             },
           }),
         );
-  rememberJobFlow(job.id, input.flow);
-  return job;
-}
-
-export function useStartServiceJob() {
-  return useMutation({ mutationFn: startServiceJob });
 }

@@ -1,6 +1,6 @@
 // Short names for the Swarm and deployment schemas (kept here, not in api/types.ts, so this
 // feature does not touch a shared file).
-import type { components } from "../../api/schema";
+import type { components } from "@/api";
 
 type Schemas = components["schemas"];
 

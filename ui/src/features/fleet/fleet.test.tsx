@@ -1,7 +1,7 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { emptyFleet, emptyPlacement, installFakeApi } from "../../test/fake-api";
-import { renderApp, signInForTest } from "../../test/render";
+import { emptyFleet, emptyPlacement, installFakeApi } from "@/test/fake-api";
+import { renderApp, signInForTest } from "@/test/render";
 
 describe("Fleet", () => {
   it("summarises the snapshot, lists instances and flags unhealthy ones and staleness", async () => {

@@ -1,6 +1,6 @@
 // Derived views of the fleet snapshot and the placement maps, shared by Overview and Fleet.
 // Everything here is computed from API payloads; nothing is invented.
-import type { FleetSnapshot, InstanceHealth, PlacementMapView, PlacementOverview } from "../../api/types";
+import type { FleetSnapshot, InstanceHealth, PlacementMapView, PlacementOverview } from "@/api";
 
 export interface KindHealth {
   kind: string;

@@ -1,10 +1,10 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { installFakeApi } from "../../test/fake-api";
-import { VIEWER_RIGHTS, whoami } from "../../test/fixtures";
-import { demoInstances, demoPlacement, fleetOf } from "../../test/ops-fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import { installFakeApi } from "@/test/fake-api";
+import { VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { demoInstances, demoPlacement, fleetOf } from "@/test/ops-fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 /** The rows of a shard table as "shard | tenants | endpoint | instance" strings (row-spanned cells carried down). */
 function shardRows(table: HTMLElement): string[] {

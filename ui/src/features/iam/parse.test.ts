@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { installFakeApi } from "../../test/fake-api";
+import { installFakeApi } from "@/test/fake-api";
 import { parseRoles, parseSessions, parseUsers } from "./parse";
 import { revokeSession } from "./queries";
 

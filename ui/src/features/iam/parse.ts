@@ -1,5 +1,6 @@
 // The IAM pages read the Gateway's bodies through a pass-through: their shape is not ours to
 // promise, so every field is checked before it is shown.
+import { timestampText } from "@/lib";
 
 export function asList(body: unknown, keys: readonly string[] = ["items", "data"]): unknown[] {
   if (Array.isArray(body)) return body;
@@ -20,12 +21,6 @@ function text(value: unknown): string | null {
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return null;
-}
-
-/** RFC 3339 text as is; epoch seconds (as the Gateway sends) as RFC 3339. */
-function timestamp(value: unknown): string | null {
-  if (typeof value === "number" && Number.isFinite(value)) return new Date(value * 1000).toISOString();
-  return text(value);
 }
 
 function names(value: unknown): string[] {
@@ -72,8 +67,8 @@ export function parseSessions(body: unknown): IamSession[] {
       {
         id,
         principalId: text(item.principal_id),
-        createdAt: timestamp(item.created_at),
-        expiresAt: timestamp(item.expires_at),
+        createdAt: timestampText(item.created_at),
+        expiresAt: timestampText(item.expires_at),
         status: text(item.status),
       },
     ];

@@ -1,9 +1,9 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { installFakeApi } from "../../test/fake-api";
-import { makeAuditEvent, makeJob } from "../../test/fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import { installFakeApi } from "@/test/fake-api";
+import { makeAuditEvent, makeJob } from "@/test/fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 describe("Investigate", () => {
   it("shows the jobs, audit events and Grafana links for an id", async () => {

@@ -1,10 +1,10 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { Job } from "../../api/types";
-import { installFakeApi, problem } from "../../test/fake-api";
-import { makeJob, makeStep, VIEWER_RIGHTS, whoami } from "../../test/fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import type { Job } from "@/api";
+import { installFakeApi, problem } from "@/test/fake-api";
+import { makeJob, makeStep, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 /** The button waits for whoami before it knows whether the principal may run jobs. */
 async function enabledRunButton() {

@@ -1,8 +1,6 @@
-import { keepPreviousData, queryOptions, useMutation } from "@tanstack/react-query";
-import { api, unwrap } from "../../api/client";
-import { compact } from "../../lib/query-params";
-import { flowHeaders, jobFlow, rememberJobFlow, type RequestFlow } from "../../api/identity";
-import { ACTIVE_JOB_STATUSES, type Job, type JobStatus } from "../../api/types";
+import { keepPreviousData, queryOptions } from "@tanstack/react-query";
+import { ACTIVE_JOB_STATUSES, api, flowHeaders, jobFlow, unwrap, type Job, type JobStatus, type RequestFlow } from "@/api";
+import { compact } from "@/lib";
 
 export interface JobFilters {
   kind?: string;
@@ -14,43 +12,54 @@ export interface JobFilters {
   limit?: number;
 }
 
-export const jobsQuery = (filters: JobFilters) =>
-  queryOptions({
-    queryKey: ["jobs", compact(filters)],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/jobs", { params: { query: compact(filters) } })),
-    placeholderData: keepPreviousData,
-    // Keep the list current while any job on it is still running.
-    refetchInterval: (query) => (query.state.data?.items.some((job) => isActive(job.status)) ? 2000 : false),
-  });
+/** Query keys of the jobs feature: invalidate `jobKeys.lists()` when a job was started. */
+export const jobKeys = {
+  all: ["jobs"] as const,
+  lists: () => [...jobKeys.all, "list"] as const,
+  list: (filters: JobFilters) => [...jobKeys.lists(), compact(filters)] as const,
+  detail: (jobId: string) => [...jobKeys.all, "detail", jobId] as const,
+  kinds: () => [...jobKeys.all, "kinds"] as const,
+};
 
 export function isActive(status: JobStatus): boolean {
   return ACTIVE_JOB_STATUSES.includes(status);
 }
 
-/** One job; polled every second while it is still running. */
-export const jobQuery = (jobId: string) =>
-  queryOptions({
-    queryKey: ["job", jobId],
-    queryFn: async () =>
-      unwrap(
-        await api.GET("/admin/v1/jobs/{job_id}", {
-          params: { path: { job_id: jobId } },
-          // Polling a job we started continues that request's correlation and trace.
-          headers: flowHeaders(jobFlow(jobId)),
-        }),
-      ),
-    refetchInterval: (query) => {
-      const status = query.state.data?.status;
-      return status === undefined || isActive(status) ? 1000 : false;
-    },
-  });
+export const jobQueries = {
+  list: (filters: JobFilters) =>
+    queryOptions({
+      queryKey: jobKeys.list(filters),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/jobs", { params: { query: compact(filters) } })),
+      placeholderData: keepPreviousData,
+      // Keep the list current while any job on it is still running.
+      refetchInterval: (query) => (query.state.data?.items.some((job) => isActive(job.status)) ? 2000 : false),
+    }),
 
-export const jobKindsQuery = () =>
-  queryOptions({
-    queryKey: ["job-kinds"],
-    queryFn: async () => unwrap(await api.GET("/admin/v1/jobs/kinds")),
-    staleTime: 10 * 60_000,
-  });
+  /** One job; polled every second while it is still running. */
+  detail: (jobId: string) =>
+    queryOptions({
+      queryKey: jobKeys.detail(jobId),
+      queryFn: async () =>
+        unwrap(
+          await api.GET("/admin/v1/jobs/{job_id}", {
+            params: { path: { job_id: jobId } },
+            // Polling a job we started continues that request's correlation and trace.
+            headers: flowHeaders(jobFlow(jobId)),
+          }),
+        ),
+      refetchInterval: (query) => {
+        const status = query.state.data?.status;
+        return status === undefined || isActive(status) ? 1000 : false;
+      },
+    }),
+
+  kinds: () =>
+    queryOptions({
+      queryKey: jobKeys.kinds(),
+      queryFn: async () => unwrap(await api.GET("/admin/v1/jobs/kinds")),
+      staleTime: 10 * 60_000,
+    }),
+};
 
 /** Asks the server to cancel a running job; continues the job's request flow when known. */
 export async function cancelJob(jobId: string): Promise<Job> {
@@ -62,29 +71,27 @@ export async function cancelJob(jobId: string): Promise<Job> {
   );
 }
 
+/** What one attempt of useJobSubmission sends besides its body: the Idempotency-Key and the request flow. */
+export interface JobAttempt {
+  idempotencyKey: string;
+  flow: RequestFlow;
+}
+
 export interface StartJobInput {
   kind: string;
   reason: string;
   params: Record<string, unknown>;
-  /** Reused when the same submission is retried, so the server runs the job once. */
-  idempotencyKey: string;
-  flow: RequestFlow;
   /** For tenant-scoped kinds: the tenant the job acts in (sent as x-tenant-id). */
   tenantId?: string | null;
 }
 
-export async function startJob(input: StartJobInput): Promise<Job> {
-  const job = unwrap(
+/** POST /jobs/{kind}; meant as the `start` of `useJobSubmission`. */
+export async function startJob(input: StartJobInput, attempt: JobAttempt): Promise<Job> {
+  return unwrap(
     await api.POST("/admin/v1/jobs/{kind}", {
-      params: { path: { kind: input.kind }, header: { "Idempotency-Key": input.idempotencyKey } },
+      params: { path: { kind: input.kind }, header: { "Idempotency-Key": attempt.idempotencyKey } },
       body: { reason: input.reason, params: input.params },
-      headers: { ...flowHeaders(input.flow), ...(input.tenantId ? { "x-tenant-id": input.tenantId } : {}) },
+      headers: { ...flowHeaders(attempt.flow), ...(input.tenantId ? { "x-tenant-id": input.tenantId } : {}) },
     }),
   );
-  rememberJobFlow(job.id, input.flow);
-  return job;
-}
-
-export function useStartJob() {
-  return useMutation({ mutationFn: startJob });
 }

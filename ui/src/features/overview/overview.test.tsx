@@ -1,9 +1,9 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { installFakeApi } from "../../test/fake-api";
-import { VIEWER_RIGHTS, whoami } from "../../test/fixtures";
-import { demoInstances, demoPlacement, fleetOf, instance } from "../../test/ops-fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import { installFakeApi } from "@/test/fake-api";
+import { VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { demoInstances, demoPlacement, fleetOf, instance } from "@/test/ops-fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 function rowOf(table: HTMLElement, name: string): string[] {
   const row = within(table).getByRole("rowheader", { name: new RegExp(`^${name}`) }).closest("tr")!;

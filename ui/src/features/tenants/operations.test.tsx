@@ -1,11 +1,11 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import type { Job, MigrationPlan, PreflightCheck, TenantDetail } from "../../api/types";
-import { emptyTenant, installFakeApi, problem, type FakeReply } from "../../test/fake-api";
-import { makeJob, makeStep, VIEWER_RIGHTS, whoami } from "../../test/fixtures";
-import { demoPlacement } from "../../test/ops-fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import type { Job, MigrationPlan, PreflightCheck, TenantDetail } from "@/api";
+import { emptyTenant, installFakeApi, problem, type FakeReply } from "@/test/fake-api";
+import { makeJob, makeStep, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { demoPlacement } from "@/test/ops-fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 const MIGRATE_PATH = /^\/admin\/v1\/tenants\/acme\/migrate$/;
 const PLAN_PATH = /^\/admin\/v1\/plans\/tenants\/acme\/migrate$/;
@@ -189,13 +189,12 @@ describe("Migrate modal", () => {
     const { dialog } = await openMigrate();
     await userEvent.click(within(dialog).getByRole("checkbox", { name: /Dangerous: stop without compensation/ }));
     await confirmAndSubmit(dialog);
-    const list = await within(dialog).findByRole("list", { name: "Failed invariants" });
+    const list = await within(dialog).findByRole("list", { name: "Failed checks" });
     const items = within(list).getAllByRole("listitem");
-    expect(items).toHaveLength(2);
-    expect(items[0]).toHaveTextContent("source_inflight: measured 12, threshold 10");
-    expect(items[0]).toHaveTextContent("inflight 12 > 10");
-    expect(items[1]).toHaveTextContent("target_ready: measured false, threshold true");
-    expect(items[1]).toHaveTextContent("aggregate-1 is not ready");
+    expect(items.map((item) => item.textContent)).toEqual([
+      "source_inflight: measured 12, threshold 10. inflight 12 > 10",
+      "target_ready: measured false, threshold true. aggregate-1 is not ready",
+    ]);
     expect(within(dialog).getByText(/Refused: the preflight fails/)).toBeInTheDocument();
     expect((await posts(fake)[0]!.clone().json()).compensate).toBe(false);
   });
@@ -206,7 +205,7 @@ describe("Migrate modal", () => {
     await confirmAndSubmit(dialog);
     const link = await within(dialog).findByRole("link", { name: "job-holder-7" });
     expect(link).toHaveAttribute("href", "/jobs/job-holder-7");
-    expect(within(dialog).getByText(/another job holds this tenant's lock/)).toBeInTheDocument();
+    expect(within(dialog).getByText(/another job holds the lock on this tenant/)).toBeInTheDocument();
     expect(router.state.location.pathname).toBe("/tenants/acme");
   });
 
@@ -294,10 +293,10 @@ describe("Drain and resume", () => {
     const dialog = screen.getByRole("dialog", { name: "Drain acme" });
     await userEvent.type(within(dialog).getByLabelText("Reason (required)"), "maintenance");
     await userEvent.click(within(dialog).getByRole("button", { name: "Drain all kinds" }));
-    const items = within(await within(dialog).findByRole("list", { name: "Failed invariants" })).getAllByRole("listitem");
+    const items = within(await within(dialog).findByRole("list", { name: "Failed checks" })).getAllByRole("listitem");
     expect(items.map((item) => item.textContent)).toEqual([
-      "aggregate_reachable failed: measured 1/2, threshold 2/2. aggregate-2b did not answer",
-      "runner_reachable failed: measured 0/1, threshold 1/1. runner-1 did not answer",
+      "aggregate_reachable: measured 1/2, threshold 2/2. aggregate-2b did not answer",
+      "runner_reachable: measured 0/1, threshold 1/1. runner-1 did not answer",
     ]);
     expect(router.state.location.pathname).toBe("/tenants/acme");
   });

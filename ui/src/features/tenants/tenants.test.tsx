@@ -1,9 +1,9 @@
 import { screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { emptyTenant, installFakeApi } from "../../test/fake-api";
-import { makeJob } from "../../test/fixtures";
-import { renderApp, signInForTest } from "../../test/render";
+import { emptyTenant, installFakeApi } from "@/test/fake-api";
+import { makeJob } from "@/test/fixtures";
+import { renderApp, signInForTest } from "@/test/render";
 
 describe("Tenants", () => {
   it("lists tenants with their shards and searches by id", async () => {

@@ -1,11 +1,7 @@
 import { Link } from "react-router";
-import type { AuditEvent } from "../../../api/types";
-import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
-import { IdChip } from "../../../components/ui/id-chip";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { formatTime } from "../../../lib/format";
-import { investigateHref } from "../../../lib/links";
-import { JobLink } from "../../jobs/components/job-links";
+import type { AuditEvent } from "@/api";
+import { DataTable, type ColumnDef, IdChip, StatusBadge, JobLink } from "@/components/ui";
+import { formatTime, investigateHref } from "@/lib";
 
 const columns: ColumnDef<AuditEvent, unknown>[] = [
   { id: "at", header: "At", accessorKey: "at", cell: (c) => formatTime(c.getValue() as string) },

@@ -1,5 +1,5 @@
-import { isSecretPath } from "../model";
-import type { SpecChange } from "../types";
+import { isSecretPath } from "@/features/deployments/model";
+import type { SpecChange } from "@/features/deployments/types";
 
 
 function Value({ path, value }: { path: string; value: string | null | undefined }) {

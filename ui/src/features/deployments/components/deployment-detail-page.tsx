@@ -1,12 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "react-router";
-import { Page } from "../../../components/layout/page";
-import { LoadingState } from "../../../components/ui/states";
-import { formatDuration, formatTime } from "../../../lib/format";
-import { jobHref } from "../../../lib/links";
-import { imageRef } from "../model";
-import { deploymentQuery, swarmServiceQuery } from "../queries";
-import type { Deployment, TimelineEntry } from "../types";
+import { Link, useParams } from "react-router";
+import { Page } from "@/components/layout";
+import { LoadingState } from "@/components/ui";
+import { formatDuration, formatTime, jobHref } from "@/lib";
+import { imageRef } from "@/features/deployments/model";
+import { deploymentQueries, swarmQueries } from "@/features/deployments/queries";
+import type { Deployment, TimelineEntry } from "@/features/deployments/types";
 import { ChangesTable } from "./changes-table";
 import { StateBadge } from "./deployment-status";
 import { ServiceActionButton } from "./service-action";
@@ -81,7 +80,7 @@ function Timeline({ entries }: { entries: readonly TimelineEntry[] }) {
 }
 
 function ServiceTasks({ service }: { service: string }) {
-  const current = useQuery(swarmServiceQuery(service));
+  const current = useQuery(swarmQueries.service(service));
   if (current.data === undefined) {
     return current.isError ? <SwarmErrorState error={current.error} onRetry={() => void current.refetch()} /> : <LoadingState label="Loading the service…" />;
   }
@@ -97,10 +96,10 @@ function ServiceTasks({ service }: { service: string }) {
   );
 }
 
-export function DeploymentDetailPage({ deploymentId }: { deploymentId: string }) {
-  const detail = useQuery(deploymentQuery(deploymentId));
+function DeploymentDetailPage({ deploymentId }: { deploymentId: string }) {
+  const detail = useQuery(deploymentQueries.detail(deploymentId));
   const d = detail.data?.deployment;
-  const service = useQuery({ ...swarmServiceQuery(d?.service ?? ""), enabled: Boolean(d) });
+  const service = useQuery({ ...swarmQueries.service(d?.service ?? ""), enabled: Boolean(d) });
   return (
     <Page
       title={d ? `Deployment of ${d.service}` : "Deployment"}
@@ -132,4 +131,10 @@ export function DeploymentDetailPage({ deploymentId }: { deploymentId: string })
       )}
     </Page>
   );
+}
+
+/** The route: a new deploymentId is a new page (fresh state). */
+export default function DeploymentDetailPageRoute() {
+  const { deploymentId = "" } = useParams();
+  return <DeploymentDetailPage key={deploymentId} deploymentId={deploymentId} />;
 }

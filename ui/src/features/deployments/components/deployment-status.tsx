@@ -1,5 +1,5 @@
-import { cn } from "../../../lib/cn";
-import type { DeploymentStatus } from "../types";
+import { cn } from "@/lib";
+import type { DeploymentStatus } from "@/features/deployments/types";
 
 const tones: Record<string, string> = {
   completed: "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",

@@ -1,8 +1,7 @@
 import { Link } from "react-router";
-import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
-import { formatDuration, formatTime } from "../../../lib/format";
-import { deploymentHref } from "../model";
-import type { Deployment } from "../types";
+import { DataTable, type ColumnDef } from "@/components/ui";
+import { formatDuration, formatTime, deploymentHref } from "@/lib";
+import type { Deployment } from "@/features/deployments/types";
 import { StateBadge } from "./deployment-status";
 
 

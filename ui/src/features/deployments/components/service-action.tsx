@@ -1,67 +1,12 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useNavigate } from "react-router";
-import { isApiError } from "../../../api/errors";
-import { startFlow, type RequestFlow } from "../../../api/identity";
-import { Button } from "../../../components/ui/button";
-import { Input, Textarea } from "../../../components/ui/input";
-import { Modal } from "../../../components/ui/modal";
-import { Select } from "../../../components/ui/select";
-import { ErrorIds, ErrorState } from "../../../components/ui/states";
-import { useToast } from "../../../components/ui/toast-context";
-import { jobHref } from "../../../lib/links";
-import { RIGHTS } from "../../../lib/rights";
-import { useRights } from "../../auth/queries";
-import { preflightFailures } from "../model";
-import { deploymentsQuery, useStartServiceJob } from "../queries";
+import { Button, Input, Modal, Select, ReasonField } from "@/components/ui";
+import { RIGHTS } from "@/lib";
+import { useRights } from "@/session";
+import { JobRefusal, useJobSubmission } from "@/features/jobs";
+import { deploymentKeys, deploymentQueries, startServiceJob, swarmKeys, type ServiceJobRequest } from "@/features/deployments/queries";
 
 export type ServiceAction = "deploy" | "rollback";
-
-interface Submission {
-  idempotencyKey: string;
-  flow: RequestFlow;
-}
-
-/** Why the API refused a deploy or rollback: every preflight failure, the lock holder, or the error. */
-export function ServiceJobRefusal({ error }: { error: unknown }) {
-  const api = isApiError(error) ? error : null;
-  const failures = preflightFailures(error);
-  if (api && api.status === 422 && failures.length > 0) {
-    return (
-      <section role="alert" aria-label="Refused" className="flex flex-col gap-2 rounded-lg border border-red-300 bg-red-50 p-3 dark:border-red-800 dark:bg-red-950">
-        <h3 className="text-sm font-semibold">Preflight refused: nothing was changed</h3>
-        <ul className="list-disc pl-5 text-sm" aria-label="Preflight failures">
-          {failures.map((f, i) => (
-            <li key={`${f.check}-${i}`}>
-              <code className="font-mono text-xs font-semibold">{f.check}</code>: {f.detail}
-            </li>
-          ))}
-        </ul>
-        <ErrorIds requestId={api.requestId} correlationId={api.correlationId} />
-      </section>
-    );
-  }
-  if (api && api.status === 409 && api.code === "lock_held") {
-    return (
-      <section role="alert" aria-label="Refused" className="flex flex-col gap-2 rounded-lg border border-red-300 bg-red-50 p-3 dark:border-red-800 dark:bg-red-950">
-        <h3 className="text-sm font-semibold">Another job holds this service</h3>
-        <p className="text-sm">
-          {api.detail ?? "A deploy or rollback of this service is already running."}{" "}
-          {api.jobId ? (
-            <>
-              Holder:{" "}
-              <Link className="font-mono text-xs text-sky-800 underline dark:text-sky-300" to={jobHref(api.jobId)}>
-                job {api.jobId}
-              </Link>
-            </>
-          ) : null}
-        </p>
-        <ErrorIds requestId={api.requestId} correlationId={api.correlationId} />
-      </section>
-    );
-  }
-  return <ErrorState error={error} title={`The job could not be started${api ? ` (HTTP ${api.status})` : ""}`} />;
-}
 
 /** Spec versions a deployment of this service recorded, newest first, without the current one. */
 function recordedSpecVersions(
@@ -79,8 +24,7 @@ function recordedSpecVersions(
 
 /**
  * Deploy a new tag (or image) to a Swarm service, or roll it back, after a guarded modal: a
- * required reason, the service name typed again, and one Idempotency-Key per submission (kept
- * when that submission is retried, new when the dialog is opened again or the form changes).
+ * required reason and the service name typed again. The job starts through useJobSubmission.
  */
 export function ServiceActionButton({
   action,
@@ -104,12 +48,7 @@ export function ServiceActionButton({
   const [toSpec, setToSpec] = useState("");
   const [confirm, setConfirm] = useState("");
   const [touched, setTouched] = useState(false);
-  const [submission, setSubmission] = useState<Submission | null>(null);
-  const start = useStartServiceJob();
-  const navigate = useNavigate();
-  const toast = useToast();
-  const queryClient = useQueryClient();
-  const history = useQuery({ ...deploymentsQuery({ service, limit: 100 }), enabled: open && action === "rollback" });
+  const history = useQuery({ ...deploymentQueries.list({ service, limit: 100 }), enabled: open && action === "rollback" });
 
   const deploy = action === "deploy";
   const verb = deploy ? "Deploy" : "Roll back";
@@ -123,15 +62,14 @@ export function ServiceActionButton({
     setToSpec("");
     setConfirm("");
     setTouched(false);
-    setSubmission(null);
     start.reset();
   };
-
-  /** Changing what is submitted makes it a new submission (a new Idempotency-Key). */
-  const edit = (setter: (value: string) => void) => (value: string) => {
-    setter(value);
-    if (submission) setSubmission(null);
-  };
+  const start = useJobSubmission<ServiceJobRequest>({
+    start: startServiceJob,
+    startedTitle: (_job, input) => (input.action === "deploy" ? `Deploy of ${service} started` : `Rollback of ${service} started`),
+    invalidates: [deploymentKeys.lists(), swarmKeys.all],
+    beforeNavigate: close,
+  });
 
   const targetError =
     deploy && touched && !tag.trim() && !image.trim()
@@ -139,35 +77,17 @@ export function ServiceActionButton({
       : deploy && touched && tag.trim() && image.trim()
         ? "Give a tag or an image, not both."
         : undefined;
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
   const confirmed = confirm === service;
 
   const submit = () => {
     setTouched(true);
     if (!confirmed || !reason.trim()) return;
     if (deploy && (!tag.trim() === !image.trim())) return;
-    const current = submission ?? { idempotencyKey: crypto.randomUUID(), flow: startFlow() };
-    setSubmission(current);
-    const common = { service, reason: reason.trim(), confirm, ...current };
-    start.mutate(
+    const common = { service, reason: reason.trim(), confirm };
+    start.submit(
       deploy
         ? { action: "deploy", ...common, tag: tag.trim() || undefined, image: image.trim() || undefined, gitSha: gitSha.trim() || undefined }
         : { action: "rollback", ...common, toSpecVersion: toSpec ? Number(toSpec) : undefined },
-      {
-        onSuccess: (job) => {
-          toast.show({
-            tone: "success",
-            title: deploy ? `Deploy of ${service} started` : `Rollback of ${service} started`,
-            requestId: job.request_id,
-            correlationId: job.correlation_id,
-          });
-          void queryClient.invalidateQueries({ queryKey: ["jobs"] });
-          void queryClient.invalidateQueries({ queryKey: ["deployments"] });
-          void queryClient.invalidateQueries({ queryKey: ["swarm"] });
-          close();
-          navigate(jobHref(job.id));
-        },
-      },
     );
   };
 
@@ -223,9 +143,9 @@ export function ServiceActionButton({
               <p className="text-sm">
                 Current image: <code className="font-mono text-xs">{currentImage ?? "unknown"}</code>
               </p>
-              <Input label="New tag" data-autofocus value={tag} error={targetError} onChange={(e) => edit(setTag)(e.target.value)} hint="Applied to the service's current image, e.g. 1.4.3" />
-              <Input label="Or a full image reference" value={image} onChange={(e) => edit(setImage)(e.target.value)} hint="Instead of a tag, e.g. registry/name:1.4.3" />
-              <Input label="Git SHA (optional)" value={gitSha} onChange={(e) => edit(setGitSha)(e.target.value)} />
+              <Input label="New tag" data-autofocus value={tag} error={targetError} onChange={(e) => setTag(e.target.value)} hint="Applied to the service's current image, e.g. 1.4.3" />
+              <Input label="Or a full image reference" value={image} onChange={(e) => setImage(e.target.value)} hint="Instead of a tag, e.g. registry/name:1.4.3" />
+              <Input label="Git SHA (optional)" value={gitSha} onChange={(e) => setGitSha(e.target.value)} />
             </>
           ) : (
             <Select
@@ -234,10 +154,10 @@ export function ServiceActionButton({
               emptyLabel="Swarm's previous spec"
               options={specOptions}
               value={toSpec}
-              onChange={(e) => edit(setToSpec)(e.target.value)}
+              onChange={(e) => setToSpec(e.target.value)}
             />
           )}
-          <Textarea label="Reason (required)" required value={reason} error={reasonError} onChange={(e) => edit(setReason)(e.target.value)} />
+          <ReasonField value={reason} onChange={setReason} touched={touched} />
           <Input
             label={
               <>
@@ -247,10 +167,10 @@ export function ServiceActionButton({
             autoComplete="off"
             spellCheck={false}
             value={confirm}
-            onChange={(e) => edit(setConfirm)(e.target.value)}
+            onChange={(e) => setConfirm(e.target.value)}
             hint={confirm && !confirmed ? "Does not match the service name yet." : undefined}
           />
-          {start.isError ? <ServiceJobRefusal error={start.error} /> : null}
+          {start.isError ? <JobRefusal error={start.error} title="The job could not be started" locked="this service" /> : null}
         </form>
       </Modal>
     </>

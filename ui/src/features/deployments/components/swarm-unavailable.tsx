@@ -1,6 +1,6 @@
-import { isApiError } from "../../../api/errors";
-import { ErrorIds, ErrorState } from "../../../components/ui/states";
-import { isSwarmUnavailable } from "../queries";
+import { isApiError } from "@/api";
+import { ErrorIds, ErrorState } from "@/components/ui";
+import { isSwarmUnavailable } from "@/features/deployments/queries";
 
 /** Said plainly when the API answers 503 `swarm_unavailable`: an honest notice, not an error page. */
 export function SwarmUnavailableNotice({ error }: { error: unknown }) {

@@ -1,5 +1,5 @@
-import { formatTime } from "../../../lib/format";
-import type { SwarmTask } from "../types";
+import { formatTime } from "@/lib";
+import type { SwarmTask } from "@/features/deployments/types";
 import { StateBadge } from "./deployment-status";
 
 /** A service's tasks (a handful per service, so a plain table): state, desired state, node, error. */

@@ -1,18 +1,10 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
-import type { FleetSnapshot, InstanceHealth } from "../../../api/types";
-import { LoadingState } from "../../../components/ui/states";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { UpdatedAgo } from "../../../components/ui/updated-ago";
-import { formatTime } from "../../../lib/format";
-import { StateBadge } from "../../deployments/components/deployment-status";
-import { ServiceActionButton } from "../../deployments/components/service-action";
-import { SwarmErrorState } from "../../deployments/components/swarm-unavailable";
-import { TasksTable } from "../../deployments/components/tasks-table";
-import { imageRef } from "../../deployments/model";
-import { swarmNodesQuery, swarmServicesQuery } from "../../deployments/queries";
-import type { SwarmNode, SwarmService } from "../../deployments/types";
+import type { FleetSnapshot, InstanceHealth } from "@/api";
+import { LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
+import { formatTime } from "@/lib";
+import { StateBadge, ServiceActionButton, SwarmErrorState, TasksTable, imageRef, swarmQueries, type SwarmNode, type SwarmService } from "@/features/deployments";
 
 const th = "px-2 py-1.5 font-medium";
 const td = "px-2 py-1.5";
@@ -163,8 +155,8 @@ function NodesTable({ nodes }: { nodes: readonly SwarmNode[] }) {
 
 /** Fleet → Swarm: each Swarm service with its update state, replicas and tasks, then the nodes. */
 export function SwarmView({ fleet }: { fleet?: FleetSnapshot }) {
-  const services = useQuery(swarmServicesQuery());
-  const nodes = useQuery({ ...swarmNodesQuery(), enabled: services.isSuccess });
+  const services = useQuery(swarmQueries.services());
+  const nodes = useQuery({ ...swarmQueries.nodes(), enabled: services.isSuccess });
   if (services.data === undefined) {
     return services.isError ? (
       <SwarmErrorState error={services.error} onRetry={() => void services.refetch()} />

@@ -1,14 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import type { FleetSnapshot, InstanceHealth } from "../../../api/types";
-import { StaleNotice } from "../../../components/ui/stale-notice";
-import { ErrorState, LoadingState } from "../../../components/ui/states";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { UpdatedAgo } from "../../../components/ui/updated-ago";
-import { RIGHTS } from "../../../lib/rights";
-import { useRights } from "../../auth/queries";
-import { placementQuery } from "../../placement/queries";
-import { healthByKind, topology, type KindTopology, type ShardView } from "../model";
+import type { FleetSnapshot, InstanceHealth } from "@/api";
+import { StaleNotice, ErrorState, LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
+import { RIGHTS } from "@/lib";
+import { useRights } from "@/session";
+import { placementQueries } from "@/features/placement";
+import { healthByKind, topology, type KindTopology, type ShardView } from "@/features/fleet/model";
 
 const th = "px-2 py-1 text-left text-xs font-medium text-zinc-600 dark:text-zinc-400";
 const td = "px-2 py-1 align-top";
@@ -144,7 +141,7 @@ function ShardTable({ kind }: { kind: KindTopology }) {
 function GatewayToShards({ fleet }: { fleet: FleetSnapshot }) {
   const rights = useRights();
   const allowed = rights.has(RIGHTS.placementRead);
-  const placement = useQuery({ ...placementQuery(), enabled: allowed });
+  const placement = useQuery({ ...placementQueries.overview(), enabled: allowed });
   return (
     <section aria-labelledby="gateway-to-shards" className={panel}>
       <h2 id="gateway-to-shards" className="text-sm font-semibold">Gateway → shards</h2>

@@ -1,13 +1,10 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import type { Job } from "../../../api/types";
-import { Button } from "../../../components/ui/button";
-import { Modal } from "../../../components/ui/modal";
-import { ErrorState } from "../../../components/ui/states";
-import { useToast } from "../../../components/ui/toast-context";
-import { RIGHTS } from "../../../lib/rights";
-import { useRights } from "../../auth/queries";
-import { cancelJob } from "../queries";
+import type { Job } from "@/api";
+import { Button, Modal, ErrorState, useToast } from "@/components/ui";
+import { RIGHTS } from "@/lib";
+import { useRights } from "@/session";
+import { cancelJob, jobKeys } from "@/features/jobs/queries";
 
 export function CancelJobButton({ job }: { job: Job }) {
   const rights = useRights();
@@ -17,7 +14,7 @@ export function CancelJobButton({ job }: { job: Job }) {
   const cancel = useMutation({
     mutationFn: cancelJob,
     onSuccess: (updated) => {
-      queryClient.setQueryData(["job", updated.id], updated);
+      queryClient.setQueryData(jobKeys.detail(updated.id), updated);
       toast.show({ tone: "info", title: "Cancellation requested", requestId: updated.request_id, correlationId: updated.correlation_id });
       setOpen(false);
     },

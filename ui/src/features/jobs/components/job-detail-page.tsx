@@ -1,17 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "react-router";
-import type { Compensation, JobStep } from "../../../api/types";
-import { Page } from "../../../components/layout/page";
-import { IdChip } from "../../../components/ui/id-chip";
-import { ErrorState, LoadingState } from "../../../components/ui/states";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { asJson, durationBetween, formatDuration, formatTime } from "../../../lib/format";
-import { RIGHTS } from "../../../lib/rights";
-import { useRights } from "../../auth/queries";
-import { AuditTable } from "../../audit/components/audit-table";
-import { auditQuery } from "../../audit/queries";
-import { isActive, jobQuery } from "../queries";
-import { investigateHref } from "../../../lib/links";
+import { Link, useParams } from "react-router";
+import type { Compensation, JobStep } from "@/api";
+import { Page } from "@/components/layout";
+import { IdChip, ErrorState, LoadingState, StatusBadge } from "@/components/ui";
+import { asJson, durationBetween, formatDuration, formatTime, RIGHTS, investigateHref, tenantHref, auditHref } from "@/lib";
+import { useRights } from "@/session";
+import { AuditTable, auditQueries } from "@/features/audit";
+import { isActive, jobQueries } from "@/features/jobs/queries";
 import { CancelJobButton } from "./cancel-job";
 import { StepTimeline, StructuredError } from "./step-timeline";
 
@@ -41,12 +36,12 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
   );
 }
 
-export function JobDetailPage({ jobId }: { jobId: string }) {
-  const job = useQuery(jobQuery(jobId));
+function JobDetailPage({ jobId }: { jobId: string }) {
+  const job = useQuery(jobQueries.detail(jobId));
   const rights = useRights();
   const canReadAudit = rights.has(RIGHTS.auditRead);
   const audit = useQuery({
-    ...auditQuery({ correlation_id: job.data?.correlation_id ?? undefined, limit: 100 }),
+    ...auditQueries.list({ correlation_id: job.data?.correlation_id ?? undefined, limit: 100 }),
     enabled: Boolean(job.data?.correlation_id) && canReadAudit,
   });
   const crumbs = [
@@ -88,7 +83,7 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
           <Field label="Created by">{data.created_by}</Field>
           <Field label="Tenant">
             {data.tenant_id ? (
-              <Link className="text-sky-800 hover:underline dark:text-sky-300" to={`/tenants/${encodeURIComponent(data.tenant_id)}`}>
+              <Link className="text-sky-800 hover:underline dark:text-sky-300" to={tenantHref(data.tenant_id)}>
                 {data.tenant_id}
               </Link>
             ) : (
@@ -123,13 +118,13 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
                 Investigate trace
               </Link>
             ) : null}
-            <Link className="text-sky-800 hover:underline dark:text-sky-300" to={`/audit?job_id=${encodeURIComponent(data.id)}`}>
+            <Link className="text-sky-800 hover:underline dark:text-sky-300" to={auditHref({ job_id: data.id })}>
               Audit events of this job
             </Link>
             {data.tenant_id ? (
               <Link
                 className="text-sky-800 hover:underline dark:text-sky-300"
-                to={`/audit?tenant_id=${encodeURIComponent(data.tenant_id)}`}
+                to={auditHref({ tenant_id: data.tenant_id })}
               >
                 Audit events of tenant {data.tenant_id}
               </Link>
@@ -187,4 +182,10 @@ export function JobDetailPage({ jobId }: { jobId: string }) {
       </section>
     </Page>
   );
+}
+
+/** The route: a new jobId is a new page (fresh state). */
+export default function JobDetailPageRoute() {
+  const { jobId = "" } = useParams();
+  return <JobDetailPage key={jobId} jobId={jobId} />;
 }

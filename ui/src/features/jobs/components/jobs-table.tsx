@@ -1,9 +1,6 @@
-import type { Job } from "../../../api/types";
-import { DataTable, type ColumnDef } from "../../../components/ui/data-table";
-import { IdChip } from "../../../components/ui/id-chip";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { durationBetween, formatDuration, formatTime } from "../../../lib/format";
-import { JobLink } from "./job-links";
+import type { Job } from "@/api";
+import { DataTable, type ColumnDef, IdChip, StatusBadge, JobLink } from "@/components/ui";
+import { durationBetween, formatDuration, formatTime } from "@/lib";
 
 const columns: ColumnDef<Job, unknown>[] = [
   { id: "id", header: "Job", accessorKey: "id", cell: (c) => <JobLink id={c.row.original.id} /> },

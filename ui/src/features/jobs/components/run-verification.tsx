@@ -1,73 +1,38 @@
-import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { useNavigate } from "react-router";
-import { isApiError } from "../../../api/errors";
-import { startFlow, type RequestFlow } from "../../../api/identity";
-import { Button } from "../../../components/ui/button";
-import { Textarea } from "../../../components/ui/input";
-import { Modal } from "../../../components/ui/modal";
-import { ErrorState } from "../../../components/ui/states";
-import { useToast } from "../../../components/ui/toast-context";
-import { RIGHTS } from "../../../lib/rights";
-import { useRights } from "../../auth/queries";
-import { useStartJob } from "../queries";
+import { Button, Modal, ReasonField } from "@/components/ui";
+import { RIGHTS } from "@/lib";
+import { useRights } from "@/session";
+import { useJobSubmission } from "@/features/jobs/job-submission";
+import { startJob, type StartJobInput } from "@/features/jobs/queries";
+import { JobRefusal } from "./job-refusal";
 
 export const VERIFY_KIND = "platform.verify";
 
-interface Submission {
-  idempotencyKey: string;
-  flow: RequestFlow;
-}
-
-/**
- * Starts platform verification after a confirmation with a required reason. One submission
- * keeps its Idempotency-Key (and request flow) across retries; a new opening gets new ones.
- */
+/** Starts platform verification after a confirmation with a required reason. */
 export function RunVerificationButton() {
   const rights = useRights();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
-  const [submission, setSubmission] = useState<Submission | null>(null);
-  const start = useStartJob();
-  const navigate = useNavigate();
-  const toast = useToast();
-  const queryClient = useQueryClient();
 
   const close = () => {
     setOpen(false);
     setReason("");
     setTouched(false);
-    setSubmission(null);
     start.reset();
   };
+  const start = useJobSubmission<StartJobInput>({
+    start: startJob,
+    startedTitle: () => "Platform verification started",
+    beforeNavigate: close,
+  });
 
   const submit = () => {
     setTouched(true);
     if (!reason.trim()) return;
-    const current = submission ?? { idempotencyKey: crypto.randomUUID(), flow: startFlow() };
-    setSubmission(current);
-    start.mutate(
-      { kind: VERIFY_KIND, reason: reason.trim(), params: {}, ...current },
-      {
-        onSuccess: (job) => {
-          toast.show({ tone: "success", title: "Platform verification started", requestId: job.request_id, correlationId: job.correlation_id });
-          void queryClient.invalidateQueries({ queryKey: ["jobs"] });
-          close();
-          navigate(`/jobs/${encodeURIComponent(job.id)}`);
-        },
-        onError: (error) => {
-          // The same key was already used: the job exists, so follow it.
-          if (isApiError(error) && error.status === 409 && error.jobId) {
-            close();
-            navigate(`/jobs/${encodeURIComponent(error.jobId)}`);
-          }
-        },
-      },
-    );
+    start.submit({ kind: VERIFY_KIND, reason: reason.trim(), params: {} });
   };
 
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
 
   return (
     <>
@@ -95,15 +60,8 @@ export function RunVerificationButton() {
             submit();
           }}
         >
-          <Textarea
-            label="Reason (required)"
-            data-autofocus
-            required
-            value={reason}
-            error={reasonError}
-            onChange={(event) => setReason(event.target.value)}
-          />
-          {start.isError ? <ErrorState error={start.error} title="The job could not be started" /> : null}
+<ReasonField value={reason} onChange={setReason} touched={touched} autoFocus />
+          {start.isError ? <JobRefusal error={start.error} title="The job could not be started" /> : null}
         </form>
       </Modal>
     </>

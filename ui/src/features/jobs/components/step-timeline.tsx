@@ -1,6 +1,6 @@
-import type { JobError, JobStep } from "../../../api/types";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { asJson, durationBetween, formatDuration, formatTime } from "../../../lib/format";
+import type { JobError, JobStep } from "@/api";
+import { StatusBadge } from "@/components/ui";
+import { asJson, durationBetween, formatDuration, formatTime } from "@/lib";
 
 export function StructuredError({ error }: { error: JobError }) {
   return (

@@ -1,17 +1,10 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useNavigate } from "react-router";
-import { isApiError } from "../../../api/errors";
-import { startFlow, type RequestFlow } from "../../../api/identity";
-import type { MigrationPlan, PlanStep } from "../../../api/types";
-import { Button } from "../../../components/ui/button";
-import { Input, Textarea } from "../../../components/ui/input";
-import { Modal } from "../../../components/ui/modal";
-import { Select } from "../../../components/ui/select";
-import { ErrorIds, ErrorState, LoadingState } from "../../../components/ui/states";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { useToast } from "../../../components/ui/toast-context";
-import { formatMeasure, planMigration, refusalFailures, useMigrateTenant, type Failure, type PlacementKind } from "../operations";
+import type { MigrationPlan, PlanStep } from "@/api";
+import { Button, ErrorState, Input, LoadingState, Modal, Select, StatusBadge, ReasonField } from "@/components/ui";
+import { formatScalar } from "@/lib";
+import { JobRefusal, useJobSubmission } from "@/features/jobs";
+import { migrateTenant, tenantKeys, tenantQueries, type MigrateInput, type PlacementKind } from "@/features/tenants/queries";
 
 export interface MigrateModalProps {
   tenantId: string;
@@ -23,13 +16,6 @@ export interface MigrateModalProps {
   onClose: () => void;
 }
 
-interface Submission {
-  idempotencyKey: string;
-  flow: RequestFlow;
-  /** What was sent: a retry reuses the key only for the same body. */
-  body: string;
-}
-
 function StepList({ steps, label }: { steps: readonly PlanStep[]; label: string }) {
   return (
     <ol className="flex list-decimal flex-col gap-1 pl-5 text-sm" aria-label={label}>
@@ -39,20 +25,6 @@ function StepList({ steps, label }: { steps: readonly PlanStep[]; label: string 
         </li>
       ))}
     </ol>
-  );
-}
-
-function FailureList({ failures }: { failures: readonly Failure[] }) {
-  return (
-    <ul className="flex flex-col gap-1 text-sm" aria-label="Failed invariants">
-      {failures.map((failure) => (
-        <li key={failure.name} className="rounded border border-red-300 bg-red-50 p-2 dark:border-red-800 dark:bg-red-950">
-          <StatusBadge status="failed" /> <code className="font-mono text-xs font-semibold">{failure.name}</code>: measured{" "}
-          {formatMeasure(failure.measured)}, threshold {formatMeasure(failure.threshold)}
-          {failure.message ? <span className="block text-xs">{failure.message}</span> : null}
-        </li>
-      ))}
-    </ul>
   );
 }
 
@@ -80,8 +52,8 @@ function Preflight({ plan }: { plan: MigrationPlan }) {
               <td className="py-1 pr-2">
                 <StatusBadge status={check.ok ? "ok" : "failed"} />
               </td>
-              <td className="py-1 pr-2">{formatMeasure(check.measured)}</td>
-              <td className="py-1 pr-2">{formatMeasure(check.threshold)}</td>
+              <td className="py-1 pr-2">{formatScalar(check.measured)}</td>
+              <td className="py-1 pr-2">{formatScalar(check.threshold)}</td>
               <td className="py-1 text-xs">{check.message}</td>
             </tr>
           ))}
@@ -91,52 +63,10 @@ function Preflight({ plan }: { plan: MigrationPlan }) {
   );
 }
 
-/** Why the server refused the migration: every failed invariant, the lock holder, or a stale plan. */
-function Refusal({ error, onReplan }: { error: unknown; onReplan: () => void }) {
-  if (!isApiError(error)) return <ErrorState error={error} title="The migration could not be started" />;
-  const ids = <ErrorIds requestId={error.requestId} correlationId={error.correlationId} />;
-  if (error.code === "preflight_refused") {
-    return (
-      <div role="alert" className="flex flex-col gap-2">
-        <p className="text-sm font-semibold">Refused: the preflight fails. Nothing was changed.</p>
-        <FailureList failures={refusalFailures(error)} />
-        {ids}
-      </div>
-    );
-  }
-  if (error.code === "lock_held") {
-    return (
-      <div role="alert" className="flex flex-col gap-2 text-sm">
-        <p className="font-semibold">Refused: another job holds this tenant's lock. Nothing was changed.</p>
-        {error.jobId ? (
-          <p>
-            Holder:{" "}
-            <Link className="font-mono text-sky-800 hover:underline dark:text-sky-300" to={`/jobs/${encodeURIComponent(error.jobId)}`}>
-              {error.jobId}
-            </Link>
-            . Wait for it to end or cancel it, then plan again.
-          </p>
-        ) : null}
-        {ids}
-      </div>
-    );
-  }
-  if (error.code === "plan_stale") {
-    return (
-      <div role="alert" className="flex flex-col items-start gap-2 text-sm">
-        <p className="font-semibold">The plan is stale — re-plan. The placement, source, target or thresholds changed since it was made.</p>
-        <Button onClick={onReplan}>Re-plan</Button>
-        {ids}
-      </div>
-    );
-  }
-  return <ErrorState error={error} title="The migration could not be started" />;
-}
-
 /**
  * Plans a migration of one kind of a tenant, shows the plan and its preflight, and submits it
- * with the plan's hash after a reason and the typed tenant id. One submission keeps its
- * Idempotency-Key across retries; re-planning or reopening starts a new one.
+ * with the plan's hash after a reason and the typed tenant id (through useJobSubmission:
+ * re-planning or choosing another target starts a new attempt).
  */
 export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: MigrateModalProps) {
   const targets = shards.filter((shard) => shard !== currentShard);
@@ -145,59 +75,35 @@ export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: 
   const [confirmation, setConfirmation] = useState("");
   const [stopWithoutCompensation, setStopWithoutCompensation] = useState(false);
   const [touched, setTouched] = useState(false);
-  const [submission, setSubmission] = useState<Submission | null>(null);
-  const migrate = useMigrateTenant();
-  const navigate = useNavigate();
-  const toast = useToast();
-  const queryClient = useQueryClient();
-
-  const plan = useQuery({
-    queryKey: ["migration-plan", tenantId, kind, target],
-    queryFn: () => planMigration(tenantId, kind, target),
-    enabled: target !== "",
-    staleTime: 0,
-    gcTime: 0,
-    retry: false,
+  const migrate = useJobSubmission<MigrateInput>({
+    start: migrateTenant,
+    startedTitle: () => `Migration of ${tenantId} started`,
+    invalidates: [tenantKeys.detail(tenantId)],
+    beforeNavigate: onClose,
   });
 
+  const plan = useQuery(tenantQueries.migrationPlan(tenantId, kind, target));
+
   const replan = () => {
-    setSubmission(null);
     migrate.reset();
     void plan.refetch();
   };
 
   const confirmed = confirmation === tenantId;
-  const reasonError = touched && !reason.trim() ? "A reason is required: it is recorded in the audit log." : undefined;
   const planData = plan.data && !plan.isFetching ? plan.data : null;
   const canSubmit = Boolean(planData?.ok) && confirmed && !migrate.isPending;
 
   const submit = () => {
     setTouched(true);
     if (!planData || !confirmed || !reason.trim()) return;
-    const body = JSON.stringify([target, planData.plan_hash, reason.trim(), stopWithoutCompensation]);
-    const current = submission?.body === body ? submission : { idempotencyKey: crypto.randomUUID(), flow: startFlow(), body };
-    setSubmission(current);
-    migrate.mutate(
-      {
-        tenantId,
-        kind,
-        targetShard: target,
-        planHash: planData.plan_hash,
-        compensate: !stopWithoutCompensation,
-        reason: reason.trim(),
-        idempotencyKey: current.idempotencyKey,
-        flow: current.flow,
-      },
-      {
-        onSuccess: (job) => {
-          toast.show({ tone: "success", title: `Migration of ${tenantId} started`, requestId: job.request_id, correlationId: job.correlation_id });
-          void queryClient.invalidateQueries({ queryKey: ["tenant", tenantId] });
-          void queryClient.invalidateQueries({ queryKey: ["jobs"] });
-          onClose();
-          navigate(`/jobs/${encodeURIComponent(job.id)}`);
-        },
-      },
-    );
+    migrate.submit({
+      tenantId,
+      kind,
+      targetShard: target,
+      planHash: planData.plan_hash,
+      compensate: !stopWithoutCompensation,
+      reason: reason.trim(),
+    });
   };
 
   return (
@@ -238,7 +144,6 @@ export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: 
             value={target}
             onChange={(event) => {
               setTarget(event.target.value);
-              setSubmission(null);
               migrate.reset();
             }}
           />
@@ -287,7 +192,7 @@ export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: 
             ) : null}
           </>
         ) : null}
-        <Textarea label="Reason (required)" required value={reason} error={reasonError} onChange={(event) => setReason(event.target.value)} />
+        <ReasonField value={reason} onChange={setReason} touched={touched} />
         <Input
           label={`Type the tenant id (${tenantId}) to confirm`}
           value={confirmation}
@@ -317,7 +222,7 @@ export function MigrateModal({ tenantId, kind, currentShard, shards, onClose }: 
                 ? "Type the tenant id exactly to enable the migration."
                 : "Ready to start."}
         </p>
-        {migrate.isError ? <Refusal error={migrate.error} onReplan={replan} /> : null}
+        {migrate.isError ? <JobRefusal error={migrate.error} title="The migration could not be started" locked="this tenant" onReplan={replan} /> : null}
       </form>
     </Modal>
   );

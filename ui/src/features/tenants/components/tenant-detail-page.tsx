@@ -1,49 +1,37 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useLocation, useNavigate } from "react-router";
-import type { KindDetail } from "../../../api/types";
-import { Page } from "../../../components/layout/page";
-import { Button } from "../../../components/ui/button";
-import { StaleNotice } from "../../../components/ui/stale-notice";
-import { ErrorState, LoadingState } from "../../../components/ui/states";
-import { StatusBadge } from "../../../components/ui/status-badge";
-import { UpdatedAgo } from "../../../components/ui/updated-ago";
-import { RIGHTS } from "../../../lib/rights";
-import { currentTenant, TENANT_PARAM } from "../../../lib/tenant";
-import { useRights } from "../../auth/queries";
-import { placementQuery } from "../../placement/queries";
-import { AuditTable } from "../../audit/components/audit-table";
-import { JobsTable } from "../../jobs/components/jobs-table";
-import type { TenantOp } from "../operations";
-import { tenantQuery } from "../queries";
+import { Link, useParams } from "react-router";
+import type { KindDetail } from "@/api";
+import { Page } from "@/components/layout";
+import { Button, StaleNotice, ErrorState, LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
+import { RIGHTS, auditHref, useSetCurrentTenant } from "@/lib";
+import { useRights } from "@/session";
+import { placementQueries } from "@/features/placement";
+import { AuditTable } from "@/features/audit";
+import { JobsTable } from "@/features/jobs";
+import { tenantQueries, type TenantOp } from "@/features/tenants/queries";
 import { MigrateModal } from "./migrate-modal";
 import { TenantOpModal } from "./tenant-op-modal";
 
-export function TenantDetailPage({ tenantId }: { tenantId: string }) {
-  const tenant = useQuery(tenantQuery(tenantId));
+function TenantDetailPage({ tenantId }: { tenantId: string }) {
+  const tenant = useQuery(tenantQueries.detail(tenantId));
   const rights = useRights();
   const operateBlocked = rights.reasonIfMissing(RIGHTS.tenantsOperate);
   const placementBlocked = rights.reasonIfMissing(RIGHTS.placementRead);
   // Migrate chooses its target from the kind's shard directory in the placement map.
-  const placement = useQuery({ ...placementQuery(), enabled: !operateBlocked && !placementBlocked });
+  const placement = useQuery({ ...placementQueries.overview(), enabled: !operateBlocked && !placementBlocked });
   const migrateBlocked = operateBlocked ?? placementBlocked ?? (placement.data ? null : "Loading the shard directory…");
   const [op, setOp] = useState<TenantOp | null>(null);
   const [migrating, setMigrating] = useState<KindDetail | null>(null);
   const shardsOf = (kind: KindDetail["kind"]) =>
     Object.keys(placement.data?.maps.find((map) => map.kind === kind)?.shards ?? {}).sort();
-  const navigate = useNavigate();
-  const location = useLocation();
+  const setTenant = useSetCurrentTenant();
   const crumbs = [
     { label: "Control", to: "/" },
     { label: "Tenants", to: "/tenants" },
     { label: tenantId },
   ];
-  const select = () => {
-    currentTenant.set(tenantId);
-    const params = new URLSearchParams(location.search);
-    params.set(TENANT_PARAM, tenantId);
-    navigate({ pathname: location.pathname, search: `?${params}` }, { replace: true });
-  };
+  const select = () => setTenant(tenantId);
   return (
     <Page title={`Tenant ${tenantId}`} crumbs={crumbs} actions={
         <>
@@ -112,7 +100,7 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
           </section>
           <section aria-labelledby="jobs-heading" className="flex flex-col gap-2">
             <h2 id="jobs-heading" className="text-sm font-semibold">Recent jobs ({tenant.data.recent_jobs.length})</h2>
-            <Link className="text-sm text-sky-800 hover:underline dark:text-sky-300" to={`/audit?tenant_id=${encodeURIComponent(tenantId)}`}>
+            <Link className="text-sm text-sky-800 hover:underline dark:text-sky-300" to={auditHref({ tenant_id: tenantId })}>
               All audit events of {tenantId}
             </Link>
             <JobsTable id="tenant-jobs" jobs={tenant.data.recent_jobs} height="320px" />
@@ -125,4 +113,10 @@ export function TenantDetailPage({ tenantId }: { tenantId: string }) {
       ) : null}
     </Page>
   );
+}
+
+/** The route: a new tenantId is a new page (fresh state). */
+export default function TenantDetailPageRoute() {
+  const { tenantId = "" } = useParams();
+  return <TenantDetailPage key={tenantId} tenantId={tenantId} />;
 }

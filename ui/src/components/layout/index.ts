@@ -1,0 +1,6 @@
+// Public surface of components/layout: page frame and the header widgets the shell places.
+export * from "./global-search";
+export * from "./last-request-panel";
+export * from "./page";
+export * from "./tenant-selector";
+export * from "./theme-toggle";

@@ -1,0 +1,12 @@
+import { lazy } from "react";
+import type { FeatureRoute } from "@/lib";
+
+// The pages of this feature; app/route-registry.ts lists this file once.
+export const routes: FeatureRoute[] = [
+  {
+    path: "/login",
+    heading: "Cloudlysis Control",
+    public: true,
+    page: lazy(() => import("./components/login-page")),
+  },
+];

@@ -1,0 +1,2 @@
+// Public surface of the placement feature.
+export { placementKeys, placementQueries } from "./queries";

@@ -1,0 +1,17 @@
+import { lazy } from "react";
+import type { FeatureRoute } from "@/lib";
+
+// The pages of this feature; app/route-registry.ts lists this file once.
+export const routes: FeatureRoute[] = [
+  {
+    path: "/tenants",
+    heading: "Tenants",
+    nav: { group: "Tenants & access", label: "Tenants", order: 10 },
+    page: lazy(() => import("./components/tenants-page")),
+  },
+  {
+    path: "/tenants/:tenantId",
+    heading: "Tenant",
+    page: lazy(() => import("./components/tenant-detail-page")),
+  },
+];
