@@ -253,7 +253,7 @@ export interface paths {
         put?: never;
         /**
          * CreateJob
-         * @description Start a job. Requires an Idempotency-Key: the same key and body from the same principal return the same job and never run it twice.
+         * @description Start a job of any kind; needs the kind's own right (ListJobKinds). The checks are those of the kind's dedicated endpoint: preflight (422 `preflight_refused` listing `failures`), locks (409 `lock_held`), plan hash (409 `plan_stale`). Tenant-scoped kinds name their tenant in x-tenant-id. The same Idempotency-Key and body from the same principal return the same job and never run it twice.
          */
         post: operations["CreateJob"];
         delete?: never;
@@ -555,7 +555,7 @@ export interface paths {
         put?: never;
         /**
          * Drain
-         * @description Drain the tenant on every instance of its shard, per kind, and wait for inflight to reach 0 (CONTROL_OPS_DRAIN_TIMEOUT_S). Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed invariant (`failures`: name, ok, measured, threshold, message); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
+         * @description Drain the tenant on every instance of its shard, per kind, and wait for inflight to reach 0 (CONTROL_OPS_DRAIN_TIMEOUT_S). Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed check (`failures`: check, ok, value, threshold, detail); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
          */
         post: operations["DrainTenant"];
         delete?: never;
@@ -575,7 +575,7 @@ export interface paths {
         put?: never;
         /**
          * Migrate
-         * @description Move the tenant's `kind` to `target_shard` as planned by PlanTenantMigration. `plan_hash` must be the plan's: when anything it covers changed, 409 `plan_stale`. On a failure after the drain, or a cancel, the job compensates (restores placement, reloads routing, resumes the source) unless `compensate` is false; the job's `remediation` says what is left to do. Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed invariant (`failures`: name, ok, measured, threshold, message); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
+         * @description Move the tenant's `kind` to `target_shard` as planned by PlanTenantMigration. `plan_hash` must be the plan's: when anything it covers changed, 409 `plan_stale`. On a failure after the drain, or a cancel, the job compensates (restores placement, reloads routing, resumes the source) unless `compensate` is false; the job's `remediation` says what is left to do. Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed check (`failures`: check, ok, value, threshold, detail); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
          */
         post: operations["CreateTenantMigration"];
         delete?: never;
@@ -595,7 +595,7 @@ export interface paths {
         put?: never;
         /**
          * Resume
-         * @description Resume the tenant on every instance of its shard, per kind. Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed invariant (`failures`: name, ok, measured, threshold, message); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
+         * @description Resume the tenant on every instance of its shard, per kind. Answers 202 with the job; requires an Idempotency-Key (the same key and body return the same job). A failed preflight is 422 `preflight_refused` listing every failed check (`failures`: check, ok, value, threshold, detail); another job holding the tenant lock is 409 `lock_held` with its `job_id`. Refusals are audited and change nothing.
          */
         post: operations["ResumeTenant"];
         delete?: never;
@@ -716,14 +716,17 @@ export interface components {
         AuditPage: {
             items: components["schemas"]["AuditEvent"][];
             next_cursor: string | null;
+            /** @default false */
+            stale: boolean;
+            stale_for_s?: number | null;
         };
         /** CheckResult */
         CheckResult: {
-            measured: string | number | boolean | null;
-            message: string;
-            name: string;
+            check: string;
+            detail: string;
             ok: boolean;
-            threshold: string | number | boolean | null;
+            threshold?: string | number | boolean | null;
+            value?: string | number | boolean | null;
         };
         /** Compensation */
         Compensation: {
@@ -767,15 +770,21 @@ export interface components {
         };
         /** DeployRequest */
         DeployRequest: {
+            /** @description A Swarm service name */
             confirm: string;
             git_sha?: string | null;
+            /** @description Seconds to wait for health after the update */
             health_timeout_s?: number | null;
+            /** @description A full image reference (repository[:tag][@sha256:digest]) */
             image?: string | null;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
+            /** @description An image tag */
             tag?: string | null;
         };
         /** DevLoginRequest */
         DevLoginRequest: {
+            /** @description A dev-login principal of the Gateway */
             principal: string;
         };
         /** DevLoginToken */
@@ -896,11 +905,13 @@ export interface components {
             params?: {
                 [key: string]: unknown;
             };
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
         };
         /** JobKindInfo */
         JobKindInfo: {
             description: string;
+            endpoint?: string | null;
             kind: string;
             right: string;
             tenant_scoped: boolean;
@@ -909,6 +920,9 @@ export interface components {
         JobPage: {
             items: components["schemas"]["Job"][];
             next_cursor: string | null;
+            /** @default false */
+            stale: boolean;
+            stale_for_s?: number | null;
         };
         /** KindDetail */
         KindDetail: {
@@ -940,8 +954,11 @@ export interface components {
             compensate: boolean;
             /** @enum {string} */
             kind: "aggregate" | "projection" | "runner";
+            /** @description The plan's `plan_hash` */
             plan_hash: string;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
+            /** @description A shard name */
             target_shard: string;
         };
         /** MigrationPlan */
@@ -964,6 +981,7 @@ export interface components {
         MigrationPlanRequest: {
             /** @enum {string} */
             kind: "aggregate" | "projection" | "runner";
+            /** @description A shard name */
             target_shard: string;
         };
         /** PlacementMapView */
@@ -1039,13 +1057,17 @@ export interface components {
         };
         /** ReloadRequest */
         ReloadRequest: {
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
             services: string[];
         };
         /** RollbackRequest */
         RollbackRequest: {
+            /** @description A Swarm service name */
             confirm: string;
+            /** @description Seconds to wait for health after the update */
             health_timeout_s?: number | null;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
             to_spec_version?: number | null;
         };
@@ -1212,6 +1234,7 @@ export interface components {
         /** TenantOpRequest */
         TenantOpRequest: {
             kinds?: ("aggregate" | "projection" | "runner")[] | null;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
         };
         /** TenantPage */
@@ -1432,8 +1455,9 @@ export interface operations {
     ReloadConfig: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
             };
             path?: never;
             cookie?: never;
@@ -1814,6 +1838,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description IAM API path */
                 path: string;
             };
             cookie?: never;
@@ -1849,6 +1874,42 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1899,6 +1960,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description IAM API path */
                 path: string;
             };
             cookie?: never;
@@ -1934,6 +1996,42 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1984,6 +2082,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description IAM API path */
                 path: string;
             };
             cookie?: never;
@@ -2019,6 +2118,42 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2069,6 +2204,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description IAM API path */
                 path: string;
             };
             cookie?: never;
@@ -2104,6 +2240,42 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2154,6 +2326,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description IAM API path */
                 path: string;
             };
             cookie?: never;
@@ -2189,6 +2362,42 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2237,6 +2446,7 @@ export interface operations {
     Investigate: {
         parameters: {
             query: {
+                /** @description A request id, correlation id or 32-hex trace id */
                 id: string;
             };
             header?: never;
@@ -2305,7 +2515,7 @@ export interface operations {
         parameters: {
             query?: {
                 correlation_id?: string | null;
-                /** @description Opaque cursor */
+                /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string | null;
                 kind?: string | null;
                 /** @description Page size */
@@ -2382,6 +2592,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id */
                 job_id: string;
             };
             cookie?: never;
@@ -2458,6 +2669,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A job id */
                 job_id: string;
             };
             cookie?: never;
@@ -2541,10 +2753,14 @@ export interface operations {
     CreateJob: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
+                /** @description The tenant, required by tenant-scoped kinds (see ListJobKinds) */
+                "x-tenant-id"?: string | null;
             };
             path: {
+                /** @description A job kind */
                 kind: string;
             };
             cookie?: never;
@@ -2602,6 +2818,15 @@ export interface operations {
             };
             /** @description Conflict (lock held, idempotency key reused, stale plan) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2896,6 +3121,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Tenant id */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3249,6 +3475,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description A Swarm service name */
                 name: string;
             };
             cookie?: never;
@@ -3323,10 +3550,12 @@ export interface operations {
     CreateServiceDeployJob: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
             };
             path: {
+                /** @description A Swarm service name */
                 name: string;
             };
             cookie?: never;
@@ -3423,10 +3652,12 @@ export interface operations {
     CreateServiceRollbackJob: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
             };
             path: {
+                /** @description A Swarm service name */
                 name: string;
             };
             cookie?: never;
@@ -3523,9 +3754,9 @@ export interface operations {
     GetTenantActivity: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Tenant id: [a-z0-9][a-z0-9-]{0,62} */
-                "x-tenant-id"?: string | null;
+            header: {
+                /** @description Tenant id */
+                "x-tenant-id": string;
             };
             path?: never;
             cookie?: never;
@@ -3729,10 +3960,12 @@ export interface operations {
     DrainTenant: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
             };
             path: {
+                /** @description Tenant id */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3829,10 +4062,12 @@ export interface operations {
     CreateTenantMigration: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
             };
             path: {
+                /** @description Tenant id */
                 tenant_id: string;
             };
             cookie?: never;
@@ -3929,10 +4164,12 @@ export interface operations {
     ResumeTenant: {
         parameters: {
             query?: never;
-            header?: {
-                "Idempotency-Key"?: string | null;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
             };
             path: {
+                /** @description Tenant id */
                 tenant_id: string;
             };
             cookie?: never;
@@ -4221,6 +4458,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A dependency is unavailable (state store, Gateway) */

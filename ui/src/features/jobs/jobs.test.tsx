@@ -111,7 +111,7 @@ describe("Jobs list", () => {
     const second = makeJob({ id: "job-page-2" });
     const fake = installFakeApi({
       jobPage: (url) =>
-        url.searchParams.get("cursor") === "c2" ? { items: [second], next_cursor: null } : { items: [first], next_cursor: "c2" },
+        url.searchParams.get("cursor") === "c2" ? { items: [second], next_cursor: null, stale: false } : { items: [first], next_cursor: "c2", stale: false },
     });
     signInForTest();
     const { router } = renderApp("/jobs?status=failed&kind=platform.verify");
@@ -172,5 +172,15 @@ describe("Job detail actions", () => {
     renderApp("/jobs");
     const select = await screen.findByRole("combobox", { name: "Kind" });
     expect(within(select).getByRole("option", { name: "platform.verify" })).toBeInTheDocument();
+  });
+});
+
+describe("Jobs list while the state store is unreachable", () => {
+  it("says the list is stale and how long for", async () => {
+    installFakeApi({ jobPage: () => ({ items: [makeJob({ id: "job-stale-1" })], next_cursor: null, stale: true, stale_for_s: 42 }) });
+    signInForTest();
+    renderApp("/jobs");
+    expect(await screen.findByText("job-stale-1")).toBeInTheDocument();
+    expect(screen.getByRole("status")).toHaveTextContent(/Stale: the job list shown is the last known good, 42(\.0)? s old/);
   });
 });

@@ -11,11 +11,11 @@ const MIGRATE_PATH = /^\/admin\/v1\/tenants\/acme\/migrate$/;
 const PLAN_PATH = /^\/admin\/v1\/plans\/tenants\/acme\/migrate$/;
 
 function check(name: string, overrides: Partial<PreflightCheck> = {}): PreflightCheck {
-  return { name, ok: true, measured: 0, threshold: 100, message: `${name} holds`, ...overrides };
+  return { check: name, ok: true, value: 0, threshold: 100, detail: `${name} holds`, ...overrides };
 }
 
 function makePlan(overrides: Partial<MigrationPlan> = {}): MigrationPlan {
-  const checks = overrides.preflight?.checks ?? [check("placement_revision", { measured: "4", threshold: "4" }), check("source_lag", { measured: 3 })];
+  const checks = overrides.preflight?.checks ?? [check("placement_revision", { value: "4", threshold: "4" }), check("source_lag", { value: 3 })];
   return {
     tenant_id: "acme",
     kind: "aggregate",
@@ -110,7 +110,7 @@ describe("Migrate modal", () => {
         makePlan({
           preflight: {
             ok: false,
-            checks: [check("target_healthy"), check("source_lag", { ok: false, measured: 250, threshold: 100, message: "lag 250 > 100" })],
+            checks: [check("target_healthy"), check("source_lag", { ok: false, value: 250, threshold: 100, detail: "lag 250 > 100" })],
           },
         }),
     });
@@ -181,8 +181,8 @@ describe("Migrate modal", () => {
           code: "preflight_refused",
           title: "Preflight refused",
           failures: [
-            { name: "source_inflight", ok: false, measured: 12, threshold: 10, message: "inflight 12 > 10" },
-            { name: "target_ready", ok: false, measured: false, threshold: true, message: "aggregate-1 is not ready" },
+            { name: "source_inflight", ok: false, value: 12, threshold: 10, message: "inflight 12 > 10" },
+            { name: "target_ready", ok: false, value: false, threshold: true, message: "aggregate-1 is not ready" },
           ],
         }),
     });
@@ -278,8 +278,8 @@ describe("Drain and resume", () => {
               code: "preflight_refused",
               title: "Preflight refused",
               failures: [
-                { name: "aggregate_reachable", ok: false, measured: "1/2", threshold: "2/2", message: "aggregate-2b did not answer" },
-                { name: "runner_reachable", ok: false, measured: "0/1", threshold: "1/1", message: "runner-1 did not answer" },
+                { name: "aggregate_reachable", ok: false, value: "1/2", threshold: "2/2", message: "aggregate-2b did not answer" },
+                { name: "runner_reachable", ok: false, value: "0/1", threshold: "1/1", message: "runner-1 did not answer" },
               ],
             }),
         ],

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { AUDIT_OUTCOMES, type AuditOutcome } from "@/api";
 import { Page } from "@/components/layout";
-import { Button, Input, PagedResult, Select, useToast } from "@/components/ui";
+import { Button, Input, PagedResult, Select, StaleNotice, useToast } from "@/components/ui";
 import { saveBlob, localInputToRfc3339, RIGHTS, useCursorHistory, useUrlFilters } from "@/lib";
 import { useRights } from "@/session";
 import { AuditTable } from "./audit-table";
@@ -85,7 +85,12 @@ export default function AuditPage() {
         </p>
       ) : null}
       <PagedResult query={audit} pages={pages} loadingLabel="Loading audit events…">
-        {(page) => <AuditTable events={page.items} />}
+        {(page) => (
+          <>
+            <StaleNotice stale={page.stale} ageSeconds={page.stale_for_s} what="audit log" />
+            <AuditTable events={page.items} />
+          </>
+        )}
       </PagedResult>
     </Page>
   );

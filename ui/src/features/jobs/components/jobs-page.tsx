@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { Page } from "@/components/layout";
-import { Button, Input, PagedResult, Select } from "@/components/ui";
+import { Button, Input, PagedResult, Select, StaleNotice } from "@/components/ui";
 import { JOB_STATUSES, type JobStatus } from "@/api";
 import { localInputToRfc3339, useCursorHistory, useUrlFilters } from "@/lib";
 import { JobsTable } from "./jobs-table";
@@ -57,7 +57,12 @@ export default function JobsPage() {
         <Button onClick={() => setValues({ kind: "", status: "", tenant_id: "", since: "", until: "" })}>Clear filters</Button>
       </form>
       <PagedResult query={jobs} pages={pages} loadingLabel="Loading jobs…">
-        {(page) => <JobsTable jobs={page.items} />}
+        {(page) => (
+          <>
+            <StaleNotice stale={page.stale} ageSeconds={page.stale_for_s} what="job list" />
+            <JobsTable jobs={page.items} />
+          </>
+        )}
       </PagedResult>
     </Page>
   );

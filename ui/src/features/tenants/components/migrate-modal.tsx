@@ -40,21 +40,21 @@ function Preflight({ plan }: { plan: MigrationPlan }) {
           <tr>
             <th scope="col" className="py-1 pr-2">Check</th>
             <th scope="col" className="py-1 pr-2">Result</th>
-            <th scope="col" className="py-1 pr-2">Measured</th>
+            <th scope="col" className="py-1 pr-2">Value</th>
             <th scope="col" className="py-1 pr-2">Threshold</th>
-            <th scope="col" className="py-1">Message</th>
+            <th scope="col" className="py-1">Detail</th>
           </tr>
         </thead>
         <tbody>
           {plan.preflight.checks.map((check) => (
-            <tr key={check.name} className="border-t border-zinc-200 align-top dark:border-zinc-700" data-check={check.name}>
-              <td className="py-1 pr-2 font-mono text-xs">{check.name}</td>
+            <tr key={check.check} className="border-t border-zinc-200 align-top dark:border-zinc-700" data-check={check.check}>
+              <td className="py-1 pr-2 font-mono text-xs">{check.check}</td>
               <td className="py-1 pr-2">
                 <StatusBadge status={check.ok ? "ok" : "failed"} />
               </td>
-              <td className="py-1 pr-2">{formatScalar(check.measured)}</td>
+              <td className="py-1 pr-2">{formatScalar(check.value)}</td>
               <td className="py-1 pr-2">{formatScalar(check.threshold)}</td>
-              <td className="py-1 text-xs">{check.message}</td>
+              <td className="py-1 text-xs">{check.detail}</td>
             </tr>
           ))}
         </tbody>
