@@ -183,7 +183,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
                 assert r.status_code == 200, r.text
                 assert r.json()["principal_id"] == who
             r = c.post(
-                "/admin/v1/jobs/platform.verify",
+                "/admin/v1/jobs/kinds/platform.verify",
                 json={"reason": "viewer tries"},
                 headers={**viewer, "Idempotency-Key": uuid.uuid4().hex},
             )
@@ -191,7 +191,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
             assert r.json()["missing_right"] == "control.jobs.run"
             key = uuid.uuid4().hex
             r = c.post(
-                "/admin/v1/jobs/platform.verify",
+                "/admin/v1/jobs/kinds/platform.verify",
                 json={"reason": "e2e demo check"},
                 headers={**admin, "Idempotency-Key": key},
             )
@@ -230,7 +230,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
             assert job_id in {j["id"] for j in listed}
             # the idempotency key survived too: same key, same body → the same job
             r = c.post(
-                "/admin/v1/jobs/platform.verify",
+                "/admin/v1/jobs/kinds/platform.verify",
                 json={"reason": "e2e demo check"},
                 headers={**admin, "Idempotency-Key": key},
             )

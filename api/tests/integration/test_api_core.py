@@ -136,7 +136,7 @@ async def test_401_on_revoked_session(client: Client, rights: FakeRights) -> Non
 async def test_403_names_missing_right_and_is_audited(client: Client) -> None:
     corr = f"deny-{uuid.uuid4().hex}"
     r = await client.post(
-        "/admin/v1/jobs/platform.verify",
+        "/admin/v1/jobs/kinds/platform.verify",
         json={"reason": "x"},
         headers={**bearer("viewer"), "Idempotency-Key": "k", "x-correlation-id": corr},
     )
@@ -227,22 +227,22 @@ async def test_platform_routes_ignore_tenant_header(client: Client) -> None:
 
 
 async def test_job_requires_idempotency_key_and_reason(client: Client) -> None:
-    r = await client.post("/admin/v1/jobs/platform.verify", json={"reason": "x"}, headers=bearer())
+    r = await client.post("/admin/v1/jobs/kinds/platform.verify", json={"reason": "x"}, headers=bearer())
     assert problem(r)["code"] == "idempotency_key_missing"
     r = await client.post(
-        "/admin/v1/jobs/platform.verify",
+        "/admin/v1/jobs/kinds/platform.verify",
         json={"reason": "  "},
         headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
     )
     assert r.status_code == 400
     r = await client.post(
-        "/admin/v1/jobs/platform.verify",
+        "/admin/v1/jobs/kinds/platform.verify",
         json={},
         headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
     )
     assert r.status_code == 400 and problem(r)["code"] == "validation_failed"
     r = await client.post(
-        "/admin/v1/jobs/no.such.kind",
+        "/admin/v1/jobs/kinds/no.such.kind",
         json={"reason": "x"},
         headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
     )
@@ -252,7 +252,7 @@ async def test_job_requires_idempotency_key_and_reason(client: Client) -> None:
 async def test_bad_bodies_never_500(client: Client) -> None:
     for body in (b"not json", b"[]", b'{"reason": 5}', b'{"reason": "x", "extra": 1}', b"\xff\xfe"):
         r = await client.post(
-            "/admin/v1/jobs/platform.verify",
+            "/admin/v1/jobs/kinds/platform.verify",
             content=body,
             headers={
                 **bearer(),

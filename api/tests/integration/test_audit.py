@@ -34,7 +34,7 @@ async def seed(client: Client, actor_tag: str, n: int) -> str:
     corr = f"seed-{actor_tag}"
     for _ in range(n):
         r = await client.post(
-            "/admin/v1/jobs/platform.verify",
+            "/admin/v1/jobs/kinds/platform.verify",
             json={"reason": "x"},
             headers={
                 **bearer("viewer"),
@@ -152,7 +152,7 @@ async def test_export_ndjson_and_csv(client: Client) -> None:
 async def test_investigate_finds_jobs_and_events_by_any_id(client: Client) -> None:
     corr = f"inv-{uuid.uuid4().hex}"
     r = await client.post(
-        "/admin/v1/jobs/platform.verify",
+        "/admin/v1/jobs/kinds/platform.verify",
         json={"reason": "x"},
         headers={
             **bearer("viewer"),

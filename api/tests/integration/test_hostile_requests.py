@@ -55,7 +55,7 @@ async def test_control_characters_in_a_token_never_reach_a_header(client: Client
     assert all(0x20 <= ord(c) < 0x7F for c in challenge), challenge
 
 
-@pytest.mark.parametrize("path", ["/admin/v1/session/dev-login", "/admin/v1/jobs/platform.verify"])
+@pytest.mark.parametrize("path", ["/admin/v1/session/dev-login", "/admin/v1/jobs/kinds/platform.verify"])
 async def test_deeply_nested_json_is_refused_before_decoding(client: Client, path: str) -> None:
     body = b"[" * 5000 + b"]" * 5000
     headers = {"content-type": "application/json", "Idempotency-Key": "deep-1", **bearer()}
@@ -71,7 +71,7 @@ async def test_nesting_at_the_limit_is_decoded_as_usual(client: Client) -> None:
     body = b'{"reason": "x", "params": {"services": ' + inner + b"}}"
     assert body.count(b"[") + body.count(b"{") == MAX_JSON_DEPTH + 1
     r = await client.post(
-        "/admin/v1/jobs/platform.verify",
+        "/admin/v1/jobs/kinds/platform.verify",
         content=b'{"reason": "x", "params": ' + inner + b"}",
         headers={"content-type": "application/json", "Idempotency-Key": "deep-2", **bearer()},
     )
@@ -82,7 +82,7 @@ async def test_nesting_at_the_limit_is_decoded_as_usual(client: Client) -> None:
 async def test_brackets_inside_strings_do_not_count_as_depth(client: Client) -> None:
     reason = "[" * 900 + "{" * 900
     r = await client.post(
-        "/admin/v1/jobs/nope.kind",
+        "/admin/v1/jobs/kinds/nope.kind",
         json={"reason": reason, "params": {}},
         headers={"Idempotency-Key": "deep-3", **bearer()},
     )

@@ -1,4 +1,4 @@
-"""One way in: for every job kind, the generic `POST /admin/v1/jobs/{kind}` and the kind's
+"""One way in: for every job kind, the generic `POST /admin/v1/jobs/kinds/{kind}` and the kind's
 dedicated endpoint answer a refused preflight, a missing Idempotency-Key, a held lock and a
 missing right with the same status and the same problem body (issue #14). Both go through
 JobService.create, so neither can skip a check the other runs.
@@ -41,7 +41,7 @@ def tenant_op(kind: str, action: str) -> Route:
     return Route(
         dedicated=lambda p: (f"/admin/v1/tenants/{TENANT}/{action}", {"reason": "r", **p}, {}),
         generic=lambda p: (
-            f"/admin/v1/jobs/{kind}",
+            f"/admin/v1/jobs/kinds/{kind}",
             {"reason": "r", "params": p},
             {"x-tenant-id": TENANT},
         ),
@@ -57,7 +57,7 @@ def service_op(kind: str, action: str) -> Route:
 
     return Route(
         dedicated=dedicated,
-        generic=lambda p: (f"/admin/v1/jobs/{kind}", {"reason": "r", "params": p}, {}),
+        generic=lambda p: (f"/admin/v1/jobs/kinds/{kind}", {"reason": "r", "params": p}, {}),
         lock=("service", SERVICE),
         right="control.deployments.operate",
     )
@@ -69,7 +69,7 @@ ROUTES: dict[str, Route] = {
     "tenant.migrate": tenant_op("tenant.migrate", "migrate"),
     "config.reload": Route(
         dedicated=lambda p: ("/admin/v1/config/reload", {"reason": "r", **p}, {}),
-        generic=lambda p: ("/admin/v1/jobs/config.reload", {"reason": "r", "params": p}, {}),
+        generic=lambda p: ("/admin/v1/jobs/kinds/config.reload", {"reason": "r", "params": p}, {}),
         lock=("config", "gateway"),
         right="control.config.write",
     ),

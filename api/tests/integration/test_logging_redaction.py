@@ -102,14 +102,14 @@ async def test_secrets_never_logged_or_echoed(
         ("GET", "/no/such/route", {}, None, {"token": SENTINEL, "password": SENTINEL}),
         (
             "POST",
-            "/admin/v1/jobs/platform.verify",
+            "/admin/v1/jobs/kinds/platform.verify",
             {**valid, "Idempotency-Key": uuid.uuid4().hex},
             {"reason": "x", "password": SENTINEL, "token": SENTINEL, "secret": SENTINEL},
             None,
         ),
         (
             "POST",
-            "/admin/v1/jobs/platform.verify",
+            "/admin/v1/jobs/kinds/platform.verify",
             {**valid, "Idempotency-Key": uuid.uuid4().hex},
             {
                 "reason": "x",
@@ -123,7 +123,7 @@ async def test_secrets_never_logged_or_echoed(
         ),
         (
             "POST",
-            "/admin/v1/jobs/platform.verify",
+            "/admin/v1/jobs/kinds/platform.verify",
             {**valid, "Idempotency-Key": uuid.uuid4().hex},
             {"reason": 5, "token": SENTINEL},
             None,

@@ -86,7 +86,7 @@ async def client(
 
 def job_post(client: Client, kind: str, key: str, reason: str, **params: Any) -> Any:
     return client.post(
-        f"/admin/v1/jobs/{kind}",
+        f"/admin/v1/jobs/kinds/{kind}",
         json={"reason": reason, "params": params},
         headers={**bearer(), "Idempotency-Key": key},
     )

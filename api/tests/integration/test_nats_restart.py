@@ -41,7 +41,7 @@ TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
 
 async def start_job(client: Client, reason: str) -> str:
     r = await client.post(
-        "/admin/v1/jobs/platform.verify",
+        "/admin/v1/jobs/kinds/platform.verify",
         json={"reason": reason},
         headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
     )
@@ -108,7 +108,7 @@ async def test_nats_crash_and_restart(tmp_path: Path, secret_file: Path, fleet_f
                 )
                 assert status == "succeeded", status
             denied = await client.post(
-                "/admin/v1/jobs/platform.verify",
+                "/admin/v1/jobs/kinds/platform.verify",
                 json={"reason": "viewer may not"},
                 headers={**bearer("viewer"), "Idempotency-Key": uuid.uuid4().hex},
             )
@@ -137,7 +137,7 @@ async def test_nats_crash_and_restart(tmp_path: Path, secret_file: Path, fleet_f
             # A mutation while NATS is down is a clean 503 problem, never a 500.
             started = time.monotonic()
             r = await client.post(
-                "/admin/v1/jobs/platform.verify",
+                "/admin/v1/jobs/kinds/platform.verify",
                 json={"reason": "while nats is down"},
                 headers={**bearer(), "Idempotency-Key": uuid.uuid4().hex},
             )

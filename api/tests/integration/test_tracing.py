@@ -82,7 +82,7 @@ async def test_span_names_use_route_templates(
         ("GET", "/admin/v1/jobs", "GET /admin/v1/jobs", 200),
         ("GET", "/admin/v1/whoami", "GET /admin/v1/whoami", 200),
         ("GET", "/admin/v1/iam/users/u-123", "GET /admin/v1/iam/{path}", 503),
-        ("POST", "/admin/v1/jobs/no.such.kind", "POST /admin/v1/jobs/{kind}", 404),
+        ("POST", "/admin/v1/jobs/kinds/no.such.kind", "POST /admin/v1/jobs/kinds/{kind}", 404),
         ("GET", "/health", "GET /health", 200),
     ]
     for method, path, expected_name, status in cases:

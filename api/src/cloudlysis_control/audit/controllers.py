@@ -15,9 +15,8 @@ from litestar.response import Stream
 
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
-from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.core.openapi import Cursor, Limit, problems
 
-Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
 Time = Annotated[str | None, QueryParameter(max_length=40, description="RFC 3339, inclusive")]
@@ -99,7 +98,7 @@ class AuditController(Controller):
         until: Time = None,
         correlation_id: Id = None,
         job_id: JobIdParam = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        cursor: Cursor = None,
         limit: Limit = 50,
     ) -> AuditPage:
         flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)

@@ -6,23 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from cloudlysis_control.audit.controllers import AuditController
 from cloudlysis_control.auth.guards import authorize
 from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddleware
 from cloudlysis_control.auth.rights import RightsSource
 from cloudlysis_control.bootstrap.container import Container
+from cloudlysis_control.bootstrap.openapi import finalize_openapi, openapi_config
 from cloudlysis_control.core.errors import SwarmUnavailable
 from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.core.openapi import PUBLIC
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
 from cloudlysis_control.core.requests import ControlRequest
@@ -112,27 +109,6 @@ def _constant(value: Any) -> Provide:
     return Provide(provide, sync_to_thread=False, use_cache=True)
 
 
-def openapi_config(settings: Settings) -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="Cloudlysis Control API",
-        version=API_VERSION,
-        description="Admin API of the Cloudlysis control plane. Errors are RFC 9457 "
-        "problem+json with a stable `code`.",
-        path="/schema",
-        render_plugins=[ScalarRenderPlugin()],
-        openapi_router=Router(
-            path="/schema", route_handlers=[], opt=PUBLIC, include_in_schema=False
-        ),
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-            }
-        ),
-        security=[{"bearer": []}],
-        use_handler_docstrings=False,
-    )
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -191,6 +167,7 @@ def create_app(
         logging_config=None,
         debug=False,
     )
+    finalize_openapi(app)
     app.state.route_templates = handler_templates(app)
     app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing)
     return app

@@ -109,6 +109,24 @@ class Unprocessable(ControlError):
     title = "Unprocessable request"
 
 
+class ParamsInvalid(Unprocessable):
+    """A job's params fail its kind's rules, or name what the world does not have (an unknown
+    fleet instance, a spec version nobody recorded). The request itself was well-formed."""
+
+    code = "params_invalid"
+    title = "The job's params cannot be used"
+
+
+class ConfirmationMismatch(Unprocessable):
+    code = "confirmation_mismatch"
+    title = "The confirmation does not repeat what it confirms"
+
+
+class TenantRequired(Unprocessable):
+    code = "tenant_required"
+    title = "This job kind acts on one tenant: name it"
+
+
 class PreflightRefused(Unprocessable):
     code = "preflight_refused"
     title = "Preflight checks refused the operation"

@@ -32,7 +32,7 @@ _TYPE_SUFFIX = re.compile(r":[a-z]+}")
 
 
 def handler_templates(app: Any) -> dict[int, str]:
-    """Map each registered handler to its route's own template, e.g. `/admin/v1/jobs/{kind}`.
+    """Map each registered handler to its route's own template, e.g. `/admin/v1/jobs/kinds/{kind}`.
 
     The router's `path_template` is per trie node, so two routes sharing a node position
     (`/jobs/{job_id}` and `/jobs/{kind}`) would otherwise report the same template.

@@ -21,6 +21,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 
+from cloudlysis_control.core.checks import CheckResult
 from cloudlysis_control.core.errors import (
     ControlError,
     IdempotencyKeyInvalid,
@@ -51,7 +52,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     missing_right: str | None = None
     job_id: str | None = None
     errors: list[dict[str, Any]] | None = None
-    failures: list[dict[str, Any]] | None = None
+    failures: list[CheckResult] | None = None  # every failed check of a refusal
     dependencies: dict[str, Any] | None = None
 
 

@@ -35,6 +35,10 @@ IDEMPOTENCY_KEY_RE: Final = re.compile(IDEMPOTENCY_KEY_PATTERN)
 SERVICE_NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$"
 SERVICE_NAME_RE: Final = re.compile(SERVICE_NAME_PATTERN)
 
+# A fleet instance (CONTROL_FLEET_FILE entries, Swarm services discovered as instances).
+INSTANCE_NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+INSTANCE_NAME_RE: Final = re.compile(INSTANCE_NAME_PATTERN)
+
 # Free text (reasons, confirmations) is shown in the console and exported: no control characters
 # (tab and newline are fine) and no bidirectional overrides that could make it read otherwise.
 _FORBIDDEN: Final = (
@@ -51,6 +55,9 @@ TenantId = Annotated[str, msgspec.Meta(pattern=TENANT_ID_PATTERN, description="A
 ShardName = Annotated[str, msgspec.Meta(pattern=SHARD_PATTERN, description="A shard name")]
 ServiceName = Annotated[
     str, msgspec.Meta(pattern=SERVICE_NAME_PATTERN, description="A Swarm service name")
+]
+InstanceName = Annotated[
+    str, msgspec.Meta(pattern=INSTANCE_NAME_PATTERN, description="A fleet instance name")
 ]
 Reason = Annotated[
     str,

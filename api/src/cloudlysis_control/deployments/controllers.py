@@ -9,7 +9,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.openapi import IdempotencyKey, problems
+from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, problems
 from cloudlysis_control.core.validation import SERVICE_NAME_PATTERN
 from cloudlysis_control.deployments.jobs import RIGHT_DEPLOY
 from cloudlysis_control.deployments.schemas import (
@@ -59,8 +59,8 @@ class DeploymentsController(Controller):
         kind: FromQuery[DeploymentKind | None] = None,
         since: Annotated[str | None, QueryParameter(max_length=40)] = None,
         until: Annotated[str | None, QueryParameter(max_length=40)] = None,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        cursor: Cursor = None,
+        limit: Limit = 50,
     ) -> DeploymentPage:
         flt = DeploymentFilter(
             service=service, stack=stack, status=status, kind=kind, since=since, until=until

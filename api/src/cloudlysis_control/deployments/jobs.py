@@ -19,10 +19,11 @@ import msgspec
 
 from cloudlysis_control.core.checks import CheckResult
 from cloudlysis_control.core.errors import (
+    ConfirmationMismatch,
     ControlError,
+    ParamsInvalid,
     PreflightRefused,
     SwarmUnavailable,
-    ValidationFailed,
 )
 from cloudlysis_control.deployments.diff import JOB_LABEL
 from cloudlysis_control.deployments.schemas import DeployParams, RollbackParams
@@ -49,7 +50,7 @@ RIGHT_DEPLOY = "control.deployments.operate"
 
 def _check_confirm(service: str, confirm: str) -> None:
     if confirm != service:
-        raise ValidationFailed(
+        raise ConfirmationMismatch(
             "confirm must repeat the service name exactly", errors=[{"field": "confirm"}]
         )
 
@@ -256,7 +257,7 @@ class ServiceDeploy(_ServiceJob):
     def validate(self, params: Params, tenant_id: str | None) -> Params:
         p = super().validate(params, tenant_id)
         if ("image" in p) == ("tag" in p):
-            raise ValidationFailed("give exactly one of image (a full reference) or tag")
+            raise ParamsInvalid("give exactly one of image (a full reference) or tag")
         return p
 
     def steps(self, params: Params) -> list[str]:
@@ -339,7 +340,7 @@ class ServiceRollback(_ServiceJob):
         version = p.get("to_spec_version")
         if version is not None and self.deployments.recorded_spec(p["service"], version) is None:
             known = self.deployments.recorded_versions(p["service"])
-            raise ValidationFailed(
+            raise ParamsInvalid(
                 f"no recorded spec version {version} for {p['service']}"
                 + (f" (recorded: {', '.join(map(str, known))})" if known else "")
             )

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from cloudlysis_control.core.errors import ValidationFailed
+from cloudlysis_control.core.errors import ParamsInvalid
 from cloudlysis_control.fleet.ports import Prober
 from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.jobs.kinds import JobKind, Params, RetryPolicy, StepContext, StepFailed
@@ -40,7 +40,7 @@ class PlatformVerify(JobKind):
         p = super().validate(params, tenant_id)
         known = self.fleet.names()
         if not known:
-            raise ValidationFailed(
+            raise ParamsInvalid(
                 "the fleet is empty: no instance is configured (CONTROL_FLEET_FILE) or "
                 "discovered from Swarm labels yet"
             )
@@ -48,9 +48,9 @@ class PlatformVerify(JobKind):
             return {"services": known}
         unknown = sorted(set(p["services"]) - set(known))
         if unknown:
-            raise ValidationFailed(f"unknown services: {', '.join(unknown)}")
+            raise ParamsInvalid(f"unknown services: {', '.join(unknown)}")
         if not p["services"]:
-            raise ValidationFailed("services must not be empty when given")
+            raise ParamsInvalid("services must not be empty when given")
         return {"services": sorted(set(p["services"]))}
 
     def steps(self, params: Params) -> list[str]:

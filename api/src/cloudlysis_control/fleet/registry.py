@@ -12,8 +12,9 @@ from typing import Literal
 
 import msgspec
 
+from cloudlysis_control.core.validation import INSTANCE_NAME_RE
+
 ServiceKind = Literal["gateway", "aggregate", "projection", "runner", "control", "other"]
-INSTANCE_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _URL_RE = re.compile(r"^https?://[^\s/]+")
 
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from cloudlysis_control.core.errors import ValidationFailed
+from cloudlysis_control.core.errors import ParamsInvalid
 from cloudlysis_control.jobs.schemas import Job, Step
 
 COMPENSATE_PREFIX = "compensate:"
@@ -73,7 +73,7 @@ def convert_params(params: Params, params_type: type[Any]) -> Any:
     try:
         return msgspec.convert(params, params_type)
     except msgspec.ValidationError as e:
-        raise ValidationFailed(f"invalid params: {e}") from e
+        raise ParamsInvalid(f"invalid params: {e}") from e
 
 
 class JobKind(ABC):
@@ -86,7 +86,7 @@ class JobKind(ABC):
     params_type: ClassVar[type[msgspec.Struct]]
     tenant_scoped: ClassVar[bool] = False
     # The dedicated endpoint that creates this kind, if any (documentation only: the generic
-    # POST /admin/v1/jobs/{kind} runs exactly the same checks).
+    # POST /admin/v1/jobs/kinds/{kind} runs exactly the same checks).
     endpoint: ClassVar[str | None] = None
 
     # True when the kind overrides `preflight` (set for each subclass): creation then looks
@@ -105,14 +105,14 @@ class JobKind(ABC):
     # -- creation ---------------------------------------------------------------------------
 
     def validate(self, params: Params, tenant_id: str | None) -> Params:
-        """The request's params, normalised (pure: no I/O). Raise ValidationFailed.
+        """The request's params, normalised (pure: no I/O). Raise ParamsInvalid.
 
         For a tenant-scoped kind `tenant_id` is the request's tenant; the default puts it into
         the params and refuses a different one there."""
         if self.tenant_scoped:
             given = params.get("tenant_id", tenant_id)
             if given != tenant_id:
-                raise ValidationFailed("params.tenant_id must be the request's tenant")
+                raise ParamsInvalid("params.tenant_id must be the request's tenant")
             params = {**params, "tenant_id": tenant_id}
         out: Params = msgspec.to_builtins(convert_params(params, self.params_type))
         return out

@@ -71,7 +71,7 @@ class Job(msgspec.Struct, kw_only=True):
 
 
 class JobCreate(msgspec.Struct, forbid_unknown_fields=True):
-    """Body of POST /admin/v1/jobs/{kind}."""
+    """Body of POST /admin/v1/jobs/kinds/{kind}."""
 
     reason: Reason
     params: dict[str, Any] = msgspec.field(default_factory=dict)

@@ -39,7 +39,7 @@ from cloudlysis_control.core.errors import (
     PlanStale,
     PreflightRefused,
     StateUnavailable,
-    TenantIdMissing,
+    TenantRequired,
 )
 from cloudlysis_control.core.identity import current_identity
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
@@ -173,7 +173,9 @@ class JobService:
         if not kind.tenant_scoped:
             tenant_id = None
         elif tenant_id is None:
-            raise TenantIdMissing(f"{kind.name} is tenant-scoped: name the tenant")
+            raise TenantRequired(
+                f"{kind.name} acts on one tenant: send x-tenant-id (or use its own endpoint)"
+            )
         reason = check_reason(reason)
         request_params = kind.validate(params, tenant_id)
         digest = request_hash(kind.name, tenant_id, reason, request_params)

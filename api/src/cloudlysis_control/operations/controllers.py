@@ -1,7 +1,7 @@
 """Tenant drain / resume / migrate, migration plans and config reload over HTTP.
 
 Every mutation is a job created by JobService.create (the same checks as the generic
-POST /admin/v1/jobs/{kind}): the answer is 202 with the job (poll GET /admin/v1/jobs/{id}).
+POST /admin/v1/jobs/kinds/{kind}): the answer is 202 with the job (poll GET /admin/v1/jobs/{id}).
 Each needs an Idempotency-Key and a reason; a repeated request returns the same job.
 """
 
@@ -158,9 +158,10 @@ class ConfigController(Controller):
         operation_id="ReloadConfig",
         status_code=HTTP_202_ACCEPTED,
         opt={"right": RIGHT_CONFIG},
-        responses=problems(404, 409),
+        responses=problems(404, 409, 422),
         description="Reload routing/config on the named fleet services (a `config.reload` "
-        "job, one step per service). Requires an Idempotency-Key.",
+        "job, one step per service). Requires an Idempotency-Key. A service that is not in the "
+        "fleet (configured or discovered) is 422 `params_invalid`.",
     )
     async def reload(
         self,

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from cloudlysis_control.core.errors import ValidationFailed
+from cloudlysis_control.core.errors import ParamsInvalid
 from cloudlysis_control.core.validation import TenantId
 from cloudlysis_control.jobs.kinds import (
     JobKind,
@@ -119,7 +119,7 @@ class _DrainOrResume(_TenantOps, JobKind):
         p = super().validate(params, tenant_id)
         kinds = [k for k in KINDS if p["kinds"] is None or k in p["kinds"]]
         if not kinds:
-            raise ValidationFailed("kinds must not be empty when given")
+            raise ParamsInvalid("kinds must not be empty when given")
         return {"tenant_id": p["tenant_id"], "kinds": kinds}
 
     def steps(self, params: Params) -> list[str]:

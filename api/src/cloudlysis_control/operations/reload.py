@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from cloudlysis_control.core.errors import ValidationFailed
+from cloudlysis_control.core.errors import ParamsInvalid
 from cloudlysis_control.jobs.kinds import (
     JobKind,
     LockSpec,
@@ -44,10 +44,10 @@ class ConfigReload(JobKind):
     def validate(self, params: Params, tenant_id: str | None) -> Params:
         p = super().validate(params, tenant_id)
         if not p["services"]:
-            raise ValidationFailed("services must name at least one fleet service")
+            raise ParamsInvalid("services must name at least one fleet service")
         unknown = sorted(set(p["services"]) - set(self.fleet.names()))
         if unknown:
-            raise ValidationFailed(f"unknown services: {', '.join(unknown)}")
+            raise ParamsInvalid(f"unknown services: {', '.join(unknown)}")
         return {"services": sorted(set(p["services"]))}
 
     def steps(self, params: Params) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from cloudlysis_control.core.checks import CheckResult
-from cloudlysis_control.core.validation import Reason, ShardName
+from cloudlysis_control.core.validation import InstanceName, Reason, ShardName
 from cloudlysis_control.placement.schemas import PlacementKind
 
 
@@ -86,7 +86,7 @@ class ReloadRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     reason: Reason
     # Fleet instance names (configured or discovered), e.g. ["gateway"].
-    services: Annotated[list[str], msgspec.Meta(min_length=1)]
+    services: Annotated[list[InstanceName], msgspec.Meta(min_length=1)]
 
 
 OpName = Literal["drain", "resume"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import get_args
 
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import SwarmUnavailable
 from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.validation import INSTANCE_NAME_RE
 from cloudlysis_control.fleet.registry import FleetService, ServiceKind
 from cloudlysis_control.swarm.normalise import (
     LABEL_SERVICE,
@@ -20,7 +20,6 @@ from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmNodeList, SwarmService, SwarmServiceList
 
 _log = get_logger("control.swarm")
-_FLEET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _KINDS: tuple[str, ...] = get_args(ServiceKind)
 
 
@@ -66,7 +65,7 @@ class SwarmView:
         become fleet instances named after the Swarm service."""
         found: list[FleetService] = []
         for s in (await self.list_services()).items:
-            if s.kind is None or s.admin_url is None or not _FLEET_NAME_RE.match(s.service):
+            if s.kind is None or s.admin_url is None or not INSTANCE_NAME_RE.match(s.service):
                 continue
             kind = s.kind if s.kind in _KINDS else "other"
             found.append(

@@ -4,9 +4,9 @@ from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
-from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.core.openapi import Cursor, Limit, TenantIdPath, problems
 from cloudlysis_control.tenants.schemas import TenantDetail, TenantPage
 from cloudlysis_control.tenants.service import TenantService
 
@@ -29,8 +29,8 @@ class TenantsController(Controller):
         tenants: NamedDependency[TenantService],
         q: Annotated[str | None, QueryParameter(max_length=63, description="Search")] = None,
         match: FromQuery[Literal["prefix", "substring"]] = "prefix",
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        cursor: Cursor = None,
+        limit: Limit = 100,
     ) -> TenantPage:
         return tenants.page(q, match, cursor, limit)
 
@@ -45,6 +45,6 @@ class TenantsController(Controller):
     async def get_tenant(
         self,
         tenants: NamedDependency[TenantService],
-        tenant_id: Annotated[str, PathParameter(max_length=63)],
+        tenant_id: TenantIdPath,
     ) -> TenantDetail:
         return await tenants.detail(tenant_id)

@@ -88,7 +88,7 @@ export interface StartJobInput {
 /** POST /jobs/{kind}; meant as the `start` of `useJobSubmission`. */
 export async function startJob(input: StartJobInput, attempt: JobAttempt): Promise<Job> {
   return unwrap(
-    await api.POST("/admin/v1/jobs/{kind}", {
+    await api.POST("/admin/v1/jobs/kinds/{kind}", {
       params: { path: { kind: input.kind }, header: { "Idempotency-Key": attempt.idempotencyKey } },
       body: { reason: input.reason, params: input.params },
       headers: { ...flowHeaders(attempt.flow), ...(input.tenantId ? { "x-tenant-id": input.tenantId } : {}) },
