@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
-from cloudlysis_devfleet.common import bind_listening_socket
+from cloudlysis_devfleet.serving import bind_listening_socket
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from prometheus_client.parser import text_string_to_metric_families

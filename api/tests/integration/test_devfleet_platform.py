@@ -12,12 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cloudlysis_devfleet.platform import (
-    HostedInstance,
-    PlatformConfig,
-    fleet_configs,
-    serve_platform,
-)
+from cloudlysis_devfleet.platform import PlatformConfig
+from cloudlysis_devfleet.platform_host import HostedInstance, fleet_configs, serve_platform
 from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import nats
 import pytest
-from cloudlysis_devfleet.common import serve
-from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
+from cloudlysis_devfleet import serve
+from cloudlysis_devfleet.platform_host import HostedInstance, fleet_configs, serve_platform
 
 from cloudlysis_control.bootstrap.app import create_app
 from tests.support.auth import FakeRights, bearer

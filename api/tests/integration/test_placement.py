@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
-from cloudlysis_devfleet.common import serve
+from cloudlysis_devfleet import serve
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.kv import KeyValue

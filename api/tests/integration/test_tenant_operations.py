@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from cloudlysis_devfleet.common import serve
+from cloudlysis_devfleet import serve
 
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.jobs.kinds import StepContext

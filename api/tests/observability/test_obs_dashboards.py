@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import inspect
 import json
 import re
 import shutil
@@ -24,6 +26,7 @@ from tests.support.obs import (
 DASHBOARDS = load_dashboards()
 SCHEMA_PATH = REPO / "grafana" / "schema" / "dashboard-v11.6.16.schema.json"
 GENERATOR = DASHBOARDS_SRC / "generate.py"
+QUERIES = DASHBOARDS_SRC / "cloudlysis_dashboards" / "queries.py"
 DATASOURCE_UIDS = {"prometheus": "victoriametrics", "loki": "loki", "tempo": "tempo"}
 
 EXPECTED_TITLES = {
@@ -82,6 +85,30 @@ def test_generator_output_is_deterministic(tmp_path: Path) -> None:
         assert proc.returncode == 0, proc.stderr
     for path in (tmp_path / "a").glob("*.json"):
         assert path.read_text() == (tmp_path / "b" / path.name).read_text()
+
+
+def _query_definitions() -> tuple[list[str], list[Any]]:
+    """The public string constants and query functions of the dashboards' queries module
+    (loaded by path: it imports nothing, so no grafana-foundation-sdk needed)."""
+    spec = importlib.util.spec_from_file_location("dashboard_queries", QUERIES)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    constants = [
+        v for n, v in vars(module).items() if n.isupper() and n[0] != "_" and isinstance(v, str)
+    ]
+    functions = [f for n, f in inspect.getmembers(module, inspect.isfunction) if n[0] != "_"]
+    return constants, functions
+
+
+def test_every_panel_query_is_defined_once_in_the_queries_module() -> None:
+    """The console is to share these strings with the dashboards (one definition): every
+    panel query of the committed JSON is a queries.py definition, and none is defined twice."""
+    constants, functions = _query_definitions()
+    assert len(constants) == len(set(constants)), "a query string is defined twice"
+    defined = set(constants) | {f(q) for f in functions for q in (0.5, 0.95, 0.99)}
+    inline = sorted({q.expr for q in iter_queries(DASHBOARDS) if q.expr} - defined)
+    assert not inline, "queries not defined in queries.py:\n" + "\n".join(inline)
 
 
 @pytest.mark.parametrize("name", sorted(DASHBOARDS))

@@ -19,9 +19,8 @@ from typing import Any
 
 import httpx
 import nats
-from cloudlysis_devfleet.common import serve
-from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_devfleet.platform import HostedInstance, fleet_configs, serve_platform
+from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
+from cloudlysis_devfleet.platform_host import HostedInstance, fleet_configs, serve_platform
 from litestar import Litestar
 from nats.js.kv import KeyValue
 

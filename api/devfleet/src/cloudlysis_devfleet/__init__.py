@@ -4,7 +4,8 @@ The devfleet implements the HTTP contracts in ``docs/contracts/`` so the demo an
 tests have a platform to talk to. The control plane's own code must never import it.
 """
 
-from cloudlysis_devfleet.common import ServiceKit, serve
+from cloudlysis_devfleet.common import ServiceKit
 from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet.serving import serve
 
 __all__ = ["GatewayConfig", "ServiceKit", "create_gateway_app", "serve"]

@@ -18,15 +18,10 @@ import signal
 from pathlib import Path
 from typing import cast
 
-from cloudlysis_devfleet.common import serve_until_stopped
 from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_devfleet.platform import (
-    PLATFORM_KINDS,
-    PlatformConfig,
-    PlatformHost,
-    PlatformKind,
-    fleet_configs,
-)
+from cloudlysis_devfleet.platform import PLATFORM_KINDS, PlatformConfig, PlatformKind
+from cloudlysis_devfleet.platform_host import PlatformHost, fleet_configs
+from cloudlysis_devfleet.serving import serve_until_stopped
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """Pieces every simulated platform service shares.
 
-Each simulated service (Gateway now; Aggregate, Projection and Runner later) gets the same
-operational surface the real services promise in ``docs/contracts/``:
+Each simulated service (Gateway, Aggregate, Projection, Runner) gets the same operational
+surface the real services promise in ``docs/contracts/``:
 
 * ``GET /health``, ``GET /ready`` and ``GET /metrics`` (Prometheus text with
   ``<service>_build_info{service,version,git_sha} 1`` and per-route-template HTTP metrics);
@@ -11,21 +11,18 @@ operational surface the real services promise in ``docs/contracts/``:
 
 On top of that each simulator exposes ``POST /_devfleet/switches`` so end-to-end tests can make
 it unready, slow, hung or report another version. That endpoint is simulator-only and is not
-part of any contract.
+part of any contract. ``serving`` runs the apps built here.
 """
 
 import asyncio
 import contextlib
 import logging
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import msgspec
-import uvicorn
 from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
@@ -384,70 +381,3 @@ def build_service_app(
         debug=debug,
         lifespan=list(lifespan),
     )
-
-
-def bind_listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that say so, and without
-    # it every keep-alive response waits ~40 ms for a delayed ACK.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-async def _start(
-    app: ASGIApp, host: str, port: int
-) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    # Binding here, not in uvicorn, makes the real port known at once (port 0 = any free port).
-    sock = bind_listening_socket(host, port)
-    bound_port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        # Hung requests (the "hung" switch) are cancelled after this grace period.
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                await task
-                raise RuntimeError(f"server on {host}:{bound_port} stopped during startup")
-            await asyncio.sleep(0.01)
-    except BaseException:
-        sock.close()
-        raise
-    url_host = f"[{host}]" if ":" in host else host
-    return server, task, f"http://{url_host}:{bound_port}"
-
-
-@asynccontextmanager
-async def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Run ``app`` with uvicorn inside the current event loop; yield its base URL.
-
-    ``port=0`` picks a free port. Used by tests and by launchers that run services in-process.
-    """
-    server, task, url = await _start(app, host, port)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def serve_until_stopped(
-    app: ASGIApp, host: str, port: int, on_ready: Callable[[str], None]
-) -> None:
-    """Run ``app`` until uvicorn is told to stop (SIGINT/SIGTERM); call ``on_ready(url)`` once
-    the socket accepts connections."""
-    _, task, url = await _start(app, host, port)
-    on_ready(url)
-    await task

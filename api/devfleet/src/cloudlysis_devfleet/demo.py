@@ -1,3 +1,5 @@
+# One file on purpose: its one job is starting, supervising and stopping the demo's processes; the
+# helpers (ports, seed file, Swarm fixture, leftovers) serve only that and share its fixed ports.
 """`just demo`: NATS, the devfleet (Gateway, 2 Aggregate, 2 Projection and 2 Runner
 instances) and the API on 127.0.0.1.
 
