@@ -227,7 +227,9 @@ async def test_platform_routes_ignore_tenant_header(client: Client) -> None:
 
 
 async def test_job_requires_idempotency_key_and_reason(client: Client) -> None:
-    r = await client.post("/admin/v1/jobs/kinds/platform.verify", json={"reason": "x"}, headers=bearer())
+    r = await client.post(
+        "/admin/v1/jobs/kinds/platform.verify", json={"reason": "x"}, headers=bearer()
+    )
     assert problem(r)["code"] == "idempotency_key_missing"
     r = await client.post(
         "/admin/v1/jobs/kinds/platform.verify",

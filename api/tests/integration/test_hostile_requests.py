@@ -55,7 +55,9 @@ async def test_control_characters_in_a_token_never_reach_a_header(client: Client
     assert all(0x20 <= ord(c) < 0x7F for c in challenge), challenge
 
 
-@pytest.mark.parametrize("path", ["/admin/v1/session/dev-login", "/admin/v1/jobs/kinds/platform.verify"])
+@pytest.mark.parametrize(
+    "path", ["/admin/v1/session/dev-login", "/admin/v1/jobs/kinds/platform.verify"]
+)
 async def test_deeply_nested_json_is_refused_before_decoding(client: Client, path: str) -> None:
     body = b"[" * 5000 + b"]" * 5000
     headers = {"content-type": "application/json", "Idempotency-Key": "deep-1", **bearer()}

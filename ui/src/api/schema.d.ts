@@ -52,7 +52,7 @@ export interface paths {
         put?: never;
         /**
          * Reload
-         * @description Reload routing/config on the named fleet services (a `config.reload` job, one step per service). Requires an Idempotency-Key.
+         * @description Reload routing/config on the named fleet services (a `config.reload` job, one step per service). Requires an Idempotency-Key. A service that is not in the fleet (configured or discovered) is 422 `params_invalid`.
          */
         post: operations["ReloadConfig"];
         delete?: never;
@@ -242,7 +242,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/admin/v1/jobs/{kind}": {
+    "/admin/v1/jobs/kinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListKinds */
+        get: operations["ListJobKinds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/jobs/kinds/{kind}": {
         parameters: {
             query?: never;
             header?: never;
@@ -256,23 +273,6 @@ export interface paths {
          * @description Start a job of any kind; needs the kind's own right (ListJobKinds). The checks are those of the kind's dedicated endpoint: preflight (422 `preflight_refused` listing `failures`), locks (409 `lock_held`), plan hash (409 `plan_stale`). Tenant-scoped kinds name their tenant in x-tenant-id. The same Idempotency-Key and body from the same principal return the same job and never run it twice.
          */
         post: operations["CreateJob"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/admin/v1/jobs/kinds": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** ListKinds */
-        get: operations["ListJobKinds"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -693,7 +693,10 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** AuditEvent */
+        /**
+         * AuditEvent
+         * @description One audited action. Append-only; never updated.
+         */
         AuditEvent: {
             action: string;
             actor: string;
@@ -704,8 +707,8 @@ export interface components {
             } | null;
             id: string;
             job_id?: string | null;
-            /** @enum {string} */
-            outcome: "accepted" | "succeeded" | "failed" | "denied" | "refused";
+            /** @enum {unknown} */
+            outcome: "accepted" | "denied" | "failed" | "refused" | "succeeded";
             reason?: string | null;
             request_id?: string | null;
             target: string;
@@ -720,7 +723,13 @@ export interface components {
             stale: boolean;
             stale_for_s?: number | null;
         };
-        /** CheckResult */
+        /**
+         * CheckResult
+         * @description One invariant a preflight checked: what was measured, against what, and whether it holds.
+         *
+         *         A refusal (422 `preflight_refused`, 409 `lock_held` / `plan_stale`) lists every failed check
+         *         in `failures`, in this shape, whichever workflow refused.
+         */
         CheckResult: {
             check: string;
             detail: string;
@@ -728,11 +737,17 @@ export interface components {
             threshold?: string | number | boolean | null;
             value?: string | number | boolean | null;
         };
-        /** Compensation */
+        /**
+         * Compensation
+         * @description Set when a job that changed something failed or was cancelled and is now undoing it.
+         *
+         *         The `compensate:*` steps appended to `steps` run next (also after a takeover); the job then
+         *         ends with `outcome` and `error`, whatever the compensation steps did.
+         */
         Compensation: {
             error?: components["schemas"]["StepError"] | null;
-            /** @enum {string} */
-            outcome: "failed" | "cancelled" | "timed_out";
+            /** @enum {unknown} */
+            outcome: "cancelled" | "failed" | "timed_out";
         };
         /** Deployment */
         Deployment: {
@@ -743,16 +758,17 @@ export interface components {
             git_sha?: string | null;
             id: string;
             job_id?: string | null;
-            /** @enum {string} */
-            kind: "update" | "rollback";
+            /** @enum {unknown} */
+            kind: "rollback" | "update";
             message?: string | null;
             service: string;
             service_id: string;
             stack?: string | null;
             started_at: string;
-            /** @enum {string} */
-            status: "in_progress" | "completed" | "paused" | "rolling_back" | "rolled_back" | "rollback_paused";
-            timeline?: components["schemas"]["TimelineEntry"][];
+            /** @enum {unknown} */
+            status: "completed" | "in_progress" | "paused" | "rollback_paused" | "rolled_back" | "rolling_back";
+            /** @default [] */
+            timeline: components["schemas"]["TimelineEntry"][];
             to_image?: string | null;
             to_spec_version?: number | null;
             version?: string | null;
@@ -768,18 +784,19 @@ export interface components {
             items: components["schemas"]["Deployment"][];
             next_cursor: string | null;
         };
-        /** DeployRequest */
+        /**
+         * DeployRequest
+         * @description Deploy a new image to a service: give `image` (full reference) or `tag` (same
+         *         repository). `confirm` must repeat the service name.
+         */
         DeployRequest: {
             /** @description A Swarm service name */
             confirm: string;
             git_sha?: string | null;
-            /** @description Seconds to wait for health after the update */
             health_timeout_s?: number | null;
-            /** @description A full image reference (repository[:tag][@sha256:digest]) */
             image?: string | null;
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
-            /** @description An image tag */
             tag?: string | null;
         };
         /** DevLoginRequest */
@@ -795,20 +812,23 @@ export interface components {
             session_id: string;
             token_type: string;
         };
-        /** EndpointStatus */
+        /**
+         * EndpointStatus
+         * @description One shard endpoint serving the tenant: fleet health plus the tenant's own status there.
+         */
         EndpointStatus: {
             accepting?: boolean | null;
             drained?: boolean | null;
             draining?: boolean | null;
             error?: string | null;
             /** @default unknown */
-            health: ("ok" | "failing" | "unreachable") | "unknown";
+            health: ("failing" | "ok" | "unreachable") | "unknown";
             inflight?: number | null;
             instance?: string | null;
             lag?: number | null;
             lag_seconds?: number | null;
             /** @default unknown */
-            ready: ("ready" | "not_ready" | "unreachable") | "unknown";
+            ready: ("not_ready" | "ready" | "unreachable") | "unknown";
             url: string;
             version?: string | null;
         };
@@ -834,24 +854,28 @@ export interface components {
         };
         /** Health */
         Health: {
-            /** @constant */
+            /** @enum {unknown} */
             status: "ok";
         };
-        /** InstanceHealth */
+        /**
+         * InstanceHealth
+         * @description One instance as the last snapshot saw it (GET /health, /ready, /metrics).
+         */
         InstanceHealth: {
             error?: string | null;
             git_sha?: string | null;
-            /** @enum {string} */
-            health: "ok" | "failing" | "unreachable";
+            /** @enum {unknown} */
+            health: "failing" | "ok" | "unreachable";
             health_status?: number | null;
             instance: string;
             kind: string;
             latency_ms?: number | null;
-            metrics?: {
+            /** @default {} */
+            metrics: {
                 [key: string]: number;
             };
-            /** @enum {string} */
-            ready: "ready" | "not_ready" | "unreachable";
+            /** @enum {unknown} */
+            ready: "not_ready" | "ready" | "unreachable";
             ready_status?: number | null;
             service: string;
             shard?: string | null;
@@ -868,7 +892,7 @@ export interface components {
             audit_events: components["schemas"]["AuditEvent"][];
             id: string;
             jobs: components["schemas"]["Job"][];
-            kinds: ("request_id" | "correlation_id" | "trace_id")[];
+            kinds: ("correlation_id" | "request_id" | "trace_id")[];
             links: components["schemas"]["InvestigateLinks"];
         };
         /** Job */
@@ -893,16 +917,21 @@ export interface components {
             /** @default 0 */
             runs: number;
             started_at?: string | null;
-            /** @enum {string} */
-            status: "pending" | "running" | "succeeded" | "failed" | "cancelling" | "cancelled" | "timed_out";
-            steps?: components["schemas"]["Step"][];
+            /** @enum {unknown} */
+            status: "cancelled" | "cancelling" | "failed" | "pending" | "running" | "succeeded" | "timed_out";
+            /** @default [] */
+            steps: components["schemas"]["Step"][];
             summary?: string | null;
             tenant_id?: string | null;
             trace_id?: string | null;
         };
-        /** JobCreate */
+        /**
+         * JobCreate
+         * @description Body of POST /admin/v1/jobs/kinds/{kind}.
+         */
         JobCreate: {
-            params?: {
+            /** @default {} */
+            params: {
                 [key: string]: unknown;
             };
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
@@ -928,7 +957,7 @@ export interface components {
         KindDetail: {
             endpoints: components["schemas"]["EndpointStatus"][];
             explicit: boolean;
-            /** @enum {string} */
+            /** @enum {unknown} */
             kind: "aggregate" | "projection" | "runner";
             revision: string | null;
             shard: string | null;
@@ -948,11 +977,14 @@ export interface components {
             owner: string;
             scope: string;
         };
-        /** MigrateRequest */
+        /**
+         * MigrateRequest
+         * @description Body of POST /admin/v1/tenants/{tenant_id}/migrate.
+         */
         MigrateRequest: {
             /** @default true */
             compensate: boolean;
-            /** @enum {string} */
+            /** @enum {unknown} */
             kind: "aggregate" | "projection" | "runner";
             /** @description The plan's `plan_hash` */
             plan_hash: string;
@@ -961,10 +993,16 @@ export interface components {
             /** @description A shard name */
             target_shard: string;
         };
-        /** MigrationPlan */
+        /**
+         * MigrationPlan
+         * @description A deterministic plan: the same inputs always give the same steps and `plan_hash`.
+         *
+         *         `plan_hash` covers tenant, kind, placement revision, source, target and thresholds; pass it
+         *         to the migrate request, which is refused with 409 `plan_stale` when any of them changed.
+         */
         MigrationPlan: {
             compensation_steps: components["schemas"]["PlanStep"][];
-            /** @enum {string} */
+            /** @enum {unknown} */
             kind: "aggregate" | "projection" | "runner";
             ok: boolean;
             placement_revision: string | null;
@@ -977,9 +1015,12 @@ export interface components {
             tenant_id: string;
             thresholds: components["schemas"]["Thresholds"];
         };
-        /** MigrationPlanRequest */
+        /**
+         * MigrationPlanRequest
+         * @description Body of POST /admin/v1/plans/tenants/{tenant_id}/migrate.
+         */
         MigrationPlanRequest: {
-            /** @enum {string} */
+            /** @enum {unknown} */
             kind: "aggregate" | "projection" | "runner";
             /** @description A shard name */
             target_shard: string;
@@ -989,7 +1030,7 @@ export interface components {
             age_s: number | null;
             default_shard: string | null;
             key: string;
-            /** @enum {string} */
+            /** @enum {unknown} */
             kind: "aggregate" | "projection" | "runner";
             last_error?: components["schemas"]["SourceError"] | null;
             present: boolean;
@@ -997,8 +1038,8 @@ export interface components {
             shards: {
                 [key: string]: components["schemas"]["Shard"];
             };
-            /** @enum {string} */
-            source: "nats" | "file";
+            /** @enum {unknown} */
+            source: "file" | "nats";
             stale: boolean;
             stale_for_s: number | null;
             tenant_count: number;
@@ -1011,8 +1052,8 @@ export interface components {
         PlacementOverview: {
             maps: components["schemas"]["PlacementMapView"][];
             routing: components["schemas"]["RoutingView"];
-            /** @enum {string} */
-            source: "nats" | "file";
+            /** @enum {unknown} */
+            source: "file" | "nats";
             stale: boolean;
             stale_for_s: number | null;
         };
@@ -1026,7 +1067,10 @@ export interface components {
             checks: components["schemas"]["CheckResult"][];
             ok: boolean;
         };
-        /** Problem */
+        /**
+         * Problem
+         * @description RFC 9457 problem details, plus a stable machine `code` and the request's ids.
+         */
         Problem: {
             code: string;
             correlation_id?: string | null;
@@ -1037,9 +1081,7 @@ export interface components {
             errors?: {
                 [key: string]: unknown;
             }[] | null;
-            failures?: {
-                [key: string]: unknown;
-            }[] | null;
+            failures?: components["schemas"]["CheckResult"][] | null;
             job_id?: string | null;
             missing_right?: string | null;
             request_id?: string | null;
@@ -1052,20 +1094,26 @@ export interface components {
             dependencies: {
                 [key: string]: string;
             };
-            /** @enum {string} */
-            status: "ready" | "not_ready";
+            /** @enum {unknown} */
+            status: "not_ready" | "ready";
         };
-        /** ReloadRequest */
+        /**
+         * ReloadRequest
+         * @description Body of POST /admin/v1/config/reload.
+         */
         ReloadRequest: {
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
             services: string[];
         };
-        /** RollbackRequest */
+        /**
+         * RollbackRequest
+         * @description Roll back to Swarm's previous spec, or to `to_spec_version` (a spec version recorded by
+         *         a deployment, see GET /admin/v1/deployments). `confirm` must repeat the service name.
+         */
         RollbackRequest: {
             /** @description A Swarm service name */
             confirm: string;
-            /** @description Seconds to wait for health after the update */
             health_timeout_s?: number | null;
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
@@ -1073,14 +1121,17 @@ export interface components {
         };
         /** Route */
         Route: {
-            /** @enum {string} */
+            /** @enum {unknown} */
             kind: "aggregate" | "projection" | "runner";
             path_prefix: string;
         };
-        /** RoutingConfig */
+        /**
+         * RoutingConfig
+         * @description The Gateway's routing config: which service kind serves which path prefix.
+         */
         RoutingConfig: {
             routes: components["schemas"]["Route"][];
-            /** @constant */
+            /** @enum {unknown} */
             schema_version: 1;
             /** @default 5000 */
             upstream_timeout_ms: number;
@@ -1093,8 +1144,8 @@ export interface components {
             last_error?: components["schemas"]["SourceError"] | null;
             present: boolean;
             revision: string | null;
-            /** @enum {string} */
-            source: "nats" | "file";
+            /** @enum {unknown} */
+            source: "file" | "nats";
             stale: boolean;
             stale_for_s: number | null;
             updated_at: string | null;
@@ -1103,18 +1154,26 @@ export interface components {
         Shard: {
             endpoints: string[];
         };
-        /** SourceError */
+        /**
+         * SourceError
+         * @description Why the newest value was refused; the last known good value is still served.
+         */
         SourceError: {
             at: string;
             detail: string;
             revision: string | null;
         };
-        /** SpecChange */
+        /**
+         * SpecChange
+         * @description One difference between the previous and the deployed spec. `path` is e.g. `image`,
+         *         `env.LOG_LEVEL`, `labels.cloudlysis.version`, `replicas`, `resources.limits.memory_bytes`,
+         *         `update_config.order`. Env values are never shown: `before`/`after` are `<redacted>`.
+         */
         SpecChange: {
             after?: string | null;
             before?: string | null;
-            /** @enum {string} */
-            change: "added" | "removed" | "changed";
+            /** @enum {unknown} */
+            change: "added" | "changed" | "removed";
             path: string;
         };
         /** Step */
@@ -1131,9 +1190,9 @@ export interface components {
             started_at?: string | null;
             /**
              * @default pending
-             * @enum {string}
+             * @enum {unknown}
              */
-            status: "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+            status: "cancelled" | "failed" | "pending" | "running" | "skipped" | "succeeded";
         };
         /** StepError */
         StepError: {
@@ -1149,7 +1208,8 @@ export interface components {
             engine_version?: string | null;
             hostname?: string | null;
             id: string;
-            labels?: {
+            /** @default {} */
+            labels: {
                 [key: string]: string;
             };
             /** @default false */
@@ -1173,7 +1233,8 @@ export interface components {
             image_digest?: string | null;
             image_tag?: string | null;
             kind?: string | null;
-            labels?: {
+            /** @default {} */
+            labels: {
                 [key: string]: string;
             };
             mode: string;
@@ -1182,7 +1243,8 @@ export interface components {
             service: string;
             spec_version: number;
             stack?: string | null;
-            tasks?: components["schemas"]["SwarmTask"][];
+            /** @default [] */
+            tasks: components["schemas"]["SwarmTask"][];
             update_completed_at?: string | null;
             update_message?: string | null;
             update_started_at?: string | null;
@@ -1226,12 +1288,15 @@ export interface components {
             stale: boolean;
             /**
              * @default service-admin
-             * @constant
+             * @enum {unknown}
              */
             status_source: "service-admin";
             tenant_id: string;
         };
-        /** TenantOpRequest */
+        /**
+         * TenantOpRequest
+         * @description Body of POST /admin/v1/tenants/{tenant_id}/drain and /resume.
+         */
         TenantOpRequest: {
             kinds?: ("aggregate" | "projection" | "runner")[] | null;
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
@@ -1254,7 +1319,10 @@ export interface components {
             };
             tenant_id: string;
         };
-        /** Thresholds */
+        /**
+         * Thresholds
+         * @description Limits the preflight compares the tenant's measured load with (CONTROL_OPS_MAX_*).
+         */
         Thresholds: {
             max_inflight: number;
             max_lag: number;
@@ -1265,12 +1333,12 @@ export interface components {
             message?: string | null;
             /**
              * @default event
-             * @enum {string}
+             * @enum {unknown}
              */
             source: "event" | "reconcile";
             spec_version?: number | null;
-            /** @enum {string} */
-            type: "started" | "completed" | "paused" | "rollback_started" | "rollback_completed" | "rollback_paused";
+            /** @enum {unknown} */
+            type: "completed" | "paused" | "rollback_completed" | "rollback_paused" | "rollback_started" | "started";
         };
         /** UiConfig */
         UiConfig: {
@@ -1300,9 +1368,11 @@ export interface operations {
                 action?: string | null;
                 actor?: string | null;
                 correlation_id?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string | null;
                 /** @description Events of this job (j_…) */
                 job_id?: string | null;
+                /** @description Page size */
                 limit?: number;
                 outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
                 /** @description RFC 3339, inclusive */
@@ -1522,6 +1592,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal error (no details are exposed) */
             500: {
                 headers: {
@@ -1545,8 +1624,10 @@ export interface operations {
     ListDeployments: {
         parameters: {
             query?: {
+                /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string | null;
                 kind?: "update" | "rollback" | null;
+                /** @description Page size */
                 limit?: number;
                 service?: string | null;
                 since?: string | null;
@@ -2592,7 +2673,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A job id */
+                /** @description A job id (j_ and 32 hex digits) */
                 job_id: string;
             };
             cookie?: never;
@@ -2669,7 +2750,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A job id */
+                /** @description A job id (j_ and 32 hex digits) */
                 job_id: string;
             };
             cookie?: never;
@@ -2723,6 +2804,71 @@ export interface operations {
             };
             /** @description Conflict (lock held, idempotency key reused, stale plan) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListJobKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobKindInfo"][];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2827,71 +2973,6 @@ export interface operations {
             };
             /** @description Unprocessable (preflight refused) */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (no details are exposed) */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A dependency is unavailable (state store, Gateway) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    ListJobKinds: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JobKindInfo"][];
-                };
-            };
-            /** @description Bad request (problem+json with a stable code) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, invalid or expired token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller lacks the right the route declares (`missing_right`) */
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3822,7 +3903,9 @@ export interface operations {
     ListTenants: {
         parameters: {
             query?: {
+                /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string | null;
+                /** @description Page size */
                 limit?: number;
                 match?: "prefix" | "substring";
                 /** @description Search */
@@ -3895,6 +3978,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Tenant id */
                 tenant_id: string;
             };
             cookie?: never;

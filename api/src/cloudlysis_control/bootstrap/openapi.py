@@ -97,9 +97,28 @@ def finalize_openapi(app: Litestar) -> None:
     ours = _structs()
     named = [ours[name] for name in document.components.schemas if name in ours]
     _, exact = msgspec.json.schema_components(named, ref_template="#/components/schemas/{name}")
+    for schema in exact.values():
+        _open_free_form_objects(schema)
     for name, schema in exact.items():
         cls = ours.get(name)
         if cls is not None and cls.__struct_config__.forbid_unknown_fields:
             schema["additionalProperties"] = False
         # A plain dict serialises as it is (Litestar normalises nested dicts verbatim).
         document.components.schemas[name] = cast(Any, schema)
+
+
+def _open_free_form_objects(node: Any) -> None:
+    """A free-form object (`dict[str, Any]`: msgspec writes `{"type": "object"}`) says so
+    explicitly (`additionalProperties: {}`): generators read a bare object as "no members"."""
+    if isinstance(node, dict):
+        if (
+            node.get("type") == "object"
+            and "properties" not in node
+            and "additionalProperties" not in node
+        ):
+            node["additionalProperties"] = {}
+        for value in node.values():
+            _open_free_form_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            _open_free_form_objects(value)

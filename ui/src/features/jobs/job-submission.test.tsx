@@ -42,7 +42,7 @@ function JobPage() {
 }
 
 function setup(reply: () => FakeReply) {
-  const fake = installFakeApi({ routes: [["POST", /^\/admin\/v1\/jobs\/platform\.verify$/, reply]] });
+  const fake = installFakeApi({ routes: [["POST", /^\/admin\/v1\/jobs\/kinds\/platform\.verify$/, reply]] });
   signInForTest();
   const router = createMemoryRouter(
     [

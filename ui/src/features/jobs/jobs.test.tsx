@@ -23,7 +23,7 @@ describe("Run platform verification", () => {
       routes: [
         [
           "POST",
-          /^\/admin\/v1\/jobs\/platform\.verify$/,
+          /^\/admin\/v1\/jobs\/kinds\/platform\.verify$/,
           () => {
             attempts += 1;
             return attempts === 1 ? problem(503, { title: "Unavailable", code: "upstream_unavailable" }) : { status: 202, body: created };
@@ -72,7 +72,7 @@ describe("Run platform verification", () => {
     const created = makeJob({ id: "job-verify-2" });
     const fake = installFakeApi({
       jobs: [created],
-      routes: [["POST", /^\/admin\/v1\/jobs\/platform\.verify$/, () => ({ status: 202, body: created })]],
+      routes: [["POST", /^\/admin\/v1\/jobs\/kinds\/platform\.verify$/, () => ({ status: 202, body: created })]],
     });
     signInForTest();
     const { router } = renderApp("/");
