@@ -30,7 +30,7 @@ from nats.js.errors import KeyNotFoundError, NoKeysError
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.jobs.schemas import Job, new_steps
-from cloudlysis_control.jobs.service import (
+from cloudlysis_control.jobs.creation import (
     IdempotencyRecord,
     idempotency_record_key,
     request_hash,

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from cloudlysis_control.adapters.docker.fixture import FixtureEngine
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.deployments.service import DeploymentFilter, DeploymentService
+from cloudlysis_control.deployments.history import DeploymentFilter
+from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.ports import StreamMessage
 from tests.support.swarm import DEMO_FIXTURE
 from tests.support.wait import eventually

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 
-from cloudlysis_control.auth import keys
+from cloudlysis_control.auth import keys, roca
 from cloudlysis_control.auth.keys import (
     InvalidKeySet,
     JwksKeySource,
@@ -142,18 +142,18 @@ def _public_jwk(public_key: rsa.RSAPublicKey, kid: str) -> dict[str, str]:
 
 def test_the_fingerprint_primes_are_the_odd_primes_up_to_167() -> None:
     assert len(FINGERPRINT_PRIMES) == 38 and FINGERPRINT_PRIMES[-1] == 167
-    assert keys.ROCA_PRIMES == FINGERPRINT_PRIMES
+    assert roca.ROCA_PRIMES == FINGERPRINT_PRIMES
 
 
 def test_published_rsalib_modulus_has_the_fingerprint() -> None:
     assert PUBLISHED_ROCA_MODULUS.bit_length() == 2048
-    assert keys.has_roca_fingerprint(PUBLISHED_ROCA_MODULUS)
+    assert roca.has_roca_fingerprint(PUBLISHED_ROCA_MODULUS)
 
 
 def test_constructed_rsalib_key_has_the_fingerprint() -> None:
     key = rsalib_private_key()
     assert key.key_size == 2048
-    assert keys.has_roca_fingerprint(key.public_key().public_numbers().n)
+    assert roca.has_roca_fingerprint(key.public_key().public_numbers().n)
     # ... and it is a working RSA key
     assert key.private_numbers().p * key.private_numbers().q == (
         key.public_key().public_numbers().n
@@ -167,7 +167,7 @@ def test_one_residue_outside_the_subgroup_clears_the_fingerprint() -> None:
     rest = math.prod(FINGERPRINT_PRIMES[:-1])
     for step in range(1, 167):
         candidate = n + step * rest
-        if not keys.has_roca_fingerprint(candidate):
+        if not roca.has_roca_fingerprint(candidate):
             assert all(candidate % p == n % p for p in FINGERPRINT_PRIMES[:-1])
             return
     pytest.fail("every residue mod 167 is in the subgroup")  # pragma: no cover
@@ -175,9 +175,9 @@ def test_one_residue_outside_the_subgroup_clears_the_fingerprint() -> None:
 
 def test_keys_from_cryptography_and_random_moduli_do_not_have_it() -> None:
     for key in (rsa_2048(), rsa_2048_other()):
-        assert not keys.has_roca_fingerprint(key.public_key.public_numbers().n)
+        assert not roca.has_roca_fingerprint(key.public_key.public_numbers().n)
     rng = random.Random(7)
-    assert not any(keys.has_roca_fingerprint(rng.getrandbits(2048) | 1) for _ in range(20_000))
+    assert not any(roca.has_roca_fingerprint(rng.getrandbits(2048) | 1) for _ in range(20_000))
 
 
 def test_weak_key_problem_names_roca() -> None:

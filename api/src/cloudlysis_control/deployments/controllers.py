@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, problems
 from cloudlysis_control.core.validation import SERVICE_NAME_PATTERN
+from cloudlysis_control.deployments.history import DeploymentFilter
 from cloudlysis_control.deployments.jobs import RIGHT_DEPLOY
 from cloudlysis_control.deployments.schemas import (
     DeploymentDetail,
@@ -20,7 +21,7 @@ from cloudlysis_control.deployments.schemas import (
     DeployRequest,
     RollbackRequest,
 )
-from cloudlysis_control.deployments.service import DeploymentFilter, DeploymentService
+from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.jobs.service import JobService
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
@@ -23,19 +22,21 @@ from cloudlysis_control.core.clock import cancel_and_wait, parse_rfc3339, rfc333
 from cloudlysis_control.core.errors import ControlError, NotFound
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
-from cloudlysis_control.deployments.diff import JOB_LABEL, spec_diff
+from cloudlysis_control.deployments.diff import JOB_LABEL
+from cloudlysis_control.deployments.history import (
+    DeploymentFilter,
+    DeploymentHistory,
+    epoch_ms,
+)
+from cloudlysis_control.deployments.ports import Annotator, DeploymentLog
 from cloudlysis_control.deployments.schemas import (
-    TERMINAL_STATUSES,
     Deployment,
     DeploymentDetail,
     DeploymentEventType,
     DeploymentPage,
     DeploymentRecord,
-    TimelineEntry,
 )
-from cloudlysis_control.ports import StreamMessage
-from cloudlysis_control.swarm.normalise import LABEL_GIT_SHA, service_labels, split_image
+from cloudlysis_control.swarm.normalise import service_labels
 from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 
 _log = get_logger("control.deployments")
@@ -58,43 +59,8 @@ _OUTCOME: dict[str, str] = {
 _ROLLBACK_STATES = ("rollback_started", "rollback_paused", "rollback_completed")
 
 
-class DeploymentLog(Protocol):
-    async def publish(self, data: bytes, msg_id: str) -> tuple[int, bool]: ...
-    async def last_seq(self) -> int: ...
-    def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]: ...
-
-
-class Annotator(Protocol):
-    def submit(self, payload: dict[str, Any]) -> None: ...
-
-
-class DeploymentFilter(msgspec.Struct, kw_only=True):
-    service: str | None = None
-    stack: str | None = None
-    status: str | None = None
-    kind: str | None = None
-    since: str | None = None
-    until: str | None = None
-
-    def matches(self, d: Deployment) -> bool:
-        return (
-            (self.service is None or d.service == self.service)
-            and (self.stack is None or d.stack == self.stack)
-            and (self.status is None or d.status == self.status)
-            and (self.kind is None or d.kind == self.kind)
-            and (self.since is None or d.started_at >= self.since)
-            and (self.until is None or d.started_at < self.until)
-        )
-
-
 def deployment_id(service_id: str, started_at: str) -> str:
     return "d_" + hashlib.sha256(f"{service_id}\0{started_at}".encode()).hexdigest()[:24]
-
-
-def _image(spec: dict[str, Any] | None) -> str | None:
-    container = ((spec or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}
-    image = container.get("Image")
-    return image if isinstance(image, str) else None
 
 
 def job_label(spec: dict[str, Any], previous: dict[str, Any] | None) -> str | None:
@@ -104,10 +70,6 @@ def job_label(spec: dict[str, Any], previous: dict[str, Any] | None) -> str | No
     job = (spec.get("Labels") or {}).get(JOB_LABEL)
     before = ((previous or {}).get("Labels") or {}).get(JOB_LABEL)
     return job if isinstance(job, str) and job != before else None
-
-
-def _ms(ts: str) -> int:
-    return int(parse_rfc3339(ts).timestamp() * 1000)
 
 
 class DeploymentService:
@@ -124,73 +86,13 @@ class DeploymentService:
         self.engine = engine
         self.metrics = metrics
         self.annotator = annotator
-        self._deployments: dict[str, Deployment] = {}
-        self._records: dict[str, list[DeploymentRecord]] = {}
-        self._alias: dict[str, str] = {}  # deployment id of a rollback's StartedAt → update's id
-        self._open: dict[str, str] = {}  # service id → its deployment in progress
+        self.history = DeploymentHistory()
         self._expected_jobs: dict[str, tuple[str, float]] = {}  # service id → (job id, deadline)
         self._tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
         self.caught_up = asyncio.Event()
         self.watching = asyncio.Event()
         self._target_seq: int | None = None
-
-    # -- index ------------------------------------------------------------------------------------
-
-    def _fold(self, rec: DeploymentRecord) -> None:
-        if rec.status_key and rec.status_key != rec.deployment_id:
-            self._alias[rec.status_key] = rec.deployment_id
-        records = self._records.setdefault(rec.deployment_id, [])
-        if any(r.type == rec.type for r in records):
-            return
-        records.append(rec)
-        d = self._deployments.get(rec.deployment_id)
-        if d is None:
-            spec, previous = rec.spec, rec.previous_spec
-            to_image = _image(spec)
-            tag = split_image(to_image)[1] if to_image else None
-            labels = service_labels({"Spec": spec or {}})
-            d = Deployment(
-                id=rec.deployment_id,
-                service=rec.service,
-                service_id=rec.service_id,
-                stack=rec.stack,
-                kind=rec.kind,
-                status="in_progress",
-                started_at=rec.at,
-                from_spec_version=rec.previous_spec_version,
-                to_spec_version=rec.spec_version,
-                from_image=_image(previous),
-                to_image=to_image,
-                version=tag or labels.get("cloudlysis.version"),
-                git_sha=labels.get(LABEL_GIT_SHA),
-            )
-            self._deployments[rec.deployment_id] = d
-        if rec.job_id and d.job_id is None:
-            d.job_id = rec.job_id
-        d.timeline.append(
-            TimelineEntry(
-                type=rec.type,
-                at=rec.at,
-                spec_version=rec.spec_version,
-                message=rec.message,
-                source=rec.source,
-            )
-        )
-        d.timeline.sort(key=lambda e: e.at)
-        d.status = _STATUS_AFTER[d.timeline[-1].type]  # type: ignore[assignment]
-        d.message = rec.message or d.message
-        if d.status in TERMINAL_STATUSES:
-            d.finished_at = d.timeline[-1].at
-            d.duration_s = round((_ms(d.finished_at) - _ms(d.started_at)) / 1000, 3)
-        else:
-            d.finished_at = d.duration_s = None
-        # A paused update stays open: the rollback that usually follows belongs to it.
-        if d.status in ("completed", "rolled_back"):
-            if self._open.get(d.service_id) == d.id:
-                del self._open[d.service_id]
-        else:
-            self._open[d.service_id] = d.id
 
     async def _follow(self) -> None:
         async for msg in self.log.follow(1):
@@ -199,14 +101,14 @@ class DeploymentService:
             except msgspec.DecodeError:
                 _log.warning("undecodable deployment record skipped", seq=msg.seq)
                 continue
-            self._fold(rec)
+            self.history.fold(rec)
             if self._target_seq is not None and msg.seq >= self._target_seq:
                 self.caught_up.set()
 
     # -- writing ----------------------------------------------------------------------------------
 
     async def _append(self, rec: DeploymentRecord) -> None:
-        if any(r.type == rec.type for r in self._records.get(rec.deployment_id, [])):
+        if self.history.has(rec.deployment_id, rec.type):
             return
         if rec.type in ("started", "rollback_started"):
             expected = self._expected_jobs.pop(rec.service_id, None)
@@ -215,13 +117,13 @@ class DeploymentService:
         _seq, duplicate = await self.log.publish(
             msgspec.json.encode(rec), msg_id=f"{rec.deployment_id}.{rec.type}"
         )
-        self._fold(rec)
+        self.history.fold(rec)
         if duplicate:
             return
         outcome = _OUTCOME.get(rec.type)
         if outcome is not None:
             self.metrics.deployments.labels(rec.service, outcome).inc()
-            self._annotate(self._deployments[rec.deployment_id])
+            self._annotate(self.history.deployments[rec.deployment_id])
 
     def _annotate(self, d: Deployment) -> None:
         if self.annotator is None:
@@ -239,24 +141,10 @@ class DeploymentService:
             f"{verb} {d.service}: {d.from_image or '?'} → {d.to_image or '?'} ({d.status})"
             f" spec v{d.from_spec_version} → v{d.to_spec_version}"
         )
-        payload: dict[str, Any] = {"time": _ms(d.started_at), "tags": tags, "text": text}
+        payload: dict[str, Any] = {"time": epoch_ms(d.started_at), "tags": tags, "text": text}
         if d.finished_at:
-            payload["timeEnd"] = _ms(d.finished_at)
+            payload["timeEnd"] = epoch_ms(d.finished_at)
         self.annotator.submit(payload)
-
-    def _previous_version(self, service_id: str, version: Any) -> int | None:
-        """The spec version the service ran before this one, when a deployment recorded it."""
-        if not isinstance(version, int):
-            return None
-        known = [
-            d.to_spec_version
-            for d in self._deployments.values()
-            if d.service_id == service_id
-            and d.to_spec_version is not None
-            and d.to_spec_version < version
-            and d.status != "rolled_back"
-        ]
-        return max(known) if known else None
 
     def expect_job(self, service_id: str, job_id: str, within_s: float = 60.0) -> None:
         """The next deployment that starts on this service was caused by this job."""
@@ -281,12 +169,12 @@ class DeploymentService:
         at_start = rfc3339(parse_rfc3339(started_at))
         key = deployment_id(sid, started_at)
         rollback = state in _ROLLBACK_STATES
-        did = self._alias.get(key, key)
-        if rollback and did not in self._deployments:
-            open_id = self._open.get(sid)
-            if open_id is not None and self._deployments[open_id].kind == "update":
+        did = self.history.alias(key)
+        if rollback and did not in self.history.deployments:
+            open_id = self.history.open.get(sid)
+            if open_id is not None and self.history.deployments[open_id].kind == "update":
                 did = open_id  # the rollback of the update in progress (failure or manual)
-            self._alias[key] = did
+            self.history.set_alias(key, did)
         base = {
             "deployment_id": did,
             "service": name,
@@ -295,7 +183,7 @@ class DeploymentService:
             "source": source,
             "status_key": key,
         }
-        if did not in self._deployments:
+        if did not in self.history.deployments:
             first: DeploymentEventType = "rollback_started" if rollback else "started"
             await self._append(
                 DeploymentRecord(
@@ -304,14 +192,14 @@ class DeploymentService:
                     at=at_start,
                     kind="rollback" if rollback else "update",
                     spec_version=version if isinstance(version, int) else None,
-                    previous_spec_version=self._previous_version(sid, version),
+                    previous_spec_version=self.history.previous_version(sid, version),
                     message=status.get("Message"),
                     spec=spec,
                     previous_spec=raw.get("PreviousSpec"),
                     job_id=None if rollback else job_label(spec, raw.get("PreviousSpec")),
                 )
             )
-        if rollback and not any(r.type == "rollback_started" for r in self._records.get(did, [])):
+        if rollback and not self.history.has(did, "rollback_started"):
             await self._append(
                 DeploymentRecord(
                     **base,
@@ -409,49 +297,16 @@ class DeploymentService:
         if self._tasks:
             await cancel_and_wait(self._tasks)
 
-    # -- reading ----------------------------------------------------------------------------------
+    # -- reading (the history answers) ------------------------------------------------------------
 
     def page(self, flt: DeploymentFilter, cursor: str | None, limit: int) -> DeploymentPage:
-        after = decode_cursor(cursor)
-        items = sorted(
-            (d for d in self._deployments.values() if flt.matches(d)),
-            key=lambda d: (d.started_at, d.id),
-            reverse=True,
-        )
-        if after is not None:
-            items = [d for d in items if f"{d.started_at}|{d.id}" < after]
-        page = items[:limit]
-        more = len(items) > limit
-        cursor_out = encode_cursor(f"{page[-1].started_at}|{page[-1].id}") if more else None
-        return DeploymentPage(page, cursor_out)
+        return self.history.page(flt, cursor, limit)
 
     def get(self, did: str) -> DeploymentDetail:
-        d = self._deployments.get(did[:64])
-        if d is None:
-            raise NotFound(f"no deployment {did[:64]}")
-        first = self._records[d.id][0]
-        if first.spec is None or first.previous_spec is None:
-            return DeploymentDetail(deployment=d, changes=[], changes_available=False)
-        return DeploymentDetail(
-            deployment=d, changes=spec_diff(first.previous_spec, first.spec), changes_available=True
-        )
+        return self.history.get(did)
 
     def recorded_spec(self, service: str, spec_version: int) -> dict[str, Any] | None:
-        """A spec this service ran at `spec_version`, as recorded by a deployment."""
-        for records in self._records.values():
-            for r in records:
-                if r.service != service and r.service_id != service:
-                    continue
-                if r.spec is not None and r.spec_version == spec_version:
-                    return r.spec
-        return None
+        return self.history.recorded_spec(service, spec_version)
 
     def recorded_versions(self, service: str) -> list[int]:
-        return sorted(
-            {
-                r.spec_version
-                for records in self._records.values()
-                for r in records
-                if r.spec is not None and r.spec_version is not None and r.service == service
-            }
-        )
+        return self.history.recorded_versions(service)

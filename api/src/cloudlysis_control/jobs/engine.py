@@ -1,5 +1,8 @@
 """Runs jobs: claims them by compare-and-set, keeps a lease alive, resumes after a crash.
 
+(Over 400 lines on purpose: one state machine, claim → steps → compensation → end, whose
+scheduler, step loop and finish share the lease and lock bookkeeping; split, it would scatter.)
+
 A job is claimed by writing `lease_owner`/`lease_expires_at` with a CAS on its revision; only one
 replica can win. The owner heartbeats the lease. When a process dies its lease expires and any
 replica takes the job over, resuming at the first step that has not succeeded (steps are
