@@ -29,12 +29,12 @@ from nats.js.errors import KeyNotFoundError, NoKeysError
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.bootstrap.app import create_app
-from cloudlysis_control.jobs.schemas import Job, new_steps
 from cloudlysis_control.jobs.creation import (
     IdempotencyRecord,
     idempotency_record_key,
     request_hash,
 )
+from cloudlysis_control.jobs.schemas import Job, new_steps
 from cloudlysis_control.locks.service import LockRecord
 from tests.support.auth import FakeRights, bearer
 from tests.support.net import free_port

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
 
-from cloudlysis_control.auth import keys, roca
+from cloudlysis_control.auth import roca
 from cloudlysis_control.auth.keys import (
     InvalidKeySet,
     JwksKeySource,
