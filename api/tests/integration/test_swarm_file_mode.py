@@ -291,8 +291,9 @@ async def test_deploy_is_refused_without_confirmation_reason_or_right(
     r = await client.post(
         url, json={"reason": "x", "confirm": "gateway", "tag": "9"}, headers=idem()
     )
-    assert r.status_code == 400
-    assert r.json()["code"] == "validation_failed" and "confirm" in r.json()["detail"]
+    # Well-formed, but the confirmation does not repeat the name: the world refuses it (422).
+    assert r.status_code == 422
+    assert r.json()["code"] == "confirmation_mismatch" and "confirm" in r.json()["detail"]
     r = await client.post(
         url, json={"reason": " ", "confirm": "platform_gateway", "tag": "9"}, headers=idem()
     )
@@ -306,7 +307,7 @@ async def test_deploy_is_refused_without_confirmation_reason_or_right(
         json={"reason": "x", "confirm": "platform_gateway", "tag": "9", "image": "a:b"},
         headers=idem(),
     )
-    assert r.status_code == 400
+    assert r.status_code == 422 and r.json()["code"] == "params_invalid"  # image or tag
     r = await client.post(
         url,
         json={"reason": "x", "confirm": "platform_gateway", "tag": "9"},

@@ -478,4 +478,5 @@ async def test_config_reload_reloads_the_chosen_services(env: OpsEnv) -> None:
         json={"reason": "x", "services": ["nope"]},
         headers=job_headers(),
     )
-    assert bad.status_code == 400 and bad.json()["code"] == "validation_failed"
+    # A service the fleet does not have: a valid request the world cannot serve (422).
+    assert bad.status_code == 422 and bad.json()["code"] == "params_invalid"

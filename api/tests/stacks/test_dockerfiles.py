@@ -31,6 +31,21 @@ def _exec_form(args: str) -> list[str]:
     return parsed
 
 
+def _root_base(all_stages: list[list[Instruction]], stage: list[Instruction]) -> str:
+    """What a stage is built FROM, following `FROM <earlier stage>` back to an image."""
+    by_alias = {}
+    for st in all_stages:
+        words = st[0].args.split()
+        if len(words) == 3 and words[1].upper() == "AS":
+            by_alias[words[2]] = st
+    base = stage[0].args.split()[0]
+    seen = set()
+    while base in by_alias and base not in seen:
+        seen.add(base)
+        base = by_alias[base][0].args.split()[0]
+    return base
+
+
 def dockerfile_problems(path: Path) -> list[str]:
     problems = []
     instructions = dockerfile(path)
@@ -43,8 +58,8 @@ def dockerfile_problems(path: Path) -> list[str]:
     if len(all_stages) < 2:
         problems.append("not multi-stage")
     final = all_stages[-1]
-    if not final[0].args.startswith("${BASE}"):
-        problems.append("the runtime stage must be FROM ${BASE}")
+    if not _root_base(all_stages, final).startswith("${BASE}"):
+        problems.append("the runtime stage must be FROM ${BASE} (directly or through a stage)")
     users = [ins.args for ins in final if ins.keyword == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         problems.append("the runtime stage must switch to a non-root USER")

@@ -1,0 +1,56 @@
+"""The product never carries the devfleet: its wheel (and, in tests/swarm, its image) holds no
+token minting. The devfleet is a dev-only distribution (api/devfleet) that signs tokens."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+API = Path(__file__).resolve().parents[2]
+# What minting a token takes: signing with joserfc/authlib, or making a key to sign with.
+MINTING = re.compile(
+    rb"jwt\.encode\(|jws\.serialize_compact\(|\.generate_key\(|JsonWebSignature\(|cloudlysis_devfleet"
+)
+
+
+def minting_in(files: dict[str, bytes]) -> list[str]:
+    """The Python files that mint tokens or import the devfleet."""
+    return sorted(
+        name for name, data in files.items() if name.endswith(".py") and MINTING.search(data)
+    )
+
+
+@pytest.fixture(scope="module")
+def product_wheel(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        ["uv", "build", "--wheel", "--out-dir", str(out)],
+        cwd=API,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = out.glob("cloudlysis_control-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_the_product_wheel_holds_the_product_only(product_wheel: dict[str, bytes]) -> None:
+    tops = {name.split("/")[0] for name in product_wheel}
+    assert all(t.startswith("cloudlysis_control") for t in tops), tops
+    assert not [n for n in product_wheel if "devfleet" in n or n.endswith("demo.py")]
+    assert minting_in(product_wheel) == []
+
+
+def test_the_check_finds_minting_where_there_is_some() -> None:
+    """The scan is not vacuous: the devfleet's own sources are caught by it."""
+    sources = {
+        str(p.relative_to(API)): p.read_bytes() for p in (API / "devfleet" / "src").rglob("*.py")
+    }
+    found = minting_in(sources)
+    assert any(name.endswith("gateway/service.py") for name in found), found
+    assert any(name.endswith("gateway/keys.py") for name in found), found
