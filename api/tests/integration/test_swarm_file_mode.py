@@ -326,7 +326,7 @@ async def test_deploy_is_refused_without_confirmation_reason_or_right(
         json={"reason": "x", "confirm": "platform_gateway", "to_spec_version": 1},
         headers=idem(),
     )
-    assert r.status_code == 400 and "no recorded spec version" in r.json()["detail"]
+    assert r.status_code == 422 and "no recorded spec version" in r.json()["detail"]
     jobs = (await client.get("/admin/v1/jobs/?kind=service.deploy", headers=ADMIN)).json()["items"]
     assert all(j["params"]["service"] != "nope" for j in jobs)
 
