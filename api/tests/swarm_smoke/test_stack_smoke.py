@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from tests.swarm_smoke.conftest import remove_stack
 
 SCRAPE_TIMEOUT_S = 180  # discovery every 30 s + scrape every 15 s, after the tasks are up
 FLEET_TIMEOUT_S = 90
+JOB_TIMEOUT_S = 120
 
 
 def _ui_headers() -> dict[str, str]:
@@ -219,6 +221,48 @@ def test_placement_is_served_from_nats_with_the_stack_shards(stack: Stack) -> No
             f"{kind}-1": [f"http://{kind}-a-m:8080"],
             f"{kind}-2": [f"http://{kind}-n-z:8080"],
         }, view
+
+
+def _admin_job(stack: Stack, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Start a job through the UI's port and wait for its end."""
+    headers = {"authorization": f"Bearer {_token(stack)}", "idempotency-key": uuid.uuid4().hex}
+    r = httpx.post(f"{stack.ui_url}{path}", json=body, headers=headers, timeout=15)
+    assert r.status_code == 202, f"POST {path}: {r.status_code} {r.text[:500]}"
+    job_id = r.json()["id"]
+
+    def ended() -> dict[str, Any]:
+        job: dict[str, Any] = _admin_get(stack, f"/admin/v1/jobs/{job_id}")
+        assert job["status"] in ("succeeded", "failed", "cancelled", "timed_out"), job["status"]
+        return job
+
+    return eventually(ended, timeout_s=JOB_TIMEOUT_S, interval_s=1.0, what=f"job {job_id} ends")
+
+
+def test_jobs_run_against_the_fleet_discovered_from_swarm(stack: Stack) -> None:
+    """The stack's fleet file is empty: verify, reload and tenant operations act on the
+    instances discovered from the Swarm labels (the one live fleet registry)."""
+    verify = _admin_job(
+        stack, "/admin/v1/jobs/kinds/platform.verify", {"reason": "smoke: verify", "params": {}}
+    )
+    assert verify["status"] == "succeeded", verify
+    probed = {s["name"].removeprefix("probe:") for s in verify["steps"]}
+    assert {f"{stack.name}_{name}" for name in PLATFORM} <= probed, probed
+    assert all(name.startswith(f"{stack.name}_") for name in probed), probed
+
+    gateway = f"{stack.name}_gateway"
+    reload = _admin_job(
+        stack, "/admin/v1/config/reload", {"reason": "smoke: reload", "services": [gateway]}
+    )
+    assert reload["status"] == "succeeded", reload
+    assert [s["name"] for s in reload["steps"]] == [f"reload:{gateway}"]
+
+    tenant = _admin_get(stack, "/admin/v1/tenants?limit=1")["items"][0]["tenant_id"]
+    for action in ("drain", "resume"):
+        job = _admin_job(
+            stack, f"/admin/v1/tenants/{tenant}/{action}", {"reason": f"smoke: {action}"}
+        )
+        assert job["status"] == "succeeded", job
+        assert [s["status"] for s in job["steps"]] == ["succeeded"] * 3, job["steps"]
 
 
 def test_zz_stack_rm_leaves_no_service_container_network_or_volume(stack: Stack) -> None:
