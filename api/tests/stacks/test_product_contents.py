@@ -3,25 +3,15 @@ token minting. The devfleet is a dev-only distribution (api/devfleet) that signs
 
 from __future__ import annotations
 
-import re
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from tests.support.product import minting_in
+
 API = Path(__file__).resolve().parents[2]
-# What minting a token takes: signing with joserfc/authlib, or making a key to sign with.
-MINTING = re.compile(
-    rb"jwt\.encode\(|jws\.serialize_compact\(|\.generate_key\(|JsonWebSignature\(|cloudlysis_devfleet"
-)
-
-
-def minting_in(files: dict[str, bytes]) -> list[str]:
-    """The Python files that mint tokens or import the devfleet."""
-    return sorted(
-        name for name, data in files.items() if name.endswith(".py") and MINTING.search(data)
-    )
 
 
 @pytest.fixture(scope="module")
