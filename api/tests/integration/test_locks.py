@@ -100,7 +100,7 @@ async def test_release_only_by_holder_and_reacquire_after_release(kv: NatsKeyVal
     assert (await locks.get("service", name)) is not None
     await locks.release("service", name, "j_a")
     assert await locks.get("service", name) is None
-    assert name not in [r.name for r in await locks.list()]
+    assert name not in [r.name for r in await locks.held()]
     # A deleted key (tombstone) can be taken again.
     assert (await locks.acquire("service", name, "j_b")).job_id == "j_b"
     with pytest.raises(LockLost):

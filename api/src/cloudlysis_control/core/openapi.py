@@ -9,7 +9,11 @@ from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from cloudlysis_control.core.pagination import CURSOR_PATTERN, MAX_LIMIT
 from cloudlysis_control.core.problems import PROBLEM_MEDIA_TYPE, Problem
-from cloudlysis_control.core.validation import IDEMPOTENCY_KEY_PATTERN, TENANT_ID_PATTERN
+from cloudlysis_control.core.validation import (
+    IDEMPOTENCY_KEY_PATTERN,
+    SERVICE_NAME_PATTERN,
+    TENANT_ID_PATTERN,
+)
 
 _DESCRIPTIONS = {
     400: "Bad request (problem+json with a stable code)",
@@ -63,3 +67,6 @@ Cursor = Annotated[
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size")]
+ServiceNamePath = Annotated[
+    str, PathParameter(pattern=SERVICE_NAME_PATTERN, description="A Swarm service name")
+]

@@ -9,8 +9,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.principal import Principal
-from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, problems
-from cloudlysis_control.core.validation import SERVICE_NAME_PATTERN
+from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, ServiceNamePath, problems
 from cloudlysis_control.deployments.history import DeploymentFilter
 from cloudlysis_control.deployments.jobs import RIGHT_DEPLOY
 from cloudlysis_control.deployments.schemas import (
@@ -25,9 +24,7 @@ from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.jobs.service import JobService
 
-ServiceName = Annotated[
-    str, PathParameter(pattern=SERVICE_NAME_PATTERN, description="A Swarm service name")
-]
+ServiceName = ServiceNamePath
 
 
 def _change(data: msgspec.Struct) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import msgspec
 
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import Conflict, LockHeld, ValidationFailed
+from cloudlysis_control.locks.schemas import LockView
 from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
 
 SCOPES = ("tenant", "config", "service")
@@ -160,10 +161,26 @@ class LockService:
         current, _ = await self._read(lock_key(scope, name))
         return current
 
-    async def list(self) -> list[LockRecord]:
+    async def held(self) -> list[LockRecord]:
         out: list[LockRecord] = []
         for key in await self.kv.keys():
             current, _ = await self._read(key)
             if current is not None:
                 out.append(current)
         return sorted(out, key=lambda r: (r.scope, r.name))
+
+    async def views(self) -> list[LockView]:
+        """The locks held now, each saying whether it is past its expiry."""
+        now = self.clock()
+        return [
+            LockView(
+                scope=r.scope,
+                name=r.name,
+                job_id=r.job_id,
+                owner=r.owner,
+                acquired_at=r.acquired_at,
+                expires_at=r.expires_at,
+                expired=r.expires_at <= now,
+            )
+            for r in await self.held()
+        ]

@@ -1,19 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import PathParameter
 
-from cloudlysis_control.core.openapi import problems
-from cloudlysis_control.core.validation import SERVICE_NAME_PATTERN
+from cloudlysis_control.core.openapi import ServiceNamePath, problems
 from cloudlysis_control.swarm.schemas import SwarmNodeList, SwarmService, SwarmServiceList
 from cloudlysis_control.swarm.service import SwarmView
 
-ServiceName = Annotated[
-    str, PathParameter(pattern=SERVICE_NAME_PATTERN, description="A Swarm service name")
-]
+ServiceName = ServiceNamePath
 
 
 class SwarmController(Controller):
