@@ -1,18 +1,15 @@
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
+from cloudlysis_control.audit.export import as_csv, as_ndjson
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.openapi import Cursor, Limit, problems
@@ -20,21 +17,6 @@ from cloudlysis_control.core.openapi import Cursor, Limit, problems
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
 Time = Annotated[str | None, QueryParameter(max_length=40, description="RFC 3339, inclusive")]
-
-CSV_FIELDS = [
-    "id",
-    "at",
-    "actor",
-    "action",
-    "target",
-    "tenant_id",
-    "reason",
-    "outcome",
-    "request_id",
-    "correlation_id",
-    "trace_id",
-    "job_id",
-]
 
 
 JobIdParam = Annotated[
@@ -127,37 +109,14 @@ class AuditController(Controller):
     ) -> Stream:
         flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
         events = list(audit.iter_matching(flt))
-
-        async def ndjson() -> AsyncIterator[bytes]:
-            for event in events:
-                yield msgspec.json.encode(event) + b"\n"
-
-        async def as_csv() -> AsyncIterator[bytes]:
-            buf = io.StringIO()
-            writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
-            writer.writeheader()
-            yield buf.getvalue().encode()
-            for event in events:
-                buf.seek(0)
-                buf.truncate()
-                writer.writerow({k: _csv_safe(v) for k, v in msgspec.to_builtins(event).items()})
-                yield buf.getvalue().encode()
-
         if format == "csv":
             return Stream(
-                as_csv(),
+                as_csv(events),
                 media_type="text/csv",
                 headers={"content-disposition": 'attachment; filename="audit.csv"'},
             )
         return Stream(
-            ndjson(),
+            as_ndjson(events),
             media_type="application/x-ndjson",
             headers={"content-disposition": 'attachment; filename="audit.ndjson"'},
         )
-
-
-def _csv_safe(value: object) -> object:
-    # Spreadsheet formula injection: neutralise cells that would be evaluated.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
