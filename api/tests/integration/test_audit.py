@@ -17,6 +17,7 @@ from cloudlysis_control.adapters.nats.state import BUCKET_IDEMPOTENCY, BUCKET_JO
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.errors import AuditWriteFailed, StateUnavailable
 from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.jobs.creation import JobCreation
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import KindRegistry
 from cloudlysis_control.jobs.service import JobService
@@ -200,7 +201,7 @@ async def test_mutation_fails_closed_when_audit_cannot_be_written(nats_url: str)
         store = JobStore(NatsKeyValue(replica.nats, BUCKET_JOBS))
         engine = JobEngine(store, kinds, failing, metrics, instance_id="x")
         idem = NatsKeyValue(replica.nats, BUCKET_IDEMPOTENCY)
-        service = JobService(store, idem, kinds, engine, failing)
+        service = JobService(JobCreation(store, idem, kinds, engine, failing))
         key = uuid.uuid4().hex
         with pytest.raises(AuditWriteFailed):
             await service.create(

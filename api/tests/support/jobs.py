@@ -21,6 +21,7 @@ from cloudlysis_control.adapters.nats.state import (
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.jobs.creation import JobCreation
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import (
     JobKind,
@@ -132,7 +133,7 @@ async def make_replica(
         locks=locks,
     )
     service = JobService(
-        store, NatsKeyValue(nats, BUCKET_IDEMPOTENCY), kinds, engine, audit, locks=locks
+        JobCreation(store, NatsKeyValue(nats, BUCKET_IDEMPOTENCY), kinds, engine, audit, locks)
     )
     await store.start()
     await engine.start()

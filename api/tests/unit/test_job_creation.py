@@ -24,7 +24,11 @@ from cloudlysis_control.core.errors import (
     TenantRequired,
 )
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.jobs.creation import IdempotencyRecord, idempotency_record_key
+from cloudlysis_control.jobs.creation import (
+    IdempotencyRecord,
+    JobCreation,
+    idempotency_record_key,
+)
 from cloudlysis_control.jobs.kinds import (
     JobKind,
     KindRegistry,
@@ -88,7 +92,9 @@ def world() -> Any:
     idem = MemoryKeyValue()
     store = JobStore(MemoryKeyValue())
     enq = Enqueued()
-    service = JobService(store, idem, kinds, enq, audit, locks, instance_id="r1", clock=clock)
+    service = JobService(
+        JobCreation(store, idem, kinds, enq, audit, locks, instance_id="r1", clock=clock)
+    )
     return kind, service, audit, locks, idem, store, enq, clock
 
 

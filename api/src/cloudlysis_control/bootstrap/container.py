@@ -45,6 +45,7 @@ from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.iam.rights import GatewayRightsSource
 from cloudlysis_control.iam.service import IamService
 from cloudlysis_control.investigate.service import InvestigateService
+from cloudlysis_control.jobs.creation import JobCreation
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import JobKind, KindRegistry
 from cloudlysis_control.jobs.service import JobService
@@ -203,14 +204,16 @@ class Container:
             locks=self.locks,
         )
         self.jobs = JobService(
-            self.store,
-            NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
-            self.kinds,
-            self.engine,
-            self.audit,
-            self.locks,
-            instance_id=s.server.instance_id,
-            creation_window_s=2 * s.nats.op_timeout_s,
+            JobCreation(
+                self.store,
+                NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+                self.kinds,
+                self.engine,
+                self.audit,
+                self.locks,
+                instance_id=s.server.instance_id,
+                creation_window_s=2 * s.nats.op_timeout_s,
+            ),
             staleness=self.state_staleness,
         )
         self.tenants = TenantService(

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import msgspec
 
-from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import (
@@ -19,17 +15,14 @@ from cloudlysis_control.core.errors import (
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
 from cloudlysis_control.core.staleness import Staleness
 from cloudlysis_control.core.validation import JOB_ID_RE
-from cloudlysis_control.jobs.creation import Enqueuer, JobCreation
+from cloudlysis_control.jobs.creation import JobCreation
 from cloudlysis_control.jobs.kinds import (
     JobKind,
-    KindRegistry,
     Params,
     sorted_locks,
 )
 from cloudlysis_control.jobs.schemas import Job, JobKindInfo, JobPage
-from cloudlysis_control.jobs.store import JobStore
-from cloudlysis_control.locks.service import LockService
-from cloudlysis_control.ports import KeyValue, RevisionMismatch
+from cloudlysis_control.ports import RevisionMismatch
 
 # Refusals a preflight or the lock check may raise: audited, nothing created.
 REFUSALS = (PreflightRefused, PlanStale, Conflict)
@@ -60,37 +53,12 @@ class JobFilter(msgspec.Struct, kw_only=True):
 
 
 class JobService:
-    def __init__(
-        self,
-        store: JobStore,
-        idempotency: KeyValue,
-        kinds: KindRegistry,
-        engine: Enqueuer,
-        audit: AuditService,
-        locks: LockService | None = None,
-        *,
-        instance_id: str = "control",
-        creation_window_s: float = 10.0,
-        skew_grace_s: float = 2.0,
-        staleness: Staleness | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.store = store
-        self.kinds = kinds
-        self.audit = audit
+    def __init__(self, creation: JobCreation, staleness: Staleness | None = None) -> None:
+        self.creation = creation
+        self.store = creation.store
+        self.kinds = creation.kinds
+        self.audit = creation.audit
         self.staleness = staleness or Staleness()
-        self.creation = JobCreation(
-            store,
-            idempotency,
-            kinds,
-            engine,
-            audit,
-            locks,
-            instance_id=instance_id,
-            creation_window_s=creation_window_s,
-            skew_grace_s=skew_grace_s,
-            clock=clock,
-        )
 
     def kind(self, kind_name: str) -> JobKind:
         return self.creation.kind(kind_name)
