@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from cloudlysis_control.locks.service import LockRecord
+from cloudlysis_control.locks.schemas import LockRecord
 from tests.support.auth import bearer
 from tests.support.ops import TENANT, OpsEnv, ops_env, plan, switch
 from tests.support.swarm import isolated_fixture

@@ -35,7 +35,7 @@ from cloudlysis_control.jobs.creation import (
     request_hash,
 )
 from cloudlysis_control.jobs.schemas import Job, new_steps
-from cloudlysis_control.locks.service import LockRecord
+from cloudlysis_control.locks.schemas import LockRecord
 from tests.support.auth import FakeRights, bearer
 from tests.support.net import free_port
 from tests.support.problems import problem

@@ -42,14 +42,6 @@ from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 _log = get_logger("control.deployments")
 _decoder = msgspec.json.Decoder(DeploymentRecord)
 
-_STATUS_AFTER: dict[str, str] = {
-    "started": "in_progress",
-    "paused": "paused",
-    "completed": "completed",
-    "rollback_started": "rolling_back",
-    "rollback_paused": "rollback_paused",
-    "rollback_completed": "rolled_back",
-}
 _OUTCOME: dict[str, str] = {
     "completed": "completed",
     "paused": "paused",

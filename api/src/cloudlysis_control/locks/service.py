@@ -18,7 +18,7 @@ import msgspec
 
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import Conflict, LockHeld, ValidationFailed
-from cloudlysis_control.locks.schemas import LockView
+from cloudlysis_control.locks.schemas import LockRecord, LockView
 from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
 
 SCOPES = ("tenant", "config", "service")
@@ -30,15 +30,6 @@ _ATTEMPTS = 10
 class LockLost(Conflict):
     code = "lock_lost"
     title = "The job no longer holds its lock"
-
-
-class LockRecord(msgspec.Struct, kw_only=True):
-    scope: str
-    name: str
-    job_id: str
-    owner: str
-    acquired_at: str
-    expires_at: float
 
 
 def _at(ts: float) -> str:
@@ -173,14 +164,6 @@ class LockService:
         """The locks held now, each saying whether it is past its expiry."""
         now = self.clock()
         return [
-            LockView(
-                scope=r.scope,
-                name=r.name,
-                job_id=r.job_id,
-                owner=r.owner,
-                acquired_at=r.acquired_at,
-                expires_at=r.expires_at,
-                expired=r.expires_at <= now,
-            )
+            LockView(**msgspec.structs.asdict(r), expired=r.expires_at <= now)
             for r in await self.held()
         ]

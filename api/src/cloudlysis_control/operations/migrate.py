@@ -15,7 +15,6 @@ from typing import Any
 import msgspec
 
 from cloudlysis_control.core.errors import PlanStale
-from cloudlysis_control.core.validation import ShardName, TenantId
 from cloudlysis_control.jobs.kinds import (
     JobKind,
     LockSpec,
@@ -31,7 +30,7 @@ from cloudlysis_control.operations.drain import _TenantOps
 from cloudlysis_control.operations.plan import COMPENSATE_STEPS, MIGRATE_STEPS, MigrationPlanner
 from cloudlysis_control.operations.ports import RoutingGateway
 from cloudlysis_control.operations.preflight import raise_refusal
-from cloudlysis_control.operations.schemas import PlanHash, Thresholds
+from cloudlysis_control.operations.schemas import MigrateRequestParams, Thresholds
 from cloudlysis_control.placement.schemas import (
     MAP_KEYS,
     PlacementInvalid,
@@ -42,16 +41,6 @@ from cloudlysis_control.placement.schemas import (
 from cloudlysis_control.ports import KeyValue, RevisionMismatch
 
 _POLL_S = 0.1
-
-
-class MigrateRequestParams(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """What a client asks for: the plan's kind, target and hash."""
-
-    tenant_id: TenantId
-    kind: PlacementKind
-    target_shard: ShardName
-    plan_hash: PlanHash
-    compensate: bool = True
 
 
 class MigrateParams(msgspec.Struct, forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from cloudlysis_control.core.checks import CheckResult
-from cloudlysis_control.core.validation import InstanceName, Reason, ShardName
+from cloudlysis_control.core.validation import InstanceName, Reason, ShardName, TenantId
 from cloudlysis_control.placement.schemas import PlacementKind
 
 
@@ -64,14 +64,19 @@ class MigrationPlan(msgspec.Struct, kw_only=True):
     ok: bool  # preflight passed: a migrate with this plan_hash would be accepted now
 
 
-class MigrateRequest(msgspec.Struct, forbid_unknown_fields=True):
-    """Body of POST /admin/v1/tenants/{tenant_id}/migrate."""
+class MigrationChoice(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The plan a migration confirms: its kind, target and hash."""
 
-    reason: Reason
     kind: PlacementKind
     target_shard: ShardName
     plan_hash: PlanHash
     compensate: bool = True  # False: on failure stop where it is and leave the undo to a human
+
+
+class MigrateRequest(MigrationChoice, kw_only=True):
+    """Body of POST /admin/v1/tenants/{tenant_id}/migrate."""
+
+    reason: Reason
 
 
 class TenantOpRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -90,3 +95,9 @@ class ReloadRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 OpName = Literal["drain", "resume"]
+
+
+class MigrateRequestParams(MigrationChoice, kw_only=True):
+    """The `tenant.migrate` job's request params (the tenant comes from the path or header)."""
+
+    tenant_id: TenantId
