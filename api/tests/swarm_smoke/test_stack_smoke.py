@@ -235,7 +235,9 @@ def _admin_job(stack: Stack, path: str, body: dict[str, Any]) -> dict[str, Any]:
         assert job["status"] in ("succeeded", "failed", "cancelled", "timed_out"), job["status"]
         return job
 
-    return eventually(ended, timeout_s=JOB_TIMEOUT_S, interval_s=1.0, what=f"job {job_id} ends")
+    job = eventually(ended, timeout_s=JOB_TIMEOUT_S, interval_s=1.0, what=f"job {job_id} ends")
+    job["why"] = [(s["name"], s["status"], s.get("error")) for s in job["steps"]]
+    return job
 
 
 def test_jobs_run_against_the_fleet_discovered_from_swarm(stack: Stack) -> None:
