@@ -26,7 +26,7 @@ from tests.support.obs import (
 DASHBOARDS = load_dashboards()
 SCHEMA_PATH = REPO / "grafana" / "schema" / "dashboard-v11.6.16.schema.json"
 GENERATOR = DASHBOARDS_SRC / "generate.py"
-QUERIES = DASHBOARDS_SRC / "cloudlysis_dashboards" / "queries.py"
+QUERIES = REPO / "api" / "src" / "cloudlysis_control" / "metrics" / "queries.py"
 DATASOURCE_UIDS = {"prometheus": "victoriametrics", "loki": "loki", "tempo": "tempo"}
 
 EXPECTED_TITLES = {

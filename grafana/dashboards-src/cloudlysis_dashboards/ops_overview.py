@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import queries as q
+from cloudlysis_control.metrics import queries as q
 from .panels import add, base, prom, service_var, st, tbl, ts, version_var
 
 UP = 'up{job=~"platform|control-api"}'
@@ -47,8 +47,9 @@ def dashboard() -> Any:
                 unit="percentunit",
             ),
             ts(
-                "p99 latency by service",
-                prom(q.P99_BY_SERVICE_VERSION, "{{service}} {{version}}"),
+                "p50 and p99 latency by service",
+                prom(q.P99_BY_SERVICE_VERSION, "p99 {{service}} {{version}}"),
+                prom(q.P50_BY_SERVICE_VERSION, "p50 {{service}} {{version}}", ref="B"),
                 unit="s",
             ),
             tbl(

@@ -6,7 +6,7 @@ from typing import Any
 
 from grafana_foundation_sdk.models import dashboard as dm
 
-from . import queries as q
+from cloudlysis_control.metrics import queries as q
 from .panels import add, base, deploy_annotation, prom, service_var, tbl, ts, version_var
 
 UP = 'up{job=~"platform|control-api"}'
@@ -64,6 +64,12 @@ def dashboard() -> Any:
                 "Golden signals (recorded) by version",
                 prom(q.ERROR_RATIO_OF_SERVICE_BY_VERSION, "5xx ratio {{version}}"),
                 prom(q.P99_OF_SERVICE_BY_VERSION, "p99 {{version}}"),
+                w=24,
+            ),
+            ts(
+                "Request rate by instance",
+                prom(q.REQUEST_RATE_BY_INSTANCE, "{{instance}}"),
+                unit="reqps",
                 w=24,
             ),
         ],

@@ -151,6 +151,11 @@ class SwarmUnavailable(UpstreamUnavailable):
     title = "Docker Swarm engine unavailable"
 
 
+class MetricsUnavailable(UpstreamUnavailable):
+    code = "metrics_unavailable"
+    title = "Metrics store unavailable"
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"

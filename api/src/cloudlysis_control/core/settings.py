@@ -230,6 +230,15 @@ class GrafanaSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """A Prometheus-API metrics store (VictoriaMetrics, Prometheus) the console's charts read."""
+
+    url: str | None = None  # None: charts say the metrics store is not configured
+    timeout_s: float = 5.0
+    max_range_s: int = 7 * 86400
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -243,6 +252,7 @@ class Settings:
     ops: OpsSettings = field(default_factory=OpsSettings)
     swarm: SwarmSettings = field(default_factory=SwarmSettings)
     grafana: GrafanaSettings = field(default_factory=GrafanaSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -296,6 +306,10 @@ class Settings:
         return cls(
             swarm=swarm,
             grafana=grafana,
+            metrics=MetricsSettings(
+                url=env.url("CONTROL_METRICS_URL"),
+                timeout_s=env.float_("CONTROL_METRICS_TIMEOUT_S", 5.0, lo=0.1, hi=120),
+            ),
             server=ServerSettings(
                 host=env.str_("CONTROL_HOST", "127.0.0.1"),
                 port=_port(env),

@@ -1,9 +1,10 @@
-"""Every query of the dashboards, defined once: PromQL, plus the few LogQL and TraceQL ones.
+"""Every query of the Grafana dashboards and of the console's charts, defined once: PromQL,
+plus the few LogQL and TraceQL ones.
 
 Longer than the ~400-line limit on purpose: this is the one catalogue of query strings (no
-logic) that the dashboard modules import and that the console is to share ("the same query
-string as the Grafana dashboards, one definition"). Splitting it would scatter that single
-place to look a query up.
+logic) that the dashboard modules (grafana/dashboards-src) import and that the console's named
+queries (`metrics.catalogue`) run, so the two never disagree. Splitting it would scatter that
+single place to look a query up.
 
 Plain strings only: this module imports nothing (no grafana-foundation-sdk), so anything can
 import it. Template variables ($service, $version, $tenant, ...) and Grafana's built-ins
@@ -42,6 +43,7 @@ CONTROL_AUDIT_FAILURES_1H = 'sum(increase(control_audit_events_total{outcome="er
 REQUEST_RATE_BY_SERVICE = f"sum by (service) (service:http_requests:rate5m{{{SV}}})"
 ERROR_RATIO_BY_SERVICE_VERSION = f"service:http_errors:ratio_rate5m{{{SV}}}"
 P99_BY_SERVICE_VERSION = f"service:http_request_duration_seconds:p99_5m{{{SV}}}"
+P50_BY_SERVICE_VERSION = f"service:http_request_duration_seconds:p50_5m{{{SV}}}"
 RUNNING_BUILDS = (
     'max by (service, version, git_sha) ({__name__=~".+_build_info", '
     'service=~"$service", version=~"$version"})'
@@ -314,6 +316,7 @@ _HTTP_BUCKETS = f'{{__name__=~"{HTTP_NAMES}_http_request_duration_seconds_bucket
 BUILDS_OF_SERVICE = f'max by (service, version, git_sha) ({{__name__=~".+_build_info", {_VSEL}}})'
 TASKS_BY_VERSION = f'count by (version, image_tag) (up{{job=~"platform|control-api", {_VSEL}}})'
 REQUEST_RATE_BY_VERSION = f"sum by (version, image_tag) (rate({_HTTP_REQUESTS}}}[{RI}]))"
+REQUEST_RATE_BY_INSTANCE = f"sum by (instance) (rate({_HTTP_REQUESTS}}}[{RI}]))"
 ERROR_RATIO_BY_VERSION = (
     f'sum by (version, image_tag) (rate({_HTTP_REQUESTS}, status=~"5.."}}[{RI}])) '
     f"/ sum by (version, image_tag) (rate({_HTTP_REQUESTS}}}[{RI}]))"
