@@ -6,16 +6,21 @@ never a 5xx.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
+from cloudlysis_devfleet import serve
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.bodies import MAX_JSON_DEPTH
+from tests.support.asgi import AsgiResponse, assert_sendable, call, lifespan
 from tests.support.auth import FakeRights, bearer
+from tests.support.fake_gateway import FakeGateway
 from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
@@ -147,3 +152,82 @@ async def test_ui_assets_keep_their_own_cache_policy(ui_client: Client) -> None:
     assert r.headers.get_list("x-content-type-options") == ["nosniff"]
     r = await ui_client.get("/tenants")
     assert r.headers.get_list("cache-control") == ["no-cache"]
+
+
+# -- found by the ASGI fuzzer (test_fuzz_asgi.py) --------------------------------------------------
+
+
+@pytest.fixture
+async def asgi_app(
+    nats_url: str, secret_file: Path, tmp_path: Path, rights: FakeRights
+) -> AsyncIterator[tuple[Litestar, dict[str, Any], FakeGateway]]:
+    """The app on this event loop (driven with exact bytes), its Gateway a fake on this loop."""
+    gateway = FakeGateway()
+    async with serve(gateway) as url:
+        app = create_app(
+            app_settings(nats_url, secret_file, tmp_path, CONTROL_GATEWAY_URL=url),
+            rights_source=rights,
+        )
+        async with lifespan(app) as state:
+            yield app, state, gateway
+
+
+def _asgi_problem(resp: AsgiResponse, status: int) -> dict[str, Any]:
+    assert_sendable(resp)
+    return problem(resp, status)
+
+
+async def _audit_seq(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        return int((await nc.jetstream().stream_info("CONTROL_AUDIT")).state.last_seq)
+    finally:
+        await nc.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (b"accept", b"\xff"),  # was a 500: httpx encodes header values as ASCII
+        (b"if-match", b"\xc3\xa9"),
+        (b"content-type", b"application/json\x01"),  # was the Gateway's own plain-text 400
+        (b"x-tenant-id", b"\x7f"),
+    ],
+)
+async def test_iam_headers_that_cannot_be_forwarded_are_a_400_problem(
+    asgi_app: tuple[Litestar, dict[str, Any], FakeGateway],
+    nats_url: str,
+    name: bytes,
+    value: bytes,
+) -> None:
+    app, state, gateway = asgi_app
+    token = bearer()["authorization"].encode()
+    headers = [(b"host", b"localhost"), (b"authorization", token), (name, value)]
+    audit_before = await _audit_seq(nats_url)
+    for method in ("GET", "POST"):
+        r = await call(app, method, b"/admin/v1/iam/users", b"", headers, b"{}", state=state)
+        body = _asgi_problem(r, 400)
+        assert body["code"] == "validation_failed" and name.decode() in body["detail"], body
+    assert gateway.calls == []
+    # A refused change is refused before its `accepted` audit event, like a bad IAM path.
+    assert await _audit_seq(nats_url) == audit_before
+
+
+async def test_iam_header_values_are_forwarded_without_surrounding_whitespace(
+    asgi_app: tuple[Litestar, dict[str, Any], FakeGateway],
+) -> None:
+    # A value of spaces, or a trailing space, once made the HTTP client refuse the request and
+    # Control answer 503 "gateway is unreachable".
+    app, state, gateway = asgi_app
+    token = bearer()["authorization"].encode()
+    headers = [
+        (b"host", b"localhost"),
+        (b"authorization", token),
+        (b"content-type", b" "),
+        (b"accept", b"\tapplication/json "),
+    ]
+    r = await call(app, "GET", b"/admin/v1/iam/users", b"", headers, state=state)
+    assert r.status_code == 200, r.content
+    forwarded = dict(gateway.calls[-1].headers)
+    assert forwarded[b"accept"] == b"application/json"
+    assert forwarded.get(b"content-type", b"") == b""
