@@ -58,14 +58,10 @@ class Problem(msgspec.Struct, omit_defaults=True):
 _PROBLEM_FIELDS = frozenset(Problem.__struct_fields__)
 
 
-def problem_response(
-    status: int,
-    code: str,
-    title: str,
-    detail: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[bytes]:
+def problem_document(
+    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+) -> bytes:
+    """The problem+json body, with the current request's ids."""
     ident = current_identity.get()
     body: dict[str, Any] = {
         "type": TYPE_BASE + code,
@@ -77,8 +73,19 @@ def problem_response(
         "correlation_id": ident.correlation_id if ident else None,
     }
     body.update({k: v for k, v in extra.items() if k in _PROBLEM_FIELDS and v is not None})
+    return msgspec.json.encode({k: v for k, v in body.items() if v is not None})
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[bytes]:
     return Response(
-        content=msgspec.json.encode({k: v for k, v in body.items() if v is not None}),
+        content=problem_document(status, code, title, detail, **extra),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers or {},
