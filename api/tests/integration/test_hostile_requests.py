@@ -176,6 +176,26 @@ async def test_invalid_utf8_inside_a_json_string_is_a_400_problem(
     assert problem(r, 400)["code"] == "body_not_utf8"
 
 
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"1" * 5000, "Integer value out of range"),
+        (b'{"reason": "x"', "Input data was truncated"),
+        (b"\x00", "JSON is malformed"),
+    ],
+)
+async def test_a_body_the_decoder_refuses_is_a_problem_with_a_stable_title(
+    client: Client, body: bytes, detail: str
+) -> None:
+    # The decoder's message was the title, so the title changed with every body (RFC 9457:
+    # it must not); it is the detail now.
+    headers = {"content-type": "application/json", "Idempotency-Key": "title-1", **bearer()}
+    r = await client.post("/admin/v1/config/reload", content=body, headers=headers)
+    doc = problem(r, 400)
+    assert (doc["code"], doc["title"]) == ("bad_request", "Bad request"), doc
+    assert detail in doc["detail"], doc
+
+
 @pytest.fixture
 async def asgi_app(
     nats_url: str, secret_file: Path, tmp_path: Path, rights: FakeRights

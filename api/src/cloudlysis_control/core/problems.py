@@ -164,10 +164,17 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
     if status >= 500:
         _log.error("http exception", status=status)
         return problem_response(status, "internal_error", "Internal error", None)
-    code = {413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}.get(
-        status, "bad_request"
-    )
-    return problem_response(status, code, str(exc.detail)[:200] or "Error", None)
+    # The title is the code's own (RFC 9457: it does not change between occurrences); what
+    # Litestar says about this request (e.g. "JSON is malformed: ...") is the detail.
+    code, title = _CLIENT_ERRORS.get(status, ("bad_request", "Bad request"))
+    return problem_response(status, code, title, str(exc.detail)[:200] or None)
+
+
+_CLIENT_ERRORS = {
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    429: ("too_many_requests", "Too many requests"),
+}
 
 
 # Required headers with their own stable codes (the route declares them, Litestar checks them).
