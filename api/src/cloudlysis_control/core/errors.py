@@ -39,6 +39,11 @@ class BodyTooDeep(BadRequest):
     title = "Request body nests too deeply"
 
 
+class BodyNotUtf8(BadRequest):
+    code = "body_not_utf8"
+    title = "Request body is not UTF-8"
+
+
 class ClientDisconnected(BadRequest):
     code = "client_disconnected"
     title = "The client went away before its request body arrived"

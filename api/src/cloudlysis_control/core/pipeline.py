@@ -1,7 +1,9 @@
 """The outermost ASGI layer: identity, trace span, metrics and one access-log line per request.
 
 It wraps Litestar's exception-handling layer, so router 404/405s, 401s and 500s all get the ids
-echoed, are counted by route template and are logged exactly once.
+echoed, are counted by route template and are logged exactly once. A request whose Host header or
+query string cannot be parsed is answered 400 here, before Litestar (which checks the Host only
+loosely and parses both lazily, where a failure is a 500).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
+from cloudlysis_control.core.problems import PROBLEM_MEDIA_TYPE, problem_document
 from cloudlysis_control.core.tracing import Tracing
 
 ASGIApp = Any
@@ -26,6 +30,50 @@ _DEFAULT_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options",
 
 def _header_values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[str]:
     return [v.decode("latin-1") for k, v in headers if k.lower() == name]
+
+
+# RFC 9110 section 7.2: Host = uri-host [ ":" port ]; uri-host is an IP-literal or a reg-name
+# (unreserved, pct-encoded and sub-delims characters), port is digits.
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?")
+
+
+def _host_problem(host: str) -> str | None:
+    if not _HOST.fullmatch(host):
+        return "the Host header is not a valid host[:port]"
+    try:
+        # What Litestar's URL does with it: a bracketed host must be an IP address, the port
+        # at most 65535.
+        parts = urlsplit(f"//{host}")
+        _ = parts.port, parts.hostname
+    except ValueError:
+        return "the Host header is not a valid host[:port]"
+    return None
+
+
+def request_line_problem(scope: Any) -> str | None:
+    """Why the Host header or the query string of a request cannot be parsed, or None.
+
+    RFC 9112 section 3.2: a Host with an invalid value is answered 400. The request target is
+    ASCII; uvicorn delivers nothing else, other servers may hand over the query's raw bytes.
+    """
+    hosts = _header_values(scope.get("headers") or [], b"host")
+    if hosts:
+        problem = _host_problem(hosts[0])
+        if problem is not None:
+            return problem
+    if not bytes(scope.get("query_string") or b"").isascii():
+        return "the query string is not ASCII"
+    return None
+
+
+async def _send_bad_request(send: Any, detail: str) -> None:
+    body = problem_document(400, "bad_request", "Bad request", detail)
+    headers = [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 _TYPE_SUFFIX = re.compile(r":[a-z]+}")
@@ -97,7 +145,11 @@ class RequestPipeline:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_ids)
+            refusal = request_line_problem(scope)
+            if refusal is None:
+                await self.app(scope, receive, send_with_ids)
+            else:
+                await _send_bad_request(send_with_ids, refusal)
         finally:
             status = status_holder[0]
             route = route_template(scope)

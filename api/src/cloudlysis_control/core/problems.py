@@ -59,14 +59,10 @@ class Problem(msgspec.Struct, omit_defaults=True):
 _PROBLEM_FIELDS = frozenset(Problem.__struct_fields__)
 
 
-def problem_response(
-    status: int,
-    code: str,
-    title: str,
-    detail: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> Response[bytes]:
+def problem_document(
+    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+) -> bytes:
+    """The problem+json body, with the current request's ids."""
     ident = current_identity.get()
     body: dict[str, Any] = {
         "type": TYPE_BASE + code,
@@ -78,8 +74,19 @@ def problem_response(
         "correlation_id": ident.correlation_id if ident else None,
     }
     body.update({k: v for k, v in extra.items() if k in _PROBLEM_FIELDS and v is not None})
+    return msgspec.json.encode({k: v for k, v in body.items() if v is not None})
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[bytes]:
     return Response(
-        content=msgspec.json.encode({k: v for k, v in body.items() if v is not None}),
+        content=problem_document(status, code, title, detail, **extra),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers or {},
@@ -158,10 +165,17 @@ def handle_http_exception(_request: Request[Any, Any, Any], exc: HTTPException) 
     if status >= 500:
         _log.error("http exception", status=status)
         return problem_response(status, "internal_error", "Internal error", None)
-    code = {413: "payload_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}.get(
-        status, "bad_request"
-    )
-    return problem_response(status, code, str(exc.detail)[:200] or "Error", None)
+    # The title is the code's own (RFC 9457: it does not change between occurrences); what
+    # Litestar says about this request (e.g. "JSON is malformed: ...") is the detail.
+    code, title = _CLIENT_ERRORS.get(status, ("bad_request", "Bad request"))
+    return problem_response(status, code, title, str(exc.detail)[:200] or None)
+
+
+_CLIENT_ERRORS = {
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    429: ("too_many_requests", "Too many requests"),
+}
 
 
 # Required headers with their own stable codes (the route declares them, Litestar checks them).

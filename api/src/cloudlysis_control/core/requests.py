@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.exceptions import InternalServerException
 
 from cloudlysis_control.core.bodies import MAX_JSON_DEPTH, json_depth_exceeds
-from cloudlysis_control.core.errors import BodyTooDeep, ClientDisconnected
+from cloudlysis_control.core.errors import BodyNotUtf8, BodyTooDeep, ClientDisconnected
 
 _CHECKED = "control.body_checked"
 
@@ -34,3 +34,11 @@ class ControlRequest(Request[Any, Any, Any]):
                 raise BodyTooDeep(f"JSON bodies may nest at most {MAX_JSON_DEPTH} levels deep")
             state[_CHECKED] = True
         return body
+
+    async def json(self) -> Any:
+        # msgspec raises UnicodeDecodeError (not a DecodeError, so Litestar does not make it a
+        # 400) for invalid UTF-8 inside a JSON string; JSON text is UTF-8 (RFC 8259 section 8.1).
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise BodyNotUtf8("JSON bodies must be UTF-8; this one is not") from None

@@ -27,6 +27,11 @@ MAX_BODY = 1024 * 1024
 IAM_PATH_PATTERN = r"^[A-Za-z0-9._~\-/:@]{1,512}$"
 _PATH_RE = re.compile(IAM_PATH_PATTERN)
 _REVOKE_PATH = re.compile(r"^sessions/([^/]+)/revoke$")
+# A forwarded header value (RFC 9110 field-value) that any HTTP/1.1 stack sends and accepts:
+# visible ASCII, inner spaces and tabs. Control bytes, obs-text and whitespace-only values are
+# the client's error (400), not something to pass to the Gateway or blame on it.
+_FIELD_VALUE = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*")
+_OWS = " \t"
 _log = get_logger("control.iam")
 
 
@@ -35,6 +40,20 @@ def clean_iam_path(path: str) -> str:
     if not _PATH_RE.match(p) or ".." in p.split("/"):
         raise ValidationFailed("invalid IAM path")
     return p
+
+
+def clean_iam_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers to forward, surrounding whitespace (not part of a field value) removed;
+    ValidationFailed naming the header when a value cannot be forwarded as it is."""
+    out = []
+    for name, value in headers:
+        stripped = value.strip(_OWS)
+        if stripped and not _FIELD_VALUE.fullmatch(stripped):
+            raise ValidationFailed(
+                f"the {name} header cannot be forwarded: use visible ASCII characters only"
+            )
+        out.append((name, stripped))
+    return out
 
 
 def _gateway_detail(body: bytes) -> str | None:
@@ -74,9 +93,10 @@ class IamService:
     ) -> ForwardedResponse:
         gateway = self.gateway
         clean = clean_iam_path(path)
+        forwarded = clean_iam_headers(headers)
         if len(body) > MAX_BODY:
             raise ValidationFailed("request body too large")
-        return await gateway.forward(method, clean, query, headers, body)
+        return await gateway.forward(method, clean, query, forwarded, body)
 
     async def change(
         self,
@@ -89,6 +109,7 @@ class IamService:
     ) -> ForwardedResponse:
         """A mutation: audited before (fail closed: no audit, no change) and after."""
         clean = clean_iam_path(path)
+        clean_iam_headers(headers)  # refused before anything is audited, like a bad path
         target = f"iam:{clean}"
         action = f"iam.{method.lower()}"
         await self.audit.record(actor=actor, action=action, target=target, outcome="accepted")
