@@ -223,7 +223,7 @@ def body_templates(route: Route) -> list[dict[str, Any]]:
         return [{"reason": "fuzz", "confirm": SERVICE, "tag": "1.4.3"}]
     if t.endswith("/rollback"):
         return [{"reason": "fuzz", "confirm": SERVICE}]
-    if t == "/admin/v1/jobs/{kind}":
+    if t == "/admin/v1/jobs/kinds/{kind}":
         return [
             {"reason": "fuzz", "params": {}},
             {"reason": "fuzz", "params": {"service": SERVICE, "confirm": SERVICE, "tag": "2"}},

@@ -164,8 +164,8 @@ async def test_ui_assets_keep_their_own_cache_policy(ui_client: Client) -> None:
     [
         ("/admin/v1/session/dev-login", b'{"principal": "\x80"}'),
         ("/admin/v1/session/dev-login", b'{"":"\x80"'),
-        ("/admin/v1/jobs/platform.verify", b'{"reason": "\xff\xfe", "params": {}}'),
-        ("/admin/v1/jobs/platform.verify", b'{"\xc3": 1}'),
+        ("/admin/v1/jobs/kinds/platform.verify", b'{"reason": "\xff\xfe", "params": {}}'),
+        ("/admin/v1/jobs/kinds/platform.verify", b'{"\xc3": 1}'),
     ],
 )
 async def test_invalid_utf8_inside_a_json_string_is_a_400_problem(
