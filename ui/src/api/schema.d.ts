@@ -296,6 +296,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListQueries */
+        get: operations["ListMetricsQueries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/metrics/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetRange
+         * @description A named query over the last `range` seconds, in steps of `step` seconds (default: range/300, at least 5 s; at most 1,500 points). The query strings are those of the Grafana dashboards. 503 `metrics_unavailable` when no metrics store is configured (CONTROL_METRICS_URL) or it does not answer; 422 `params_invalid` for a variable the query does not take or too many points.
+         */
+        get: operations["GetMetricsRange"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/placement": {
         parameters: {
             query?: never;
@@ -977,6 +1014,30 @@ export interface components {
             owner: string;
             scope: string;
         };
+        /** MetricsQueryInfo */
+        MetricsQueryInfo: {
+            legend: string;
+            name: string;
+            title: string;
+            /** @enum {unknown} */
+            unit: "bytes" | "count" | "ratio" | "reqps" | "seconds";
+            variables: string[];
+        };
+        /**
+         * MetricsRange
+         * @description A named query over a time range, as series ready to plot.
+         */
+        MetricsRange: {
+            end: number;
+            legend: string;
+            query: string;
+            series: components["schemas"]["Series"][];
+            start: number;
+            step: number;
+            title: string;
+            /** @enum {unknown} */
+            unit: "bytes" | "count" | "ratio" | "reqps" | "seconds";
+        };
         /**
          * MigrateRequest
          * @description Body of POST /admin/v1/tenants/{tenant_id}/migrate.
@@ -1149,6 +1210,20 @@ export interface components {
             stale: boolean;
             stale_for_s: number | null;
             updated_at: string | null;
+        };
+        /**
+         * Series
+         * @description One time series, ready to plot: its labels and [unix seconds, value] points (None where
+         *         the store has no sample or the value is not a number).
+         */
+        Series: {
+            labels: {
+                [key: string]: string;
+            };
+            points: [
+                number,
+                number | null
+            ][];
         };
         /** Shard */
         Shard: {
@@ -3056,6 +3131,183 @@ export interface operations {
             };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListMetricsQueries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsQueryInfo"][];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetMetricsRange: {
+        parameters: {
+            query?: {
+                kind?: "gateway" | "aggregate" | "projection" | "runner" | "control" | null;
+                /** @description Seconds */
+                range?: number;
+                service?: string | null;
+                /** @description Seconds */
+                step?: number | null;
+                tenant?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description A named query (GET /admin/v1/metrics) */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsRange"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

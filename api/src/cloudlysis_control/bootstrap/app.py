@@ -39,6 +39,7 @@ from cloudlysis_control.investigate.controllers import (
 from cloudlysis_control.jobs.controllers import JobsController
 from cloudlysis_control.jobs.kinds import JobKind
 from cloudlysis_control.locks.controllers import LocksController
+from cloudlysis_control.metrics.controllers import MetricsController
 from cloudlysis_control.operations.controllers import (
     ConfigController,
     PlansController,
@@ -67,6 +68,7 @@ CONTROLLERS: list[Any] = [
     ServiceActionsController,
     DeploymentsController,
     LocksController,
+    MetricsController,
 ]
 
 API_VERSION = "1.0.0"
@@ -92,6 +94,7 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "iam": c.iam,
         "investigations": c.investigate,
         "system": c.system,
+        "metrics": c.charts,
     }
     provided = {name: _constant(value) for name, value in services.items()}
 

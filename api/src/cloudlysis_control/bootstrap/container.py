@@ -15,6 +15,7 @@ from cloudlysis_control.adapters.docker.fixture import FixtureEngine
 from cloudlysis_control.adapters.gateway import GatewayClient
 from cloudlysis_control.adapters.grafana import GrafanaAnnotator
 from cloudlysis_control.adapters.http import make_async_client
+from cloudlysis_control.adapters.metrics import PrometheusApi
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.adapters.nats.state import (
     BUCKET_IDEMPOTENCY,
@@ -51,6 +52,7 @@ from cloudlysis_control.jobs.kinds import JobKind, KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.locks.service import LockService
+from cloudlysis_control.metrics.service import MetricsService
 from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
@@ -104,6 +106,11 @@ class Container:
         self.probe = ProbeClient(metrics, s.jobs.probe_timeout_s)
         self.admin = ServiceAdminClient(self.http, metrics, s.fleet.tenant_status_timeout_s)
         self.swarm_engine = _swarm_engine(s, metrics)
+        self.metrics_store = (
+            PrometheusApi(s.metrics.url, self.http, metrics, s.metrics.timeout_s)
+            if s.metrics.url
+            else None
+        )
         self.annotator = (
             GrafanaAnnotator(
                 self.http,
@@ -226,6 +233,7 @@ class Container:
         )
         self.iam = IamService(self.gateway, self.audit, self.resolver)
         self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
+        self.charts = MetricsService(self.metrics_store)
         self.system = SystemService(s, metrics, self.iam, self.readiness)
         self._stops: list[Step] = []
 
