@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -44,6 +44,7 @@ class AuditService:
         self._seqs: list[int] = []
         self._events: dict[int, AuditEvent] = {}
         self._follower: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[AuditEvent], None]] = []
         self.caught_up = asyncio.Event()
 
     async def record(
@@ -85,10 +86,16 @@ class AuditService:
         self.metrics.audit_events.labels(outcome).inc()
         return event
 
+    def on_event(self, listener: Callable[[AuditEvent], None]) -> None:
+        """Called once for every event this replica indexes (its own writes and the stream's)."""
+        self._listeners.append(listener)
+
     def _index(self, seq: int, event: AuditEvent) -> None:
         if seq in self._events:
             return
         self._events[seq] = event
+        for listener in self._listeners:
+            listener(event)
         if not self._seqs or seq > self._seqs[-1]:
             self._seqs.append(seq)
         else:

@@ -38,6 +38,7 @@ from cloudlysis_control.investigate.controllers import (
 )
 from cloudlysis_control.jobs.controllers import JobsController
 from cloudlysis_control.jobs.kinds import JobKind
+from cloudlysis_control.live.controllers import EventsController
 from cloudlysis_control.locks.controllers import LocksController
 from cloudlysis_control.metrics.controllers import MetricsController
 from cloudlysis_control.operations.controllers import (
@@ -69,6 +70,7 @@ CONTROLLERS: list[Any] = [
     DeploymentsController,
     LocksController,
     MetricsController,
+    EventsController,
 ]
 
 API_VERSION = "1.0.0"
@@ -95,6 +97,7 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "investigations": c.investigate,
         "system": c.system,
         "metrics": c.charts,
+        "live": c.live,
     }
     provided = {name: _constant(value) for name, value in services.items()}
 

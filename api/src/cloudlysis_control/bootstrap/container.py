@@ -51,6 +51,9 @@ from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import JobKind, KindRegistry
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.jobs.store import JobStore
+from cloudlysis_control.live.bus import EventBus
+from cloudlysis_control.live.feeds import Feeds
+from cloudlysis_control.live.service import LiveService
 from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.metrics.service import MetricsService
 from cloudlysis_control.operations.deps import OpsDeps
@@ -234,6 +237,15 @@ class Container:
         self.iam = IamService(self.gateway, self.audit, self.resolver)
         self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
         self.charts = MetricsService(self.metrics_store)
+        self.bus = EventBus()
+        self.live = LiveService(self.bus)
+        feeds = Feeds(self.bus)
+        self.store.on_change(feeds.job)
+        self.audit.on_event(feeds.audit)
+        self.placement.service.subscribe(feeds.placement)
+        self.fleet.on_snapshot(feeds.fleet)
+        if self.deployments is not None:
+            self.deployments.history.on_change(feeds.deployment)
         self.system = SystemService(s, metrics, self.iam, self.readiness)
         self._stops: list[Step] = []
 

@@ -5,6 +5,7 @@ Every replica folds the same stream, so every replica answers the same."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -68,6 +69,11 @@ class DeploymentHistory:
         self.records: dict[str, list[DeploymentRecord]] = {}
         self._alias: dict[str, str] = {}  # deployment id of a rollback's StartedAt → update's id
         self.open: dict[str, str] = {}  # service id → its deployment in progress
+        self._listeners: list[Callable[[Deployment], None]] = []
+
+    def on_change(self, listener: Callable[[Deployment], None]) -> None:
+        """Called with a deployment each time a record changes it."""
+        self._listeners.append(listener)
 
     def alias(self, deployment_id: str) -> str:
         return self._alias.get(deployment_id, deployment_id)
@@ -132,6 +138,8 @@ class DeploymentHistory:
                 del self.open[d.service_id]
         else:
             self.open[d.service_id] = d.id
+        for listener in self._listeners:
+            listener(d)
 
     def previous_version(self, service_id: str, version: Any) -> int | None:
         """The spec version the service ran before this one, when a deployment recorded it."""

@@ -79,6 +79,7 @@ class FleetSnapshotService:
         self._loop_task: asyncio.Task[None] | None = None
         self._started = False
         self._by_url: dict[str, InstanceHealth] = {}
+        self._listeners: list[Callable[[FleetSnapshot], None]] = []
         registry.subscribe(self._fleet_changed)
 
     @property
@@ -114,6 +115,10 @@ class FleetSnapshotService:
         )
         self._taken = taken
         self._by_url = {i.url.rstrip("/"): i for i in instances}
+        if self._listeners:
+            view = self._view(taken)
+            for listener in self._listeners:
+                listener(view)
         return taken
 
     async def refresh(self) -> FleetSnapshot:
@@ -130,6 +135,10 @@ class FleetSnapshotService:
             return await asyncio.wait_for(self.refresh(), self.timeout_s + 1.0)
         except TimeoutError:
             return self._view(self._taken)
+
+    def on_snapshot(self, listener: Callable[[FleetSnapshot], None]) -> None:
+        """Called with every new snapshot."""
+        self._listeners.append(listener)
 
     def instance_by_url(self, url: str) -> InstanceHealth | None:
         return self._by_url.get(url.rstrip("/"))
