@@ -774,11 +774,41 @@ export interface components {
         };
         /** AuditPage */
         AuditPage: {
-            items: components["schemas"]["AuditEvent"][];
+            items: components["schemas"]["AuditRow"][];
             next_cursor: string | null;
             /** @default false */
             stale: boolean;
             stale_for_s?: number | null;
+            /** @default 0 */
+            total: number;
+            /** @default false */
+            total_capped: boolean;
+        };
+        /**
+         * AuditRow
+         * @description An event as a list shows it: `repeat` > 1 when it stands for that many denials of one
+         *         right to one principal in a row (collapse_denials), the oldest of them at `first_at`.
+         */
+        AuditRow: {
+            action: string;
+            actor: string;
+            at: string;
+            correlation_id?: string | null;
+            detail?: {
+                [key: string]: unknown;
+            } | null;
+            first_at?: string | null;
+            id: string;
+            job_id?: string | null;
+            /** @enum {unknown} */
+            outcome: "accepted" | "denied" | "failed" | "refused" | "succeeded";
+            reason?: string | null;
+            /** @default 1 */
+            repeat: number;
+            request_id?: string | null;
+            target: string;
+            tenant_id?: string | null;
+            trace_id?: string | null;
         };
         /**
          * CheckResult
@@ -1462,14 +1492,23 @@ export interface operations {
             query?: {
                 action?: string | null;
                 actor?: string | null;
+                /** @description One row, with `repeat`, for a run of denials of one right to one principal */
+                collapse_denials?: boolean;
                 correlation_id?: string | null;
+                /** @description Count the matches (`total`, capped at 10,000) */
+                count?: boolean;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string | null;
+                /** @description Not these outcomes */
+                exclude_outcome?: ("accepted" | "succeeded" | "failed" | "denied" | "refused")[] | null;
                 /** @description Events of this job (j_…) */
                 job_id?: string | null;
                 /** @description Page size */
                 limit?: number;
-                outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
+                /** @description Only these outcomes */
+                outcome?: ("accepted" | "succeeded" | "failed" | "denied" | "refused")[] | null;
+                /** @description Case-insensitive substring of actor, action or target */
+                q?: string | null;
                 /** @description RFC 3339, inclusive */
                 since?: string | null;
                 tenant_id?: string | null;
@@ -1544,10 +1583,15 @@ export interface operations {
                 action?: string | null;
                 actor?: string | null;
                 correlation_id?: string | null;
+                /** @description Not these outcomes */
+                exclude_outcome?: ("accepted" | "succeeded" | "failed" | "denied" | "refused")[] | null;
                 format?: "ndjson" | "csv";
                 /** @description Events of this job (j_…) */
                 job_id?: string | null;
-                outcome?: "accepted" | "succeeded" | "failed" | "denied" | "refused" | null;
+                /** @description Only these outcomes */
+                outcome?: ("accepted" | "succeeded" | "failed" | "denied" | "refused")[] | null;
+                /** @description Case-insensitive substring of actor, action or target */
+                q?: string | null;
                 /** @description RFC 3339, inclusive */
                 since?: string | null;
                 tenant_id?: string | null;

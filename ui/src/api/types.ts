@@ -15,6 +15,7 @@ export type TenantActivity = Schemas["TenantActivity"];
 export type JobStatus = Job["status"];
 export type JobPage = Schemas["JobPage"];
 export type AuditEvent = Schemas["AuditEvent"];
+export type AuditRow = Schemas["AuditRow"];
 export type AuditOutcome = AuditEvent["outcome"];
 export type AuditPage = Schemas["AuditPage"];
 export type InvestigateResult = Schemas["Investigation"];

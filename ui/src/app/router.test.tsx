@@ -17,7 +17,7 @@ describe("every route renders against a mocked API", () => {
 
   it.each(PAGE_ROUTES.map((p) => [p.path, p.heading] as const))("%s shows its heading", async (path, heading) => {
     const errors = vi.spyOn(console, "error");
-    installFakeApi({ jobs: [job], audit: { items: [makeAuditEvent()], next_cursor: null, stale: false } });
+    installFakeApi({ jobs: [job], audit: { items: [makeAuditEvent()], next_cursor: null, stale: false, total: 0, total_capped: false } });
     signInForTest();
     renderApp(concrete(path));
     const h1 = await screen.findByRole("heading", { level: 1 }, { timeout: 5000 });

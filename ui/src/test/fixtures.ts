@@ -1,5 +1,5 @@
 // Test data for component and route tests only; the app itself never invents data.
-import type { AuditEvent, Job, JobStep, WhoAmI } from "@/api";
+import type { AuditRow, Job, JobStep, WhoAmI } from "@/api";
 import { RIGHTS } from "@/lib";
 
 export const ALL_RIGHTS = Object.values(RIGHTS);
@@ -56,7 +56,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
   };
 }
 
-export function makeAuditEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
+export function makeAuditEvent(overrides: Partial<AuditRow> = {}): AuditRow {
   counter += 1;
   return {
     id: `evt-${hex(counter, 8)}`,
@@ -71,6 +71,7 @@ export function makeAuditEvent(overrides: Partial<AuditEvent> = {}): AuditEvent 
     correlation_id: `33333333-0000-4000-8000-${hex(counter, 12)}`,
     trace_id: hex(counter, 32),
     job_id: null,
+    repeat: 1,
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
@@ -13,6 +13,7 @@ from cloudlysis_control.audit.export import as_csv, as_ndjson
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.openapi import Cursor, Limit, problems
+from cloudlysis_control.core.validation import TENANT_ID_PATTERN
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
@@ -24,21 +25,35 @@ JobIdParam = Annotated[
 ]
 
 
-def _filter(
-    actor: str | None,
-    action: str | None,
-    tenant_id: str | None,
-    outcome: AuditOutcome | None,
-    since: str | None,
-    until: str | None,
-    correlation_id: str | None,
-    job_id: str | None = None,
+def audit_filter(
+    actor: Text = None,
+    action: Text = None,
+    q: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=200, description="Case-insensitive substring of actor, action or target"
+        ),
+    ] = None,
+    tenant_id: Annotated[str | None, QueryParameter(pattern=TENANT_ID_PATTERN)] = None,
+    outcome: Annotated[
+        list[AuditOutcome] | None, QueryParameter(description="Only these outcomes")
+    ] = None,
+    exclude_outcome: Annotated[
+        list[AuditOutcome] | None, QueryParameter(description="Not these outcomes")
+    ] = None,
+    since: Time = None,
+    until: Time = None,
+    correlation_id: Id = None,
+    job_id: JobIdParam = None,
 ) -> AuditFilter:
+    """The filter of the list and of the export (one definition of their query parameters)."""
     return AuditFilter(
         actor=actor,
         action=action,
+        text=q or None,
         tenant_id=tenant_id,
-        outcome=outcome,
+        outcomes=frozenset(outcome) if outcome else None,
+        exclude_outcomes=frozenset(exclude_outcome or ()),
         since=since,
         until=until,
         correlation_id=correlation_id,
@@ -62,6 +77,7 @@ class ExportOperation(Operation):
 class AuditController(Controller):
     path = "/admin/v1/audit"
     tags = ["audit"]
+    dependencies = {"flt": Provide(audit_filter, sync_to_thread=False)}
 
     @get(
         "/",
@@ -72,19 +88,21 @@ class AuditController(Controller):
     async def list_events(
         self,
         audit: NamedDependency[AuditService],
-        actor: Text = None,
-        action: Text = None,
-        tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
-        outcome: FromQuery[AuditOutcome | None] = None,
-        since: Time = None,
-        until: Time = None,
-        correlation_id: Id = None,
-        job_id: JobIdParam = None,
+        flt: NamedDependency[AuditFilter],
         cursor: Cursor = None,
         limit: Limit = 50,
+        collapse_denials: Annotated[
+            bool,
+            QueryParameter(
+                description="One row, with `repeat`, for a run of denials of one right to one "
+                "principal"
+            ),
+        ] = False,
+        count: Annotated[
+            bool, QueryParameter(description="Count the matches (`total`, capped at 10,000)")
+        ] = False,
     ) -> AuditPage:
-        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
-        return audit.query(flt, cursor, limit)
+        return audit.query(flt, cursor, limit, collapse_denials=collapse_denials, count=count)
 
     @get(
         "/export",
@@ -97,17 +115,9 @@ class AuditController(Controller):
     async def export_events(
         self,
         audit: NamedDependency[AuditService],
+        flt: NamedDependency[AuditFilter],
         format: FromQuery[Literal["ndjson", "csv"]] = "ndjson",
-        actor: Text = None,
-        action: Text = None,
-        tenant_id: Annotated[str | None, QueryParameter(max_length=63)] = None,
-        outcome: FromQuery[AuditOutcome | None] = None,
-        since: Time = None,
-        until: Time = None,
-        correlation_id: Id = None,
-        job_id: JobIdParam = None,
     ) -> Stream:
-        flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
         events = list(audit.iter_matching(flt))
         if format == "csv":
             return Stream(

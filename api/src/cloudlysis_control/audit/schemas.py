@@ -25,9 +25,20 @@ class AuditEvent(msgspec.Struct, kw_only=True):
     detail: dict[str, Any] | None = None
 
 
+class AuditRow(AuditEvent, kw_only=True):
+    """An event as a list shows it: `repeat` > 1 when it stands for that many denials of one
+    right to one principal in a row (collapse_denials), the oldest of them at `first_at`."""
+
+    repeat: int = 1
+    first_at: str | None = None
+
+
 class AuditPage(msgspec.Struct, kw_only=True):
-    items: list[AuditEvent]
+    items: list[AuditRow]
     next_cursor: str | None
+    # How many events match in all, counted up to COUNT_CAP (`total_capped`: "N+").
+    total: int = 0
+    total_capped: bool = False
     # Served from memory that follows the audit stream; stale while NATS is unreachable.
     stale: bool = False
     stale_for_s: float | None = None
@@ -37,7 +48,9 @@ class AuditFilter(msgspec.Struct, kw_only=True):
     actor: str | None = None
     action: str | None = None
     tenant_id: str | None = None
-    outcome: AuditOutcome | None = None
+    outcomes: frozenset[str] | None = None  # include only these
+    exclude_outcomes: frozenset[str] = frozenset()
+    text: str | None = None  # case-insensitive substring of actor, action or target
     since: str | None = None
     until: str | None = None
     correlation_id: str | None = None
@@ -50,11 +63,21 @@ class AuditFilter(msgspec.Struct, kw_only=True):
             (self.actor is None or e.actor == self.actor)
             and (self.action is None or e.action == self.action)
             and (self.tenant_id is None or e.tenant_id == self.tenant_id)
-            and (self.outcome is None or e.outcome == self.outcome)
+            and (self.outcomes is None or e.outcome in self.outcomes)
+            and e.outcome not in self.exclude_outcomes
+            and (self.text is None or self._text_in(e))
             and (self.since is None or e.at >= self.since)
             and (self.until is None or e.at < self.until)
             and (self.correlation_id is None or e.correlation_id == self.correlation_id)
             and (self.request_id is None or e.request_id == self.request_id)
             and (self.trace_id is None or e.trace_id == self.trace_id)
             and (self.job_id is None or e.job_id == self.job_id)
+        )
+
+    def _text_in(self, e: AuditEvent) -> bool:
+        needle = (self.text or "").casefold()
+        return (
+            needle in e.actor.casefold()
+            or needle in e.action.casefold()
+            or needle in (e.target.casefold())
         )

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import itertools
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
 
-from cloudlysis_control.audit.schemas import AuditEvent, AuditFilter, AuditOutcome, AuditPage
+from cloudlysis_control.audit.schemas import (
+    AuditEvent,
+    AuditFilter,
+    AuditOutcome,
+    AuditPage,
+    AuditRow,
+)
 from cloudlysis_control.core.clock import cancel_and_wait, rfc3339
 from cloudlysis_control.core.errors import AuditWriteFailed, StateUnavailable
 from cloudlysis_control.core.identity import current_identity
@@ -126,26 +133,74 @@ class AuditService:
             if event is not None:
                 yield seq, event
 
-    def query(self, flt: AuditFilter, cursor: str | None, limit: int) -> AuditPage:
+    def query(
+        self,
+        flt: AuditFilter,
+        cursor: str | None,
+        limit: int,
+        *,
+        collapse_denials: bool = False,
+        count: bool = False,
+    ) -> AuditPage:
+        """A page of matching events, newest first. `collapse_denials`: a run of denials of one
+        right to one principal is one row with `repeat`; `count`: the page says how many
+        events match in all (up to COUNT_CAP)."""
         raw = decode_cursor(cursor)
         before = int(raw) if raw is not None and raw.isdigit() else None
-        page: list[tuple[int, AuditEvent]] = []
+        rows: list[tuple[int, AuditRow]] = []
         for seq, event in self._newest_first(before):
-            if flt.matches(event):
-                page.append((seq, event))
-                if len(page) > limit:
-                    break
-        more = len(page) > limit
-        page = page[:limit]
-        next_cursor = encode_cursor(str(page[-1][0])) if more else None
+            if not flt.matches(event):
+                continue
+            last = rows[-1][1] if rows else None
+            if collapse_denials and last is not None and _same_denial(last, event):
+                last.repeat += 1
+                last.first_at = event.at
+                rows[-1] = (seq, last)  # the cursor continues after the oldest one collapsed
+                continue
+            if len(rows) == limit:
+                rows.append((seq, _row(event)))
+                break
+            rows.append((seq, _row(event)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        total, capped = self._count(flt) if count else (0, False)
         return AuditPage(
-            items=[e for _, e in page],
-            next_cursor=next_cursor,
+            items=[r for _, r in rows],
+            next_cursor=encode_cursor(str(rows[-1][0])) if more else None,
+            total=total,
+            total_capped=capped,
             stale=self.staleness.stale,
             stale_for_s=self.staleness.stale_for_s(),
         )
+
+    def _count(self, flt: AuditFilter) -> tuple[int, bool]:
+        n = 0
+        for _, event in self._newest_first(None):
+            if flt.matches(event):
+                n += 1
+                if n >= COUNT_CAP:
+                    return n, True
+        return n, False
+
+    def recent(self, flt: AuditFilter, limit: int) -> list[AuditEvent]:
+        """The newest `limit` matching events."""
+        return list(itertools.islice(self.iter_matching(flt), limit))
 
     def iter_matching(self, flt: AuditFilter) -> Iterator[AuditEvent]:
         for _, event in self._newest_first(None):
             if flt.matches(event):
                 yield event
+
+
+COUNT_CAP = 10_000
+
+
+def _row(event: AuditEvent) -> AuditRow:
+    return AuditRow(**msgspec.structs.asdict(event))
+
+
+def _same_denial(row: AuditRow, event: AuditEvent) -> bool:
+    if row.action != "authz.deny" or event.action != "authz.deny" or row.actor != event.actor:
+        return False
+    right = (row.detail or {}).get("missing_right")
+    return right is not None and right == (event.detail or {}).get("missing_right")

@@ -61,7 +61,7 @@ class InvestigateService:
             candidates.append(("trace_id", JobFilter(trace_id=value), AuditFilter(trace_id=value)))
         for kind, jflt, aflt in candidates:
             matched_jobs = self.jobs.find(jflt, 100)
-            matched_events = self.audit.query(aflt, None, 200).items
+            matched_events = self.audit.recent(aflt, 200)
             if matched_jobs or matched_events:
                 kinds.append(kind)
             found_jobs.update({j.id: j for j in matched_jobs})
@@ -88,5 +88,5 @@ class InvestigateService:
         return TenantActivity(
             tenant_id=tenant_id,
             jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 50),
-            audit_events=self.audit.query(AuditFilter(tenant_id=tenant_id), None, 50).items,
+            audit_events=self.audit.recent(AuditFilter(tenant_id=tenant_id), 50),
         )

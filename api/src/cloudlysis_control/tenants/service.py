@@ -136,7 +136,7 @@ class TenantService:
             placement=placement,
             recent_jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 20) if self.jobs else [],
             recent_audit_events=(
-                self.audit.query(AuditFilter(tenant_id=tenant_id), None, 20).items
+                self.audit.recent(AuditFilter(tenant_id=tenant_id), 20)
                 if self.audit
                 else []
             ),

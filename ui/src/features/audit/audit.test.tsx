@@ -9,7 +9,7 @@ describe("Audit Log", () => {
   it("highlights denials and passes filters to the API", async () => {
     const denied = makeAuditEvent({ actor: "viewer", action: "jobs.create", outcome: "denied" });
     const ok = makeAuditEvent({ actor: "admin" });
-    const fake = installFakeApi({ audit: { items: [denied, ok], next_cursor: null, stale: false } });
+    const fake = installFakeApi({ audit: { items: [denied, ok], next_cursor: null, stale: false, total: 0, total_capped: false } });
     signInForTest();
     renderApp("/audit?outcome=denied&actor=viewer");
     const table = await screen.findByRole("table", { name: "Audit events" });
@@ -25,7 +25,7 @@ describe("Audit Log", () => {
   });
 
   it("filters by job id from the URL (the job page's link) and shows it in the form", async () => {
-    const fake = installFakeApi({ audit: { items: [makeAuditEvent({ actor: "admin" })], next_cursor: null, stale: false } });
+    const fake = installFakeApi({ audit: { items: [makeAuditEvent({ actor: "admin" })], next_cursor: null, stale: false, total: 0, total_capped: false } });
     signInForTest();
     renderApp("/audit?job_id=j_0123");
     await screen.findByRole("table", { name: "Audit events" });

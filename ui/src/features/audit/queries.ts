@@ -6,7 +6,7 @@ export interface AuditFilters {
   actor?: string;
   action?: string;
   tenant_id?: string;
-  outcome?: AuditOutcome;
+  outcome?: AuditOutcome[];
   since?: string;
   until?: string;
   correlation_id?: string;

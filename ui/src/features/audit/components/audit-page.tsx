@@ -22,7 +22,7 @@ export default function AuditPage() {
     actor: values.actor || undefined,
     action: values.action || undefined,
     tenant_id: values.tenant_id || undefined,
-    outcome: (values.outcome || undefined) as AuditOutcome | undefined,
+    outcome: values.outcome ? [values.outcome as AuditOutcome] : undefined,
     since: localInputToRfc3339(values.since),
     until: localInputToRfc3339(values.until),
     correlation_id: values.correlation_id || undefined,

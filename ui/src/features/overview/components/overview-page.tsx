@@ -15,7 +15,7 @@ export default function OverviewPage() {
   const canJobs = rights.has(RIGHTS.jobsRead);
   const canAudit = rights.has(RIGHTS.auditRead);
   const jobs = useQuery({ ...jobQueries.list({ limit: 10 }), enabled: canJobs });
-  const denials = useQuery({ ...auditQueries.list({ outcome: "denied", limit: 10 }), enabled: canAudit });
+  const denials = useQuery({ ...auditQueries.list({ outcome: ["denied"], limit: 10 }), enabled: canAudit });
 
   return (
     <Page title="Overview" crumbs={[{ label: "Control" }, { label: "Overview" }]} actions={<RunVerificationButton />}>
