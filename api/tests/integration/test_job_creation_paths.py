@@ -106,7 +106,7 @@ async def params_of(env: OpsEnv, kind: str) -> dict[str, Any]:
     if kind == "config.reload":
         return {"services": ["gateway"]}
     if kind == "service.deploy":
-        return {"service": SERVICE, "confirm": SERVICE, "tag": "9.9.9"}
+        return {"service": SERVICE, "confirm": SERVICE, "tag": "0.8.1"}
     return {"service": SERVICE, "confirm": SERVICE}
 
 

@@ -443,3 +443,105 @@ async def test_a_second_job_on_the_same_service_is_refused_while_the_first_holds
             assert second.json()["code"] == "lock_held"
             assert second.json()["job_id"] == first.json()["id"]
             assert (await job_done(c, first.json()["id"]))["status"] == "failed"
+
+
+async def test_a_deploy_of_an_image_the_engine_cannot_resolve_is_refused_before_any_job(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    url = "/admin/v1/swarm/services/platform_gateway/deploy"
+    r = await client.post(
+        url,
+        json={"reason": "typo", "confirm": "platform_gateway", "tag": "1.4.99"},
+        headers=idem(),
+    )
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["code"] == "preflight_refused"
+    assert "cloudlysis/gateway:1.4.99" in body["detail"]
+    [failure] = body["failures"]
+    assert failure["check"] == "image_exists" and failure["value"] == "cloudlysis/gateway:1.4.99"
+    # the same with a full reference; an image another service runs, or one the fixture's
+    # registry lists, is accepted
+    r = await client.post(
+        url,
+        json={"reason": "typo", "confirm": "platform_gateway", "image": "cloudlysis/gatway:1.4.2"},
+        headers=idem(),
+    )
+    assert r.status_code == 422 and r.json()["failures"][0]["check"] == "image_exists"
+    jobs = (await client.get("/admin/v1/jobs/?kind=service.deploy", headers=ADMIN)).json()
+    assert not [j for j in jobs["items"] if j["params"].get("tag") == "1.4.99"]
+    svc = (await client.get("/admin/v1/swarm/services/platform_gateway", headers=VIEWER)).json()
+    assert svc["image_tag"] == "1.4.2"
+
+
+async def test_the_deploy_plan_shows_what_will_change_and_changes_nothing(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    url = "/admin/v1/swarm/services/platform_runner/deploy/plan"
+    before = (await client.get("/admin/v1/swarm/services/platform_runner", headers=VIEWER)).json()
+    r = await client.post(url, json={"tag": "0.8.1", "git_sha": "abcdef1"}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["failures"] == [] and plan["changes_available"] is True
+    assert (plan["from_image"], plan["to_image"]) == (
+        f"cloudlysis/runner:{before['image_tag']}",
+        "cloudlysis/runner:0.8.1",
+    )
+    assert plan["spec_version"] == before["spec_version"]
+    changes = {c["path"]: c for c in plan["changes"]}
+    assert changes["image"]["after"] == "cloudlysis/runner:0.8.1"
+    # the version labels the deploy keeps true are part of what changes; the job label is not
+    assert any(p.startswith("labels.") and "version" in p for p in changes), changes
+    assert not [p for p in changes if "cloudlysis.control.job" in p]
+    # the verdict comes with the plan: an unknown tag, a bad body, a missing service, a viewer
+    r = await client.post(url, json={"tag": "0.0.0-nope"}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["failures"][0]["check"] == "image_exists"
+    r = await client.post(url, json={"tag": "0.8.1", "image": "a:b"}, headers=ADMIN)
+    assert r.status_code == 422 and r.json()["code"] == "params_invalid"
+    r = await client.post(url, json={"tag": "0.8.1", "confirm": "x"}, headers=ADMIN)
+    assert r.status_code == 400  # unknown field
+    r = await client.post(
+        "/admin/v1/swarm/services/nope/deploy/plan", json={"tag": "1"}, headers=ADMIN
+    )
+    assert r.status_code == 404
+    r = await client.post(url, json={"tag": "0.8.1"}, headers=VIEWER)
+    assert r.status_code == 403
+    after = (await client.get("/admin/v1/swarm/services/platform_runner", headers=VIEWER)).json()
+    assert after["spec_version"] == before["spec_version"]
+    assert after["image_tag"] == before["image_tag"]
+
+
+async def test_the_rollback_plan_diffs_against_the_spec_it_lands_on(
+    nats_url: str, secret_file: Path, tmp_path: Path
+) -> None:
+    with serve_in_thread(health_app()) as svc_url:
+        fixture = isolated_fixture(tmp_path, admin_urls={"platform_runner": svc_url})
+        app = swarm_app(nats_url, secret_file, tmp_path, fixture)
+        async with AsyncTestClient(app=app) as client:
+            await _rollback_plan(client)
+
+
+async def _rollback_plan(client: AsyncTestClient[Litestar]) -> None:
+    url = "/admin/v1/swarm/services/platform_runner/rollback/plan"
+    r = await client.post(url, json={}, headers=ADMIN)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    if plan["changes_available"]:
+        assert plan["to_image"] and plan["failures"] == []
+    else:
+        assert plan["failures"][0]["check"] == "previous_spec"
+    r = await client.post(
+        "/admin/v1/swarm/services/platform_runner/deploy",
+        json={"reason": "for the plan", "confirm": "platform_runner", "tag": "0.8.1"},
+        headers=idem(),
+    )
+    assert r.status_code == 202, r.text
+    job = await job_done(client, r.json()["id"])
+    assert job["status"] == "succeeded", job
+    plan = (await client.post(url, json={}, headers=ADMIN)).json()
+    assert plan["changes_available"] is True
+    assert plan["from_image"] == "cloudlysis/runner:0.8.1"
+    image = next(c for c in plan["changes"] if c["path"] == "image")
+    assert image["before"] == "cloudlysis/runner:0.8.1" and image["after"] == plan["to_image"]
+    r = await client.post(url, json={"to_spec_version": 999999}, headers=ADMIN)
+    assert r.status_code == 422 and "no recorded spec version" in r.json()["detail"]

@@ -202,6 +202,33 @@ async def test_an_update_made_outside_the_api_is_recorded_from_events(
     assert [e["type"] for e in dep["timeline"]] == ["started", "completed"]
 
 
+async def test_a_tag_the_engine_cannot_resolve_is_refused_and_a_local_one_is_planned(
+    engine_app: tuple[AsyncTestClient[Litestar], AnnotationReceiver], service: str
+) -> None:
+    client, _ = engine_app
+    await _converged(client, service)
+    r = await client.post(
+        f"/admin/v1/swarm/services/{service}/deploy",
+        json={"reason": "a typo", "confirm": service, "tag": "v9-does-not-exist"},
+        headers=idem(),
+    )
+    assert r.status_code == 422, r.text
+    [failure] = r.json()["failures"]
+    assert failure["check"] == "image_exists"
+    assert failure["value"] == f"{TEST_IMAGE}:v9-does-not-exist"
+    plan = await client.post(
+        f"/admin/v1/swarm/services/{service}/deploy/plan", json={"tag": "v2"}, headers=ADMIN
+    )
+    assert plan.status_code == 200, plan.text
+    body = plan.json()
+    assert body["failures"] == []
+    assert body["to_image"] == f"{TEST_IMAGE}:v2"
+    assert {"path": "image", "change": "changed"}.items() <= next(
+        c for c in body["changes"] if c["path"] == "image"
+    ).items()
+    assert (await _service(client, service))["image_tag"] == "v1"
+
+
 async def test_a_deploy_that_does_not_converge_is_rolled_back(
     engine_app: tuple[AsyncTestClient[Litestar], AnnotationReceiver], service: str
 ) -> None:

@@ -512,9 +512,29 @@ export interface paths {
         put?: never;
         /**
          * Deploy
-         * @description Start a `service.deploy` job (Idempotency-Key and reason required). Refused with 422 `preflight_refused` (listing `failures`) when the service is updating, paused or not fully running; 409 `lock_held` while another job holds the service.
+         * @description Start a `service.deploy` job (Idempotency-Key and reason required). Refused with 422 `preflight_refused` (listing `failures`) when the service is updating, paused or not fully running, or the engine cannot resolve the image; 409 `lock_held` while another job holds the service.
          */
         post: operations["CreateServiceDeployJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/swarm/services/{name}/deploy/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PlanDeploy
+         * @description What a deploy of `image` or `tag` would change, before it is submitted: the same spec diff the deployment history shows afterwards (env values redacted), and the preflight's `failures` (empty when the deploy would start): the service is not updating or paused, every desired task runs, and the engine can resolve the image (registry distribution inspect, else the engine's own images). Changes nothing.
+         */
+        post: operations["PlanServiceDeploy"];
         delete?: never;
         options?: never;
         head?: never;
@@ -535,6 +555,26 @@ export interface paths {
          * @description Start a `service.rollback` job (Idempotency-Key and reason required).
          */
         post: operations["CreateServiceRollbackJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/swarm/services/{name}/rollback/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PlanRollback
+         * @description What a rollback (to Swarm's previous spec, or to a recorded `to_spec_version`) would change, and the preflight's `failures`. Changes nothing.
+         */
+        post: operations["PlanServiceRollback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -886,6 +926,15 @@ export interface components {
             reason: string;
             tag?: string | null;
         };
+        /**
+         * DeployTarget
+         * @description What to deploy: `image` (a full reference) or `tag` (same repository), exactly one.
+         */
+        DeployTarget: {
+            git_sha?: string | null;
+            image?: string | null;
+            tag?: string | null;
+        };
         /** DevLoginRequest */
         DevLoginRequest: {
             /** @description A dev-login principal of the Gateway */
@@ -1230,6 +1279,13 @@ export interface components {
             reason: string;
             to_spec_version?: number | null;
         };
+        /**
+         * RollbackTarget
+         * @description Swarm's previous spec, or `to_spec_version` (recorded by a deployment).
+         */
+        RollbackTarget: {
+            to_spec_version?: number | null;
+        };
         /** Route */
         Route: {
             /** @enum {unknown} */
@@ -1274,6 +1330,20 @@ export interface components {
                 number,
                 number | null
             ][];
+        };
+        /**
+         * ServicePlan
+         * @description What a deploy or rollback would change, before it is submitted: the same diff the
+         *         history shows afterwards, and the preflight's verdict (`failures` empty when it would run).
+         */
+        ServicePlan: {
+            changes: components["schemas"]["SpecChange"][];
+            changes_available: boolean;
+            failures: components["schemas"]["CheckResult"][];
+            from_image: string;
+            service: string;
+            spec_version: number;
+            to_image: string | null;
         };
         /** Shard */
         Shard: {
@@ -4114,6 +4184,96 @@ export interface operations {
             };
         };
     };
+    PlanServiceDeploy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A Swarm service name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeployTarget"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServicePlan"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     CreateServiceRollbackJob: {
         parameters: {
             query?: never;
@@ -4180,6 +4340,96 @@ export interface operations {
             };
             /** @description Conflict (lock held, idempotency key reused, stale plan) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    PlanServiceRollback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A Swarm service name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackTarget"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServicePlan"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

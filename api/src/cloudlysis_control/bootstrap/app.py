@@ -98,6 +98,7 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "system": c.system,
         "metrics": c.charts,
         "live": c.live,
+        "service_plans": c.service_plans,
     }
     provided = {name: _constant(value) for name, value in services.items()}
 

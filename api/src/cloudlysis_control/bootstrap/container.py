@@ -39,6 +39,7 @@ from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT, PlacementRu
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.staleness import Staleness
+from cloudlysis_control.deployments.plan import ServicePlanner
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.discovery import DiscoveryLoop
 from cloudlysis_control.fleet.registry import FleetRegistry
@@ -189,6 +190,7 @@ class Container:
             if self.swarm_engine is not None
             else None
         )
+        self.service_plans = ServicePlanner(self.swarm_engine, self.deployments)
         self.kinds = KindRegistry()
         register_kinds(
             self.kinds,
@@ -196,8 +198,7 @@ class Container:
             probe=self.probe,
             ops=self.ops,
             planner=self.planner,
-            swarm=self.swarm_engine,
-            deployments=self.deployments,
+            service_plans=self.service_plans,
             health_timeout_s=s.swarm.health_timeout_s,
         )
         for kind in extra_kinds or []:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cloudlysis_control.deployments.jobs import ServiceDeploy, ServiceRollback
-from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.deployments.plan import ServicePlanner
 from cloudlysis_control.fleet.jobs import PlatformVerify
 from cloudlysis_control.fleet.ports import Prober
 from cloudlysis_control.fleet.registry import FleetRegistry
@@ -13,7 +13,6 @@ from cloudlysis_control.operations.drain import TenantDrain, TenantResume
 from cloudlysis_control.operations.migrate import TenantMigrate
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.reload import ConfigReload
-from cloudlysis_control.swarm.ports import SwarmEngine
 
 
 def register_kinds(
@@ -23,8 +22,7 @@ def register_kinds(
     probe: Prober,
     ops: OpsDeps,
     planner: MigrationPlanner,
-    swarm: SwarmEngine | None,
-    deployments: DeploymentService | None,
+    service_plans: ServicePlanner,
     health_timeout_s: float,
 ) -> None:
     kinds.register(PlatformVerify(fleet, probe))
@@ -32,5 +30,5 @@ def register_kinds(
     kinds.register(TenantResume(ops))
     kinds.register(TenantMigrate(ops, planner))
     kinds.register(ConfigReload(ops))
-    kinds.register(ServiceDeploy(swarm, deployments, probe, health_timeout_s))
-    kinds.register(ServiceRollback(swarm, deployments, probe, health_timeout_s))
+    kinds.register(ServiceDeploy(service_plans, probe, health_timeout_s))
+    kinds.register(ServiceRollback(service_plans, probe, health_timeout_s))

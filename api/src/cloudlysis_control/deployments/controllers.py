@@ -12,13 +12,17 @@ from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, ServiceNamePath, problems
 from cloudlysis_control.deployments.history import DeploymentFilter
 from cloudlysis_control.deployments.jobs import RIGHT_DEPLOY
+from cloudlysis_control.deployments.plan import ServicePlanner
 from cloudlysis_control.deployments.schemas import (
     DeploymentDetail,
     DeploymentKind,
     DeploymentPage,
     DeploymentStatus,
     DeployRequest,
+    DeployTarget,
     RollbackRequest,
+    RollbackTarget,
+    ServicePlan,
 )
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.jobs.schemas import Job
@@ -96,8 +100,8 @@ class ServiceActionsController(Controller):
         responses=problems(404, 409, 422),
         description="Start a `service.deploy` job (Idempotency-Key and reason required). "
         "Refused with 422 `preflight_refused` (listing `failures`) when the service is "
-        "updating, paused or not fully running; 409 `lock_held` while another job holds the "
-        "service.",
+        "updating, paused or not fully running, or the engine cannot resolve the image; "
+        "409 `lock_held` while another job holds the service.",
     )
     async def deploy(
         self,
@@ -114,6 +118,43 @@ class ServiceActionsController(Controller):
             principal=request.user,
             idempotency_key=idempotency_key,
         )
+
+    @post(
+        "/services/{name:str}/deploy/plan",
+        operation_id="PlanServiceDeploy",
+        status_code=200,
+        opt={"right": RIGHT_DEPLOY},
+        responses=problems(404, 422),
+        description="What a deploy of `image` or `tag` would change, before it is submitted: "
+        "the same spec diff the deployment history shows afterwards (env values redacted), and "
+        "the preflight's `failures` (empty when the deploy would start): the service is not "
+        "updating or paused, every desired task runs, and the engine can resolve the image "
+        "(registry distribution inspect, else the engine's own images). Changes nothing.",
+    )
+    async def plan_deploy(
+        self,
+        service_plans: NamedDependency[ServicePlanner],
+        name: ServiceName,
+        data: JSONBody[DeployTarget],
+    ) -> ServicePlan:
+        return await service_plans.plan_deploy(name, data)
+
+    @post(
+        "/services/{name:str}/rollback/plan",
+        operation_id="PlanServiceRollback",
+        status_code=200,
+        opt={"right": RIGHT_DEPLOY},
+        responses=problems(404, 422),
+        description="What a rollback (to Swarm's previous spec, or to a recorded "
+        "`to_spec_version`) would change, and the preflight's `failures`. Changes nothing.",
+    )
+    async def plan_rollback(
+        self,
+        service_plans: NamedDependency[ServicePlanner],
+        name: ServiceName,
+        data: JSONBody[RollbackTarget],
+    ) -> ServicePlan:
+        return await service_plans.plan_rollback(name, data)
 
     @post(
         "/services/{name:str}/rollback",

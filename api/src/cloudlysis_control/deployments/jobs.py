@@ -23,9 +23,14 @@ from cloudlysis_control.core.errors import (
     ControlError,
     ParamsInvalid,
     PreflightRefused,
-    SwarmUnavailable,
 )
 from cloudlysis_control.deployments.diff import JOB_LABEL
+from cloudlysis_control.deployments.plan import (
+    ServicePlanner,
+    current_image,
+    deploy_spec,
+    target_image,
+)
 from cloudlysis_control.deployments.schemas import DeployParams, RollbackParams
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.ports import Prober, ProbeResult
@@ -39,7 +44,6 @@ from cloudlysis_control.jobs.kinds import (
     StepFailed,
 )
 from cloudlysis_control.jobs.schemas import Job
-from cloudlysis_control.swarm.normalise import normalise_service, split_image
 from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmService
 
@@ -55,39 +59,17 @@ def _check_confirm(service: str, confirm: str) -> None:
         )
 
 
-VERSION_LABELS = ("cloudlysis.version", "cloudlysis.image_tag", "org.opencontainers.image.version")
-
-
-def _relabel(container: dict[str, Any], image: str, git_sha: str | None) -> None:
-    """Keep the build/version labels the stack set (scrape relabeling reads them) true for the
-    new image; a git sha we were not told becomes `unknown` rather than staying stale."""
-    labels = container.get("Labels")
-    if not isinstance(labels, dict):
-        return
-    tag = split_image(image)[1]
-    for key in VERSION_LABELS:
-        if key in labels and tag:
-            labels[key] = tag
-    if "cloudlysis.git_sha" in labels or git_sha:
-        labels["cloudlysis.git_sha"] = git_sha or "unknown"
-
-
 class _ServiceJob(JobKind):
     right = RIGHT_DEPLOY
     retry = RetryPolicy(max_attempts=1)
     continue_on_failure = False
 
     def __init__(
-        self,
-        engine: SwarmEngine | None,
-        deployments: DeploymentService | None,
-        prober: Prober,
-        health_timeout_s: float = 120.0,
+        self, planner: ServicePlanner, prober: Prober, health_timeout_s: float = 120.0
     ) -> None:
         # Registered whether or not a Swarm is configured: without one, every request is a
         # clear 503 swarm_unavailable (not an unknown kind).
-        self._engine = engine
-        self._deployments = deployments
+        self.planner = planner
         self.prober = prober
         self.health_timeout_s = health_timeout_s
         self.step_timeout_s = 2 * health_timeout_s + 60
@@ -95,15 +77,11 @@ class _ServiceJob(JobKind):
 
     @property
     def engine(self) -> SwarmEngine:
-        if self._engine is None:
-            raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
-        return self._engine
+        return self.planner.engine
 
     @property
     def deployments(self) -> DeploymentService:
-        if self._deployments is None:
-            raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
-        return self._deployments
+        return self.planner.deployments
 
     def locks(self, params: Params) -> list[LockSpec]:
         return [("service", str(params["service"]))]
@@ -116,7 +94,7 @@ class _ServiceJob(JobKind):
     async def preflight(self, params: Params, ctx: PreflightContext) -> Params:
         """Refuse (422 preflight_refused, naming every failed invariant) before any side effect.
         Runs before the job is created, and again as the job's first step."""
-        failures = await self._preflight_failures(str(params["service"]))
+        failures = await self._preflight_failures(params)
         if failures:
             raise PreflightRefused(
                 f"{params['service']}: " + "; ".join(f.detail for f in failures),
@@ -124,55 +102,11 @@ class _ServiceJob(JobKind):
             )
         return params
 
-    async def _preflight_failures(self, name: str) -> list[CheckResult]:
-        try:
-            raw = await self.engine.service(name)
-        except ControlError as e:
-            if e.status == 404:
-                return [
-                    CheckResult(
-                        check="service_exists",
-                        ok=False,
-                        value=name,
-                        detail=f"no Swarm service {name}",
-                    )
-                ]
-            raise
-        s = normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
-        failures = []
-        if s.update_state in ("updating", "rollback_started"):
-            failures.append(
-                CheckResult(
-                    check="not_updating",
-                    ok=False,
-                    value=s.update_state,
-                    detail=f"an update is in progress ({s.update_state})",
-                )
-            )
-        if s.update_state in ("paused", "rollback_paused"):
-            failures.append(
-                CheckResult(
-                    check="not_paused",
-                    ok=False,
-                    value=s.update_state,
-                    detail=f"the last update is {s.update_state}",
-                )
-            )
-        if s.replicas_desired is not None and s.replicas_running < s.replicas_desired:
-            failures.append(
-                CheckResult(
-                    check="healthy",
-                    ok=False,
-                    value=s.replicas_running,
-                    threshold=s.replicas_desired,
-                    detail=f"{s.replicas_running}/{s.replicas_desired} replicas running",
-                )
-            )
-        return failures
+    async def _preflight_failures(self, params: Params) -> list[CheckResult]:
+        return await self.planner.failures(str(params["service"]))
 
     async def _inspect(self, name: str) -> tuple[Raw, SwarmService]:
-        raw = await self.engine.service(name)
-        return raw, normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
+        return await self.planner.inspect(name)
 
     async def _wait_converged(
         self, name: str, timeout_s: float, ok_states: tuple[str, ...], fail_states: tuple[str, ...]
@@ -232,7 +166,7 @@ class _ServiceJob(JobKind):
 
     async def _step_preflight(self, ctx: StepContext) -> dict[str, Any]:
         name = ctx.job.params["service"]
-        failures = await self._preflight_failures(name)
+        failures = await self._preflight_failures(ctx.job.params)
         if failures:
             raise StepFailed(
                 "preflight_refused",
@@ -263,6 +197,18 @@ class ServiceDeploy(_ServiceJob):
     def steps(self, params: Params) -> list[str]:
         return ["preflight", "update", "converge", "verify"]
 
+    async def _preflight_failures(self, params: Params) -> list[CheckResult]:
+        """The service's checks, and that the engine can resolve the target image."""
+        name = str(params["service"])
+        try:
+            raw = await self.engine.service(name)
+        except ControlError as e:
+            if e.status == 404:
+                return await self.planner.failures(name)
+            raise
+        image = target_image(raw, params.get("image"), params.get("tag"))
+        return await self.planner.failures(name, image)
+
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:
         step = ctx.step.name
         if step == "preflight":
@@ -271,21 +217,15 @@ class ServiceDeploy(_ServiceJob):
         name = params["service"]
         if step == "update":
             raw = await self.engine.service(name)
-            spec = raw.get("Spec") or {}
-            container = spec["TaskTemplate"]["ContainerSpec"]
-            current = str(container.get("Image") or "")
-            repo = split_image(current)[0]
-            target = params.get("image") or f"{repo}:{params['tag']}"
+            current = current_image(raw)
+            spec, target = deploy_spec(
+                raw, params.get("image"), params.get("tag"), params.get("git_sha"), ctx.job.id
+            )
             before = ctx.job.steps[0].output or {}
             if current.split("@")[0] == target and int(raw["Version"]["Index"]) != before.get(
                 "spec_version"
             ):
                 return {"from_image": before.get("image"), "to_image": target, "resumed": True}
-            container["Image"] = target
-            _relabel(container, target, params.get("git_sha"))
-            if not isinstance(spec.get("Labels"), dict):
-                spec["Labels"] = {}  # the engine sends null for "no labels"
-            spec["Labels"][JOB_LABEL] = ctx.job.id
             self.deployments.expect_job(str(raw["ID"]), ctx.job.id)
             await self.engine.update(str(raw["ID"]), int(raw["Version"]["Index"]), spec)
             return {"from_image": current, "to_image": target}
@@ -338,12 +278,8 @@ class ServiceRollback(_ServiceJob):
     def validate(self, params: Params, tenant_id: str | None) -> Params:
         p = super().validate(params, tenant_id)
         version = p.get("to_spec_version")
-        if version is not None and self.deployments.recorded_spec(p["service"], version) is None:
-            known = self.deployments.recorded_versions(p["service"])
-            raise ParamsInvalid(
-                f"no recorded spec version {version} for {p['service']}"
-                + (f" (recorded: {', '.join(map(str, known))})" if known else "")
-            )
+        if version is not None:
+            self.planner.rollback_spec({}, p["service"], int(version))  # ParamsInvalid if unknown
         return p
 
     def steps(self, params: Params) -> list[str]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from cloudlysis_control.core.checks import CheckResult
 from cloudlysis_control.core.validation import Reason, ServiceName
 
 DeploymentEventType = Literal[
@@ -112,21 +113,31 @@ HealthTimeout = Annotated[
 SpecVersion = Annotated[int, msgspec.Meta(ge=0)]
 
 
-class DeployChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """`image` (a full reference) or `tag` (same repository); `confirm` repeats the service."""
+class DeployTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """What to deploy: `image` (a full reference) or `tag` (same repository), exactly one."""
 
-    confirm: ServiceName
     image: ImageRef | None = None
     tag: ImageTag | None = None
     git_sha: GitSha | None = None
+
+
+class RollbackTarget(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Swarm's previous spec, or `to_spec_version` (recorded by a deployment)."""
+
+    to_spec_version: SpecVersion | None = None
+
+
+class DeployChange(DeployTarget, forbid_unknown_fields=True, kw_only=True):
+    """`image` (a full reference) or `tag` (same repository); `confirm` repeats the service."""
+
+    confirm: ServiceName
     health_timeout_s: HealthTimeout | None = None
 
 
-class RollbackChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RollbackChange(RollbackTarget, forbid_unknown_fields=True, kw_only=True):
     """Swarm's previous spec, or `to_spec_version` (recorded by a deployment)."""
 
     confirm: ServiceName
-    to_spec_version: SpecVersion | None = None
     health_timeout_s: HealthTimeout | None = None
 
 
@@ -150,3 +161,16 @@ class DeployParams(DeployChange, kw_only=True):
 
 class RollbackParams(RollbackChange, kw_only=True):
     service: ServiceName
+
+
+class ServicePlan(msgspec.Struct, kw_only=True):
+    """What a deploy or rollback would change, before it is submitted: the same diff the
+    history shows afterwards, and the preflight's verdict (`failures` empty when it would run)."""
+
+    service: str
+    spec_version: int  # the service's spec version the plan was computed on
+    from_image: str
+    to_image: str | None  # None for a rollback to Swarm's previous spec it does not hold
+    changes: list[SpecChange]
+    changes_available: bool  # False when the target spec is unknown (nothing to compare)
+    failures: list[CheckResult]

@@ -31,6 +31,11 @@ class SwarmEngine(Protocol):
 
     async def nodes(self) -> list[Raw]: ...
 
+    async def image_exists(self, reference: str) -> bool | None:
+        """Whether the engine can get this image (its registry knows it, or it is present on
+        the engine); None when that cannot be told (registry unreachable)."""
+        ...
+
     async def update(self, service_id: str, version: int, spec: Raw) -> None:
         """Replace the spec (CAS on `version`; a stale version raises Conflict)."""
         ...

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import aiodocker
 import aiohttp
@@ -107,6 +108,24 @@ class DockerEngine:
 
     async def nodes(self) -> list[Raw]:
         return list(await self._get("nodes") or [])
+
+    async def image_exists(self, reference: str) -> bool | None:
+        """Present on this engine (a Swarm without a registry runs images built or loaded on
+        its nodes), else the registry's answer (distribution inspect); None when neither can
+        tell (no registry reachable, or it refused the question)."""
+        name = quote(reference, safe=":/@")
+        try:
+            await self._get(f"images/{name}/json")
+            return True
+        except NotFound:
+            pass
+        try:
+            await self._get(f"distribution/{name}/json")
+            return True
+        except NotFound:
+            return False
+        except (UpstreamError, UpstreamTimeout):
+            return None
 
     async def _post_update(self, service_id: str, version: int, spec: Raw, rollback: bool) -> None:
         params: dict[str, Any] = {"version": str(version)}

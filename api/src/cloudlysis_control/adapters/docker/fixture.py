@@ -1,7 +1,8 @@
 """CONTROL_SWARM_MODE=file: a Swarm read from a fixture file, for deterministic development.
 
 The file holds the Engine API's own JSON: `{"services": [...], "tasks": [...], "nodes": [...]}`
-(what `GET /services?status=true`, `/tasks` and `/nodes` answer), so the same normaliser runs as
+(what `GET /services?status=true`, `/tasks` and `/nodes` answer), plus `images`: the references
+the fixture's "registry" has besides the ones its services run; so the same normaliser runs as
 against a real engine. Updates and rollbacks are applied in memory and produce the events a real
 engine would send (updating → completed, rollback_started → rollback_completed), so deploy and
 rollback jobs and the deployment history work in the demo. Nothing is written back to the file.
@@ -29,6 +30,7 @@ class FixtureEngine:
         self._services: list[Raw] = list(doc.get("services") or [])
         self._tasks: list[Raw] = list(doc.get("tasks") or [])
         self._nodes: list[Raw] = list(doc.get("nodes") or [])
+        self._images: list[str] = [str(i) for i in doc.get("images") or []]
         self.converge_s = converge_s
         self._events: list[Raw] = []
         self._new_event = asyncio.Condition()
@@ -49,6 +51,17 @@ class FixtureEngine:
 
     async def ping(self) -> None:
         return None
+
+    async def image_exists(self, reference: str) -> bool | None:
+        """An image a service or task of the fixture runs or ran, or one of its `images`."""
+        known = set(self._images)
+        for s in self._services:
+            image = ((s.get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec") or {}
+            known.add(str(image.get("Image") or ""))
+        for t in self._tasks:
+            container = ((t.get("Spec") or {}).get("ContainerSpec")) or {}
+            known.add(str(container.get("Image") or ""))
+        return reference.split("@")[0] in {k.split("@")[0] for k in known if k}
 
     async def services(self) -> list[Raw]:
         return copy.deepcopy(self._services)

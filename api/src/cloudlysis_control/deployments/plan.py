@@ -1,0 +1,212 @@
+"""What a deploy or rollback of a Swarm service would do, computed before anything is sent.
+
+One place for the service's preflight (it exists, is not updating or paused, every desired task
+runs, and for a deploy the engine can resolve the target image) and for the spec the job would
+send; the job kinds run the same checks and build the same spec, and the plan endpoints show the
+diff (the one the deployment history shows afterwards) and the verdict before submit.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.errors import ControlError, ParamsInvalid, SwarmUnavailable
+from cloudlysis_control.deployments.diff import JOB_LABEL, spec_diff
+from cloudlysis_control.deployments.schemas import DeployTarget, RollbackTarget, ServicePlan
+from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.swarm.normalise import normalise_service, split_image
+from cloudlysis_control.swarm.ports import Raw, SwarmEngine
+from cloudlysis_control.swarm.schemas import SwarmService
+
+VERSION_LABELS = ("cloudlysis.version", "cloudlysis.image_tag", "org.opencontainers.image.version")
+
+
+def _relabel(container: dict[str, Any], image: str, git_sha: str | None) -> None:
+    """Keep the build/version labels the stack set (scrape relabeling reads them) true for the
+    new image; a git sha we were not told becomes `unknown` rather than staying stale."""
+    labels = container.get("Labels")
+    if not isinstance(labels, dict):
+        return
+    tag = split_image(image)[1]
+    for key in VERSION_LABELS:
+        if key in labels and tag:
+            labels[key] = tag
+    if "cloudlysis.git_sha" in labels or git_sha:
+        labels["cloudlysis.git_sha"] = git_sha or "unknown"
+
+
+def current_image(raw: Raw) -> str:
+    return str(
+        ((raw.get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Image")
+        or ""
+    )
+
+
+def target_image(raw: Raw, image: str | None, tag: str | None) -> str:
+    """The reference a deploy sends: `image` as given, or the current repository with `tag`."""
+    if image:
+        return image
+    if not tag:
+        raise ParamsInvalid("give exactly one of image (a full reference) or tag")
+    return f"{split_image(current_image(raw))[0]}:{tag}"
+
+
+def deploy_spec(
+    raw: Raw, image: str | None, tag: str | None, git_sha: str | None, job_id: str | None
+) -> tuple[dict[str, Any], str]:
+    """The spec a deploy sends (a copy of the current one with the new image, its version
+    labels kept true, and the job's label) and the target image."""
+    spec = copy.deepcopy(raw.get("Spec") or {})
+    container = spec["TaskTemplate"]["ContainerSpec"]
+    target = target_image(raw, image, tag)
+    container["Image"] = target
+    _relabel(container, target, git_sha)
+    if job_id is not None:
+        if not isinstance(spec.get("Labels"), dict):
+            spec["Labels"] = {}  # the engine sends null for "no labels"
+        spec["Labels"][JOB_LABEL] = job_id
+    return spec, target
+
+
+class ServicePlanner:
+    def __init__(self, engine: SwarmEngine | None, deployments: DeploymentService | None) -> None:
+        # Built whether or not a Swarm is configured: without one, every use is a clear
+        # 503 swarm_unavailable.
+        self._engine = engine
+        self._deployments = deployments
+
+    @property
+    def engine(self) -> SwarmEngine:
+        if self._engine is None:
+            raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
+        return self._engine
+
+    @property
+    def deployments(self) -> DeploymentService:
+        if self._deployments is None:
+            raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
+        return self._deployments
+
+    async def inspect(self, name: str) -> tuple[Raw, SwarmService]:
+        raw = await self.engine.service(name)
+        return raw, normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
+
+    async def failures(self, name: str, image: str | None = None) -> list[CheckResult]:
+        """Every failed invariant of a deploy (to `image`) or rollback (image None) of `name`."""
+        try:
+            _raw, s = await self.inspect(name)
+        except ControlError as e:
+            if e.status == 404:
+                return [
+                    CheckResult(
+                        check="service_exists",
+                        ok=False,
+                        value=name,
+                        detail=f"no Swarm service {name}",
+                    )
+                ]
+            raise
+        return await self._failures(s, image)
+
+    async def _failures(self, s: SwarmService, image: str | None) -> list[CheckResult]:
+        failures = []
+        if s.update_state in ("updating", "rollback_started"):
+            failures.append(
+                CheckResult(
+                    check="not_updating",
+                    ok=False,
+                    value=s.update_state,
+                    detail=f"an update is in progress ({s.update_state})",
+                )
+            )
+        if s.update_state in ("paused", "rollback_paused"):
+            failures.append(
+                CheckResult(
+                    check="not_paused",
+                    ok=False,
+                    value=s.update_state,
+                    detail=f"the last update is {s.update_state}",
+                )
+            )
+        if s.replicas_desired is not None and s.replicas_running < s.replicas_desired:
+            failures.append(
+                CheckResult(
+                    check="healthy",
+                    ok=False,
+                    value=s.replicas_running,
+                    threshold=s.replicas_desired,
+                    detail=f"{s.replicas_running}/{s.replicas_desired} replicas running",
+                )
+            )
+        if image is not None:
+            exists = await self.engine.image_exists(image)
+            if exists is not True:
+                failures.append(
+                    CheckResult(
+                        check="image_exists",
+                        ok=False,
+                        value=image,
+                        detail=(
+                            f"the engine cannot resolve image {image}"
+                            if exists is False
+                            else f"could not tell whether image {image} exists "
+                            "(registry and engine did not answer)"
+                        ),
+                    )
+                )
+        return failures
+
+    async def plan_deploy(self, name: str, target: DeployTarget) -> ServicePlan:
+        if (target.image is None) == (target.tag is None):
+            raise ParamsInvalid("give exactly one of image (a full reference) or tag")
+        raw, s = await self.inspect(name)
+        spec, image = deploy_spec(raw, target.image, target.tag, target.git_sha, None)
+        return ServicePlan(
+            service=name,
+            spec_version=s.spec_version,
+            from_image=current_image(raw),
+            to_image=image,
+            changes=spec_diff(raw.get("Spec") or {}, spec),
+            changes_available=True,
+            failures=await self._failures(s, image),
+        )
+
+    def rollback_spec(self, raw: Raw, name: str, to_spec_version: int | None) -> Raw | None:
+        """The spec a rollback lands on: the recorded `to_spec_version`, else Swarm's previous
+        spec (None when the engine holds none)."""
+        if to_spec_version is None:
+            previous = raw.get("PreviousSpec")
+            return previous if isinstance(previous, dict) else None
+        recorded = self.deployments.recorded_spec(name, to_spec_version)
+        if recorded is None:
+            known = self.deployments.recorded_versions(name)
+            raise ParamsInvalid(
+                f"no recorded spec version {to_spec_version} for {name}"
+                + (f" (recorded: {', '.join(map(str, known))})" if known else "")
+            )
+        return recorded
+
+    async def plan_rollback(self, name: str, target: RollbackTarget) -> ServicePlan:
+        raw, s = await self.inspect(name)
+        spec = self.rollback_spec(raw, name, target.to_spec_version)
+        failures = await self._failures(s, None)
+        if spec is None:
+            failures.append(
+                CheckResult(
+                    check="previous_spec",
+                    ok=False,
+                    detail=f"{name} has no previous spec to roll back to",
+                )
+            )
+        to_image = current_image({"Spec": spec}) if spec is not None else None
+        return ServicePlan(
+            service=name,
+            spec_version=s.spec_version,
+            from_image=current_image(raw),
+            to_image=to_image or None,
+            changes=spec_diff(raw.get("Spec") or {}, spec) if spec is not None else [],
+            changes_available=spec is not None,
+            failures=failures,
+        )
