@@ -324,6 +324,12 @@ async def test_drain_refuses_when_an_instance_of_the_tenant_does_not_answer(
     assert (await tenant_status(env.instances["aggregate-1"]))["draining"] is False
 
 
+async def list_row(api: Any, tenant: str) -> dict[str, Any]:
+    page = (await api.get("/admin/v1/tenants", params={"q": tenant}, headers=bearer())).json()
+    [row] = [i for i in page["items"] if i["tenant_id"] == tenant]
+    return row
+
+
 async def test_drain_then_resume(env: OpsEnv) -> None:
     await submit_work(env.instances["aggregate-1"], 600)
     r = await env.api.post(
@@ -335,6 +341,8 @@ async def test_drain_then_resume(env: OpsEnv) -> None:
     job = await wait_job(env.api, r.json()["id"])
     assert job["status"] == "succeeded", job
     assert [s["name"] for s in job["steps"]] == ["drain:aggregate", "drain:runner"]
+    row = await list_row(env.api, TENANT)
+    assert (row["state"], row["state_job_id"]) == ("drained", job["id"])
     agg = await tenant_status(env.instances["aggregate-1"])
     assert agg["draining"] is True and agg["inflight"] == 0
     assert (await tenant_status(env.instances["projection-1"]))["draining"] is False
@@ -344,6 +352,9 @@ async def test_drain_then_resume(env: OpsEnv) -> None:
     job = await wait_job(env.api, r.json()["id"])
     assert job["status"] == "succeeded", job
     assert (await tenant_status(env.instances["aggregate-1"]))["accepting"] is True
+    row = await list_row(env.api, TENANT)
+    assert (row["state"], row["state_job_id"]) == ("serving", job["id"])
+    assert row["health"] == "ok"  # every instance of its shards answers (fleet snapshot)
 
 
 async def test_a_drain_that_never_empties_times_out(tmp_path: Path, secret_file: Path) -> None:
@@ -357,6 +368,8 @@ async def test_a_drain_that_never_empties_times_out(tmp_path: Path, secret_file:
         job = await wait_job(env.api, r.json()["id"])
         assert job["status"] == "failed", job
         assert job["error"]["code"] == "drain_timeout"
+        row = await list_row(env.api, TENANT)
+        assert (row["state"], row["state_job_id"]) == ("attention", job["id"])
         assert job["steps"][0]["output"]["inflight"] >= 1
 
 

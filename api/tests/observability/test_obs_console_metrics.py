@@ -13,10 +13,13 @@ from litestar.testing import AsyncTestClient
 from tests.observability.conftest import LoadedVM
 from tests.support.auth import FakeRights, bearer
 from tests.support.settings import app_settings
+from tests.support.wait import eventually
 
 from cloudlysis_control.adapters.metrics import PrometheusApi
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.metrics.catalogue import CATALOGUE, render
+from cloudlysis_control.metrics.service import MetricsService
+from cloudlysis_control.tenants.state import TenantLag
 
 # What the contract's fixtures hold for the variables a query takes.
 VALUES: dict[str, dict[str, Any]] = {
@@ -68,3 +71,21 @@ async def test_the_api_serves_a_named_query_from_the_store(
         assert body["unit"] == "reqps" and body["step"] == 60
         assert body["series"] and body["series"][0]["labels"]["service"] == "gateway"
         assert all(len(point) == 2 for point in body["series"][0]["points"])
+
+
+async def test_the_tenants_list_lag_comes_from_the_store(loaded_vm: LoadedVM) -> None:
+    """The lag column's background refresh against the real store: the dashboards' query, the
+    latest value per tenant, the `__other__` series left out."""
+    async with httpx.AsyncClient() as client:
+        store = PrometheusApi(loaded_vm.vm.url, client, None, timeout_s=10)
+        lag = TenantLag(MetricsService(store, clock=lambda: loaded_vm.now))
+        assert lag.current() == ({}, None)
+
+        async def figures() -> dict[str, int] | None:
+            values, age = lag.current()
+            return values if age is not None else None
+
+        values = await eventually(figures, 20)
+        await lag.stop()
+    assert "t-acme" in values and "__other__" not in values
+    assert all(isinstance(v, int) and v >= 0 for v in values.values())

@@ -1500,6 +1500,7 @@ export interface components {
         /** TenantPage */
         TenantPage: {
             items: components["schemas"]["TenantSummary"][];
+            lag_age_s?: number | null;
             next_cursor: string | null;
             revisions: {
                 [key: string]: string | null;
@@ -1509,9 +1510,21 @@ export interface components {
         };
         /** TenantSummary */
         TenantSummary: {
+            /**
+             * @default unknown
+             * @enum {unknown}
+             */
+            health: "degraded" | "down" | "ok" | "unknown";
+            lag?: number | null;
             placement: {
                 [key: string]: components["schemas"]["KindPlacement"];
             };
+            /**
+             * @default serving
+             * @enum {unknown}
+             */
+            state: "attention" | "drained" | "draining" | "migrating" | "resuming" | "serving";
+            state_job_id?: string | null;
             tenant_id: string;
         };
         /**

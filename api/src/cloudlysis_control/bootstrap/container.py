@@ -65,6 +65,7 @@ from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
 from cloudlysis_control.system.service import SystemService
 from cloudlysis_control.tenants.service import TenantService
+from cloudlysis_control.tenants.state import TenantLag, TenantOperations
 
 Step = Callable[[], Awaitable[None]]
 
@@ -227,6 +228,10 @@ class Container:
             ),
             staleness=self.state_staleness,
         )
+        self.charts = MetricsService(self.metrics_store)
+        self.tenant_operations = TenantOperations()
+        self.store.on_change(self.tenant_operations.on_job)
+        self.tenant_lag = TenantLag(self.charts)
         self.tenants = TenantService(
             self.placement.service,
             self.fleet,
@@ -234,10 +239,11 @@ class Container:
             self.jobs,
             self.audit,
             status_timeout_s=s.fleet.tenant_status_timeout_s,
+            operations=self.tenant_operations,
+            lag=self.tenant_lag,
         )
         self.iam = IamService(self.gateway, self.audit, self.resolver)
         self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
-        self.charts = MetricsService(self.metrics_store)
         self.bus = EventBus()
         self.live = LiveService(self.bus)
         feeds = Feeds(self.bus)
@@ -262,6 +268,7 @@ class Container:
             self._stops.append(self.nats_server.stop)
             self.nats.url = self.nats_server.url
         self._stops.append(self.http.aclose)
+        self._stops.append(self.tenant_lag.stop)  # a refresh in flight uses the HTTP client
         await self.nats.connect()
         self._stops.append(self.nats.close)
         await self.nats.provision(

@@ -15,17 +15,33 @@ class KindPlacement(msgspec.Struct):
     explicit: bool  # False: the tenant is served by the map's default shard
 
 
-class TenantSummary(msgspec.Struct):
+# Control's view of the tenant's last operation: `serving` (none, or the last one ended with the
+# tenant serving), an operation in progress, `drained`, or `attention` (the last one failed,
+# was cancelled or timed out; see its job).
+TenantOpState = Literal["serving", "draining", "drained", "resuming", "migrating", "attention"]
+# The worst health of the instances serving the tenant's shards (fleet snapshot): all ok and
+# ready, some not, none, or no instance known.
+TenantHealth = Literal["ok", "degraded", "down", "unknown"]
+
+
+class TenantSummary(msgspec.Struct, kw_only=True):
     tenant_id: str
     placement: dict[PlacementKind, KindPlacement]
+    state: TenantOpState = "serving"
+    state_job_id: str | None = None  # the job that set `state`
+    health: TenantHealth = "unknown"
+    lag: int | None = None  # projection lag (events) when the metrics store has a series
 
 
-class TenantPage(msgspec.Struct):
+class TenantPage(msgspec.Struct, kw_only=True):
     items: list[TenantSummary]
     next_cursor: str | None
     total: int  # tenants matching the search
     revisions: dict[PlacementKind, str | None]
     stale: bool
+    # Age of the lag figures in seconds; None when no metrics store is configured or it has
+    # not answered yet. Lag exists only for the tenants the bounded tenant series carry.
+    lag_age_s: float | None = None
 
 
 class EndpointStatus(msgspec.Struct, kw_only=True):

@@ -8,7 +8,8 @@ within a timeout; an endpoint that fails gets its own error and the rest of the 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import bisect
+from collections import OrderedDict
 from collections.abc import Coroutine
 from typing import Any
 
@@ -20,7 +21,7 @@ from cloudlysis_control.core.validation import check_tenant_id
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.service import JobFilter, JobService
 from cloudlysis_control.placement.schemas import KINDS
-from cloudlysis_control.placement.service import PlacementService
+from cloudlysis_control.placement.service import PlacementService, TenantIndex
 from cloudlysis_control.tenants.ports import ServiceAdmin
 from cloudlysis_control.tenants.schemas import (
     EndpointStatus,
@@ -30,6 +31,9 @@ from cloudlysis_control.tenants.schemas import (
     TenantPage,
     TenantSummary,
 )
+from cloudlysis_control.tenants.state import TenantLag, TenantOperations, worst_health
+
+MATCH_CACHE = 16  # searches remembered per index (each at most the whole id list)
 
 
 class TenantService:
@@ -41,39 +45,71 @@ class TenantService:
         jobs: JobService | None,
         audit: AuditService | None,
         status_timeout_s: float = 2.0,
+        *,
+        operations: TenantOperations | None = None,
+        lag: TenantLag | None = None,
     ) -> None:
         self.placement = placement
+        self.operations = operations or TenantOperations()
+        self.lag = lag
+        self._matches_of: TenantIndex | None = None
+        self._match_cache: OrderedDict[tuple[str, str], tuple[str, ...]] = OrderedDict()
         self.fleet = fleet
         self.status = status
         self.jobs = jobs
         self.audit = audit
         self.status_timeout_s = status_timeout_s
 
+    def _matches(self, index: TenantIndex, q: str, match: str) -> tuple[str, ...]:
+        """Every id matching a search, computed once per index and search (the index is
+        replaced, never changed, on each placement swap); pages and the total read it."""
+        key = (q, match)
+        if self._matches_of is not index:
+            self._matches_of, self._match_cache = index, OrderedDict()
+        found = self._match_cache.get(key)
+        if found is None:
+            found = tuple(index.iter_from(None, q, match))
+            self._match_cache[key] = found
+            if len(self._match_cache) > MATCH_CACHE:
+                self._match_cache.popitem(last=False)
+        else:
+            self._match_cache.move_to_end(key)
+        return found
+
     def page(self, q: str | None, match: str, cursor: str | None, limit: int) -> TenantPage:
         state = self.placement.state
         index = state.index
         after = decode_cursor(cursor)  # a position in the sorted ids: any string will do
         q = (q or "").strip().lower() or None
-        matching = index.iter_from(after, q, match)
-        window = list(itertools.islice(matching, limit + 1))
-        items = [
-            TenantSummary(
-                tenant_id=t,
-                placement={
-                    k: KindPlacement(p.shard, p.explicit)
-                    for k in KINDS
-                    for p in (index.placement(t, k),)
-                },
+        ids = index.tenants if q is None else self._matches(index, q, match)
+        start = 0 if after is None else bisect.bisect_right(ids, after)
+        window = ids[start : start + limit + 1]
+        health = worst_health(self.placement, self.fleet)
+        lag, lag_age = self.lag.current() if self.lag is not None else ({}, None)
+        items = []
+        for t in window[:limit]:
+            op_state, op_job = self.operations.state(t)
+            items.append(
+                TenantSummary(
+                    tenant_id=t,
+                    placement={
+                        k: KindPlacement(p.shard, p.explicit)
+                        for k in KINDS
+                        for p in (index.placement(t, k),)
+                    },
+                    state=op_state,
+                    state_job_id=op_job,
+                    health=health(state, t),
+                    lag=lag.get(t),
+                )
             )
-            for t in window[:limit]
-        ]
-        total = len(index.tenants) if q is None else sum(1 for _ in index.iter_from(None, q, match))
         return TenantPage(
             items=items,
             next_cursor=encode_cursor(window[limit - 1]) if len(window) > limit else None,
-            total=total,
+            total=len(ids),
             revisions={k: state.maps[k].revision for k in KINDS},
             stale=self.placement.stale,
+            lag_age_s=lag_age,
         )
 
     async def _endpoint(self, url: str, tenant_id: str) -> EndpointStatus:

@@ -30,6 +30,14 @@ const statusTone: Record<string, Tone> = {
   not_ready: "warning",
   unreachable: "danger",
   unknown: "neutral",
+  degraded: "warning",
+  down: "danger",
+  serving: "success",
+  draining: "info",
+  resuming: "info",
+  migrating: "info",
+  drained: "warning",
+  attention: "danger",
 };
 
 export function StatusBadge({ status, className }: { status: JobStatus | AuditOutcome | string; className?: string }) {

@@ -1,4 +1,4 @@
-import { screen, waitFor } from "@testing-library/react";
+import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { emptyTenant, installFakeApi } from "@/test/fake-api";
@@ -9,7 +9,8 @@ describe("Tenants", () => {
   it("lists tenants with their shards and searches by id", async () => {
     const fake = installFakeApi({
       tenants: [
-        { tenant_id: "acme", placement: { aggregate: { shard: "agg-1", explicit: true }, runner: { shard: "run-0", explicit: false } } },
+        { tenant_id: "acme", placement: { aggregate: { shard: "agg-1", explicit: true }, runner: { shard: "run-0", explicit: false } }, state: "drained", state_job_id: "job-drain-acme", health: "degraded", lag: 1234 },
+        { tenant_id: "beta", placement: {}, state: "serving", health: "ok" },
       ],
     });
     signInForTest();
@@ -17,7 +18,16 @@ describe("Tenants", () => {
     expect(await screen.findByRole("link", { name: "acme" })).toHaveAttribute("href", "/tenants/acme");
     expect(screen.getByText("agg-1")).toBeInTheDocument();
     expect(screen.getByText("(default)")).toBeInTheDocument();
-    expect(screen.getByText("1 tenant named in the placement maps.")).toBeInTheDocument();
+    expect(screen.getByText(/2 tenants named in the placement maps\./)).toBeInTheDocument();
+    const acme = screen.getByRole("row", { name: /acme/ });
+    expect(within(acme).getByText("drained")).toBeInTheDocument();
+    expect(within(acme).getByRole("link", { name: "drained" })).toHaveAttribute("href", "/jobs/job-drain-acme");
+    expect(within(acme).getByText("degraded")).toBeInTheDocument();
+    expect(within(acme).getByText((1234).toLocaleString())).toBeInTheDocument();
+    const beta = screen.getByRole("row", { name: /beta/ });
+    expect(within(beta).getByText("serving")).toBeInTheDocument();
+    expect(within(beta).queryByRole("link", { name: "serving" })).toBeNull();
+    expect(within(beta).getByTitle(/Not in the metrics store/)).toHaveTextContent("—");
     await userEvent.type(screen.getByLabelText("Tenant id"), "ac");
     await waitFor(() => expect(fake.requests.some((r) => new URL(r.url).searchParams.get("q") === "ac")).toBe(true));
   });

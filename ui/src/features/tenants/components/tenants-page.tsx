@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import type { TenantSummary } from "@/api";
 import { Page } from "@/components/layout";
-import { DataTable, type ColumnDef, Input, PagedResult, Select, StaleNotice, UpdatedAgo } from "@/components/ui";
+import { DataTable, type ColumnDef, Input, JobLink, PagedResult, Select, StaleNotice, StatusBadge, UpdatedAgo } from "@/components/ui";
 import { useCursorHistory, useUrlFilters, tenantHref } from "@/lib";
 import { tenantQueries } from "@/features/tenants/queries";
 
@@ -34,6 +34,29 @@ const columns: ColumnDef<TenantSummary, unknown>[] = [
       );
     },
   })),
+  {
+    id: "state",
+    header: "State",
+    accessorKey: "state",
+    cell: (c) => {
+      const { state, state_job_id: job } = c.row.original;
+      const badge = <StatusBadge status={state} />;
+      return job ? (
+        <JobLink id={job} className="hover:underline">
+          <span title={`Set by job ${job}`}>{badge}</span>
+        </JobLink>
+      ) : (
+        badge
+      );
+    },
+  },
+  { id: "health", header: "Health", accessorKey: "health", cell: (c) => <StatusBadge status={c.row.original.health} /> },
+  {
+    id: "lag",
+    header: "Lag",
+    accessorFn: (t) => t.lag ?? -1,
+    cell: (c) => (c.row.original.lag == null ? <span className="text-zinc-500" title="Not in the metrics store's tenant series; the tenant's page has the exact figure">—</span> : c.row.original.lag.toLocaleString()),
+  },
 ];
 
 const FILTERS = ["q", "match"] as const;
@@ -69,7 +92,11 @@ export default function TenantsPage() {
             <StaleNotice stale={page.stale} what="tenant placement" />
             <UpdatedAgo query={tenants} />
             <p className="text-sm text-zinc-700 dark:text-zinc-300">
-              {page.total} tenant{page.total === 1 ? "" : "s"} named in the placement maps.
+              {page.total} tenant{page.total === 1 ? "" : "s"} named in the placement maps.{" "}
+              <span className="text-zinc-600 dark:text-zinc-400">
+                State is Control's last drain, resume or migration; health is the worst of the instances serving the tenant's shards;
+                {page.lag_age_s == null ? " lag needs a metrics store." : ` lag from the metrics store, ${Math.round(page.lag_age_s)} s old.`}
+              </span>
             </p>
             <DataTable id="tenants" label="Tenants" columns={columns} data={page.items} getRowId={(t) => t.tenant_id} empty="No tenant matches." />
           </>
