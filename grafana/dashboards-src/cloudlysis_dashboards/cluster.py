@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cloudlysis_control.metrics import queries as q
+
 from .panels import add, base, prom, service_var, st, ts, var_query, version_var
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from grafana_foundation_sdk.builders import dashboard as dash
 
 from cloudlysis_control.metrics import queries as q
+
 from .panels import (
     LOKI,
     add,

@@ -7,6 +7,7 @@ from typing import Any
 from grafana_foundation_sdk.models import dashboard as dm
 
 from cloudlysis_control.metrics import queries as q
+
 from .panels import add, base, deploy_annotation, prom, service_var, tbl, ts, version_var
 
 UP = 'up{job=~"platform|control-api"}'

@@ -7,6 +7,7 @@ from typing import Any
 from grafana_foundation_sdk.builders import nodegraph, tempo
 
 from cloudlysis_control.metrics import queries as q
+
 from .panels import TEMPO, add, base, prom, service_var, trace_table, ts, version_var
 
 
