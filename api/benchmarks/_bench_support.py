@@ -7,11 +7,14 @@ rights: a stand-in grants every right, so the benchmark measures placement and H
 from __future__ import annotations
 
 import asyncio
+import json
 import multiprocessing
 import os
+import sys
 import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from joserfc import jwt
@@ -96,3 +99,40 @@ async def wait_ready(url: str, timeout_s: float = 30) -> None:
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+LOADGEN = Path(__file__).resolve().parent / "_loadgen.py"
+
+
+async def socket_load(
+    url: str, paths: list[str], concurrency: int, headers: dict[str, str] | None = None
+) -> tuple[list[float], float]:
+    """GET every path with `concurrency` keep-alive connections from a separate process (the
+    plain-socket load generator in _loadgen.py): (latencies in seconds, elapsed seconds).
+    Raises when any answer is not a 200."""
+    parsed = httpx.URL(url)
+    job = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "headers": headers or {},
+        "paths": paths,
+        "concurrency": concurrency,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(LOADGEN),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate(json.dumps(job).encode())
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator exited with {proc.returncode}")
+    result = json.loads(out)
+    bad = {k: v for k, v in result["statuses"].items() if k != "200"}
+    if bad:
+        raise RuntimeError(f"non-200 answers: {bad}")
+    return list(result["latencies"]), float(result["elapsed_s"])
+
+
+def with_query(path: str, params: dict[str, object]) -> str:
+    return f"{path}?{urlencode(params)}" if params else path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from cloudlysis_control.placement.schemas import (
     decode_map,
     decode_routing,
 )
-from cloudlysis_control.placement.service import PlacementService
+from cloudlysis_control.placement.service import PlacementService, TenantIndex
 from cloudlysis_control.placement.sources import (
     FilePlacementSource,
     content_revision,
@@ -195,3 +196,16 @@ def test_dev_file_matches_the_json_schemas() -> None:
     for key in ("aggregate_placement", "projection_placement", "runner_placement"):
         jsonschema.validate(dev[key], map_schema)
     jsonschema.validate(dev["routing"], routing_schema)
+
+
+def test_a_substring_search_finds_each_matching_id_once_and_in_order() -> None:
+    rng = random.Random(7)
+    ids = {f"t-{rng.randrange(10**5):05d}" for _ in range(5000)} | {"a", "aa", "aaa", "ba", "ab"}
+    index = TenantIndex(tuple(sorted(ids)))
+    for q in ["0", "a", "aa", "00", "123", "t-9", "-", "zz", "5-"]:
+        assert index.substring(q) == tuple(t for t in index.tenants if q in t), q
+    assert index.substring("\n") == () and index.substring("") == ()
+    assert list(index.iter_from("t-5", "12", "substring")) == [
+        t for t in index.tenants if "12" in t and t > "t-5"
+    ]
+    assert TenantIndex().substring("a") == ()

@@ -13,6 +13,8 @@ import bisect
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import accumulate
 from types import MappingProxyType
 from typing import Literal
 
@@ -111,9 +113,31 @@ class TenantIndex:
         if not q:
             yield from self.tenants[start:]
             return
-        for tenant in self.tenants[start:]:
-            if q in tenant:
+        for tenant in self.substring(q):
+            if after is None or tenant > after:
                 yield tenant
+
+    @cached_property
+    def _joined(self) -> tuple[str, tuple[int, ...]]:
+        """Every id on one line each, and where each starts: a substring search is one C-speed
+        `str.find` per matching id instead of a Python loop over every id."""
+        starts = tuple(accumulate((len(t) + 1 for t in self.tenants[:-1]), initial=0))
+        return "\n".join(self.tenants), starts
+
+    def substring(self, q: str) -> tuple[str, ...]:
+        """The ids containing q, in order."""
+        if not q or "\n" in q:
+            return ()
+        blob, starts = self._joined
+        found: list[str] = []
+        pos = blob.find(q)
+        while pos != -1:
+            i = bisect.bisect_right(starts, pos) - 1
+            found.append(self.tenants[i])
+            if i + 1 >= len(starts):
+                break
+            pos = blob.find(q, starts[i + 1])  # the next id: each id once
+        return tuple(found)
 
 
 @dataclass(frozen=True)
