@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from tests.observability.conftest import LoadedVM
@@ -41,11 +40,13 @@ async def test_every_named_query_returns_series_from_the_store(
     loaded_vm: LoadedVM, name: str
 ) -> None:
     query = CATALOGUE[name]
-    async with httpx.AsyncClient() as client:
-        store = PrometheusApi(loaded_vm.vm.url, client, None, timeout_s=10)
+    store = PrometheusApi(loaded_vm.vm.url, None, timeout_s=10)
+    try:
         step = 60.0
         expr = render(query, step, VALUES.get(name, {}))
         series = await store.query_range(expr, loaded_vm.now - 900, loaded_vm.now, step)
+    finally:
+        await store.aclose()
     assert series, f"{name}: no series for {expr}"
     points = [v for s in series for _, v in s.points if v is not None]
     assert points, f"{name}: series without a value: {series[:2]}"
@@ -76,8 +77,8 @@ async def test_the_api_serves_a_named_query_from_the_store(
 async def test_the_tenants_list_lag_comes_from_the_store(loaded_vm: LoadedVM) -> None:
     """The lag column's background refresh against the real store: the dashboards' query, the
     latest value per tenant, the `__other__` series left out."""
-    async with httpx.AsyncClient() as client:
-        store = PrometheusApi(loaded_vm.vm.url, client, None, timeout_s=10)
+    store = PrometheusApi(loaded_vm.vm.url, None, timeout_s=10)
+    try:
         lag = TenantLag(MetricsService(store, clock=lambda: loaded_vm.now))
         assert lag.current() == ({}, None)
 
@@ -87,5 +88,7 @@ async def test_the_tenants_list_lag_comes_from_the_store(loaded_vm: LoadedVM) ->
 
         values = await eventually(figures, 20)
         await lag.stop()
+    finally:
+        await store.aclose()
     assert "t-acme" in values and "__other__" not in values
     assert all(isinstance(v, int) and v >= 0 for v in values.values())

@@ -3,6 +3,7 @@ bounded ranges, and a clear 503 without a store (no NATS, no server: fakes of th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ async def test_a_range_is_bounded_and_stepped() -> None:
     store = FakeStore()
     service = MetricsService(store, clock=lambda: 10_000.0)
     answer = await service.range("request_rate_by_service", 3600, None, {"kind": "gateway"})
-    assert (answer.start, answer.end, answer.step) == (6400.0, 10_000.0, 12.0)
+    # the window ends at the last whole step before now
+    assert (answer.start, answer.end, answer.step) == (6396.0, 9996.0, 12.0)
     assert store.asked[0][0] == render(
         CATALOGUE["request_rate_by_service"], 12.0, {"kind": "gateway"}
     )
@@ -101,3 +103,70 @@ async def test_a_range_is_bounded_and_stepped() -> None:
 async def test_without_a_store_the_answer_is_metrics_unavailable() -> None:
     with pytest.raises(MetricsUnavailable, match="CONTROL_METRICS_URL"):
         await MetricsService(None).range("node_cpu_busy", 3600, None, {})
+
+
+class GatedStore:
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail = False
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        self.calls += 1
+        await self.gate.wait()
+        if self.fail:
+            raise MetricsUnavailable("down")
+        return [Series(labels={"n": str(self.calls)}, points=[(end, 1.0)])]
+
+
+async def test_identical_questions_share_one_answer_within_a_step() -> None:
+    store = GatedStore()
+    wall, mono = [10_007.0], [0.0]
+    service = MetricsService(store, cache_s=5, clock=lambda: wall[0], monotonic=lambda: mono[0])
+    first = await service.range("request_rate_by_service", 3600, 15, {})
+    assert first.end == 10_005.0  # "now" ends at the last whole step: consoles ask alike
+    again = await service.range("request_rate_by_service", 3600, 15, {})
+    assert store.calls == 1 and again.series == first.series
+    # another question (variables, step) is another answer
+    await service.range("request_rate_by_service", 3600, 15, {"kind": "gateway"})
+    assert store.calls == 2
+    # concurrent identical questions make one request to the store
+    mono[0] += 6
+    store.gate.clear()
+    waiting = [
+        asyncio.create_task(service.range("request_rate_by_service", 3600, 15, {}))
+        for _ in range(5)
+    ]
+    await asyncio.sleep(0.01)
+    store.gate.set()
+    answers = await asyncio.gather(*waiting)
+    assert store.calls == 3 and len({a.series[0].labels["n"] for a in answers}) == 1
+    # a failure is not remembered: the next question asks again
+    mono[0] += 6
+    store.fail = True
+    with pytest.raises(MetricsUnavailable):
+        await service.range("request_rate_by_service", 3600, 15, {})
+    store.fail = False
+    await service.range("request_rate_by_service", 3600, 15, {})
+    assert store.calls == 5
+    # an explicit end is used as given; cache_s=0 asks every time
+    off = MetricsService(store, cache_s=0, clock=lambda: wall[0])
+    await off.range("request_rate_by_service", 3600, 15, {}, end=9_999.0)
+    await off.range("request_rate_by_service", 3600, 15, {}, end=9_999.0)
+    assert store.calls == 7
+
+
+async def test_when_the_first_asker_leaves_the_others_still_get_an_answer() -> None:
+    store = GatedStore()
+    service = MetricsService(store, cache_s=5, clock=lambda: 10_000.0)
+    store.gate.clear()
+    leader = asyncio.create_task(service.range("node_cpu_busy", 600, 15, {}))
+    await asyncio.sleep(0.01)
+    follower = asyncio.create_task(service.range("node_cpu_busy", 600, 15, {}))
+    await asyncio.sleep(0.01)
+    leader.cancel()
+    await asyncio.sleep(0.01)
+    store.gate.set()
+    answer = await follower
+    assert answer.series and store.calls == 2

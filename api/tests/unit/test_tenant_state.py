@@ -69,7 +69,7 @@ class LagStore:
 async def test_lag_is_refreshed_in_the_background_and_never_waited_for() -> None:
     store = LagStore()
     now = [1000.0]
-    lag = TenantLag(MetricsService(store), ttl_s=10, clock=lambda: now[0])
+    lag = TenantLag(MetricsService(store, cache_s=0), ttl_s=10, clock=lambda: now[0])
     assert lag.current() == ({}, None)  # nothing yet: the list does not wait for the store
     assert lag.current() == ({}, None)
     store.gate.set()

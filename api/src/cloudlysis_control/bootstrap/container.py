@@ -112,9 +112,7 @@ class Container:
         self.admin = ServiceAdminClient(self.http, metrics, s.fleet.tenant_status_timeout_s)
         self.swarm_engine = _swarm_engine(s, metrics)
         self.metrics_store = (
-            PrometheusApi(s.metrics.url, self.http, metrics, s.metrics.timeout_s)
-            if s.metrics.url
-            else None
+            PrometheusApi(s.metrics.url, metrics, s.metrics.timeout_s) if s.metrics.url else None
         )
         self.annotator = (
             GrafanaAnnotator(
@@ -228,7 +226,7 @@ class Container:
             ),
             staleness=self.state_staleness,
         )
-        self.charts = MetricsService(self.metrics_store)
+        self.charts = MetricsService(self.metrics_store, cache_s=s.metrics.cache_s)
         self.tenant_operations = TenantOperations()
         self.store.on_change(self.tenant_operations.on_job)
         self.tenant_lag = TenantLag(self.charts)
@@ -268,7 +266,9 @@ class Container:
             self._stops.append(self.nats_server.stop)
             self.nats.url = self.nats_server.url
         self._stops.append(self.http.aclose)
-        self._stops.append(self.tenant_lag.stop)  # a refresh in flight uses the HTTP client
+        if self.metrics_store is not None:
+            self._stops.append(self.metrics_store.aclose)
+        self._stops.append(self.tenant_lag.stop)  # a refresh in flight uses the store's client
         await self.nats.connect()
         self._stops.append(self.nats.close)
         await self.nats.provision(

@@ -236,6 +236,9 @@ class MetricsSettings:
     url: str | None = None  # None: charts say the metrics store is not configured
     timeout_s: float = 5.0
     max_range_s: int = 7 * 86400
+    # Identical chart queries (same query, window and step) within this many seconds (and
+    # within one step) share one answer from the store; 0 turns the cache off.
+    cache_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +312,7 @@ class Settings:
             metrics=MetricsSettings(
                 url=env.url("CONTROL_METRICS_URL"),
                 timeout_s=env.float_("CONTROL_METRICS_TIMEOUT_S", 5.0, lo=0.1, hi=120),
+                cache_s=env.float_("CONTROL_METRICS_CACHE_S", 5.0, lo=0, hi=300),
             ),
             server=ServerSettings(
                 host=env.str_("CONTROL_HOST", "127.0.0.1"),

@@ -3,19 +3,29 @@
 A request names a query of the catalogue and fills at most its variables; the range and the step
 are bounded (at most `max_points` points per series), so no chart can ask the store for more
 than a screenful. Without a configured store, or while it is down, the answer is 503
-`metrics_unavailable` and nothing else in the API is affected."""
+`metrics_unavailable` and nothing else in the API is affected.
+
+A window that ends "now" ends at the last whole step, so the operators watching the same chart
+ask the same question; identical questions within `cache_s` (and within one step) share one
+answer, and concurrent ones one request to the store (the store is queried once per step per
+chart, however many consoles are open). Failures are never cached."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from cloudlysis_control.core.errors import MetricsUnavailable, NotFound, ParamsInvalid
 from cloudlysis_control.metrics.catalogue import CATALOGUE, NamedQuery, Variable, render
-from cloudlysis_control.metrics.ports import MetricsStore
+from cloudlysis_control.metrics.ports import MetricsStore, Series
 from cloudlysis_control.metrics.schemas import MetricsQueryInfo, MetricsRange
 
 MAX_POINTS = 1500
+CACHE_ENTRIES = 256
+_Key = tuple[str, float, float, float]
 
 
 class MetricsService:
@@ -24,11 +34,18 @@ class MetricsService:
         store: MetricsStore | None,
         *,
         max_points: int = MAX_POINTS,
+        cache_s: float = 5.0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.max_points = max_points
+        self.cache_s = cache_s
         self.clock = clock
+        self.monotonic = monotonic
+        self._cache: OrderedDict[_Key, tuple[float, list[Series]]] = OrderedDict()
+        self._inflight: dict[_Key, asyncio.Future[list[Series]]] = {}
+        self.store_queries = 0  # how many questions reached the store (tests, benchmarks)
 
     def catalogue(self) -> list[MetricsQueryInfo]:
         return [
@@ -71,9 +88,9 @@ class MetricsService:
             )
         if self.store is None:
             raise MetricsUnavailable("no metrics store is configured (CONTROL_METRICS_URL)")
-        stop = float(end if end is not None else self.clock())
+        stop = float(end) if end is not None else math.floor(self.clock() / step) * step
         start = stop - range_s
-        series = await self.store.query_range(render(query, step, values), start, stop, step)
+        series = await self._query(render(query, step, values), start, stop, step)
         return MetricsRange(
             query=name,
             title=query.title,
@@ -84,3 +101,47 @@ class MetricsService:
             step=step,
             series=series,
         )
+
+    async def _query(self, expr: str, start: float, end: float, step: float) -> list[Series]:
+        assert self.store is not None
+        ttl = min(self.cache_s, step)
+        if ttl <= 0:
+            self.store_queries += 1
+            return await self.store.query_range(expr, start, end, step)
+        key = (expr, start, end, step)
+        now = self.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and now - cached[0] < ttl:
+            return cached[1]
+        pending = self._inflight.get(key)
+        if pending is not None:
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # the one asking gave up (its client left): ask for ourselves
+                self.store_queries += 1
+                return await self.store.query_range(expr, start, end, step)
+        future: asyncio.Future[list[Series]] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            self.store_queries += 1
+            series = await self.store.query_range(expr, start, end, step)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as e:
+            future.set_exception(e)
+            future.exception()  # retrieved: waiters get it, nobody logs "never retrieved"
+            raise
+        else:
+            future.set_result(series)
+            self._cache[key] = (self.monotonic(), series)
+            self._cache.move_to_end(key)
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+            return series
+        finally:
+            self._inflight.pop(key, None)
