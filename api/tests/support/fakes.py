@@ -112,7 +112,7 @@ class FakeProber:
         self.answers = dict(answers or {})
         self.calls: list[str] = []
 
-    async def probe(self, base_url: str) -> ProbeResult:
+    async def probe(self, base_url: str, metrics: bool = True) -> ProbeResult:
         self.calls.append(base_url)
         return self.answers.get(base_url) or ProbeResult(url=base_url, error="unreachable")
 

@@ -1010,6 +1010,11 @@ export interface components {
             metrics: {
                 [key: string]: number;
             };
+            /**
+             * @default probe
+             * @enum {unknown}
+             */
+            metrics_source: "probe" | "store";
             /** @enum {unknown} */
             ready: "not_ready" | "ready" | "unreachable";
             ready_status?: number | null;

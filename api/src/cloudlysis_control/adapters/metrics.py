@@ -21,9 +21,25 @@ class _Matrix(msgspec.Struct):
     values: list[tuple[float, str]]
 
 
+class _Sample(msgspec.Struct):
+    metric: dict[str, str]
+    value: tuple[float, str]
+
+
 class _Data(msgspec.Struct):
     resultType: str
     result: list[_Matrix]
+
+
+class _VectorData(msgspec.Struct):
+    resultType: str
+    result: list[_Sample]
+
+
+class _VectorAnswer(msgspec.Struct):
+    status: str
+    data: _VectorData | None = None
+    error: str | None = None
 
 
 class _Answer(msgspec.Struct):
@@ -67,12 +83,12 @@ class PrometheusApi:
             await self._session.close()
             self._session = None
 
-    async def _get(self, params: dict[str, str]) -> tuple[int, bytes]:
+    async def _get(self, params: dict[str, str], path: str = "query_range") -> tuple[int, bytes]:
         started = time.perf_counter()
         outcome = "ok"
         try:
             async with self._client().get(
-                f"{self.base_url}/api/v1/query_range",
+                f"{self.base_url}/api/v1/{path}",
                 params=params,
                 headers=outbound_headers(),
                 allow_redirects=False,
@@ -109,3 +125,18 @@ class PrometheusApi:
             Series(labels=m.metric, points=[(float(t), _number(v)) for t, v in m.values])
             for m in answer.data.result
         ]
+
+    async def query(self, expr: str) -> list[tuple[dict[str, str], float | None]]:
+        """An instant query at the store's now: each series' labels and latest value."""
+        status, body = await self._get({"query": expr}, "query")
+        if status >= 500:
+            raise MetricsUnavailable(f"the metrics store answered {status}")
+        try:
+            answer = msgspec.json.decode(body, type=_VectorAnswer)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise MetricsUnavailable("the metrics store answered something else than JSON") from e
+        if status != 200 or answer.status != "success" or answer.data is None:
+            raise UpstreamError(
+                f"the metrics store refused the query: {truncate(answer.error or body, 200)}"
+            )
+        return [(s.metric, _number(s.value[1])) for s in answer.data.result]

@@ -158,14 +158,14 @@ class ProbeClient:
                     time.perf_counter() - started
                 )
 
-    async def probe(self, base_url: str) -> ProbeResult:
+    async def probe(self, base_url: str, metrics: bool = True) -> ProbeResult:
         base = base_url.rstrip("/")
         started = time.perf_counter()
         result = ProbeResult(url=base)
-        health, ready, metrics = await asyncio.gather(
+        health, ready, *rest = await asyncio.gather(
             self._get(f"{base}/health"),
             self._get(f"{base}/ready"),
-            self._get(f"{base}/metrics"),
+            *([self._get(f"{base}/metrics")] if metrics else []),
             return_exceptions=True,
         )
         errors: list[str] = []
@@ -177,8 +177,10 @@ class ProbeClient:
             result.ready = ready[0]
         else:
             errors.append(f"ready: {_describe(ready)}")
-        if not isinstance(metrics, BaseException):
-            status, body = metrics
+        if not rest:
+            pass  # figures come from the metrics store (fleet/snapshot.py)
+        elif not isinstance(rest[0], BaseException):
+            status, body = rest[0]
             if status == 200:
                 try:
                     text = body.decode("utf-8")
@@ -191,7 +193,7 @@ class ProbeClient:
             else:
                 errors.append(f"metrics: HTTP {status}")
         else:
-            errors.append(f"metrics: {_describe(metrics)}")
+            errors.append(f"metrics: {_describe(rest[0])}")
         result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         result.error = "; ".join(errors) or None
         return result

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from cloudlysis_control.adapters.docker.engine import DockerEngine
 from cloudlysis_control.adapters.docker.fixture import FixtureEngine
+from cloudlysis_control.adapters.fleet_metrics import StoreFleetMetrics
 from cloudlysis_control.adapters.gateway import GatewayClient
 from cloudlysis_control.adapters.grafana import GrafanaAnnotator
 from cloudlysis_control.adapters.http import make_async_client
@@ -151,6 +152,9 @@ class Container:
             concurrency=s.fleet.probe_concurrency,
             timeout_s=s.jobs.probe_timeout_s,
             max_age_s=s.fleet.snapshot_max_age_s,
+            fleet_metrics=(
+                StoreFleetMetrics(self.metrics_store) if self.metrics_store is not None else None
+            ),
         )
         self.swarm = SwarmView(self.swarm_engine)
         self.discovery = (

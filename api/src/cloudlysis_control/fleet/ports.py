@@ -26,7 +26,26 @@ class ProbeResult(msgspec.Struct, kw_only=True):
 
 
 class Prober(Protocol):
-    async def probe(self, base_url: str) -> ProbeResult: ...
+    async def probe(self, base_url: str, metrics: bool = True) -> ProbeResult:
+        """/health and /ready, and /metrics unless `metrics` is False (the snapshot takes the
+        figures from a metrics store that already scrapes the instance)."""
+        ...
+
+
+class InstanceFigures(msgspec.Struct, kw_only=True):
+    """What a snapshot reads from an instance's /metrics, as a metrics store has it."""
+
+    version: str | None = None
+    git_sha: str | None = None
+    build_info_metric: str | None = None
+    selected: dict[str, float] = msgspec.field(default_factory=dict)
+
+
+class FleetMetrics(Protocol):
+    async def figures(self) -> dict[str, InstanceFigures]:
+        """Per scraped address (`host:port`, the store's `instance` label): build info and the
+        selected metrics. Raises core.errors.MetricsUnavailable when the store cannot answer."""
+        ...
 
 
 class FleetDiscovery(Protocol):

@@ -24,6 +24,9 @@ class InstanceHealth(msgspec.Struct, kw_only=True):
     version: str | None = None
     git_sha: str | None = None
     metrics: dict[str, float] = {}
+    # where version, git sha and metrics came from: the instance's /metrics, or the metrics
+    # store that scrapes it (CONTROL_METRICS_URL)
+    metrics_source: Literal["probe", "store"] = "probe"
     error: str | None = None
 
 

@@ -1,5 +1,11 @@
 """The fleet health snapshot: every instance's /health, /ready and /metrics, probed concurrently.
 
+With a metrics store configured (`fleet_metrics`), the figures /metrics would give (build info
+and the selected metrics) come from the store, which already scrapes every instance, and only
+/health and /ready are probed; an instance the store does not know, or every instance while the
+store does not answer, is probed in full as before. Each instance says where its figures came
+from (`metrics_source`).
+
 At most `concurrency` instances are probed at once, each within `timeout_s` in total, so a hung
 instance costs one timeout and never holds up the rest. The snapshot is cached for `max_age_s`
 and refreshed in the background; readers get the cached one and only wait (single flight, bounded
@@ -14,11 +20,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import NotFound
 from cloudlysis_control.core.logging import get_logger
-from cloudlysis_control.fleet.ports import Prober, ProbeResult
+from cloudlysis_control.fleet.ports import FleetMetrics, InstanceFigures, Prober, ProbeResult
 from cloudlysis_control.fleet.registry import FleetRegistry, FleetService
 from cloudlysis_control.fleet.schemas import FleetSnapshot, FleetSummary, InstanceHealth
 
@@ -33,7 +40,20 @@ class _Taken:
     instances: tuple[InstanceHealth, ...]
 
 
-def normalise(service: FleetService, result: ProbeResult) -> InstanceHealth:
+def address(url: str) -> str:
+    """`host:port` of an instance URL: the `instance` label a scrape of it records."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = parts.hostname or ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def normalise(
+    service: FleetService, result: ProbeResult, figures: InstanceFigures | None = None
+) -> InstanceHealth:
+    if figures is not None:
+        result.version, result.git_sha = figures.version, figures.git_sha
+        result.build_info_metric, result.selected = figures.build_info_metric, figures.selected
     unreachable = result.health is None
     return InstanceHealth(
         service=service.service_name,
@@ -51,6 +71,7 @@ def normalise(service: FleetService, result: ProbeResult) -> InstanceHealth:
         version=result.version,
         git_sha=result.git_sha,
         metrics=result.selected,
+        metrics_source="store" if figures is not None else "probe",
         error=result.error,
     )
 
@@ -66,9 +87,11 @@ class FleetSnapshotService:
         max_age_s: float = 10.0,
         refresh_interval_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        fleet_metrics: FleetMetrics | None = None,
     ) -> None:
         self.registry = registry
         self.prober = prober
+        self.fleet_metrics = fleet_metrics
         self.concurrency = concurrency
         self.timeout_s = timeout_s
         self.max_age_s = max_age_s
@@ -88,11 +111,24 @@ class FleetSnapshotService:
 
     # -- probing ----------------------------------------------------------------------------------
 
-    async def _probe_one(self, sem: asyncio.Semaphore, service: FleetService) -> InstanceHealth:
+    async def _figures(self) -> dict[str, InstanceFigures]:
+        if self.fleet_metrics is None:
+            return {}
+        try:
+            return await asyncio.wait_for(self.fleet_metrics.figures(), self.timeout_s)
+        except Exception as e:  # the store down: probe /metrics as without it
+            _log.warning("fleet figures from the metrics store failed", error=type(e).__name__)
+            return {}
+
+    async def _probe_one(
+        self, sem: asyncio.Semaphore, service: FleetService, figures: InstanceFigures | None
+    ) -> InstanceHealth:
         async with sem:
             started = time.perf_counter()
             try:
-                result = await asyncio.wait_for(self.prober.probe(service.url), self.timeout_s)
+                result = await asyncio.wait_for(
+                    self.prober.probe(service.url, metrics=figures is None), self.timeout_s
+                )
             except TimeoutError:
                 result = ProbeResult(
                     url=service.url,
@@ -101,12 +137,15 @@ class FleetSnapshotService:
                 )
             except Exception as e:  # a probe failure is data about the instance, never a 500
                 result = ProbeResult(url=service.url, error=f"probe failed: {type(e).__name__}")
-        return normalise(service, result)
+        return normalise(service, result, figures)
 
     async def _take(self) -> _Taken:
         started = time.perf_counter()
         sem = asyncio.Semaphore(self.concurrency)
-        instances = await asyncio.gather(*(self._probe_one(sem, s) for s in self.fleet))
+        figures = await self._figures()
+        instances = await asyncio.gather(
+            *(self._probe_one(sem, s, figures.get(address(s.url))) for s in self.fleet)
+        )
         taken = _Taken(
             rfc3339(),
             self.clock(),
