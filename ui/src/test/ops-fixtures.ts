@@ -15,6 +15,7 @@ export function instance(overrides: Partial<InstanceHealth> & Pick<InstanceHealt
     version: overrides.kind === "gateway" ? "0.0.0-devfleet" : "1.4.2",
     git_sha: overrides.kind === "gateway" ? "devfleet" : "d3v7f1e",
     metrics: {},
+    metrics_source: "probe",
     error: null,
     ...overrides,
   };

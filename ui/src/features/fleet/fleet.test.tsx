@@ -12,8 +12,8 @@ describe("Fleet", () => {
         age_s: 90,
         summary: { healthy: 1, instances: 2, ready: 1, unreachable: 1, versions: { "1.2.0": 2 } },
         instances: [
-          { service: "gateway", kind: "gateway", instance: "gw-1", url: "http://127.0.0.1:8701", health: "ok", ready: "ready", version: "1.2.0", metrics: {} },
-          { service: "runner", kind: "runner", instance: "run-1", url: "http://127.0.0.1:8702", health: "unreachable", ready: "unreachable", error: "connection refused", metrics: {} },
+          { service: "gateway", kind: "gateway", instance: "gw-1", url: "http://127.0.0.1:8701", health: "ok", ready: "ready", version: "1.2.0", metrics: {}, metrics_source: "store" },
+          { service: "runner", kind: "runner", instance: "run-1", url: "http://127.0.0.1:8702", health: "unreachable", ready: "unreachable", error: "connection refused", metrics: {}, metrics_source: "probe" },
         ],
       },
     });
