@@ -16,3 +16,4 @@ export * from "./theme";
 export * from "./use-cursor-history";
 export * from "./use-tenant-sync";
 export * from "./use-url-filters";
+export * from "./use-debounced-value";

@@ -82,7 +82,13 @@ test.describe("Swarm and deployments", () => {
     const before = (await row.getByRole("row").first().locator("code").first().getAttribute("title"))!;
     expect(before).toMatch(/^cloudlysis\/projection:/);
     await row.getByRole("button", { name: `Deploy ${SERVICE}` }).click();
+    // A tag whose image the engine cannot resolve: the plan says the preflight would refuse it.
+    const planning = page.getByRole("dialog", { name: `Deploy ${SERVICE}` });
+    await planning.getByLabel("New tag", { exact: true }).fill("1.9.99-missing");
+    await expect(planning.getByRole("list", { name: "Preflight" })).toContainText("cannot resolve image cloudlysis/projection:1.9.99-missing");
     const deploy = await fillGuardedDialog(page, `Deploy ${SERVICE}`, { "New tag": tag, "Reason (required)": "e2e: deploy a new tag" });
+    // What will change, before submit: the same diff the deployment shows afterwards.
+    await expect(deploy.dialog.getByRole("table", { name: "Planned changes" }).locator('tr[data-path="image"]')).toContainText(`cloudlysis/projection:${tag}`);
     await expectNoSeriousA11yViolations(page, testInfo, "deploy-dialog");
     await deploy.submit.click();
     const deployJob = await expectJobSucceeded(page, "service.deploy");

@@ -182,7 +182,67 @@ describe("Deployment detail", () => {
   });
 });
 
+/** The POSTs that start jobs (the modal's plan requests change nothing and are left out). */
+function jobPosts(fake: { requests: Request[] }): Request[] {
+  return fake.requests.filter((r) => r.method === "POST" && !new URL(r.url).pathname.endsWith("/plan"));
+}
+
 describe("Deploy and rollback", () => {
+  it("shows what the deploy will change before submit, and a preflight that would refuse it disables submit", async () => {
+    const plans: string[] = [];
+    installFakeApi({
+      routes: swarmRoutes([
+        [
+          "POST",
+          /^\/admin\/v1\/swarm\/services\/platform_runner\/deploy\/plan$/,
+          async (request) => {
+            const body = (await request.clone().json()) as { tag?: string };
+            plans.push(body.tag ?? "");
+            const bad = body.tag === "9.9.9";
+            return {
+              body: {
+                service: "platform_runner",
+                spec_version: 1012,
+                from_image: "cloudlysis/runner:0.7.4",
+                to_image: `cloudlysis/runner:${body.tag}`,
+                changes_available: true,
+                changes: [
+                  { path: "image", change: "changed", before: "cloudlysis/runner:0.7.4", after: `cloudlysis/runner:${body.tag}` },
+                  { path: "labels.cloudlysis.version", change: "changed", before: "0.7.4", after: body.tag },
+                ],
+                failures: bad
+                  ? [{ check: "image_exists", ok: false, value: "cloudlysis/runner:9.9.9", threshold: null, detail: "the engine cannot resolve image cloudlysis/runner:9.9.9" }]
+                  : [],
+              },
+            };
+          },
+        ],
+      ]),
+    });
+    signInForTest();
+    renderApp("/deployments/dep-runner-1012");
+    await userEvent.click(await enabled("Deploy platform_runner"));
+    const dialog = screen.getByRole("dialog", { name: "Deploy platform_runner" });
+    const section = within(dialog).getByRole("region", { name: "What will change" });
+    expect(section).toHaveTextContent("Give a tag or an image");
+    await userEvent.type(within(dialog).getByLabelText("New tag"), "0.8.1");
+    const planned = await within(section).findByRole("table", { name: "Planned changes" });
+    expect(within(planned).getByText("labels.cloudlysis.version")).toBeInTheDocument();
+    expect(section).toHaveTextContent("cloudlysis/runner:0.7.4 → cloudlysis/runner:0.8.1");
+    expect(section).toHaveTextContent("The preflight passes now");
+    expect(plans).toEqual(["0.8.1"]); // asked once the typing settled, not per key
+    await userEvent.type(within(dialog).getByLabelText("Reason (required)"), "ship");
+    await userEvent.type(within(dialog).getByLabelText(/to confirm/), "platform_runner");
+    expect(within(dialog).getByRole("button", { name: "Deploy" })).toBeEnabled();
+
+    await userEvent.clear(within(dialog).getByLabelText("New tag"));
+    await userEvent.type(within(dialog).getByLabelText("New tag"), "9.9.9");
+    const verdict = await within(section).findByRole("list", { name: "Preflight" });
+    expect(verdict).toHaveTextContent("image_exists");
+    expect(verdict).toHaveTextContent("the engine cannot resolve image cloudlysis/runner:9.9.9");
+    expect(within(dialog).getByRole("button", { name: "Deploy" })).toBeDisabled();
+  });
+
   it("deploy: submit stays disabled until the service name is typed exactly, then follows the job", async () => {
     const created = makeJob({ id: "job-deploy-1", kind: "service.deploy", status: "running", finished_at: null, steps: [] });
     const fake = installFakeApi({
@@ -204,11 +264,11 @@ describe("Deploy and rollback", () => {
     expect(submit).toBeDisabled();
     await userEvent.type(within(dialog).getByLabelText(/to confirm/), "{Backspace}");
     expect(submit).toBeEnabled();
-    expect(fake.requests.filter((r) => r.method === "POST")).toHaveLength(0);
+    expect(jobPosts(fake)).toHaveLength(0);
 
     await userEvent.click(submit);
     await waitFor(() => expect(router.state.location.pathname).toBe("/jobs/job-deploy-1"));
-    const post = fake.requests.find((r) => r.method === "POST")!;
+    const post = jobPosts(fake)[0]!;
     expect(post.headers.get("idempotency-key")).toMatch(/^[0-9a-f-]{36}$/);
     expect(await post.clone().json()).toEqual({ reason: "ship the retry fix", confirm: "platform_runner", tag: "0.7.5" });
   });
@@ -250,8 +310,8 @@ describe("Deploy and rollback", () => {
     expect(within(dialog).getByTestId("id-chip-request-id")).toHaveTextContent("req-from-problem");
 
     await userEvent.click(within(dialog).getByRole("button", { name: "Retry" }));
-    await waitFor(() => expect(fake.requests.filter((r) => r.method === "POST")).toHaveLength(2));
-    const [first, second] = fake.requests.filter((r) => r.method === "POST");
+    await waitFor(() => expect(jobPosts(fake)).toHaveLength(2));
+    const [first, second] = jobPosts(fake);
     expect(second!.headers.get("idempotency-key")).toBe(first!.headers.get("idempotency-key"));
   });
 
@@ -284,7 +344,7 @@ describe("Deploy and rollback", () => {
     expect(within(refusal).getByRole("link", { name: "job-holder-7" })).toHaveAttribute("href", "/jobs/job-holder-7");
     // A refusal does not navigate away.
     expect(router.state.location.pathname).toBe("/deployments/dep-runner-1012");
-    const post = fake.requests.find((r) => r.method === "POST")!;
+    const post = jobPosts(fake)[0]!;
     expect(await post.clone().json()).toEqual({ reason: "0.7.4 leaks memory", confirm: "platform_runner", to_spec_version: 1011 });
   });
 

@@ -26,7 +26,13 @@ export const deploymentKeys = {
   lists: () => [...deploymentKeys.all, "list"] as const,
   list: (filters: DeploymentFilters) => [...deploymentKeys.lists(), compact(filters)] as const,
   detail: (id: string) => [...deploymentKeys.all, "detail", id] as const,
+  plan: (target: PlanTarget) => [...deploymentKeys.all, "plan", compact({ ...target })] as const,
 };
+
+/** What a deploy or rollback would change, asked before submit (changes nothing). */
+export type PlanTarget =
+  | { action: "deploy"; service: string; tag?: string; image?: string; gitSha?: string }
+  | { action: "rollback"; service: string; toSpecVersion?: number };
 
 export const swarmKeys = {
   all: ["swarm"] as const,
@@ -55,6 +61,34 @@ export const deploymentQueries = {
         unwrap(await api.GET("/admin/v1/deployments/{deployment_id}", { params: { path: { deployment_id: id } } })),
       retry,
       refetchInterval: (query) => (moving(query.state.data?.deployment.status) ? 2000 : false),
+    }),
+};
+
+export const planQueries = {
+  plan: (target: PlanTarget) =>
+    queryOptions({
+      queryKey: deploymentKeys.plan(target),
+      queryFn: async () => {
+        const path = { params: { path: { name: target.service } } };
+        return target.action === "deploy"
+          ? unwrap(
+              await api.POST("/admin/v1/swarm/services/{name}/deploy/plan", {
+                ...path,
+                body: {
+                  ...(target.image ? { image: target.image } : { tag: target.tag ?? null }),
+                  ...(target.gitSha ? { git_sha: target.gitSha } : {}),
+                },
+              }),
+            )
+          : unwrap(
+              await api.POST("/admin/v1/swarm/services/{name}/rollback/plan", {
+                ...path,
+                body: target.toSpecVersion !== undefined ? { to_spec_version: target.toSpecVersion } : {},
+              }),
+            );
+      },
+      retry: false,
+      staleTime: 0,
     }),
 };
 

@@ -1,6 +1,6 @@
 // Public surface of the jobs feature. Other features start jobs with useJobSubmission (and show
 // its refusals with JobRefusal), list jobs with JobsTable and read them through jobQueries.
-export { JobRefusal } from "./components/job-refusal";
+export { FailedChecks, JobRefusal } from "./components/job-refusal";
 export { JobsTable } from "./components/jobs-table";
 export { RunVerificationButton } from "./components/run-verification";
 export { useJobSubmission, type JobSubmission, type JobSubmissionOptions } from "./job-submission";

@@ -17,18 +17,28 @@ function Value({ path, value }: { path: string; value: string | null | undefined
 const CHANGE_LABEL: Record<SpecChange["change"], string> = { added: "added", removed: "removed", changed: "changed" };
 
 /** What a deployment changed in the service spec: path, kind of change, before → after. */
-export function ChangesTable({ changes, available }: { changes: readonly SpecChange[]; available: boolean }) {
+export function ChangesTable({
+  changes,
+  available,
+  label = "What changed",
+  unavailable = "What changed is not available: the spec before this deployment was not recorded.",
+  none = "No change to the service spec was recorded.",
+}: {
+  changes: readonly SpecChange[];
+  available: boolean;
+  label?: string;
+  unavailable?: string;
+  none?: string;
+}) {
   if (!available) {
     return (
-      <p className="text-sm text-zinc-700 dark:text-zinc-300">
-        What changed is not available: the spec before this deployment was not recorded.
-      </p>
+      <p className="text-sm text-zinc-700 dark:text-zinc-300">{unavailable}</p>
     );
   }
-  if (changes.length === 0) return <p className="text-sm text-zinc-700 dark:text-zinc-300">No change to the service spec was recorded.</p>;
+  if (changes.length === 0) return <p className="text-sm text-zinc-700 dark:text-zinc-300">{none}</p>;
   return (
     <div className="overflow-x-auto">
-      <table aria-label="What changed" className="w-full text-left text-sm">
+      <table aria-label={label} className="w-full text-left text-sm">
         <thead className="text-xs text-zinc-600 dark:text-zinc-400">
           <tr>
             <th scope="col" className="px-2 py-1 font-medium">Path</th>

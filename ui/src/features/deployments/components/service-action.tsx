@@ -1,10 +1,19 @@
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Button, Input, Modal, Select, ReasonField } from "@/components/ui";
-import { RIGHTS } from "@/lib";
+import { Button, ErrorState, Input, Modal, Select, ReasonField } from "@/components/ui";
+import { RIGHTS, useDebouncedValue } from "@/lib";
 import { useRights } from "@/session";
-import { JobRefusal, useJobSubmission } from "@/features/jobs";
-import { deploymentKeys, deploymentQueries, startServiceJob, swarmKeys, type ServiceJobRequest } from "@/features/deployments/queries";
+import { FailedChecks, JobRefusal, parseRefusalCheck, useJobSubmission } from "@/features/jobs";
+import { ChangesTable } from "@/features/deployments/components/changes-table";
+import {
+  deploymentKeys,
+  deploymentQueries,
+  planQueries,
+  startServiceJob,
+  swarmKeys,
+  type PlanTarget,
+  type ServiceJobRequest,
+} from "@/features/deployments/queries";
 
 export type ServiceAction = "deploy" | "rollback";
 
@@ -52,6 +61,18 @@ export function ServiceActionButton({
 
   const deploy = action === "deploy";
   const verb = deploy ? "Deploy" : "Roll back";
+
+  // What the job would change, asked as the operator types (settled for 300 ms): the same diff
+  // the history shows afterwards, and the preflight's verdict.
+  const target: PlanTarget | null = deploy
+    ? !tag.trim() === !image.trim()
+      ? null
+      : { action, service, tag: tag.trim() || undefined, image: image.trim() || undefined, gitSha: gitSha.trim() || undefined }
+    : { action, service, toSpecVersion: toSpec ? Number(toSpec) : undefined };
+  const settled = useDebouncedValue(target);
+  const plan = useQuery({ ...planQueries.plan(settled ?? { action, service }), enabled: open && settled !== null });
+  const planned = plan.data && JSON.stringify(settled) === JSON.stringify(target) ? plan.data : undefined;
+  const verdict = (planned?.failures ?? []).map(parseRefusalCheck);
 
   const close = () => {
     setOpen(false);
@@ -123,7 +144,8 @@ export function ServiceActionButton({
               variant={deploy ? "primary" : "danger"}
               type="submit"
               form={`service-action-${action}`}
-              disabled={!confirmed || start.isPending}
+              disabled={!confirmed || start.isPending || verdict.length > 0}
+              title={verdict.length > 0 ? "The preflight would refuse it: see the failed checks" : undefined}
             >
               {start.isPending ? "Starting…" : start.isError ? "Retry" : verb}
             </Button>
@@ -157,6 +179,41 @@ export function ServiceActionButton({
               onChange={(e) => setToSpec(e.target.value)}
             />
           )}
+          <section aria-label="What will change" className="flex flex-col gap-2 rounded-lg border border-zinc-200 p-3 dark:border-zinc-700">
+            <h3 className="text-sm font-semibold">What will change</h3>
+            {target === null ? (
+              <p className="text-sm text-zinc-600 dark:text-zinc-400">Give a tag or an image to see what the deploy would change.</p>
+            ) : plan.isError ? (
+              <ErrorState error={plan.error} title="Could not plan it" />
+            ) : !planned ? (
+              <p className="text-sm text-zinc-600 dark:text-zinc-400" role="status">
+                Planning…
+              </p>
+            ) : (
+              <>
+                <p className="text-sm">
+                  <code className="font-mono text-xs">{planned.from_image}</code> →{" "}
+                  <code className="font-mono text-xs">{planned.to_image ?? "unknown"}</code>{" "}
+                  <span className="text-zinc-600 dark:text-zinc-400">(planned on spec version {planned.spec_version})</span>
+                </p>
+                <ChangesTable
+                  label="Planned changes"
+                  changes={planned.changes}
+                  available={planned.changes_available}
+                  unavailable="The spec it would land on is not known, so what would change cannot be shown."
+                  none="Nothing in the service spec would change."
+                />
+                {verdict.length > 0 ? (
+                  <div role="alert" className="flex flex-col gap-1 text-sm">
+                    <p className="font-semibold">The preflight would refuse it:</p>
+                    <FailedChecks checks={verdict} label="Preflight" />
+                  </div>
+                ) : (
+                  <p className="text-sm text-emerald-800 dark:text-emerald-300">The preflight passes now; it runs again when the job starts.</p>
+                )}
+              </>
+            )}
+          </section>
           <ReasonField value={reason} onChange={setReason} touched={touched} />
           <Input
             label={

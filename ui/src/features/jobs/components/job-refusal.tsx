@@ -3,7 +3,7 @@ import { Button, ErrorIds, ErrorState, JobLink } from "@/components/ui";
 import { formatScalar } from "@/lib";
 import { refusalChecks, type RefusalCheck } from "@/features/jobs/refusal";
 
-function CheckLine({ check }: { check: RefusalCheck }) {
+export function CheckLine({ check }: { check: RefusalCheck }) {
   const measured = check.value !== null || check.threshold !== null;
   return (
     <li className="rounded border border-red-300 bg-red-50 p-2 dark:border-red-800 dark:bg-red-950">
@@ -11,6 +11,17 @@ function CheckLine({ check }: { check: RefusalCheck }) {
       {measured ? `: measured ${formatScalar(check.value)}, threshold ${formatScalar(check.threshold)}.` : ":"}
       {check.detail ? ` ${check.detail}` : null}
     </li>
+  );
+}
+
+/** Failed checks as a list (a refusal's, or a plan's verdict before submit). */
+export function FailedChecks({ checks, label = "Failed checks" }: { checks: readonly RefusalCheck[]; label?: string }) {
+  return (
+    <ul className="flex flex-col gap-1" aria-label={label}>
+      {checks.map((check, index) => (
+        <CheckLine key={`${check.check}-${index}`} check={check} />
+      ))}
+    </ul>
   );
 }
 
@@ -42,11 +53,7 @@ export function JobRefusal({
     return (
       <section role="alert" aria-label="Refused" className={refusedClass}>
         <p className="font-semibold">Refused: the preflight fails. Nothing was changed.</p>
-        <ul className="flex flex-col gap-1" aria-label="Failed checks">
-          {checks.map((check, index) => (
-            <CheckLine key={`${check.check}-${index}`} check={check} />
-          ))}
-        </ul>
+        <FailedChecks checks={checks} />
         {ids}
       </section>
     );
