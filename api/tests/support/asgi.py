@@ -114,6 +114,9 @@ async def call(
 ) -> AsgiResponse:
     """One request through `app`; the body is split into `chunks` messages. With `disconnect`
     the client goes away after the first of them (`http.disconnect` instead of the rest).
+    A streamed answer (a body message with more_body, e.g. server-sent events, which never ends
+    by itself) is read up to its first body message; then the client goes away, as a browser
+    closing the page does, and the app must stop streaming.
 
     Fails (rather than answering 500 for the app, as a server would) when the app raises or
     breaks the ASGI protocol, so the test sees the real cause.
@@ -128,19 +131,30 @@ async def call(
     if disconnect and len(pending) > 1:
         pending[1:] = [{"type": "http.disconnect"}]
     done = asyncio.Event()
+    left = asyncio.Event()
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         if pending:
             return pending.pop(0)
-        await done.wait()
+        waits = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(left.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         assert not done.is_set(), f"message after the response was complete: {message['type']}"
+        if left.is_set():
+            raise OSError("the client has gone")  # what a server raises to a late sender
         sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            done.set()
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                left.set()
+            else:
+                done.set()
 
     try:
         await asyncio.wait_for(app(scope, receive, send), timeout)
@@ -150,7 +164,8 @@ async def call(
     assert len(starts) == 1, [m["type"] for m in sent]
     assert sent[0] is starts[0], "a body message came before http.response.start"
     bodies = [m for m in sent if m["type"] == "http.response.body"]
-    assert bodies and not bodies[-1].get("more_body", False), "the response never completed"
+    assert bodies, "no body message"
+    assert left.is_set() or not bodies[-1].get("more_body", False), "the response never completed"
     return AsgiResponse(
         status_code=starts[0]["status"],
         raw_headers=[(bytes(k), bytes(v)) for k, v in starts[0].get("headers", [])],
