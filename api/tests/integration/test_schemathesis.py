@@ -27,6 +27,7 @@ from cloudlysis_devfleet import GatewayConfig, create_gateway_app
 
 from cloudlysis_control.bootstrap.app import create_app
 from tests.support.net import free_port, serve_in_thread
+from tests.support.obs import VictoriaMetrics
 from tests.support.settings import app_settings
 from tests.support.swarm import isolated_fixture
 
@@ -51,6 +52,9 @@ def base_url(
     nats_url: str, tmp_path_factory: pytest.TempPathFactory, gateway_url: str
 ) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("schemathesis")
+    # A real metrics store, so the chart routes answer (without one they say 503
+    # metrics_unavailable, a dependency outage rather than a rule of the schema).
+    metrics = VictoriaMetrics(tmp)
     fleet = tmp / "fleet.json"
     fleet.write_text(json.dumps([{"name": "gateway", "kind": "gateway", "url": gateway_url}]))
     settings = app_settings(
@@ -66,6 +70,7 @@ def base_url(
         CONTROL_SWARM_FILE=str(isolated_fixture(tmp)),
         CONTROL_SWARM_DISCOVERY="false",
         CONTROL_LOG_LEVEL="error",
+        CONTROL_METRICS_URL=metrics.url,
     )
     port = free_port()
     server = uvicorn.Server(
@@ -92,6 +97,7 @@ def base_url(
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+        metrics.stop()
         assert not thread.is_alive(), "uvicorn did not stop"
 
 

@@ -2005,7 +2005,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Resume after this event (sent back by EventSource clients on reconnect) */
-                "Last-Event-ID"?: string | null;
+                "Last-Event-ID"?: string;
             };
             path?: never;
             cookie?: never;
@@ -3198,7 +3198,7 @@ export interface operations {
                 /** @description Unique per attempt (a UUID); repeat it to retry the same request */
                 "Idempotency-Key": string;
                 /** @description The tenant, required by tenant-scoped kinds (see ListJobKinds) */
-                "x-tenant-id"?: string | null;
+                "x-tenant-id"?: string;
             };
             path: {
                 /** @description A job kind */

@@ -4,13 +4,22 @@ schema is the server's behaviour and nothing else."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 import msgspec
 from litestar import Litestar, Router
+from litestar.enums import ParamType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Components, Operation, SecurityScheme
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Schema,
+    SecurityScheme,
+)
 
 from cloudlysis_control.core.openapi import PUBLIC
 from cloudlysis_control.core.settings import Settings
@@ -83,15 +92,27 @@ def finalize_openapi(app: Litestar) -> None:
       constraints of list items and of optional fields, e.g. an item pattern or `ge=0`);
     * `additionalProperties: false` on every type that refuses unknown fields;
     * `security: []` on the public routes (Litestar drops an empty list, so they would inherit
-      the global bearer requirement although the server never asks them for a token).
+      the global bearer requirement although the server never asks them for a token);
+    * no `null` in a header's schema: an optional header is absent, never the text "null"
+      (which the server refuses: it does not match the header's rule). Query parameters keep
+      it: the server reads `?x=null` as "not given".
     """
     document = app.openapi_schema
     public = _public_operation_ids(app)
     for item in (document.paths or {}).values():
         for method in _METHODS:
             operation = getattr(item, method, None)
-            if isinstance(operation, Operation) and operation.operation_id in public:
+            if not isinstance(operation, Operation):
+                continue
+            if operation.operation_id in public:
                 operation.security = []
+            for parameter in operation.parameters or []:
+                if (
+                    isinstance(parameter, Parameter)
+                    and parameter.param_in == ParamType.HEADER
+                    and isinstance(parameter.schema, Schema)
+                ):
+                    _drop_null(parameter.schema)
     if document.components is None or not document.components.schemas:
         return
     ours = _structs()
@@ -105,6 +126,26 @@ def finalize_openapi(app: Litestar) -> None:
             schema["additionalProperties"] = False
         # A plain dict serialises as it is (Litestar normalises nested dicts verbatim).
         document.components.schemas[name] = cast(Any, schema)
+
+
+def _drop_null(schema: Schema) -> None:
+    if isinstance(schema.type, list | tuple) and OpenAPIType.NULL in schema.type:
+        rest = [t for t in schema.type if t != OpenAPIType.NULL]
+        schema.type = rest[0] if len(rest) == 1 else rest
+    if schema.enum is not None and None in schema.enum:
+        schema.enum = [v for v in schema.enum if v is not None]
+    if schema.one_of:
+        rest = [
+            s for s in schema.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)
+        ]
+        if len(rest) == 1 and isinstance(rest[0], Schema):
+            schema.one_of = None
+            for field in dataclasses.fields(Schema):
+                value = getattr(rest[0], field.name)
+                if value is not None and getattr(schema, field.name) is None:
+                    setattr(schema, field.name, value)
+        else:
+            schema.one_of = rest
 
 
 def _open_free_form_objects(node: Any) -> None:
