@@ -222,7 +222,7 @@ def test_assets_are_immutable_and_compressed(ui: tuple[str, str]) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/assets/gone-1234.js", "/assets/", "/schema/openapi.json", "/ready", "/metrics"],
+    ["/assets/gone-1234.js", "/assets/", "/assets", "/schema/openapi.json", "/ready", "/metrics"],
 )
 def test_missing_assets_and_the_apis_other_paths_are_404_not_the_spa(
     ui: tuple[str, str], path: str

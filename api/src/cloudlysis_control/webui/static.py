@@ -56,7 +56,7 @@ def ui_handlers(ui_dir: Path) -> list[HTTPRouteHandler]:
             # Control characters name no asset and no client route: never a file-system call.
             raise NotFound("No such resource")
         found = _asset(root, rel) if rel else None
-        if found is None and rel.startswith(f"{ASSETS_DIR}/"):
+        if found is None and (rel == ASSETS_DIR or rel.startswith(f"{ASSETS_DIR}/")):
             raise NotFound("No such resource")
         candidate = found or index
         immutable = candidate.is_relative_to(assets)
