@@ -75,17 +75,18 @@ lint:
     #!/usr/bin/env bash
     set -uo pipefail
     rc=0
-    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src devfleet tests benchmarks ../grafana/dashboards-src" || rc=1
-    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src devfleet tests benchmarks ../grafana/dashboards-src" || rc=1
+    scripts/check.sh ruff-format -- bash -c "cd api && uv run ruff format --check src devfleet tests benchmarks ../grafana/dashboards-src ../stacks/ui" || rc=1
+    scripts/check.sh ruff-lint -- bash -c "cd api && uv run ruff check src devfleet tests benchmarks ../grafana/dashboards-src ../stacks/ui" || rc=1
     scripts/check.sh import-layers -- bash -c "cd api && uv run lint-imports" || rc=1
     scripts/check.sh openapi-committed -- just openapi-check || rc=1
     scripts/check.sh dashboards-committed -- bash -c "cd api && uv run python ../grafana/dashboards-src/generate.py --check" || rc=1
+    scripts/check.sh ui-headers-committed -- python3 stacks/ui/generate.py --check || rc=1
     if [ -f ui/package.json ]; then scripts/check.sh ui-lint -- bash -c "cd ui && npm run lint" || rc=1; fi
     if [ -f ui/package.json ]; then scripts/check.sh ui-client-committed -- just gen-check || rc=1; fi
     exit $rc
 
 fmt:
-    cd api && uv run ruff format src devfleet tests benchmarks ../grafana/dashboards-src && uv run ruff check --fix src devfleet tests benchmarks ../grafana/dashboards-src
+    cd api && uv run ruff format src devfleet tests benchmarks ../grafana/dashboards-src ../stacks/ui && uv run ruff check --fix src devfleet tests benchmarks ../grafana/dashboards-src ../stacks/ui
 
 typecheck:
     #!/usr/bin/env bash
@@ -110,8 +111,9 @@ openapi:
 openapi-check:
     cd api && uv run cloudlysis-control openapi --output - | diff -u openapi.json - > /dev/null || { echo "api/openapi.json is stale: run 'just gen' and commit"; exit 1; }
 
-# Regenerate the schema and the UI's typed client.
+# Regenerate the schema and the UI's typed client, and the UI image's nginx header snippets.
 gen: openapi
+    python3 stacks/ui/generate.py
     if [ -f ui/package.json ]; then cd ui && npm run gen; fi
 
 gen-check:

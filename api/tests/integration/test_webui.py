@@ -67,3 +67,15 @@ async def test_api_paths_never_fall_back_to_the_ui(ui_client: AsyncTestClient[Li
     assert (await ui_client.get("/health")).json() == {"status": "ok"}
     assert (await ui_client.get("/admin/v1/whoami")).status_code == 401
     assert (await ui_client.get("/admin/v1/whoami", headers=bearer())).status_code == 200
+
+
+async def test_a_missing_bundle_file_is_a_404_not_the_index(
+    ui_client: AsyncTestClient[Litestar],
+) -> None:
+    """A page from before a deploy asks for a chunk that is gone: HTML with a 200 would be run
+    as JavaScript (or fail as the wrong type); the control-ui image's nginx answers 404 too."""
+    for path in ("/assets/gone-1234.js", "/assets/", "/assets", "/assets/../assets/gone.css"):
+        r = await ui_client.get(path)
+        assert r.status_code == 404, path
+        assert r.headers["content-type"].startswith("application/problem+json"), path
+        assert "Cloudlysis Control" not in r.text

@@ -102,9 +102,21 @@ def test_ui_dockerfile_specifics() -> None:
     assert runs == ["npm ci", "npm run build"]
     final = _final("ui/Dockerfile")
     cmd = _exec_form(next(i.args for i in final if i.keyword == "CMD"))
-    assert cmd == ["python", "/opt/ui/serve.py"]
+    assert cmd == ["control-ui"]
+    runs = " ".join(i.args for i in final if i.keyword == "RUN")
+    assert '"nginx=${NGINX_VERSION}-*"' in runs  # Debian's nginx, pinned
+    assert "control-ui -t" in runs  # the configuration is tested at build, as the user
     copies = [i.args for i in final if i.keyword == "COPY"]
-    assert "stacks/ui/serve.py /opt/ui/serve.py" in copies
+    assert "stacks/ui/control-ui.sh /usr/local/bin/control-ui" in copies
+    conf = next(c for c in copies if c.endswith(" /etc/cloudlysis-ui/"))
+    for name in ("nginx.conf.template", "security-headers.conf", "cache-control.conf"):
+        assert f"stacks/ui/{name}" in conf.split(), name
+    users = [i for i, ins in enumerate(final) if ins.keyword == "USER"]
+    build_test = next(i for i, ins in enumerate(final) if "control-ui -t" in ins.args)
+    assert users and users[0] < build_test
+    health = next(i.args for i in final if i.keyword == "HEALTHCHECK")
+    assert "wget" in health and "/healthz" in health
+    assert not any("python" in i.args for i in final if i.keyword in ("RUN", "CMD"))
 
 
 def _copy_sources(path: str) -> list[str]:
@@ -174,5 +186,6 @@ def test_dockerignore_keeps_contexts_small() -> None:
         ".git/HEAD",
     ):
         assert dockerignore_excludes(root_ignore, rel), rel
-    for rel in ("ui/src/main.tsx", "ui/package-lock.json", "stacks/ui/serve.py"):
+    for rel in ("ui/src/main.tsx", "ui/package-lock.json", "stacks/ui/control-ui.sh"):
         assert not dockerignore_excludes(root_ignore, rel), rel
+    assert dockerignore_excludes(root_ignore, "stacks/ui/generate.py")

@@ -44,3 +44,11 @@ def test_the_check_finds_minting_where_there_is_some() -> None:
     found = minting_in(sources)
     assert any(name.endswith("gateway/service.py") for name in found), found
     assert any(name.endswith("gateway/keys.py") for name in found), found
+
+
+def test_the_product_wheel_holds_the_ui_headers_it_reads_at_import(
+    product_wheel: dict[str, bytes],
+) -> None:
+    """webui/static.py reads ui_headers.toml at import: without it the API would not start."""
+    source = (API / "src/cloudlysis_control/webui/ui_headers.toml").read_bytes()
+    assert product_wheel.get("cloudlysis_control/webui/ui_headers.toml") == source

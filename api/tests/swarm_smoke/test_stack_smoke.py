@@ -7,8 +7,8 @@ fleet healthy and serves placement. Then the stack is removed and nothing of it 
 
 from __future__ import annotations
 
-import importlib.util
 import re
+import time
 import uuid
 from typing import Any
 
@@ -18,25 +18,17 @@ from tests.support.smoke import (
     NOT_RUNNING,
     PLATFORM,
     RUNNING,
-    STACKS,
     Stack,
     docker,
 )
+from tests.support.sse import events_sync
+from tests.support.ui_headers import api_ui_headers, ui_headers
 from tests.support.wait import eventually_sync as eventually
 from tests.swarm_smoke.conftest import remove_stack
 
 SCRAPE_TIMEOUT_S = 180  # discovery every 30 s + scrape every 15 s, after the tasks are up
 FLEET_TIMEOUT_S = 90
 JOB_TIMEOUT_S = 120
-
-
-def _ui_headers() -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("ui_serve", STACKS / "ui" / "serve.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    headers: dict[str, str] = module.UI_HEADERS
-    return headers
 
 
 def _token(stack: Stack, principal: str = "admin") -> str:
@@ -96,24 +88,42 @@ def test_the_api_is_ready_with_every_dependency(stack: Stack) -> None:
     assert body.get("status") == "ready", body
 
 
-def test_the_ui_is_served_with_its_security_headers_and_forwards_to_the_api(
+def test_the_ui_is_served_with_the_apis_headers_and_forwards_to_the_api(
     stack: Stack,
 ) -> None:
     r = httpx.get(f"{stack.ui_url}/", timeout=10)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert '<div id="root">' in r.text
-    for name, value in _ui_headers().items():
-        assert r.headers.get(name) == value, name
     # The built bundle is served (hashed asset names from vite build), not the dev index.
     assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', r.text)
     assert assets, r.text
     for path in assets:
         assert httpx.get(f"{stack.ui_url}{path}", timeout=10).status_code == 200, path
-    # A client-side route falls back to the SPA; /health is the API's, over the internal net.
-    assert '<div id="root">' in httpx.get(f"{stack.ui_url}/fleet", timeout=10).text
+    # The security and cache headers are the ones the API's own UI handler sends (one source,
+    # webui/ui_headers.toml), for the index, a bundle file and a client route (SPA fallback).
+    route = httpx.get(f"{stack.ui_url}/fleet", timeout=10)
+    assert '<div id="root">' in route.text
+    served = {
+        "index": ui_headers(r.headers),
+        "asset": ui_headers(httpx.get(f"{stack.ui_url}{assets[0]}", timeout=10).headers),
+        "route": ui_headers(route.headers),
+    }
+    assert served == api_ui_headers()
+    # A bundle file that is not there is a 404, not the SPA.
+    gone = httpx.get(f"{stack.ui_url}/assets/gone-0000.js", timeout=10)
+    assert gone.status_code == 404 and gone.json()["code"] == "not_found"
+    # /health is the API's, over the internal network; the server names no version.
     health = httpx.get(f"{stack.ui_url}/health", timeout=10)
     assert health.status_code == 200 and health.json().get("status") == "ok", health.text
+    assert health.headers["server"] == "nginx"
+    # Read-only root file system (control.yml), nginx writing only to its /tmp (a tmpfs).
+    ui = stack.container_id("ui")
+    assert docker("inspect", "--format", "{{.HostConfig.ReadonlyRootfs}}", ui).strip() == "true"
+    mounts = docker(
+        "inspect", "--format", "{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}", ui
+    )
+    assert "tmpfs:/tmp" in mounts.split(), mounts
 
 
 def test_victoriametrics_has_samples_that_vmagent_scraped_from_the_api_and_the_devfleet(
@@ -265,6 +275,39 @@ def test_jobs_run_against_the_fleet_discovered_from_swarm(stack: Stack) -> None:
         )
         assert job["status"] == "succeeded", job
         assert [s["status"] for s in job["steps"]] == ["succeeded"] * 3, job["steps"]
+
+
+def test_the_event_stream_through_the_ui_carries_a_job_event(stack: Stack) -> None:
+    """GET /admin/v1/events through the UI's published port (nginx, unbuffered): the resync
+    event first, then a `job` event for a job created while the stream is open."""
+    token = _token(stack)
+    headers = {"authorization": f"Bearer {token}", "x-request-id": "smoke-sse-1"}
+    timeout = httpx.Timeout(15, read=30)  # the API's heartbeat is every 15 s
+    url = f"{stack.ui_url}/admin/v1/events"
+    with httpx.stream("GET", url, headers=headers, timeout=timeout) as r:
+        assert r.status_code == 200, r.read()[:500]
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert r.headers.get("x-request-id") == "smoke-sse-1"
+        assert "content-encoding" not in r.headers
+        stream = events_sync(r)
+        first = next(stream)
+        assert first.event == "resync", first
+        created = httpx.post(
+            f"{stack.ui_url}/admin/v1/jobs/kinds/platform.verify",
+            json={"reason": "smoke: live events", "params": {}},
+            headers={"authorization": f"Bearer {token}", "idempotency-key": uuid.uuid4().hex},
+            timeout=15,
+        )
+        assert created.status_code == 202, created.text[:500]
+        job_id = created.json()["id"]
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        for event in stream:
+            if event.event == "job" and event.data.get("id") == job_id:
+                assert event.data["kind"] == "platform.verify", event
+                break
+            assert time.monotonic() < deadline, f"no job event for {job_id}"
+        else:
+            raise AssertionError(f"the stream ended before a job event for {job_id}")
 
 
 def test_zz_stack_rm_leaves_no_service_container_network_or_volume(stack: Stack) -> None:

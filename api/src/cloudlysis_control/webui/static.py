@@ -1,12 +1,17 @@
 """Serves the built UI (ui/dist) at `/` with SPA fallback, for the demo's one-port setup.
 
-API paths never fall back to index.html: an unknown /admin/... path is a 404 problem.
+API paths never fall back to index.html: an unknown /admin/... path is a 404 problem. Neither does
+a missing file under assets/ (a stale bundle asking for a chunk that a deploy replaced must not get
+HTML back). The headers come from `ui_headers.toml`, the file the control-ui image's nginx
+configuration is generated from (stacks/ui/generate.py): one source for both.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import re
+import tomllib
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +23,12 @@ from litestar.response import File
 from cloudlysis_control.core.errors import NotFound
 
 API_PREFIXES = ("admin/", "schema", "health", "ready", "metrics")
+ASSETS_DIR = "assets"
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
-UI_HEADERS = {
-    "content-security-policy": CSP,
-    "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "cross-origin-opener-policy": "same-origin",
-    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
-}
+_SOURCE = tomllib.loads(files(__package__).joinpath("ui_headers.toml").read_text("utf-8"))
+UI_HEADERS: dict[str, str] = dict(_SOURCE["headers"])
+CACHE_CONTROL_ASSETS: str = _SOURCE["cache-control"]["assets"]
+CACHE_CONTROL_OTHER: str = _SOURCE["cache-control"]["other"]
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -51,14 +48,18 @@ def _asset(root: Path, rel: str) -> Path | None:
 def ui_handlers(ui_dir: Path) -> list[HTTPRouteHandler]:
     root = ui_dir.resolve()
     index = root / "index.html"
+    assets = root / ASSETS_DIR
 
     def _serve(rel: str) -> Response[Any]:
         rel = rel.lstrip("/")
         if rel.startswith(API_PREFIXES) or _CONTROL_CHARS.search(rel):
             # Control characters name no asset and no client route: never a file-system call.
             raise NotFound("No such resource")
-        candidate = (_asset(root, rel) if rel else None) or index
-        immutable = candidate.parent.name == "assets"
+        found = _asset(root, rel) if rel else None
+        if found is None and (rel == ASSETS_DIR or rel.startswith(f"{ASSETS_DIR}/")):
+            raise NotFound("No such resource")
+        candidate = found or index
+        immutable = candidate.is_relative_to(assets)
         media_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
         return File(
             path=candidate,
@@ -66,7 +67,7 @@ def ui_handlers(ui_dir: Path) -> list[HTTPRouteHandler]:
             content_disposition_type="inline",
             headers={
                 **UI_HEADERS,
-                "cache-control": "public, max-age=31536000, immutable" if immutable else "no-cache",
+                "cache-control": CACHE_CONTROL_ASSETS if immutable else CACHE_CONTROL_OTHER,
             },
         )
 
