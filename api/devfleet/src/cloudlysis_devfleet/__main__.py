@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
         many.add_argument(f"--{kind}", type=int, default=0, help=f"number of {kind} instances")
     many.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
     many.add_argument("--fleet-file", type=Path, default=None, help="write the fleet file here")
+    many.add_argument(
+        "--release",
+        action="append",
+        default=[],
+        metavar="KIND=VERSION/GIT_SHA",
+        help="the build one kind runs (default: --service-version/--git-sha); repeatable",
+    )
     _platform_common(many)
     return parser
 
@@ -67,12 +74,27 @@ def _platform_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
 
 
+def _releases(values: list[str]) -> dict[str, tuple[str, str]]:
+    releases: dict[str, tuple[str, str]] = {}
+    for value in values:
+        kind, _, build = value.partition("=")
+        version, _, git_sha = build.partition("/")
+        if kind not in PLATFORM_KINDS or not version:
+            raise SystemExit(f"--release {value!r}: expected KIND=VERSION[/GIT_SHA]")
+        releases[kind] = (version, git_sha or PlatformConfig.git_sha)
+    return releases
+
+
 async def _run_platform(args: argparse.Namespace) -> None:
     tenants = [t for t in args.tenants.split(",") if t]
     if args.service == "many":
         counts = {k: getattr(args, k) for k in PLATFORM_KINDS}
         configs = fleet_configs(
-            counts, tenants=tenants, version=args.service_version, git_sha=args.git_sha
+            counts,
+            tenants=tenants,
+            version=args.service_version,
+            git_sha=args.git_sha,
+            releases=_releases(args.release),
         )
         if not configs:
             raise SystemExit("nothing to start: give --aggregate/--projection/--runner counts")

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.procs import (
@@ -41,6 +43,7 @@ from cloudlysis_control.core.procs import (
     write_pid_file,
 )
 from cloudlysis_control.core.settings import server_port
+from cloudlysis_devfleet.world import RELEASES, RunningInstance, swarm_document
 
 # Fixed by default so bookmarks and docs stay true; DEMO_GATEWAY_PORT / DEMO_PLATFORM_BASE_PORT
 # move them so two demos (e.g. parallel e2e runs) can share a machine.
@@ -95,27 +98,39 @@ def _seed_tenants(seed_file: Path) -> list[str]:
     return sorted(tenants)
 
 
-def _demo_swarm(fixture: Path, base: Path, api_port: int) -> dict[str, str]:
-    """The demo Swarm (CONTROL_SWARM_MODE=file): the committed fixture with each service's
-    admin address pointed at the devfleet instance playing it, so deploy and rollback jobs
-    check real /health and /ready. Discovery stays off: the fleet file already lists them."""
-    doc = json.loads(fixture.read_text())
-    ports = {
-        "platform_gateway": GATEWAY_PORT,
-        "platform_aggregate-a-m": PLATFORM_BASE_PORT,
-        "platform_aggregate-n-z": PLATFORM_BASE_PORT + 1,
-        "platform_projection-a-m": PLATFORM_BASE_PORT + 2,
-        "platform_projection-n-z": PLATFORM_BASE_PORT + 3,
-        "platform_runner": PLATFORM_BASE_PORT + 4,
-        "control_api": api_port,
-    }
-    for service in doc["services"]:
-        port = ports.get(service["Spec"]["Name"])
-        if port is not None:
-            labels = service["Spec"].setdefault("Labels", {})
-            labels["cloudlysis.admin_url"] = f"http://127.0.0.1:{port}"
+def _reported_build(url: str) -> tuple[str, str]:
+    """The (version, git_sha) an instance reports in its `*_build_info` (what the fleet probe
+    reads)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:  # noqa: S310 - loopback only
+        text = r.read().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name.endswith("_build_info") and family.samples:
+            labels = family.samples[0].labels
+            return labels.get("version", ""), labels.get("git_sha", "")
+    raise DemoFailed(f"{url}/metrics reports no *_build_info")
+
+
+def _demo_swarm(fleet: list[dict[str, str]], base: Path, template: Path) -> dict[str, str]:
+    """The demo Swarm (CONTROL_SWARM_MODE=file), generated from the devfleet running: one service
+    per instance, with the version it reports and its address (docs/decisions/0012). Discovery
+    stays off: the fleet file already lists the instances."""
+    nodes = json.loads(template.read_text()).get("nodes") if template.is_file() else None
+    instances = []
+    for entry in fleet:
+        version, git_sha = _reported_build(entry["url"])
+        instances.append(
+            RunningInstance(
+                name=entry["name"],
+                kind=entry["kind"],
+                url=entry["url"],
+                version=version,
+                git_sha=git_sha,
+                shard=entry.get("shard"),
+            )
+        )
+    doc = swarm_document(instances, node_template=nodes[0] if nodes else None)
     path = base / "swarm.json"
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(doc, indent=1))
     return {
         "CONTROL_SWARM_MODE": "file",
         "CONTROL_SWARM_FILE": str(path),
@@ -320,6 +335,10 @@ class _Demo:
                 str(base / "gateway"),
                 "--nats-url",
                 nats_url,
+                "--service-version",
+                RELEASES["gateway"].version,
+                "--git-sha",
+                RELEASES["gateway"].git_sha,
             ],
         )
         repo_root = Path(__file__).resolve().parents[4]  # api/devfleet/src/cloudlysis_devfleet
@@ -345,6 +364,11 @@ class _Demo:
                 str(platform_file),
                 "--tenants",
                 ",".join(_seed_tenants(seed_file)),
+                *(
+                    f"--release={kind}={r.version}/{r.git_sha}"
+                    for kind, r in RELEASES.items()
+                    if kind != "gateway"
+                ),
             ],
             stdout=subprocess.DEVNULL,
         )
@@ -362,9 +386,6 @@ class _Demo:
             "CONTROL_PLACEMENT_SOURCE": "nats",
             "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
         }
-        swarm_fixture = repo_root / "config" / "swarm" / "demo.json"
-        if swarm_fixture.is_file():
-            env.update(_demo_swarm(swarm_fixture, base, port))
         if (ui_dir / "index.html").is_file():
             env["CONTROL_UI_DIR"] = str(ui_dir)
         if seed_file.is_file():
@@ -375,6 +396,7 @@ class _Demo:
             self._wait_http(f"http://127.0.0.1:{p}/ready")
         fleet += self._wait_fleet_file(platform_file)
         (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
+        env.update(_demo_swarm(fleet, base, repo_root / "config" / "swarm" / "example.json"))
         self._start_api()
         api_url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{api_url}/ready")

@@ -298,7 +298,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
                 "instance": i.config.instance,
                 "shard": i.config.shard,
                 "version": i.kit.switches.version,
-                "git_sha": i.config.git_sha,
+                "git_sha": i.kit.git_sha,
                 "config_generation": i.config_generation,
             }
         )
@@ -331,9 +331,13 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
             raise Problem(
                 422, "invalid_request", "Invalid request body", "duration_ms 0..60000, backlog >= 0"
             )
-        status = inst(request).submit_work(
-            _tenant_or_404(tenant_id), body.duration_ms, body.backlog
-        )
+        instance = inst(request)
+        tenant = _tenant_or_404(tenant_id)
+        if await instance.kit.serve_traffic():
+            raise Problem(
+                500, "bad_build", "Internal error", f"{instance.kit.switches.version} failed"
+            )
+        status = instance.submit_work(tenant, body.duration_ms, body.backlog)
         return json_response(status, status=202)
 
     return [instance_info, tenant_status, drain, resume, reload, work]
