@@ -110,7 +110,7 @@ def _reported_build(url: str) -> tuple[str, str]:
     raise DemoFailed(f"{url}/metrics reports no *_build_info")
 
 
-def _demo_swarm(fleet: list[dict[str, str]], base: Path, template: Path) -> dict[str, str]:
+def demo_swarm(fleet: list[dict[str, str]], base: Path, template: Path) -> dict[str, str]:
     """The demo Swarm (CONTROL_SWARM_MODE=file), generated from the devfleet running: one service
     per instance, with the version it reports and its address (docs/decisions/0012). Discovery
     stays off: the fleet file already lists the instances."""
@@ -396,7 +396,7 @@ class _Demo:
             self._wait_http(f"http://127.0.0.1:{p}/ready")
         fleet += self._wait_fleet_file(platform_file)
         (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
-        env.update(_demo_swarm(fleet, base, repo_root / "config" / "swarm" / "example.json"))
+        env.update(demo_swarm(fleet, base, repo_root / "config" / "swarm" / "example.json"))
         self._start_api()
         api_url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{api_url}/ready")
