@@ -183,8 +183,12 @@ class ServiceKit:
     in one process (the demo launcher and the test suite do exactly that).
     """
 
-    def __init__(self, service: str, version: str, git_sha: str) -> None:
+    def __init__(
+        self, service: str, version: str, git_sha: str, baseline_error_ratio: float = 0.0
+    ) -> None:
         self.service = service
+        # A good build may fail a little too (the demo: so error ratios have data).
+        self.baseline_error_ratio = baseline_error_ratio
         self.git_sha = git_sha
         self.switches = Switches(ready=True, slow_ms=0, hung=False, version=version)
         # Set while not hung; hung requests wait on it.
@@ -252,12 +256,12 @@ class ServiceKit:
 
     async def serve_traffic(self) -> bool:
         """The time a tenant request takes (a few ms to tens of ms; a bad build adds hundreds);
-        True when a bad build fails it (about BAD_ERROR_RATIO of its requests)."""
+        True when it fails (baseline_error_ratio of them, BAD_ERROR_RATIO on a bad build)."""
         delay = self._random.lognormvariate(-4.0, 0.6)  # median ~18 ms
         if self.bad:
             delay += self._random.uniform(*BAD_EXTRA_LATENCY_S)
         await asyncio.sleep(min(delay, 2.0))
-        return self.bad and self._random.random() < BAD_ERROR_RATIO
+        return self._random.random() < (BAD_ERROR_RATIO if self.bad else self.baseline_error_ratio)
 
     async def wait_for_switches(self) -> None:
         """Apply the slow and hung switches to an ordinary request."""

@@ -43,6 +43,8 @@ from cloudlysis_control.core.procs import (
     write_pid_file,
 )
 from cloudlysis_control.core.settings import server_port
+from cloudlysis_devfleet import metrics_store
+from cloudlysis_devfleet.traffic import noisy_tenant
 from cloudlysis_devfleet.world import RELEASES, RunningInstance, swarm_document
 
 # Fixed by default so bookmarks and docs stay true; DEMO_GATEWAY_PORT / DEMO_PLATFORM_BASE_PORT
@@ -51,6 +53,13 @@ GATEWAY_PORT = int(os.environ.get("DEMO_GATEWAY_PORT", "8701"))
 # aggregate-1, aggregate-2, projection-1, projection-2, runner-1, runner-2
 PLATFORM_BASE_PORT = int(os.environ.get("DEMO_PLATFORM_BASE_PORT", "8711"))
 PLATFORM_INSTANCES = 6
+# Mean tenant requests per second of the traffic generator (0: none); DEMO_TRAFFIC_RPS.
+TRAFFIC_RPS = float(os.environ.get("DEMO_TRAFFIC_RPS", "8"))
+# A good build fails this share of tenant requests (a timeout here, a conflict there), so the
+# error-ratio charts have a baseline to rise from.
+BASELINE_ERROR_RATIO = 0.005
+# VictoriaMetrics (the metrics history behind the console's charts); DEMO_METRICS_PORT moves it.
+METRICS_PORT = int(os.environ.get("DEMO_METRICS_PORT", "8428"))
 # --restart gives up when the API exits this many times in a row before it is ready.
 _RESTART_ATTEMPTS = 5
 
@@ -257,6 +266,10 @@ class _Demo:
         self.gateway: subprocess.Popen[bytes] | None = None
         self.platform: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
+        self.vm: subprocess.Popen[bytes] | None = None
+        self.traffic: subprocess.Popen[bytes] | None = None
+        self.vmalert: subprocess.Popen[bytes] | None = None
+        self.metrics_url: str | None = None
         self.api_env: dict[str, str] = {}
 
     def _spawn(self, name: str, argv: list[str], **kw: Any) -> subprocess.Popen[bytes]:
@@ -271,6 +284,9 @@ class _Demo:
             ("nats-server", self.nats.process if self.nats else None),
             ("the Gateway", self.gateway),
             ("the platform instances", self.platform),
+            ("VictoriaMetrics", self.vm),
+            ("vmalert", self.vmalert),
+            ("the traffic generator", self.traffic),
             ("the API", self.api),
         ]
         return [(label, p) for label, p in procs if p is not None]
@@ -339,6 +355,7 @@ class _Demo:
                 RELEASES["gateway"].version,
                 "--git-sha",
                 RELEASES["gateway"].git_sha,
+                f"--baseline-error-ratio={BASELINE_ERROR_RATIO}",
             ],
         )
         repo_root = Path(__file__).resolve().parents[4]  # api/devfleet/src/cloudlysis_devfleet
@@ -369,6 +386,7 @@ class _Demo:
                     for kind, r in RELEASES.items()
                     if kind != "gateway"
                 ),
+                f"--baseline-error-ratio={BASELINE_ERROR_RATIO}",
             ],
             stdout=subprocess.DEVNULL,
         )
@@ -397,11 +415,30 @@ class _Demo:
         fleet += self._wait_fleet_file(platform_file)
         (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
         env.update(demo_swarm(fleet, base, repo_root / "config" / "swarm" / "example.json"))
+        env.update(self._start_metrics(repo_root, [e["url"] for e in fleet], env))
         self._start_api()
         api_url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{api_url}/ready")
         # The API seeded placement after the Gateway loaded it: route by the seeded maps.
         _post_json(f"{gateway_url}/admin/v1/config/reload", {})
+        tenants = _seed_tenants(seed_file)
+        if tenants and TRAFFIC_RPS > 0:
+            self.traffic = self._spawn(
+                "traffic",
+                [
+                    sys.executable,
+                    "-m",
+                    "cloudlysis_devfleet",
+                    "traffic",
+                    "--gateway",
+                    gateway_url,
+                    "--tenants",
+                    ",".join(tenants),
+                    "--rps",
+                    str(TRAFFIC_RPS),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
         for who in ("admin", "viewer"):
             token = _post_json(f"{gateway_url}/auth/v1/dev-login", {"principal": who})
             (base / "tokens" / f"{who}.jwt").write_text(token["access_token"] + "\n")
@@ -413,7 +450,20 @@ class _Demo:
             f"  Gateway    {gateway_url}\n"
             f"  platform   2 Aggregate, 2 Projection, 2 Runner on 127.0.0.1:"
             f"{PLATFORM_BASE_PORT}-{PLATFORM_BASE_PORT + PLATFORM_INSTANCES - 1}\n"
-            f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
+            + (
+                f"  metrics    VictoriaMetrics {self.metrics_url} (scrapes every 5 s, "
+                f"{base / 'metrics'})\n"
+                if self.metrics_url
+                else "  metrics    none (no victoria-metrics): charts answer 503\n"
+            )
+            + (
+                f"  traffic    {TRAFFIC_RPS:g} req/s mean via the Gateway, a day every hour, "
+                f"noisy tenant {noisy_tenant(tenants)}; a `-bad` tag (e.g. "
+                f"{RELEASES['aggregate'].bad}) fails and slows its instance\n"
+                if self.traffic
+                else ""
+            )
+            + f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
             f'  try        curl -H "authorization: Bearer $(cat {admin_token})" '
             f"{api_url}/admin/v1/whoami\n"
             f"Ctrl-C stops everything."
@@ -422,6 +472,54 @@ class _Demo:
             flush=True,
         )
         self._supervise(api_url)
+
+    def _start_metrics(
+        self, repo_root: Path, instance_urls: list[str], api_env: Mapping[str, str]
+    ) -> dict[str, str]:
+        """VictoriaMetrics scraping the API and the instances every 5 s, and vmalert recording
+        the rules, both under DIR/metrics; CONTROL_METRICS_URL for the API. Without the binaries
+        the demo runs on and says so: the console's charts then answer 503."""
+        missing = metrics_store.missing_binaries()
+        if missing:
+            print(
+                f"demo: {' and '.join(missing)} not found: running WITHOUT a metrics history "
+                "(the console's charts answer 503 metrics_unavailable). Install them with "
+                "scripts/install-obs-tools.sh (Debian's victoria-metrics) and start again.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return {}
+        if not _port_free(METRICS_PORT):
+            raise DemoFailed(f"port {METRICS_PORT} (VictoriaMetrics) is in use")
+        build = (
+            api_env.get("CONTROL_VERSION") or "0.1.0",
+            api_env.get("CONTROL_GIT_SHA") or "unknown",
+        )
+        config = metrics_store.write_scrape_config(
+            repo_root,
+            self.base / "metrics" / "scrape.yml",
+            instance_urls,
+            ("127.0.0.1", self.port),
+            build,
+        )
+        log = (self.base / "metrics" / "vm.log").open("ab")
+        self.vm = self._spawn(
+            "victoria-metrics",
+            metrics_store.victoria_metrics_argv(
+                self.base / "metrics" / "data", METRICS_PORT, config
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.metrics_url = f"http://127.0.0.1:{METRICS_PORT}"
+        self._wait_http(f"{self.metrics_url}/health")
+        self.vmalert = self._spawn(
+            "vmalert",
+            metrics_store.vmalert_argv(repo_root, self.metrics_url, free_port()),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return {"CONTROL_METRICS_URL": self.metrics_url}
 
     def _supervise(self, api_url: str) -> None:
         """Until a signal: a dead process stops the demo, except the API under --restart."""
@@ -468,7 +566,14 @@ class _Demo:
             remove_pid_file(self.pids, name, proc.pid)
 
     def _named(self) -> list[tuple[str, subprocess.Popen[bytes] | None]]:
-        return [("api", self.api), ("gateway", self.gateway), ("platform", self.platform)]
+        return [
+            ("traffic", self.traffic),
+            ("api", self.api),
+            ("gateway", self.gateway),
+            ("platform", self.platform),
+            ("vmalert", self.vmalert),
+            ("victoria-metrics", self.vm),
+        ]
 
 
 def main(argv: list[str] | None = None) -> None:

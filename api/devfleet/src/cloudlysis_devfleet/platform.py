@@ -57,6 +57,7 @@ class PlatformConfig:
     drain_tau_s: float = 0.4  # time constant of the inflight/lag decay after a drain
     workers: int = 16
     projection: str = "orders_by_customer"
+    baseline_error_ratio: float = 0.0  # share of tenant work a good build fails
 
 
 @dataclass
@@ -86,7 +87,9 @@ class PlatformInstance:
     def __init__(self, config: PlatformConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.clock = clock
-        self.kit = ServiceKit(config.kind, config.version, config.git_sha)
+        self.kit = ServiceKit(
+            config.kind, config.version, config.git_sha, config.baseline_error_ratio
+        )
         self.started = clock()
         self.config_generation = 1
         self.reloaded_at: float | None = None

@@ -136,6 +136,7 @@ def fleet_configs(
     version: str = PlatformConfig.version,
     git_sha: str = PlatformConfig.git_sha,
     releases: Mapping[str, tuple[str, str]] | None = None,
+    baseline_error_ratio: float = 0.0,
 ) -> list[PlatformConfig]:
     """`aggregate-1`, `aggregate-2`, ...: one shard per instance, named like the instance;
     `releases` gives a kind its own (version, git_sha)."""
@@ -152,6 +153,7 @@ def fleet_configs(
                     version=kind_version,
                     git_sha=kind_sha,
                     tenants=tenants,
+                    baseline_error_ratio=baseline_error_ratio,
                 )
             )
     return configs

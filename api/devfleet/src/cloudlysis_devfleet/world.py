@@ -231,7 +231,7 @@ def swarm_document(
 
 
 def sd_target_group(
-    url_host: str, port: int, service: str, version: str, git_sha: str
+    url_host: str, port: int, service: str, version: str, git_sha: str, stack: str = STACK
 ) -> list[dict[str, Any]]:
     """The instance as a Swarm task in Prometheus HTTP service discovery: the `__meta_dockerswarm_*`
     labels vmagent's dockerswarm discovery would give it, so the demo scrapes it with the very
@@ -247,7 +247,7 @@ def sd_target_group(
                 f"{c}cloudlysis_image_tag": version,
                 f"{c}cloudlysis_git_sha": git_sha,
                 f"{c}cloudlysis_metrics_port": str(port),
-                f"{c}com_docker_stack_namespace": STACK,
+                f"{c}com_docker_stack_namespace": stack,
                 "__meta_dockerswarm_task_desired_state": "running",
                 "__meta_dockerswarm_network_name": MONITORING_NETWORK,
                 "__meta_dockerswarm_node_hostname": NODE_HOSTNAME,
