@@ -5,73 +5,26 @@ reports, and a deploy or rollback through the API changes what the instance runs
 
 from __future__ import annotations
 
-import asyncio
-import json
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cloudlysis_devfleet.demo import demo_swarm
-from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
-from cloudlysis_devfleet.platform_host import HostedInstance, fleet_configs, serve_platform
-from cloudlysis_devfleet.serving import serve
+from cloudlysis_devfleet.platform import PlatformKind
 from cloudlysis_devfleet.world import RELEASES, image
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.bootstrap.app import create_app
-from tests.support.auth import FakeRights, bearer
-from tests.support.settings import app_settings
-from tests.support.swarm import EXAMPLE_FIXTURE
 from tests.support.wait import eventually
-
-ADMIN = bearer("admin")
-
-
-@dataclass
-class World:
-    client: AsyncTestClient[Litestar]
-    instances: dict[str, HostedInstance]
-    swarm: dict[str, Any]
+from tests.support.world import ADMIN, World, demo_world, deploy
 
 
 @pytest.fixture
 async def world(nats_url: str, secret_file: Path, tmp_path: Path) -> AsyncIterator[World]:
-    releases = {k: (r.version, r.git_sha) for k, r in RELEASES.items() if k != "gateway"}
-    configs = fleet_configs({"aggregate": 2, "projection": 1, "runner": 1}, releases=releases)
-    gateway = GatewayConfig(
-        data_dir=tmp_path / "gateway",
-        version=RELEASES["gateway"].version,
-        git_sha=RELEASES["gateway"].git_sha,
-    )
-    async with serve_platform(configs) as hosted, serve(create_gateway_app(gateway)) as gw_url:
-        fleet = [{"name": "gateway", "kind": "gateway", "url": gw_url}]
-        fleet += [h.fleet_entry() for h in hosted]
-        (tmp_path / "fleet.json").write_text(json.dumps(fleet))
-        # The demo's own generator reads each instance's /metrics (blocking I/O): off the loop
-        # that serves them.
-        env = await asyncio.to_thread(demo_swarm, fleet, tmp_path, EXAMPLE_FIXTURE)
-        swarm = json.loads(await asyncio.to_thread((tmp_path / "swarm.json").read_text))
-        settings = app_settings(
-            nats_url,
-            secret_file,
-            tmp_path,
-            CONTROL_FLEET_FILE=str(tmp_path / "fleet.json"),
-            CONTROL_FLEET_SNAPSHOT_MAX_AGE_S="0.5",
-            CONTROL_DEPLOY_HEALTH_TIMEOUT_S="10",
-            **env,
-        )
-        app = create_app(settings, rights_source=FakeRights())
-        async with AsyncTestClient(app=app) as client:
-            yield World(
-                client,
-                {h.config.instance: h for h in hosted},
-                swarm,
-            )
+    counts: dict[PlatformKind, int] = {"aggregate": 2, "projection": 1, "runner": 1}
+    async with demo_world(nats_url, secret_file, tmp_path, counts) as w:
+        yield w
 
 
 async def services_and_fleet(client: AsyncTestClient[Litestar]) -> tuple[dict[str, Any], ...]:
@@ -106,14 +59,6 @@ async def test_every_swarm_service_is_a_fleet_instance_with_its_version(world: W
         assert {image(kind, release.next), image(kind, release.bad)} <= set(world.swarm["images"])
 
 
-async def job_done(client: AsyncTestClient[Litestar], job_id: str) -> dict[str, Any]:
-    async def probe() -> dict[str, Any] | None:
-        job = (await client.get(f"/admin/v1/jobs/{job_id}", headers=ADMIN)).json()
-        return job if job["status"] in ("succeeded", "failed", "cancelled", "timed_out") else None
-
-    return await eventually(probe, 60)
-
-
 async def reported(client: AsyncTestClient[Litestar], url: str, version: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
         _, fleet_by_url = await services_and_fleet(client)
@@ -131,13 +76,7 @@ async def test_a_deploy_changes_what_the_instance_reports_and_a_rollback_changes
     release = RELEASES["aggregate"]
     tag = release.next if tag_of == "next" else release.bad
     service = "platform_aggregate-2"
-    r = await client.post(
-        f"/admin/v1/swarm/services/{service}/deploy",
-        json={"tag": tag, "reason": "demo world: deploy", "confirm": service},
-        headers={**ADMIN, "idempotency-key": uuid.uuid4().hex},
-    )
-    assert r.status_code == 202, r.text
-    job = await job_done(client, r.json()["id"])
+    job = await deploy(client, service, tag)
     assert job["status"] == "succeeded", job
     instance = await reported(client, target.url, tag)
     services, _ = await services_and_fleet(client)
@@ -152,13 +91,7 @@ async def test_a_deploy_changes_what_the_instance_reports_and_a_rollback_changes
         "version"
     ] == release.version
 
-    r = await client.post(
-        f"/admin/v1/swarm/services/{service}/rollback",
-        json={"reason": "demo world: roll back", "confirm": service},
-        headers={**ADMIN, "idempotency-key": uuid.uuid4().hex},
-    )
-    assert r.status_code == 202, r.text
-    job = await job_done(client, r.json()["id"])
+    job = await deploy(client, service)
     assert job["status"] == "succeeded", job
     await reported(client, target.url, release.version)
     services, _ = await services_and_fleet(client)

@@ -43,6 +43,7 @@ def scrape_config(
     instance_urls: Sequence[str],
     api: tuple[str, int],
     api_build: tuple[str, str],
+    interval: str = SCRAPE_INTERVAL,
 ) -> dict[str, Any]:
     """The demo's -promscrape.config from the committed one (vmagent/scrape.yml, parsed)."""
     jobs = {j["job_name"]: j for j in committed["scrape_configs"]}
@@ -54,7 +55,7 @@ def scrape_config(
         host, port, "control-api", *api_build, stack="control"
     )
     return {
-        "global": {"scrape_interval": SCRAPE_INTERVAL, "scrape_timeout": "4s"},
+        "global": {"scrape_interval": interval, "scrape_timeout": interval},
         "scrape_configs": [platform, control],
     }
 
@@ -65,21 +66,24 @@ def write_scrape_config(
     instance_urls: Sequence[str],
     api: tuple[str, int],
     api_build: tuple[str, str],
+    interval: str = SCRAPE_INTERVAL,
 ) -> Path:
     committed = yaml.safe_load((repo_root / "vmagent" / "scrape.yml").read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = scrape_config(committed, instance_urls, api, api_build)
+    doc = scrape_config(committed, instance_urls, api, api_build, interval)
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
-def victoria_metrics_argv(data_dir: Path, port: int, config: Path) -> list[str]:
+def victoria_metrics_argv(
+    data_dir: Path, port: int, config: Path, sd_interval: str = SD_INTERVAL
+) -> list[str]:
     return [
         "victoria-metrics",
         f"-storageDataPath={data_dir}",
         f"-httpListenAddr=127.0.0.1:{port}",
         f"-promscrape.config={config}",
-        f"-promscrape.httpSDCheckInterval={SD_INTERVAL}",
+        f"-promscrape.httpSDCheckInterval={sd_interval}",
         "-retentionPeriod=7d",
         "-search.latencyOffset=0s",
         "-loggerLevel=ERROR",
