@@ -101,7 +101,8 @@ def role(pid: int) -> str | None:
     if os.path.basename(a[0]) in ("victoria-metrics", "vmalert"):
         return os.path.basename(a[0])
     if a[1:3] == ["-m", "cloudlysis_devfleet"] and len(a) > 3:
-        return {"gateway": "gateway", "many": "platform", "traffic": "traffic"}.get(a[3])
+        roles = {"gateway": "gateway", "many": "platform"}
+        return roles.get(a[3], a[3] if a[3] in ("traffic", "exporters") else None)
     if a[1:4] == ["-m", "cloudlysis_control", "serve"]:
         return "api"
     if os.path.basename(a[0]) != "uv" and any(x.endswith("cloudlysis-demo") for x in a):

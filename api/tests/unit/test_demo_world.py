@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from cloudlysis_devfleet.host_exporter import nats_metrics, node_metrics
 from cloudlysis_devfleet.world import (
     ON_CONVERGE_LABEL,
     RELEASES,
@@ -95,3 +96,30 @@ async def test_a_hook_nobody_answers_pauses_the_update() -> None:
         assert task["Spec"]["ContainerSpec"]["Image"] == image("aggregate", "2.0.1")
     finally:
         await engine.close()
+
+
+def test_the_exporter_stand_ins_speak_the_contract_names() -> None:
+    node = node_metrics()
+    assert 'node_cpu_seconds_total{cpu="0",mode="idle"}' in node
+    assert "node_load1 " in node and "node_memory_MemAvailable_bytes " in node
+    varz = {"server_id": "NX", "in_msgs": 12, "out_msgs": 30, "connections": 3, "mem": 1e7}
+    jsz = {
+        "account_details": [
+            {
+                "stream_detail": [
+                    {
+                        "name": "CONTROL_AUDIT",
+                        "state": {"messages": 40},
+                        "consumer_detail": [{"name": "reader", "num_pending": 5}],
+                    }
+                ]
+            }
+        ]
+    }
+    nats = nats_metrics(varz, jsz)
+    assert 'gnatsd_varz_in_msgs{server_id="NX"} 12' in nats
+    assert 'jetstream_stream_total_messages{server_id="NX",stream_name="CONTROL_AUDIT"} 40' in nats
+    assert (
+        'jetstream_consumer_num_pending{server_id="NX",stream_name="CONTROL_AUDIT",'
+        'consumer_name="reader"} 5'
+    ) in nats

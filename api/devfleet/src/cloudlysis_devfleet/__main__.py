@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import cast
 
 from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet.host_exporter import exporter_app, nats_metrics_from, node_metrics
 from cloudlysis_devfleet.platform import PLATFORM_KINDS, PlatformConfig, PlatformKind
 from cloudlysis_devfleet.platform_host import PlatformHost, fleet_configs
-from cloudlysis_devfleet.serving import serve_until_stopped
+from cloudlysis_devfleet.serving import serve, serve_until_stopped
 from cloudlysis_devfleet.traffic import TrafficGenerator, TrafficShape
 
 _BASELINE = "share of tenant requests a good build fails (default 0)"
@@ -69,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         help="the build one kind runs (default: --service-version/--git-sha); repeatable",
     )
     _platform_common(many)
+    exporters = services.add_parser(
+        "exporters", help="node-exporter and nats-exporter stand-ins (real /proc and NATS data)"
+    )
+    exporters.add_argument("--node-port", type=int, required=True)
+    exporters.add_argument("--nats-port", type=int, required=True)
+    exporters.add_argument("--nats-monitor", required=True, help="nats-server's monitoring URL")
+    exporters.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
     traffic = services.add_parser("traffic", help="background tenant traffic via the Gateway")
     traffic.add_argument("--gateway", required=True, help="the Gateway's URL (routing enabled)")
     traffic.add_argument("--tenants", required=True, help="comma-separated tenants")
@@ -177,12 +187,25 @@ async def _run_traffic(args: argparse.Namespace) -> None:
     await generator.run(stop)
 
 
+async def _run_exporters(args: argparse.Namespace) -> None:
+    node = exporter_app("node-exporter", node_metrics)
+    nats = exporter_app("nats-exporter", lambda: nats_metrics_from(args.nats_monitor))
+    async with serve(node, port=args.node_port), serve(nats, port=args.nats_port):
+        print(f"exporters listening on {args.node_port} and {args.nats_port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    if args.service == "traffic":
+    if args.service in ("traffic", "exporters"):
+        run = _run_traffic if args.service == "traffic" else _run_exporters
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run_traffic(args))
+            asyncio.run(run(args))
         return
     if args.service != "gateway":
         with contextlib.suppress(KeyboardInterrupt):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,19 @@ def scrape_config(
     api: tuple[str, int],
     api_build: tuple[str, str],
     interval: str = SCRAPE_INTERVAL,
+    exporter_urls: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The demo's -promscrape.config from the committed one (vmagent/scrape.yml, parsed)."""
+    """The demo's -promscrape.config from the committed one (vmagent/scrape.yml, parsed): its
+    `platform` job over the instances, `control-api` over the API, and the jobs named in
+    `exporter_urls` (`node-exporter`, `nats`) over the exporter at that URL."""
     jobs = {j["job_name"]: j for j in committed["scrape_configs"]}
-    platform = _without_discovery(jobs["platform"])
-    platform["http_sd_configs"] = [{"url": f"{u.rstrip('/')}{SD_PATH}"} for u in instance_urls]
+    sd_urls = {"platform": list(instance_urls)}
+    sd_urls |= {job: [url] for job, url in (exporter_urls or {}).items()}
+    out = []
+    for job, urls in sd_urls.items():
+        config = _without_discovery(jobs[job])
+        config["http_sd_configs"] = [{"url": f"{u.rstrip('/')}{SD_PATH}"} for u in urls]
+        out.append(config)
     control = _without_discovery(jobs["control-api"])
     host, port = api
     control["static_configs"] = sd_target_group(
@@ -56,7 +64,7 @@ def scrape_config(
     )
     return {
         "global": {"scrape_interval": interval, "scrape_timeout": interval},
-        "scrape_configs": [platform, control],
+        "scrape_configs": [*out, control],
     }
 
 
@@ -67,10 +75,11 @@ def write_scrape_config(
     api: tuple[str, int],
     api_build: tuple[str, str],
     interval: str = SCRAPE_INTERVAL,
+    exporter_urls: Mapping[str, str] | None = None,
 ) -> Path:
     committed = yaml.safe_load((repo_root / "vmagent" / "scrape.yml").read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = scrape_config(committed, instance_urls, api, api_build, interval)
+    doc = scrape_config(committed, instance_urls, api, api_build, interval, exporter_urls)
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
