@@ -22,10 +22,16 @@ setup-ui:
 setup-system:
     scripts/install-system-deps.sh
 
-# Bring up the demo: embedded NATS, the devfleet and the API (+ UI) on 127.0.0.1:8080
-# (CONTROL_PORT moves it); arguments go to `cloudlysis-demo`, e.g. `just demo --restart`.
+# VictoriaMetrics + vmalert for the demo's metrics history; never fails the demo.
+setup-obs:
+    scripts/install-obs-tools.sh || echo "setup-obs: VictoriaMetrics could not be installed; the demo will run without a metrics history" >&2
+
+# Bring up the demo: embedded NATS, the devfleet (+ tenant traffic), VictoriaMetrics + vmalert
+# and the API (+ UI) on 127.0.0.1:8080 (CONTROL_PORT moves it); arguments go to
+# `cloudlysis-demo`, e.g. `just demo --restart`. VictoriaMetrics is installed as `just test` does
+# (Debian's package); when that is impossible the demo says so and runs without a metrics history.
 # `exec`: no shell between just and uv, so a SIGTERM or SIGHUP of just reaches the demo.
-demo *ARGS: setup-api setup-ui
+demo *ARGS: setup-api setup-ui setup-obs
     if [ -f ui/package.json ] && { [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json -newer ui/dist/index.html 2>/dev/null | head -1)" ]; }; then cd ui && npm run build; fi
     cd api && exec uv run cloudlysis-demo --dir ../.demo {{ARGS}}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -75,8 +76,9 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def start_demo(base: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_demo(base: Path, port: int, log: Path, metrics_port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROL_")}
+    env["DEMO_METRICS_PORT"] = str(metrics_port)
     return subprocess.Popen(
         [
             "uv",
@@ -163,6 +165,33 @@ def nats_port(base: Path) -> int | None:
     return None
 
 
+def check_metrics_history(c: httpx.Client, admin: dict[str, str], log: Path) -> None:
+    """With VictoriaMetrics installed the console's charts have data (scraped instances, the
+    Gateway's tenant series); without it the demo says so and the charts answer 503."""
+    if shutil.which("victoria-metrics") is None or shutil.which("vmalert") is None:
+        assert "running WITHOUT a metrics history" in log.read_text()
+        r = c.get("/admin/v1/metrics/tenant_gateway_inflight", headers=admin)
+        assert r.status_code == 503 and r.json()["code"] == "metrics_unavailable", r.text
+        return
+    # Every named query of the console (those taking a service: for aggregate). The recording
+    # rules (vmalert, every 30 s) and the error ratios (the 1 % a good build fails) take longest.
+    names = [q["name"] for q in c.get("/admin/v1/metrics", headers=admin).json()]
+    assert len(names) >= 13, names
+    service_scoped = {"request_rate_by_instance", "error_ratio_by_version"}
+    service_scoped |= {"p99_of_service_by_version"}
+    empty = set(names)
+    deadline = time.monotonic() + 180
+    while empty and time.monotonic() < deadline:
+        for name in sorted(empty):
+            params = {"range": 600, **({"service": "aggregate"} if name in service_scoped else {})}
+            r = c.get(f"/admin/v1/metrics/{name}", params=params, headers=admin)
+            assert r.status_code == 200, r.text
+            if r.json()["series"]:
+                empty.discard(name)
+        time.sleep(2)
+    assert not empty, f"named queries without data from the demo after 180 s: {sorted(empty)}"
+
+
 def test_demo_end_to_end(tmp_path: Path) -> None:
     if not port_free(GATEWAY_PORT):
         pytest.fail(f"port {GATEWAY_PORT} (the demo Gateway's fixed port) is already in use")
@@ -170,8 +199,9 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "demo.log"
+    metrics_port = free_port()
 
-    proc = start_demo(base, port, log)
+    proc = start_demo(base, port, log, metrics_port)
     try:
         wait_ready(proc, url, log)
         tokens = wait_tokens(base)
@@ -205,6 +235,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
                     break
                 time.sleep(0.2)
             assert job["status"] == "succeeded", job
+            check_metrics_history(c, admin, log)
         nats = nats_port(base)
         ports = [port, GATEWAY_PORT] + ([nats] if nats else [])
         assert nats is not None, "the embedded nats-server's port is not in its log"
@@ -216,7 +247,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
 
     # -- second run, same dir, no cleanup -----------------------------------------------------
     assert port_free(GATEWAY_PORT)
-    proc = start_demo(base, port, log)
+    proc = start_demo(base, port, log, metrics_port)
     try:
         wait_ready(proc, url, log)
         # the tokens are re-minted on every start; the Gateway keeps its signing keys
@@ -240,10 +271,13 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
             ]
             assert any(e.get("job_id") == job_id for e in events)
             # the demo Swarm (file mode) and its deployment history are there for the UI
+            # (generated from the devfleet: one service per instance, each at its address)
             swarm = c.get("/admin/v1/swarm/services", headers=admin).json()
-            assert swarm["source"] == "file" and len(swarm["items"]) == 8
+            assert swarm["source"] == "file" and len(swarm["items"]) == 7
+            fleet = c.get("/admin/v1/fleet", headers=admin).json()["instances"]
+            assert {s["admin_url"] for s in swarm["items"]} == {i["url"] for i in fleet}
             deployments = c.get("/admin/v1/deployments", headers=admin).json()["items"]
-            assert {d["service"] for d in deployments} >= {"platform_gateway", "platform_runner"}
+            assert {d["service"] for d in deployments} >= {"platform_gateway", "platform_runner-1"}
         nats = nats_port(base)
         stop_demo(proc, [port, GATEWAY_PORT] + ([nats] if nats else []), log)
     finally:

@@ -98,8 +98,11 @@ def role(pid: int) -> str | None:
         return None
     if os.path.basename(a[0]) == "nats-server":
         return "nats-server"
+    if os.path.basename(a[0]) in ("victoria-metrics", "vmalert"):
+        return os.path.basename(a[0])
     if a[1:3] == ["-m", "cloudlysis_devfleet"] and len(a) > 3:
-        return {"gateway": "gateway", "many": "platform"}.get(a[3])
+        roles = {"gateway": "gateway", "many": "platform"}
+        return roles.get(a[3], a[3] if a[3] in ("traffic", "exporters") else None)
     if a[1:4] == ["-m", "cloudlysis_control", "serve"]:
         return "api"
     if os.path.basename(a[0]) != "uv" and any(x.endswith("cloudlysis-demo") for x in a):
@@ -145,19 +148,21 @@ class Ports:
     api: int
     gateway: int
     platform: int  # the first of 6
+    metrics: int  # VictoriaMetrics
 
     def all(self) -> list[int]:
-        return [self.api, self.gateway, *range(self.platform, self.platform + 6)]
+        return [self.api, self.gateway, *range(self.platform, self.platform + 6), self.metrics]
 
 
 def free_ports() -> Ports:
-    """8 consecutive free ports in DEMO_PORT_RANGE: the API, the Gateway, 6 platform instances."""
-    starts = list(range(DEMO_PORT_RANGE.start, DEMO_PORT_RANGE.stop - 8))
+    """9 consecutive free ports in DEMO_PORT_RANGE: the API, the Gateway, 6 platform instances,
+    VictoriaMetrics."""
+    starts = list(range(DEMO_PORT_RANGE.start, DEMO_PORT_RANGE.stop - 9))
     random.shuffle(starts)
     for start in starts:
-        if all(bindable(p) for p in range(start, start + 8)):
-            return Ports(api=start, gateway=start + 1, platform=start + 2)
-    raise AssertionError(f"no 8 consecutive free ports in {DEMO_PORT_RANGE}")
+        if all(bindable(p) for p in range(start, start + 9)):
+            return Ports(api=start, gateway=start + 1, platform=start + 2, metrics=start + 8)
+    raise AssertionError(f"no 9 consecutive free ports in {DEMO_PORT_RANGE}")
 
 
 @dataclass
@@ -262,6 +267,7 @@ class Demos:
         environ |= {
             "DEMO_GATEWAY_PORT": str(ports.gateway),
             "DEMO_PLATFORM_BASE_PORT": str(ports.platform),
+            "DEMO_METRICS_PORT": str(ports.metrics),
             **(env or {}),
         }
         cmd = ["uv", "run", "--no-sync", "cloudlysis-demo", "--dir", str(base)]

@@ -27,7 +27,7 @@ Every answer:
 
 The app runs against its own nats-server (the session's holds other tests' jobs, which this app's
 engine would take over mid-example) and a fake Gateway that answers every IAM call 200, so what
-is checked is Control's own answer; the Swarm is the demo fixture (CONTROL_SWARM_MODE=file).
+is checked is Control's own answer; the Swarm is the example fixture (CONTROL_SWARM_MODE=file).
 """
 
 from __future__ import annotations

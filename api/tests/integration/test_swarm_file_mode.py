@@ -1,6 +1,6 @@
 """The Swarm endpoints, deployment history and deploy/rollback jobs against CONTROL_SWARM_MODE=file
-(the demo fixture: real Engine API JSON), with the real nats-server and a real HTTP annotation
-receiver. Run: `cd api && uv run pytest tests/swarm` (the real-engine tests in
+(config/swarm/example.json: real Engine API JSON), with the real nats-server and a real HTTP
+annotation receiver. Run: `cd api && uv run pytest tests/swarm` (the real-engine tests in
 test_swarm_engine.py need CONTROL_TEST_DOCKER=1)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Helpers for the Swarm tests: a per-test copy of the demo fixture, an annotation receiver that
+"""Helpers for the Swarm tests: a per-test copy of the example fixture, an annotation receiver that
 checks payloads against Grafana's annotation API, and polling helpers."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import jsonschema
 from litestar import Litestar, Request, Response, get, post
 
 REPO = Path(__file__).resolve().parents[3]
-DEMO_FIXTURE = REPO / "config" / "swarm" / "demo.json"
+EXAMPLE_FIXTURE = REPO / "config" / "swarm" / "example.json"
 ENGINE_FIXTURE = Path(__file__).parent / "fixtures" / "engine.json"
 
 # POST /api/annotations body, per Grafana's HTTP API docs
@@ -44,11 +44,11 @@ T = TypeVar("T")
 
 def isolated_fixture(
     tmp_path: Path,
-    source: Path = DEMO_FIXTURE,
+    source: Path = EXAMPLE_FIXTURE,
     admin_urls: dict[str, str] | None = None,
     **update_state: str,
 ) -> Path:
-    """The demo fixture with service ids made unique (deployment records in the session-wide
+    """The example fixture with service ids made unique (deployment records in the session-wide
     stream are keyed by service id), optional UpdateStatus states per service name, and
     `cloudlysis.admin_url` labels pointing at real local servers."""
     doc = json.loads(source.read_text())

@@ -13,7 +13,7 @@ from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.deployments.history import DeploymentFilter
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.ports import StreamMessage
-from tests.support.swarm import DEMO_FIXTURE
+from tests.support.swarm import EXAMPLE_FIXTURE
 from tests.support.wait import eventually
 
 
@@ -49,7 +49,7 @@ class FlakyLog:
 
 
 async def test_a_record_lost_to_a_state_outage_is_written_by_the_next_reconcile() -> None:
-    engine = FixtureEngine(json.loads(DEMO_FIXTURE.read_text()))
+    engine = FixtureEngine(json.loads(EXAMPLE_FIXTURE.read_text()))
     log = FlakyLog(fail=3)
     service = DeploymentService(log, engine, Metrics(), reconcile_interval_s=0.1)
     await service.start()

@@ -4,6 +4,7 @@
     python -m cloudlysis_devfleet aggregate --port 8711 --shard aggregate-1
     python -m cloudlysis_devfleet many --aggregate 2 --projection 2 --runner 2 \
         --base-port 8711 --fleet-file fleet.json     (many instances, one process)
+    python -m cloudlysis_devfleet traffic --gateway http://127.0.0.1:8701 --tenants a,b,c
 
 Prints ``<service> listening on http://HOST:PORT`` once the socket accepts connections, so a
 launcher can wait for that line. ``--port 0`` picks a free port.
@@ -19,9 +20,13 @@ from pathlib import Path
 from typing import cast
 
 from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
+from cloudlysis_devfleet.host_exporter import exporter_app, nats_metrics_from, node_metrics
 from cloudlysis_devfleet.platform import PLATFORM_KINDS, PlatformConfig, PlatformKind
 from cloudlysis_devfleet.platform_host import PlatformHost, fleet_configs
-from cloudlysis_devfleet.serving import serve_until_stopped
+from cloudlysis_devfleet.serving import serve, serve_until_stopped
+from cloudlysis_devfleet.traffic import TrafficGenerator, TrafficShape
+
+_BASELINE = "share of tenant requests a good build fails (default 0)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument(
         "--nats-url", default=None, help="NATS with the placement bucket (enables routing)"
     )
+    gateway.add_argument("--baseline-error-ratio", type=float, default=0.0, help=_BASELINE)
     gateway.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
@@ -56,7 +62,33 @@ def _parser() -> argparse.ArgumentParser:
         many.add_argument(f"--{kind}", type=int, default=0, help=f"number of {kind} instances")
     many.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
     many.add_argument("--fleet-file", type=Path, default=None, help="write the fleet file here")
+    many.add_argument(
+        "--release",
+        action="append",
+        default=[],
+        metavar="KIND=VERSION/GIT_SHA",
+        help="the build one kind runs (default: --service-version/--git-sha); repeatable",
+    )
     _platform_common(many)
+    exporters = services.add_parser(
+        "exporters", help="node-exporter and nats-exporter stand-ins (real /proc and NATS data)"
+    )
+    exporters.add_argument("--node-port", type=int, required=True)
+    exporters.add_argument("--nats-port", type=int, required=True)
+    exporters.add_argument("--nats-monitor", required=True, help="nats-server's monitoring URL")
+    exporters.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
+    traffic = services.add_parser("traffic", help="background tenant traffic via the Gateway")
+    traffic.add_argument("--gateway", required=True, help="the Gateway's URL (routing enabled)")
+    traffic.add_argument("--tenants", required=True, help="comma-separated tenants")
+    traffic.add_argument("--rps", type=float, default=TrafficShape.rps, help="mean requests/s")
+    traffic.add_argument(
+        "--day-seconds", type=float, default=TrafficShape.day_s, help="length of a 'day'"
+    )
+    traffic.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
     return parser
 
 
@@ -64,7 +96,19 @@ def _platform_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service-version", default=PlatformConfig.version)
     p.add_argument("--git-sha", default=PlatformConfig.git_sha)
     p.add_argument("--tenants", default="", help="comma-separated tenants with activity")
+    p.add_argument("--baseline-error-ratio", type=float, default=0.0, help=_BASELINE)
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+
+
+def _releases(values: list[str]) -> dict[str, tuple[str, str]]:
+    releases: dict[str, tuple[str, str]] = {}
+    for value in values:
+        kind, _, build = value.partition("=")
+        version, _, git_sha = build.partition("/")
+        if kind not in PLATFORM_KINDS or not version:
+            raise SystemExit(f"--release {value!r}: expected KIND=VERSION[/GIT_SHA]")
+        releases[kind] = (version, git_sha or PlatformConfig.git_sha)
+    return releases
 
 
 async def _run_platform(args: argparse.Namespace) -> None:
@@ -72,7 +116,12 @@ async def _run_platform(args: argparse.Namespace) -> None:
     if args.service == "many":
         counts = {k: getattr(args, k) for k in PLATFORM_KINDS}
         configs = fleet_configs(
-            counts, tenants=tenants, version=args.service_version, git_sha=args.git_sha
+            counts,
+            tenants=tenants,
+            version=args.service_version,
+            git_sha=args.git_sha,
+            releases=_releases(args.release),
+            baseline_error_ratio=args.baseline_error_ratio,
         )
         if not configs:
             raise SystemExit("nothing to start: give --aggregate/--projection/--runner counts")
@@ -87,6 +136,7 @@ async def _run_platform(args: argparse.Namespace) -> None:
                 version=args.service_version,
                 git_sha=args.git_sha,
                 tenants=tenants,
+                baseline_error_ratio=args.baseline_error_ratio,
             )
         ]
         ports = [args.port]
@@ -113,6 +163,7 @@ async def _run_gateway(args: argparse.Namespace) -> None:
         version=args.service_version,
         git_sha=args.git_sha,
         nats_url=args.nats_url,
+        baseline_error_ratio=args.baseline_error_ratio,
     )
     await serve_until_stopped(
         create_gateway_app(config),
@@ -122,9 +173,40 @@ async def _run_gateway(args: argparse.Namespace) -> None:
     )
 
 
+async def _run_traffic(args: argparse.Namespace) -> None:
+    tenants = [t for t in args.tenants.split(",") if t]
+    shape = TrafficShape(rps=args.rps, day_s=args.day_seconds)
+    generator = TrafficGenerator(args.gateway, tenants, shape)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(
+        f"traffic: {args.rps:g} req/s mean via {args.gateway}, noisy {generator.noisy}", flush=True
+    )
+    await generator.run(stop)
+
+
+async def _run_exporters(args: argparse.Namespace) -> None:
+    node = exporter_app("node-exporter", node_metrics)
+    nats = exporter_app("nats-exporter", lambda: nats_metrics_from(args.nats_monitor))
+    async with serve(node, port=args.node_port), serve(nats, port=args.nats_port):
+        print(f"exporters listening on {args.node_port} and {args.nats_port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    if args.service in ("traffic", "exporters"):
+        run = _run_traffic if args.service == "traffic" else _run_exporters
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(args))
+        return
     if args.service != "gateway":
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run_platform(args))

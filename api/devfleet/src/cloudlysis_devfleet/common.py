@@ -10,13 +10,17 @@ surface the real services promise in ``docs/contracts/``:
 * RFC 9457 problem+json errors with a stable machine ``code``.
 
 On top of that each simulator exposes ``POST /_devfleet/switches`` so end-to-end tests can make
-it unready, slow, hung or report another version. That endpoint is simulator-only and is not
-part of any contract. ``serving`` runs the apps built here.
+it unready, slow, hung or report another version; ``POST /_devfleet/converged`` (the demo's
+file-mode Swarm says a deploy or rollback converged: run its version) and ``GET /_devfleet/sd``
+(the instance as a Prometheus HTTP SD target labelled like a Swarm task). These endpoints are
+simulator-only and part of no contract. A version marked bad (``world.is_bad``) makes tenant
+traffic slow and fail in part. ``serving`` runs the apps built here.
 """
 
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +37,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from cloudlysis_control.core.identity import mint_id, new_trace_id, parse_traceparent, valid_id
+from cloudlysis_devfleet.world import CONVERGED_PATH, SD_PATH, is_bad, sd_target_group
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 REQUEST_ID_HEADER = "x-request-id"
@@ -46,6 +51,11 @@ UNMATCHED_ROUTE = "<unmatched>"
 _IDS_SCOPE_KEY = "devfleet.ids"
 _OBSERVED_SCOPE_KEY = "devfleet.observed"
 _HUNG_MAX_S = 3600.0
+# What a bad build does to tenant traffic (never to the admin surface the control plane probes).
+BAD_ERROR_RATIO = 0.3
+BAD_EXTRA_LATENCY_S = (0.3, 0.9)
+# docs/observability/metrics-contract.yaml histogram_buckets_seconds.
+HISTOGRAM_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 logger = logging.getLogger("cloudlysis_devfleet")
 
@@ -144,6 +154,18 @@ class SwitchesUpdate(msgspec.Struct, forbid_unknown_fields=True):
     slow_ms: int | msgspec.UnsetType = msgspec.UNSET
     hung: bool | msgspec.UnsetType = msgspec.UNSET
     version: str | msgspec.UnsetType = msgspec.UNSET
+    git_sha: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class Converged(msgspec.Struct):
+    """What the file-mode Swarm engine posts to `cloudlysis.dev.on_converge_url` when an update or
+    rollback of the service converged (docs/decisions/0012-demo-swarm-from-the-devfleet.md)."""
+
+    service: str
+    image: str
+    version: str
+    state: str
+    git_sha: str | None = None
 
 
 class Switches(msgspec.Struct):
@@ -161,8 +183,12 @@ class ServiceKit:
     in one process (the demo launcher and the test suite do exactly that).
     """
 
-    def __init__(self, service: str, version: str, git_sha: str) -> None:
+    def __init__(
+        self, service: str, version: str, git_sha: str, baseline_error_ratio: float = 0.0
+    ) -> None:
         self.service = service
+        # A good build may fail a little too (the demo: so error ratios have data).
+        self.baseline_error_ratio = baseline_error_ratio
         self.git_sha = git_sha
         self.switches = Switches(ready=True, slow_ms=0, hung=False, version=version)
         # Set while not hung; hung requests wait on it.
@@ -176,6 +202,7 @@ class ServiceKit:
             registry=self.registry,
         )
         self._build_info.labels(service, version, git_sha).set(1)
+        self._random = random.Random(f"{service}/{version}")  # noqa: S311 - simulation only
         self.requests_total = Counter(
             f"{service}_http_requests",
             "HTTP requests handled, by route template.",
@@ -187,6 +214,7 @@ class ServiceKit:
             "HTTP request duration, by route template.",
             ["method", "route"],
             registry=self.registry,
+            buckets=HISTOGRAM_BUCKETS_S,
         )
         self.in_flight = Gauge(
             f"{service}_http_requests_in_flight",
@@ -209,11 +237,31 @@ class ServiceKit:
                 self._released.clear()
             else:
                 self._released.set()
+        if not isinstance(update.git_sha, msgspec.UnsetType):
+            self.git_sha = update.git_sha
         if not isinstance(update.version, msgspec.UnsetType):
-            self._build_info.clear()
-            self._build_info.labels(self.service, update.version, self.git_sha).set(1)
             self.switches.version = update.version
+        if not (
+            isinstance(update.version, msgspec.UnsetType)
+            and isinstance(update.git_sha, msgspec.UnsetType)
+        ):
+            self._build_info.clear()
+            self._build_info.labels(self.service, self.switches.version, self.git_sha).set(1)
         return self.switches
+
+    @property
+    def bad(self) -> bool:
+        """Running a marked bad build (`world.is_bad`): tenant traffic fails and slows down."""
+        return is_bad(self.switches.version)
+
+    async def serve_traffic(self) -> bool:
+        """The time a tenant request takes (a few ms to tens of ms; a bad build adds hundreds);
+        True when it fails (baseline_error_ratio of them, BAD_ERROR_RATIO on a bad build)."""
+        delay = self._random.lognormvariate(-4.0, 0.6)  # median ~18 ms
+        if self.bad:
+            delay += self._random.uniform(*BAD_EXTRA_LATENCY_S)
+        await asyncio.sleep(min(delay, 2.0))
+        return self._random.random() < (BAD_ERROR_RATIO if self.bad else self.baseline_error_ratio)
 
     async def wait_for_switches(self) -> None:
         """Apply the slow and hung switches to an ordinary request."""
@@ -352,7 +400,26 @@ def operational_handlers(kit: ServiceKit | KitResolver) -> list[BaseRouteHandler
         update = decode_body(await request.body(), SwitchesUpdate)
         return json_response(msgspec.to_builtins(kit_for(request.scope).apply(update)))
 
-    return [health, ready, metrics, set_switches]
+    @post(CONVERGED_PATH, operation_id="DevfleetConverged", status_code=200)
+    async def converged(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """The demo's Swarm converged this instance's service to a new spec: run its version."""
+        body = decode_body(await request.body(), Converged)
+        update = SwitchesUpdate(version=body.version)
+        if body.git_sha:
+            update.git_sha = body.git_sha
+        return json_response(msgspec.to_builtins(kit_for(request.scope).apply(update)))
+
+    @get(SD_PATH, operation_id="DevfleetServiceDiscovery", sync_to_thread=False)
+    def service_discovery(request: Request[Any, Any, Any]) -> Response[bytes]:
+        """This instance as a scrape target (Prometheus HTTP SD), labelled like a Swarm task."""
+        kit = kit_for(request.scope)
+        host, port = cast(tuple[str, int], request.scope.get("server") or ("127.0.0.1", 0))
+        url_host = f"[{host}]" if ":" in host else host
+        return json_response(
+            sd_target_group(url_host, port, kit.service, kit.switches.version, kit.git_sha)
+        )
+
+    return [health, ready, metrics, set_switches, converged, service_discovery]
 
 
 def build_service_app(

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.procs import (
@@ -41,6 +43,9 @@ from cloudlysis_control.core.procs import (
     write_pid_file,
 )
 from cloudlysis_control.core.settings import server_port
+from cloudlysis_devfleet import metrics_store
+from cloudlysis_devfleet.traffic import noisy_tenant
+from cloudlysis_devfleet.world import RELEASES, RunningInstance, swarm_document
 
 # Fixed by default so bookmarks and docs stay true; DEMO_GATEWAY_PORT / DEMO_PLATFORM_BASE_PORT
 # move them so two demos (e.g. parallel e2e runs) can share a machine.
@@ -48,6 +53,13 @@ GATEWAY_PORT = int(os.environ.get("DEMO_GATEWAY_PORT", "8701"))
 # aggregate-1, aggregate-2, projection-1, projection-2, runner-1, runner-2
 PLATFORM_BASE_PORT = int(os.environ.get("DEMO_PLATFORM_BASE_PORT", "8711"))
 PLATFORM_INSTANCES = 6
+# Mean tenant requests per second of the traffic generator (0: none); DEMO_TRAFFIC_RPS.
+TRAFFIC_RPS = float(os.environ.get("DEMO_TRAFFIC_RPS", "8"))
+# A good platform build fails this share of tenant requests (a timeout here, a conflict there),
+# so the error-ratio charts have a baseline to rise from; the Gateway passes them on as 502.
+BASELINE_ERROR_RATIO = 0.01
+# VictoriaMetrics (the metrics history behind the console's charts); DEMO_METRICS_PORT moves it.
+METRICS_PORT = int(os.environ.get("DEMO_METRICS_PORT", "8428"))
 # --restart gives up when the API exits this many times in a row before it is ready.
 _RESTART_ATTEMPTS = 5
 
@@ -95,27 +107,39 @@ def _seed_tenants(seed_file: Path) -> list[str]:
     return sorted(tenants)
 
 
-def _demo_swarm(fixture: Path, base: Path, api_port: int) -> dict[str, str]:
-    """The demo Swarm (CONTROL_SWARM_MODE=file): the committed fixture with each service's
-    admin address pointed at the devfleet instance playing it, so deploy and rollback jobs
-    check real /health and /ready. Discovery stays off: the fleet file already lists them."""
-    doc = json.loads(fixture.read_text())
-    ports = {
-        "platform_gateway": GATEWAY_PORT,
-        "platform_aggregate-a-m": PLATFORM_BASE_PORT,
-        "platform_aggregate-n-z": PLATFORM_BASE_PORT + 1,
-        "platform_projection-a-m": PLATFORM_BASE_PORT + 2,
-        "platform_projection-n-z": PLATFORM_BASE_PORT + 3,
-        "platform_runner": PLATFORM_BASE_PORT + 4,
-        "control_api": api_port,
-    }
-    for service in doc["services"]:
-        port = ports.get(service["Spec"]["Name"])
-        if port is not None:
-            labels = service["Spec"].setdefault("Labels", {})
-            labels["cloudlysis.admin_url"] = f"http://127.0.0.1:{port}"
+def _reported_build(url: str) -> tuple[str, str]:
+    """The (version, git_sha) an instance reports in its `*_build_info` (what the fleet probe
+    reads)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as r:  # noqa: S310 - loopback only
+        text = r.read().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name.endswith("_build_info") and family.samples:
+            labels = family.samples[0].labels
+            return labels.get("version", ""), labels.get("git_sha", "")
+    raise DemoFailed(f"{url}/metrics reports no *_build_info")
+
+
+def demo_swarm(fleet: list[dict[str, str]], base: Path, template: Path) -> dict[str, str]:
+    """The demo Swarm (CONTROL_SWARM_MODE=file), generated from the devfleet running: one service
+    per instance, with the version it reports and its address (docs/decisions/0012). Discovery
+    stays off: the fleet file already lists the instances."""
+    nodes = json.loads(template.read_text()).get("nodes") if template.is_file() else None
+    instances = []
+    for entry in fleet:
+        version, git_sha = _reported_build(entry["url"])
+        instances.append(
+            RunningInstance(
+                name=entry["name"],
+                kind=entry["kind"],
+                url=entry["url"],
+                version=version,
+                git_sha=git_sha,
+                shard=entry.get("shard"),
+            )
+        )
+    doc = swarm_document(instances, node_template=nodes[0] if nodes else None)
     path = base / "swarm.json"
-    path.write_text(json.dumps(doc))
+    path.write_text(json.dumps(doc, indent=1))
     return {
         "CONTROL_SWARM_MODE": "file",
         "CONTROL_SWARM_FILE": str(path),
@@ -242,6 +266,11 @@ class _Demo:
         self.gateway: subprocess.Popen[bytes] | None = None
         self.platform: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
+        self.vm: subprocess.Popen[bytes] | None = None
+        self.traffic: subprocess.Popen[bytes] | None = None
+        self.exporters: subprocess.Popen[bytes] | None = None
+        self.vmalert: subprocess.Popen[bytes] | None = None
+        self.metrics_url: str | None = None
         self.api_env: dict[str, str] = {}
 
     def _spawn(self, name: str, argv: list[str], **kw: Any) -> subprocess.Popen[bytes]:
@@ -256,6 +285,10 @@ class _Demo:
             ("nats-server", self.nats.process if self.nats else None),
             ("the Gateway", self.gateway),
             ("the platform instances", self.platform),
+            ("VictoriaMetrics", self.vm),
+            ("vmalert", self.vmalert),
+            ("the traffic generator", self.traffic),
+            ("the exporters", self.exporters),
             ("the API", self.api),
         ]
         return [(label, p) for label, p in procs if p is not None]
@@ -296,7 +329,8 @@ class _Demo:
         base, port = self.base, self.port
         platform_ports = range(PLATFORM_BASE_PORT, PLATFORM_BASE_PORT + PLATFORM_INSTANCES)
         # NATS first: the Gateway watches the placement bucket in it (routing reload and resolve).
-        self.nats = EmbeddedNatsServer(base / "data" / "nats")
+        # Its monitoring port feeds the demo's nats-exporter stand-in.
+        self.nats = EmbeddedNatsServer(base / "data" / "nats", monitor_port=free_port())
         try:
             asyncio.run(self.nats.start())
         except StateUnavailable as e:
@@ -320,6 +354,10 @@ class _Demo:
                 str(base / "gateway"),
                 "--nats-url",
                 nats_url,
+                "--service-version",
+                RELEASES["gateway"].version,
+                "--git-sha",
+                RELEASES["gateway"].git_sha,
             ],
         )
         repo_root = Path(__file__).resolve().parents[4]  # api/devfleet/src/cloudlysis_devfleet
@@ -345,6 +383,12 @@ class _Demo:
                 str(platform_file),
                 "--tenants",
                 ",".join(_seed_tenants(seed_file)),
+                *(
+                    f"--release={kind}={r.version}/{r.git_sha}"
+                    for kind, r in RELEASES.items()
+                    if kind != "gateway"
+                ),
+                f"--baseline-error-ratio={BASELINE_ERROR_RATIO}",
             ],
             stdout=subprocess.DEVNULL,
         )
@@ -362,9 +406,6 @@ class _Demo:
             "CONTROL_PLACEMENT_SOURCE": "nats",
             "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
         }
-        swarm_fixture = repo_root / "config" / "swarm" / "demo.json"
-        if swarm_fixture.is_file():
-            env.update(_demo_swarm(swarm_fixture, base, port))
         if (ui_dir / "index.html").is_file():
             env["CONTROL_UI_DIR"] = str(ui_dir)
         if seed_file.is_file():
@@ -375,11 +416,31 @@ class _Demo:
             self._wait_http(f"http://127.0.0.1:{p}/ready")
         fleet += self._wait_fleet_file(platform_file)
         (base / "fleet.json").write_text(json.dumps(fleet, indent=2))
+        env.update(demo_swarm(fleet, base, repo_root / "config" / "swarm" / "example.json"))
+        env.update(self._start_metrics(repo_root, [e["url"] for e in fleet], env))
         self._start_api()
         api_url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{api_url}/ready")
         # The API seeded placement after the Gateway loaded it: route by the seeded maps.
         _post_json(f"{gateway_url}/admin/v1/config/reload", {})
+        tenants = _seed_tenants(seed_file)
+        if tenants and TRAFFIC_RPS > 0:
+            self.traffic = self._spawn(
+                "traffic",
+                [
+                    sys.executable,
+                    "-m",
+                    "cloudlysis_devfleet",
+                    "traffic",
+                    "--gateway",
+                    gateway_url,
+                    "--tenants",
+                    ",".join(tenants),
+                    "--rps",
+                    str(TRAFFIC_RPS),
+                ],
+                stdout=subprocess.DEVNULL,
+            )
         for who in ("admin", "viewer"):
             token = _post_json(f"{gateway_url}/auth/v1/dev-login", {"principal": who})
             (base / "tokens" / f"{who}.jwt").write_text(token["access_token"] + "\n")
@@ -391,7 +452,20 @@ class _Demo:
             f"  Gateway    {gateway_url}\n"
             f"  platform   2 Aggregate, 2 Projection, 2 Runner on 127.0.0.1:"
             f"{PLATFORM_BASE_PORT}-{PLATFORM_BASE_PORT + PLATFORM_INSTANCES - 1}\n"
-            f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
+            + (
+                f"  metrics    VictoriaMetrics {self.metrics_url} (scrapes every 5 s, "
+                f"{base / 'metrics'})\n"
+                if self.metrics_url
+                else "  metrics    none (no victoria-metrics): charts answer 503\n"
+            )
+            + (
+                f"  traffic    {TRAFFIC_RPS:g} req/s mean via the Gateway, a day every hour, "
+                f"noisy tenant {noisy_tenant(tenants)}; a `-bad` tag (e.g. "
+                f"{RELEASES['aggregate'].bad}) fails and slows its instance\n"
+                if self.traffic
+                else ""
+            )
+            + f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
             f'  try        curl -H "authorization: Bearer $(cat {admin_token})" '
             f"{api_url}/admin/v1/whoami\n"
             f"Ctrl-C stops everything."
@@ -400,6 +474,74 @@ class _Demo:
             flush=True,
         )
         self._supervise(api_url)
+
+    def _start_metrics(
+        self, repo_root: Path, instance_urls: list[str], api_env: Mapping[str, str]
+    ) -> dict[str, str]:
+        """VictoriaMetrics scraping the API and the instances every 5 s, and vmalert recording
+        the rules, both under DIR/metrics; CONTROL_METRICS_URL for the API. Without the binaries
+        the demo runs on and says so: the console's charts then answer 503."""
+        missing = metrics_store.missing_binaries()
+        if missing:
+            print(
+                f"demo: {' and '.join(missing)} not found: running WITHOUT a metrics history "
+                "(the console's charts answer 503 metrics_unavailable). Install them with "
+                "scripts/install-obs-tools.sh (Debian's victoria-metrics) and start again.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return {}
+        if not _port_free(METRICS_PORT):
+            raise DemoFailed(f"port {METRICS_PORT} (VictoriaMetrics) is in use")
+        build = (
+            api_env.get("CONTROL_VERSION") or "0.1.0",
+            api_env.get("CONTROL_GIT_SHA") or "unknown",
+        )
+        assert self.nats is not None
+        assert self.nats.monitor_port is not None
+        node_port, nats_port = free_port(), free_port()
+        self.exporters = self._spawn(
+            "exporters",
+            [
+                sys.executable,
+                "-m",
+                "cloudlysis_devfleet",
+                "exporters",
+                f"--node-port={node_port}",
+                f"--nats-port={nats_port}",
+                f"--nats-monitor=http://127.0.0.1:{self.nats.monitor_port}",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        config = metrics_store.write_scrape_config(
+            repo_root,
+            self.base / "metrics" / "scrape.yml",
+            instance_urls,
+            ("127.0.0.1", self.port),
+            build,
+            exporter_urls={
+                "node-exporter": f"http://127.0.0.1:{node_port}",
+                "nats": f"http://127.0.0.1:{nats_port}",
+            },
+        )
+        log = (self.base / "metrics" / "vm.log").open("ab")
+        self.vm = self._spawn(
+            "victoria-metrics",
+            metrics_store.victoria_metrics_argv(
+                self.base / "metrics" / "data", METRICS_PORT, config
+            ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.metrics_url = f"http://127.0.0.1:{METRICS_PORT}"
+        self._wait_http(f"{self.metrics_url}/health")
+        self.vmalert = self._spawn(
+            "vmalert",
+            metrics_store.vmalert_argv(repo_root, self.metrics_url, free_port()),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return {"CONTROL_METRICS_URL": self.metrics_url}
 
     def _supervise(self, api_url: str) -> None:
         """Until a signal: a dead process stops the demo, except the API under --restart."""
@@ -446,7 +588,15 @@ class _Demo:
             remove_pid_file(self.pids, name, proc.pid)
 
     def _named(self) -> list[tuple[str, subprocess.Popen[bytes] | None]]:
-        return [("api", self.api), ("gateway", self.gateway), ("platform", self.platform)]
+        return [
+            ("traffic", self.traffic),
+            ("exporters", self.exporters),
+            ("api", self.api),
+            ("gateway", self.gateway),
+            ("platform", self.platform),
+            ("vmalert", self.vmalert),
+            ("victoria-metrics", self.vm),
+        ]
 
 
 def main(argv: list[str] | None = None) -> None:

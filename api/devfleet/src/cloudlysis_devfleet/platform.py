@@ -57,6 +57,7 @@ class PlatformConfig:
     drain_tau_s: float = 0.4  # time constant of the inflight/lag decay after a drain
     workers: int = 16
     projection: str = "orders_by_customer"
+    baseline_error_ratio: float = 0.0  # share of tenant work a good build fails
 
 
 @dataclass
@@ -86,7 +87,9 @@ class PlatformInstance:
     def __init__(self, config: PlatformConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.clock = clock
-        self.kit = ServiceKit(config.kind, config.version, config.git_sha)
+        self.kit = ServiceKit(
+            config.kind, config.version, config.git_sha, config.baseline_error_ratio
+        )
         self.started = clock()
         self.config_generation = 1
         self.reloaded_at: float | None = None
@@ -298,7 +301,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
                 "instance": i.config.instance,
                 "shard": i.config.shard,
                 "version": i.kit.switches.version,
-                "git_sha": i.config.git_sha,
+                "git_sha": i.kit.git_sha,
                 "config_generation": i.config_generation,
             }
         )
@@ -331,9 +334,13 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
             raise Problem(
                 422, "invalid_request", "Invalid request body", "duration_ms 0..60000, backlog >= 0"
             )
-        status = inst(request).submit_work(
-            _tenant_or_404(tenant_id), body.duration_ms, body.backlog
-        )
+        instance = inst(request)
+        tenant = _tenant_or_404(tenant_id)
+        if await instance.kit.serve_traffic():
+            raise Problem(
+                500, "bad_build", "Internal error", f"{instance.kit.switches.version} failed"
+            )
+        status = instance.submit_work(tenant, body.duration_ms, body.backlog)
         return json_response(status, status=202)
 
     return [instance_info, tenant_status, drain, resume, reload, work]

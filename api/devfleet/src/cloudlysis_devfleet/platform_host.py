@@ -7,7 +7,7 @@ uvicorn server, picking the instance by the local port. ``fleet_configs`` names 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
@@ -135,10 +135,14 @@ def fleet_configs(
     tenants: Sequence[str] = (),
     version: str = PlatformConfig.version,
     git_sha: str = PlatformConfig.git_sha,
+    releases: Mapping[str, tuple[str, str]] | None = None,
+    baseline_error_ratio: float = 0.0,
 ) -> list[PlatformConfig]:
-    """`aggregate-1`, `aggregate-2`, ...: one shard per instance, named like the instance."""
+    """`aggregate-1`, `aggregate-2`, ...: one shard per instance, named like the instance;
+    `releases` gives a kind its own (version, git_sha)."""
     configs = []
     for kind in PLATFORM_KINDS:
+        kind_version, kind_sha = (releases or {}).get(kind, (version, git_sha))
         for i in range(1, counts.get(kind, 0) + 1):
             name = f"{kind}-{i}"
             configs.append(
@@ -146,9 +150,10 @@ def fleet_configs(
                     kind=kind,
                     shard=name,
                     instance=name,
-                    version=version,
-                    git_sha=git_sha,
+                    version=kind_version,
+                    git_sha=kind_sha,
                     tenants=tenants,
+                    baseline_error_ratio=baseline_error_ratio,
                 )
             )
     return configs

@@ -6,7 +6,7 @@ import { makeJob, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
 import { renderApp, signInForTest } from "@/test/render";
 import type { Deployment, DeploymentDetail, SwarmService } from "./types";
 
-// Payloads shaped like the API's answers in file mode (config/swarm/demo.json).
+// Payloads shaped like the API's answers in file mode (config/swarm/example.json).
 function runnerService(overrides: Partial<SwarmService> = {}): SwarmService {
   return {
     id: "ff3c8d1e2b7a4c90a1b2c3d4e",

@@ -191,3 +191,17 @@ export function topology(fleet: FleetSnapshot, placement: PlacementOverview): To
   }
   return { gateways: fleet.instances.filter((i) => i.kind === "gateway"), kinds: result };
 }
+
+/** The fleet instances a Swarm service runs: the one at its admin address (`cloudlysis.admin_url`,
+ * the address the API probes and verifies deploys at), the one discovered from it (named after the
+ * Swarm service), or those whose logical service has the Swarm service's name. */
+export function fleetInstancesOf(
+  service: { service: string; admin_url?: string | null },
+  instances: readonly InstanceHealth[],
+): InstanceHealth[] {
+  const trim = (url: string) => url.replace(/\/+$/, "");
+  const adminUrl = service.admin_url ? trim(service.admin_url) : null;
+  return instances.filter(
+    (i) => (adminUrl !== null && trim(i.url) === adminUrl) || i.instance === service.service || i.service === service.service,
+  );
+}

@@ -20,6 +20,7 @@ from cloudlysis_devfleet.gateway.schemas import (
     UserUpdate,
 )
 from cloudlysis_devfleet.gateway.service import Caller, Gateway
+from cloudlysis_devfleet.gateway.tenant_traffic import TenantTraffic, tenant_traffic_handlers
 from cloudlysis_devfleet.routing import GatewayRouting
 
 AnyRequest = Request[Any, Any, Any]
@@ -162,13 +163,16 @@ def _routing_handlers(routing: GatewayRouting) -> list[BaseRouteHandler]:
 def create_gateway_app(config: GatewayConfig) -> Litestar:
     """A simulated Gateway serving ``docs/contracts/gateway-iam.md`` from ``config.data_dir``,
     and routing (reload, resolve) from the placement bucket when ``config.nats_url`` is set."""
-    kit = ServiceKit(SERVICE, config.version, config.git_sha)
+    kit = ServiceKit(SERVICE, config.version, config.git_sha, config.baseline_error_ratio)
     gateway = Gateway(config, kit)
     handlers = _gateway_handlers(gateway)
     lifespan = []
     routing = GatewayRouting(config.nats_url) if config.nats_url else None
     if routing is not None:
         handlers += _routing_handlers(routing)
+        traffic = TenantTraffic(kit, routing)
+        handlers += tenant_traffic_handlers(traffic)
+        lifespan.append(traffic.client)
 
         @asynccontextmanager
         async def run_routing(_app: Litestar) -> AsyncIterator[None]:

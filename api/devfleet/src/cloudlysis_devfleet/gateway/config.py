@@ -17,6 +17,7 @@ class GatewayConfig:
     git_sha: str = "devfleet"
     # NATS with the placement bucket: enables routing (reload, resolve). None: IAM only.
     nats_url: str | None = None
+    baseline_error_ratio: float = 0.0  # share of routed tenant requests a good build fails
 
     def __post_init__(self) -> None:
         if self.token_ttl_s < 1:

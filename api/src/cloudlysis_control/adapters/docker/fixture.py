@@ -6,6 +6,12 @@ the fixture's "registry" has besides the ones its services run; so the same norm
 against a real engine. Updates and rollbacks are applied in memory and produce the events a real
 engine would send (updating → completed, rollback_started → rollback_completed), so deploy and
 rollback jobs and the deployment history work in the demo. Nothing is written back to the file.
+
+Demo only: a service labelled `cloudlysis.dev.on_converge_url` is told when an update or rollback
+of it converges, as `POST <url>` with `{"service", "image", "version", "git_sha", "state"}`, before
+the engine reports it completed; that is how the demo's simulated instance starts running (and
+reporting) the tag just deployed. A hook that fails pauses the update, as a task that fails to
+start would (docs/decisions/0012-demo-swarm-from-the-devfleet.md). A real engine has no such hook.
 """
 
 from __future__ import annotations
@@ -18,15 +24,25 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import Conflict, NotFound, SettingsError
+from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.swarm.normalise import normalise_service, service_labels
 from cloudlysis_control.swarm.ports import Raw
+
+ON_CONVERGE_LABEL = "cloudlysis.dev.on_converge_url"
+_PAUSED = {"completed": "paused", "rollback_completed": "rollback_paused"}
+_log = get_logger("control.swarm.fixture")
 
 
 class FixtureEngine:
     source = "file"
 
-    def __init__(self, doc: dict[str, Any], converge_s: float = 0.3) -> None:
+    def __init__(
+        self, doc: dict[str, Any], converge_s: float = 0.3, hook_timeout_s: float = 5.0
+    ) -> None:
         self._services: list[Raw] = list(doc.get("services") or [])
         self._tasks: list[Raw] = list(doc.get("tasks") or [])
         self._nodes: list[Raw] = list(doc.get("nodes") or [])
@@ -35,6 +51,8 @@ class FixtureEngine:
         self._events: list[Raw] = []
         self._new_event = asyncio.Condition()
         self._background: set[asyncio.Task[None]] = set()
+        self.hook_timeout_s = hook_timeout_s
+        self._http: httpx.AsyncClient | None = None
 
     @classmethod
     def from_file(cls, path: Path) -> FixtureEngine:
@@ -144,9 +162,40 @@ class FixtureEngine:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _on_converge(self, service: Raw, state: str) -> str | None:
+        """Call the service's on-converge hook, if it has one; the error, if it failed."""
+        url = service_labels(service).get(ON_CONVERGE_LABEL)
+        if not url:
+            return None
+        s = normalise_service(service)
+        body = {
+            "service": s.service,
+            "image": service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"],
+            "version": s.version or "",
+            "git_sha": s.git_sha,
+            "state": state,
+        }
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.hook_timeout_s)
+        try:
+            r = await self._http.post(url, json=body)
+        except httpx.HTTPError as e:
+            return f"{ON_CONVERGE_LABEL} {url} failed: {type(e).__name__}"
+        if r.status_code >= 300:
+            return f"{ON_CONVERGE_LABEL} {url} answered {r.status_code}"
+        return None
+
     async def _finish(self, service: Raw, old: str, new: str, message: str) -> None:
         await asyncio.sleep(self.converge_s)
         status = service["UpdateStatus"]
+        failed = await self._on_converge(service, new)
+        if failed is not None:
+            _log.warning("fixture swarm hook failed", service=service["Spec"]["Name"], error=failed)
+            new = _PAUSED[new]
+            message = f"{new.replace('_', ' ')}: {failed}"
+            status.update({"State": new, "Message": message})
+            await self._emit(service, {"updatestate.old": old, "updatestate.new": new})
+            return
         status.update({"State": new, "CompletedAt": rfc3339(), "Message": message})
         image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
         for t in self._tasks:
@@ -171,3 +220,5 @@ class FixtureEngine:
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
+        if self._http is not None:
+            await self._http.aclose()

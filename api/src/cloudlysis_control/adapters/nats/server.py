@@ -34,9 +34,12 @@ def free_port() -> int:
 
 
 class EmbeddedNatsServer:
-    def __init__(self, store_dir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, store_dir: Path, port: int | None = None, monitor_port: int | None = None
+    ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
+        self.monitor_port = monitor_port  # nats-server's HTTP monitoring (/varz, /jsz), if any
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -56,6 +59,7 @@ class EmbeddedNatsServer:
                     "-js",
                     "-sd",
                     str(self.store_dir),
+                    *(["-m", str(self.monitor_port)] if self.monitor_port else []),
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import type { FleetSnapshot, InstanceHealth } from "@/api";
 import { LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
 import { formatTime } from "@/lib";
+import { fleetInstancesOf } from "@/features/fleet/model";
 import { StateBadge, ServiceActionButton, SwarmErrorState, TasksTable, imageRef, swarmQueries, type SwarmNode, type SwarmService } from "@/features/deployments";
 
 const th = "px-2 py-1.5 font-medium";
@@ -53,7 +54,7 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
           const open = expanded.has(s.service);
           const tasks = s.tasks ?? [];
           const short = s.replicas_desired != null && s.replicas_running < s.replicas_desired;
-          const instances = fleet?.instances.filter((i) => i.service === s.service) ?? [];
+          const instances = fleetInstancesOf(s, fleet?.instances ?? []);
           return (
             <tbody key={s.id} data-service={s.service} className="border-t border-zinc-200 dark:border-zinc-800">
               <tr className={short ? "bg-red-50 dark:bg-red-950/60" : undefined}>
