@@ -4,6 +4,7 @@ export * from "./cn";
 export * from "./download";
 export * from "./format";
 export * from "./ids";
+export * from "./keyboard";
 export * from "./links";
 export * from "./live";
 export * from "./query-params";
