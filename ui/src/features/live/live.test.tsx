@@ -79,7 +79,7 @@ describe("createInvalidator", () => {
 describe("live updates in the app", () => {
   it("shows a job another client created without polling, and says the stream is live", async () => {
     const jobs: Job[] = [makeJob({ id: "job-first", reason: "first" })];
-    const fake = installFakeApi({ events: "open", jobPage: () => ({ items: [...jobs], next_cursor: null }) });
+    const fake = installFakeApi({ events: "open", jobPage: () => ({ items: [...jobs], next_cursor: null, stale: false, stale_for_s: null }) });
     signInForTest();
     const { client } = renderApp("/jobs");
     const table = await screen.findByRole("table", { name: "Jobs" });
@@ -89,7 +89,7 @@ describe("live updates in the app", () => {
 
     // Live: the list does not poll.
     const listQuery = client.getQueryCache().findAll({ queryKey: jobKeys.lists() })[0]!;
-    const interval = listQuery.options.refetchInterval as (q: typeof listQuery) => number | false;
+    const interval = (listQuery.options as { refetchInterval: (q: typeof listQuery) => number | false }).refetchInterval;
     expect(interval(listQuery)).toBe(false);
 
     const before = fake.requests.filter((r) => new URL(r.url).pathname === "/admin/v1/jobs").length;
@@ -127,7 +127,7 @@ describe("live updates in the app", () => {
     expect(screen.getByRole("status", { name: /Live updates are down \(HTTP 503/ })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Reconnect" })).toBeInTheDocument();
     const listQuery = client.getQueryCache().findAll({ queryKey: jobKeys.lists() })[0]!;
-    const interval = listQuery.options.refetchInterval as (q: typeof listQuery) => number | false;
+    const interval = (listQuery.options as { refetchInterval: (q: typeof listQuery) => number | false }).refetchInterval;
     expect(interval(listQuery)).toBe(LIVE_REFETCH_MS);
   });
 

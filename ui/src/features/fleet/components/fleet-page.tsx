@@ -4,6 +4,7 @@ import type { InstanceHealth } from "@/api";
 import { Page } from "@/components/layout";
 import { DataTable, type ColumnDef, StaleNotice, ErrorState, LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
 import { formatDuration, formatTime } from "@/lib";
+import { InstanceSparkline } from "@/features/metrics";
 import { SwarmView } from "./swarm";
 import { TopologyView } from "./topology";
 import { fleetQueries } from "@/features/fleet/queries";
@@ -17,6 +18,12 @@ const columns: ColumnDef<InstanceHealth, unknown>[] = [
   { id: "ready", header: "Ready", accessorKey: "ready", cell: (c) => <StatusBadge status={c.row.original.ready} /> },
   { id: "version", header: "Version", accessorFn: (i) => i.version ?? "", cell: (c) => String(c.getValue()) || "—" },
   { id: "git_sha", header: "Git SHA", accessorFn: (i) => i.git_sha ?? "", cell: (c) => <code className="font-mono text-xs">{String(c.getValue()) || "—"}</code> },
+  {
+    id: "requests",
+    header: "Requests (30 min)",
+    enableSorting: false,
+    cell: (c) => <InstanceSparkline service={c.row.original.service} instance={c.row.original.instance} url={c.row.original.url} />,
+  },
   { id: "latency", header: "Latency", accessorFn: (i) => i.latency_ms ?? -1, cell: (c) => formatDuration(c.row.original.latency_ms) },
   { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <span className="block max-w-64 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
 ];
