@@ -1,5 +1,6 @@
 // Public surface of lib/: small, dependency-free helpers every layer may use.
 export * from "./clipboard";
+export * from "./clock";
 export * from "./cn";
 export * from "./download";
 export * from "./format";

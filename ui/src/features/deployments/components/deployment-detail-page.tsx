@@ -2,8 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { Page } from "@/components/layout";
-import { LoadingState } from "@/components/ui";
-import { formatDuration, formatTime, jobHref } from "@/lib";
+import { LoadingState, RelativeTime } from "@/components/ui";
+import { formatDuration, jobHref } from "@/lib";
 import { MetricChart } from "@/features/metrics";
 import { deploymentBand, imageRef } from "@/features/deployments/model";
 import { deploymentQueries, swarmQueries } from "@/features/deployments/queries";
@@ -33,8 +33,8 @@ function Header({ d }: { d: Deployment }) {
     ["Spec version", `${d.from_spec_version ?? "?"} → ${d.to_spec_version ?? "?"}`],
     ["Version", d.version ?? "—"],
     ["Git SHA", <code key="g" className="font-mono text-xs">{d.git_sha ?? "—"}</code>],
-    ["Started", formatTime(d.started_at)],
-    ["Finished", formatTime(d.finished_at)],
+    ["Started", <RelativeTime key="started" value={d.started_at} />],
+    ["Finished", <RelativeTime key="finished" value={d.finished_at} />],
     ["Duration", d.duration_s == null ? "—" : formatDuration(d.duration_s * 1000)],
     [
       "Job",
@@ -71,7 +71,7 @@ function Timeline({ entries }: { entries: readonly TimelineEntry[] }) {
     <ol aria-label="Timeline" className="flex flex-col gap-2 border-l border-zinc-300 pl-4 dark:border-zinc-700">
       {entries.map((e, i) => (
         <li key={`${e.type}-${e.at}-${i}`} className="text-sm">
-          <span className="font-mono text-xs">{formatTime(e.at)}</span> <StateBadge state={e.type} />
+          <RelativeTime className="text-xs" value={e.at} /> <StateBadge state={e.type} />
           {e.spec_version != null ? <span className="ml-2 text-xs">spec version {e.spec_version}</span> : null}
           {e.source === "reconcile" ? <span className="ml-2 text-xs text-zinc-600 dark:text-zinc-400">(found by reconcile)</span> : null}
           {e.message ? <span className="ml-2">{e.message}</span> : null}
