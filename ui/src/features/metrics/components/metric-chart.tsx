@@ -2,7 +2,6 @@ import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useId, useMemo, useState, type ReactNode } from "react";
 import { isApiError, type MetricsRange } from "@/api";
 import { Button } from "@/components/ui";
-import { cn } from "@/lib";
 import { alignSeries, bandsWithin, colourOf, formatValue, hasSamples, lastValue, rangeLabel, seriesName, unitLabel, type ChartBand } from "@/features/metrics/model";
 import { isMetricsUnavailable, metricsQueries, type MetricsParams, type MetricsQueryName } from "@/features/metrics/queries";
 
@@ -59,8 +58,8 @@ export function MetricsUnavailableNotice({ error, height = 120 }: { error: unkno
     <Notice testId="chart-unavailable" height={height}>
       <span className="font-medium">No metrics history available.</span>
       <span className="text-xs text-zinc-600 dark:text-zinc-400">
-        The API has no metrics store (CONTROL_METRICS_URL is unset) or the store does not answer.
-        {isApiError(error) && error.detail ? ` ${error.detail}` : ""} Live state (fleet, jobs, placement) is unaffected.
+        {isApiError(error) && error.detail ? error.detail : "The API has no metrics store (CONTROL_METRICS_URL is unset) or the store does not answer."} Live
+        state (fleet, jobs, placement) is unaffected.
       </span>
     </Notice>
   );
@@ -153,7 +152,7 @@ export function MetricChart({ query, title, params, range = 3600, bands = [], ba
   const summary = `${heading}, ${rangeLabel(range)}: ${names.map((name, i) => `${name} ${formatValue(data.unit, lastValue(columns[i] ?? []))}`).join("; ")}${marks.length > 0 ? `; ${marks.length} ${bandsLabel} marked` : ""}`;
   return (
     <ChartFrame title={heading} caption={caption} state="data" height={height}>
-      <div role="img" aria-label={summary} className={cn("min-w-0")}>
+      <div role="img" aria-label={summary} className="min-w-0">
         <Suspense fallback={<div style={{ height }} />}>
           <TimeSeriesCanvas data={aligned} names={names} unit={data.unit} height={height} window={[data.start, data.end]} bands={marks} onCursor={setCursor} />
         </Suspense>
