@@ -216,4 +216,16 @@ describe("openEventStream", () => {
     expect(error).toHaveBeenCalled();
     expect(seen.statuses()).toEqual(["connecting", "live"]);
   });
+
+  it("reconnects at once on reconnectNow(), instead of waiting out the backoff", async () => {
+    const down = () => new Response("{}", { status: 503, headers: { "content-type": "application/problem+json" } });
+    const ok = sseStream();
+    const { requests } = fakeServer([down, () => ok.response]);
+    const seen = open({ backoff: () => 60_000 });
+    await vi.waitFor(() => expect(seen.statuses()).toEqual(["connecting", "retrying"]));
+    expect(seen.states[1]!.retryAt! - Date.now()).toBeGreaterThan(50_000);
+    stream!.reconnectNow();
+    await vi.waitFor(() => expect(seen.statuses().at(-1)).toBe("live"));
+    expect(requests).toHaveLength(2);
+  });
 });

@@ -1,5 +1,6 @@
 import { QueryClient } from "@tanstack/react-query";
 import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditEvent, Job } from "@/api";
 import { auditKeys } from "@/features/audit";
@@ -118,14 +119,17 @@ describe("live updates in the app", () => {
   });
 
   it("falls back to polling while the stream is down, and says so", async () => {
-    installFakeApi({ events: "down", jobs: [makeJob()] });
+    const fake = installFakeApi({ events: "down", jobs: [makeJob()] });
     signInForTest();
     const { client } = renderApp("/jobs");
     await screen.findByRole("table", { name: "Jobs" });
     await waitFor(() => expect(screen.getByTestId("live-status")).toHaveAttribute("data-state", "retrying"));
     expect(screen.getByTestId("live-status")).toHaveTextContent(`Polling every ${LIVE_REFETCH_MS / 1000} s`);
     expect(screen.getByRole("status", { name: /Live updates are down \(HTTP 503/ })).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "Reconnect" })).toBeInTheDocument();
+    const attempts = () => fake.requests.filter((r) => new URL(r.url).pathname === "/admin/v1/events").length;
+    const before = attempts();
+    await userEvent.click(screen.getByRole("button", { name: "Reconnect" }));
+    await waitFor(() => expect(attempts()).toBeGreaterThan(before));
     const listQuery = client.getQueryCache().findAll({ queryKey: jobKeys.lists() })[0]!;
     const interval = (listQuery.options as { refetchInterval: (q: typeof listQuery) => number | false }).refetchInterval;
     expect(interval(listQuery)).toBe(LIVE_REFETCH_MS);
