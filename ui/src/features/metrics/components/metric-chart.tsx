@@ -23,11 +23,14 @@ export interface MetricChartProps {
   filter?: (labels: Record<string, string>) => boolean;
 }
 
+/** Notices (no store, no data, an error) keep a modest height: they may stay for a long time. */
+const NOTICE_HEIGHT = 96;
+
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 /** The frame every chart state shares: a titled figure, so a page keeps its layout while data loads. */
-function ChartFrame({ title, caption, state, children, height }: { title: string; caption: string; state: string; children: ReactNode; height: number }) {
+function ChartFrame({ title, caption, state, children, height }: { title: string; caption: string; state: string; children: ReactNode; height?: number }) {
   const titleId = useId();
   return (
     <figure aria-labelledby={titleId} data-testid="metric-chart" data-state={state} className="flex min-w-0 flex-col gap-2 rounded-lg border border-zinc-200 bg-white p-3 dark:border-zinc-800 dark:bg-zinc-900">
@@ -52,13 +55,20 @@ function Notice({ children, testId, height }: { children: ReactNode; testId: str
   );
 }
 
+/** A detail as a sentence: capitalised, ending with a full stop. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
 /** What a chart says when the API has no metrics store (503 metrics_unavailable). */
-export function MetricsUnavailableNotice({ error, height = 120 }: { error: unknown; height?: number }) {
+export function MetricsUnavailableNotice({ error, height = NOTICE_HEIGHT }: { error: unknown; height?: number }) {
   return (
     <Notice testId="chart-unavailable" height={height}>
       <span className="font-medium">No metrics history available.</span>
       <span className="text-xs text-zinc-600 dark:text-zinc-400">
-        {isApiError(error) && error.detail ? error.detail : "The API has no metrics store (CONTROL_METRICS_URL is unset) or the store does not answer."} Live
+        {sentence(isApiError(error) && error.detail ? error.detail : "The API has no metrics store (CONTROL_METRICS_URL is unset) or the store does not answer")} Live
         state (fleet, jobs, placement) is unaffected.
       </span>
     </Notice>
@@ -117,11 +127,11 @@ export function MetricChart({ query, title, params, range = 3600, bands = [], ba
   }
   if (result.isError && !data) {
     return (
-      <ChartFrame title={heading} caption={caption} state={isMetricsUnavailable(result.error) ? "unavailable" : "error"} height={height}>
+      <ChartFrame title={heading} caption={caption} state={isMetricsUnavailable(result.error) ? "unavailable" : "error"}>
         {isMetricsUnavailable(result.error) ? (
-          <MetricsUnavailableNotice error={result.error} height={height} />
+          <MetricsUnavailableNotice error={result.error} />
         ) : (
-          <Notice testId="chart-error" height={height}>
+          <Notice testId="chart-error" height={NOTICE_HEIGHT}>
             <span className="font-medium text-red-800 dark:text-red-300">
               The chart could not be loaded: {isApiError(result.error) ? `${result.error.title} (HTTP ${result.error.status})` : String(result.error)}
             </span>
@@ -138,8 +148,8 @@ export function MetricChart({ query, title, params, range = 3600, bands = [], ba
   }
   if (!data || !hasSamples(shown)) {
     return (
-      <ChartFrame title={heading} caption={caption} state="empty" height={height}>
-        <Notice testId="chart-empty" height={height}>
+      <ChartFrame title={heading} caption={caption} state="empty">
+        <Notice testId="chart-empty" height={NOTICE_HEIGHT}>
           <span className="font-medium">No data in the {rangeLabel(range)}.</span>
           <span className="text-xs text-zinc-600 dark:text-zinc-400">The metrics store answered, but has no samples of this query for this range.</span>
         </Notice>
