@@ -1,5 +1,4 @@
-import { useEffect, useState } from "react";
-import { liveStream, useStore } from "@/lib";
+import { liveStream, useNow, useStore } from "@/lib";
 import { useLiveUpdates } from "@/features/live/use-live-updates";
 import { LiveStatus } from "./live-status";
 
@@ -7,10 +6,6 @@ import { LiveStatus } from "./live-status";
 export default function LiveUpdates() {
   const reconnect = useLiveUpdates();
   const state = useStore(liveStream);
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), 5000);
-    return () => window.clearInterval(timer);
-  }, []);
+  const now = useNow();
   return <LiveStatus state={state} now={Math.max(now, state.lastMessageAt ?? 0)} onReconnect={reconnect} />;
 }
