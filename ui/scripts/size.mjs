@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_KB = Number(process.env.UI_JS_BUDGET_KB ?? 250);
+const BUDGET_KB = Number(process.env.UI_JS_BUDGET_KB ?? 150);
 const dist = resolve(dirname(fileURLToPath(import.meta.url)), "../dist");
 if (!existsSync(join(dist, "index.html"))) {
   execFileSync(resolve(dist, "../node_modules/.bin/vite"), ["build"], { stdio: "inherit", cwd: resolve(dist, "..") });

@@ -38,6 +38,11 @@ export function setApiAuth(next: ApiAuth): void {
   auth = next;
 }
 
+/** The auth the session plugged in (the event stream sends the same token, api/events.ts). */
+export function currentAuth(): ApiAuth {
+  return auth;
+}
+
 function pathOf(url: string): string {
   try {
     return new URL(url).pathname;

@@ -1,6 +1,7 @@
 // Public surface of api/: the one HTTP client, its errors, request identity and schema names.
 // schema.d.ts is generated (`npm run gen`) and never edited by hand.
-export { api, createApiClient, identityMiddleware, isTenantScoped, setApiAuth, unwrap, type ApiAuth } from "./client";
+export { api, createApiClient, currentAuth, identityMiddleware, isTenantScoped, setApiAuth, unwrap, type ApiAuth } from "./client";
+export * from "./events";
 export * from "./errors";
 export * from "./identity";
 export * from "./types";

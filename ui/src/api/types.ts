@@ -30,6 +30,10 @@ export type MigrationPlan = Schemas["MigrationPlan"];
 export type PreflightCheck = Schemas["CheckResult"];
 export type PlanStep = Schemas["PlanStep"];
 export type Compensation = Schemas["Compensation"];
+export type MetricsRange = Schemas["MetricsRange"];
+export type MetricsSeries = Schemas["Series"];
+export type MetricsQueryInfo = Schemas["MetricsQueryInfo"];
+export type MetricsUnit = MetricsRange["unit"];
 
 export const JOB_STATUSES: readonly JobStatus[] = [
   "pending",

@@ -1,10 +1,11 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { lazy } from "react";
 import { describe, expect, it } from "vitest";
 import type { FeatureRoute } from "@/lib";
-import { ALL_ROUTES, buildNav, NAV, PAGE_ROUTES, PUBLIC_ROUTES } from "./pages";
+import { ALL_ROUTES, buildNav, HEADER_WIDGETS, NAV, PAGE_ROUTES, PUBLIC_ROUTES } from "./pages";
 import * as registry from "./route-registry";
+import * as widgetRegistry from "./widget-registry";
 import { routes } from "./router";
 
 // Vitest runs from ui/.
@@ -66,5 +67,14 @@ describe("route registry", () => {
     const childPaths = shell.children!.map((child) => (child.index ? "/" : `/${child.path}`));
     expect(childPaths).toEqual([...PAGE_ROUTES.map((route) => route.path), "/*"]);
     expect(routes.filter((route) => route !== shell).map((route) => route.path)).toEqual(["/login"]);
+  });
+
+  it("lists every feature whose routes.tsx declares shell widgets, once, and orders the header by them", () => {
+    const withWidgets = readdirSync(featuresDir).filter(
+      (name) => existsSync(`${featuresDir}/${name}/routes.tsx`) && readFileSync(`${featuresDir}/${name}/routes.tsx`, "utf8").includes("export const widgets"),
+    );
+    expect(Object.keys(widgetRegistry).sort()).toEqual(withWidgets.sort());
+    expect(HEADER_WIDGETS.map((widget) => widget.id)).toEqual(["tenant-picker", "live-status"]);
+    for (const widget of HEADER_WIDGETS) expect(widget.component.$$typeof, widget.id).toBe(Symbol.for("react.lazy"));
   });
 });

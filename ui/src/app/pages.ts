@@ -1,5 +1,6 @@
-import { NAV_GROUPS, type FeatureRoute, type NavGroup } from "@/lib";
+import { NAV_GROUPS, type FeatureRoute, type NavGroup, type ShellWidget } from "@/lib";
 import * as registry from "./route-registry";
+import * as widgetRegistry from "./widget-registry";
 
 /** Every page of every feature in the registry. */
 export const ALL_ROUTES: readonly FeatureRoute[] = Object.values(registry).flat();
@@ -32,3 +33,9 @@ export function buildNav(routes: readonly FeatureRoute[]): NavSection[] {
 }
 
 export const NAV: readonly NavSection[] = buildNav(ALL_ROUTES);
+
+/** The header widgets features contribute (tenant picker, live status), left to right. */
+export const HEADER_WIDGETS: readonly ShellWidget[] = Object.values(widgetRegistry)
+  .flat()
+  .filter((widget) => widget.slot === "header")
+  .sort((a, b) => a.order - b.order);

@@ -16,3 +16,4 @@ export { routes as fleet } from "@/features/fleet/routes";
 export { routes as drift } from "@/features/drift/routes";
 export { routes as settings } from "@/features/settings/routes";
 export { routes as auth } from "@/features/auth/routes";
+export { routes as live } from "@/features/live/routes";

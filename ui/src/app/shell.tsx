@@ -1,10 +1,10 @@
 import { Suspense } from "react";
 import { NavLink, Outlet, useLocation, useNavigate } from "react-router";
-import { GlobalSearch, LastRequestPanel, TenantSelector, ThemeToggle } from "@/components/layout";
+import { GlobalSearch, LastRequestPanel, ThemeToggle } from "@/components/layout";
 import { Dropdown, LoadingState } from "@/components/ui";
 import { cn, currentTenant, TENANT_PARAM, useStore, useTenantSync } from "@/lib";
 import { useRights, useSignOut } from "@/session";
-import { NAV } from "./pages";
+import { HEADER_WIDGETS, NAV } from "./pages";
 
 /** The signed-in frame: header (search, tenant, theme, account), navigation, page, last request. */
 export function AppShell() {
@@ -29,7 +29,11 @@ export function AppShell() {
           Cloudlysis Control
         </NavLink>
         <GlobalSearch />
-        <TenantSelector />
+        {HEADER_WIDGETS.map(({ id, component: Widget, placeholderWidth }) => (
+          <Suspense key={id} fallback={<span aria-hidden="true" style={{ width: placeholderWidth }} className="inline-block h-9" />}>
+            <Widget />
+          </Suspense>
+        ))}
         <ThemeToggle />
         <Dropdown
           label={<span className="max-w-32 truncate">{rights.principalId ?? "Account"}</span>}

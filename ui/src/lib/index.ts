@@ -1,9 +1,11 @@
 // Public surface of lib/: small, dependency-free helpers every layer may use.
 export * from "./clipboard";
+export * from "./clock";
 export * from "./cn";
 export * from "./download";
 export * from "./format";
 export * from "./ids";
+export * from "./keyboard";
 export * from "./links";
 export * from "./live";
 export * from "./query-params";

@@ -6,7 +6,7 @@ import { tenantKeys } from "@/features/tenants";
 import { installFakeApi, problem } from "@/test/fake-api";
 import { demoInstances, demoPlacement, fleetOf } from "@/test/ops-fixtures";
 import { renderApp, signInForTest } from "@/test/render";
-import { formatAgo, LIVE_REFETCH_MS } from "./live";
+import { fallbackInterval, formatAgo, LIVE_REFETCH_MS, liveStream, OFF_STREAM, pollingQueryOptions } from "./live";
 
 describe("formatAgo", () => {
   it("says how long ago, in the largest whole unit", () => {
@@ -16,11 +16,12 @@ describe("formatAgo", () => {
     expect(formatAgo(t, t + 185_000)).toBe("3 min ago");
     expect(formatAgo(t, t + 2 * 3600_000 + 5)).toBe("2 h ago");
     expect(formatAgo(t + 5000, t)).toBe("just now");
+    expect(formatAgo(t, t + 3 * 86_400_000)).toBe("3 d ago");
   });
 });
 
 describe("live refresh", () => {
-  it("refetches fleet, placement and tenant queries in the background, never while the tab is hidden", async () => {
+  it("polls fleet and placement only while the event stream is down, never while the tab is hidden", async () => {
     installFakeApi({ fleet: fleetOf(demoInstances), placement: demoPlacement });
     signInForTest();
     const { client } = renderApp("/");
@@ -30,11 +31,24 @@ describe("live refresh", () => {
       ["fleet", fleetKeys.snapshot()],
       ["placement", placementKeys.overview()],
     ] as const) {
-      const options = client.getQueryCache().find({ queryKey })!.options as { refetchInterval?: number; refetchIntervalInBackground?: boolean };
-      expect(options.refetchInterval, key).toBe(LIVE_REFETCH_MS);
+      const options = client.getQueryCache().find({ queryKey })!.options as { refetchInterval?: () => number | false; refetchIntervalInBackground?: boolean };
       expect(options.refetchIntervalInBackground, key).toBe(false);
+      liveStream.set({ ...OFF_STREAM, status: "retrying" });
+      expect(options.refetchInterval!(), key).toBe(LIVE_REFETCH_MS);
+      liveStream.set({ ...OFF_STREAM, status: "live" });
+      expect(options.refetchInterval!(), key).toBe(false);
     }
     expect(screen.getAllByTestId("updated-ago")[0]).toHaveTextContent(/^Updated (just now|\d+ s ago)/);
+  });
+
+  it("keeps polling what no event announces (Swarm's task states)", () => {
+    liveStream.set({ ...OFF_STREAM, status: "live" });
+    expect(pollingQueryOptions.refetchInterval).toBe(LIVE_REFETCH_MS);
+    expect(fallbackInterval(2000)).toBe(false);
+    liveStream.set({ ...OFF_STREAM, status: "connecting" });
+    expect(fallbackInterval(2000)).toBe(2000);
+    liveStream.set(OFF_STREAM);
+    expect(fallbackInterval(false)).toBe(false);
   });
 
   it("keeps the last fleet on screen when a refresh fails, and says so", async () => {
@@ -63,7 +77,7 @@ describe("live refresh", () => {
           () =>
             fail
               ? problem(502, { title: "Placement unavailable" })
-              : { body: { items: [{ tenant_id: "acme", placement: { aggregate: { shard: "aggregate-2", explicit: true } } }], next_cursor: null, revisions: {}, stale: false, total: 1 } },
+              : { body: { items: [{ tenant_id: "acme", placement: { aggregate: { shard: "aggregate-2", explicit: true } }, state: "serving", health: "ok" }], next_cursor: null, revisions: {}, stale: false, total: 1 } },
         ],
       ],
     });

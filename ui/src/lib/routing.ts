@@ -20,3 +20,18 @@ export interface FeatureRoute {
   /** Rendered outside the signed-in shell (only /login). */
   public?: boolean;
 }
+
+/**
+ * A piece of the signed-in shell that a feature contributes (the header's tenant picker and
+ * live-updates status), declared as `widgets` in the feature's `routes.tsx` and listed once in
+ * `app/widget-registry.ts`, so the shell never imports a feature. Always lazy, like a page.
+ */
+export interface ShellWidget {
+  id: string;
+  slot: "header";
+  /** Left to right in the slot. */
+  order: number;
+  component: LazyExoticComponent<ComponentType>;
+  /** Width kept free while the chunk loads (CSS length), so the header does not jump. */
+  placeholderWidth?: string;
+}

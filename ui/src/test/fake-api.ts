@@ -19,6 +19,8 @@ export interface FakeReply {
   status?: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A ready response (the event stream), sent as it is. */
+  raw?: Response;
 }
 
 type Handler = (request: Request, url: URL, match: RegExpMatchArray) => FakeReply | Promise<FakeReply>;
@@ -35,6 +37,11 @@ export interface FakeApiOptions {
   tenant?: (id: string) => TenantDetail;
   fleet?: FleetSnapshot;
   placement?: PlacementOverview;
+  /**
+   * GET /admin/v1/events: "open" keeps a stream open that `emit` writes to; "down" (the default,
+   * so pages keep their fallback polling in tests that are not about the stream) answers 503.
+   */
+  events?: "open" | "down";
   routes?: Array<[method: string, pattern: RegExp, handler: Handler]>;
 }
 
@@ -86,14 +93,46 @@ export function problem(status: number, extra: Record<string, unknown> = {}): Fa
 export interface FakeApi {
   requests: Request[];
   fetch: ReturnType<typeof vi.fn>;
+  /** Sends one server-sent event to every open event stream. */
+  emit(event: string, data: unknown): void;
+  /** Ends every open event stream (as a server restart would). */
+  endStreams(): void;
+  /** How many event streams are open. */
+  openStreams(): number;
 }
 
 let served = 0;
 
 export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
   const jobs = options.jobs ?? [];
+  const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  const encoder = new TextEncoder();
+  let eventId = 0;
+  const openStream = (request: Request): FakeReply => {
+    if (options.events !== "open") return problem(503, { title: "Events unavailable" });
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+        streams.add(c);
+      },
+      cancel: () => {
+        streams.delete(controller);
+      },
+    });
+    request.signal?.addEventListener("abort", () => {
+      streams.delete(controller);
+      try {
+        controller.close();
+      } catch {
+        // already closed
+      }
+    });
+    return { raw: new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } }) };
+  };
   const routes: Array<[string, RegExp, Handler]> = [
     ...(options.routes ?? []),
+    ["GET", /^\/admin\/v1\/events$/, (request) => openStream(request)],
     ["GET", /^\/admin\/v1\/ui-config$/, () => ({ body: options.uiConfig ?? defaultUiConfig })],
     ["GET", /^\/admin\/v1\/whoami$/, () => ({ body: options.whoami ?? whoami() })],
     [
@@ -161,6 +200,7 @@ export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
       if (method === request.method && match) {
         const reply = await handler(request, url, match);
         served += 1;
+        if (reply.raw) return reply.raw;
         const headers = new Headers({
           "content-type": "application/json",
           "x-request-id": request.headers.get("x-request-id") ?? "",
@@ -178,5 +218,18 @@ export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
     });
   });
   vi.stubGlobal("fetch", fetch);
-  return { requests, fetch };
+  return {
+    requests,
+    fetch,
+    emit(event, data) {
+      eventId += 1;
+      const chunk = encoder.encode(`id: ${eventId}\r\nevent: ${event}\r\ndata: ${JSON.stringify(data)}\r\n\r\n`);
+      for (const controller of streams) controller.enqueue(chunk);
+    },
+    endStreams() {
+      for (const controller of streams) controller.close();
+      streams.clear();
+    },
+    openStreams: () => streams.size,
+  };
 }

@@ -13,6 +13,9 @@ configure({ asyncUtilTimeout: 5000 });
 Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 600 });
 Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 1024 });
 
+// jsdom has no canvas: say so quietly (charts then show their legend and summary, no plot).
+HTMLCanvasElement.prototype.getContext = (() => null) as typeof HTMLCanvasElement.prototype.getContext;
+
 class NoopResizeObserver {
   observe() {}
   unobserve() {}

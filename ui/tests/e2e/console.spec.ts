@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { readFile } from "node:fs/promises";
-import { devLogin, expectNoSeriousA11yViolations, ROUTES, screenshot } from "./helpers";
+import { devLogin, expectNoSeriousA11yViolations, ROUTES, screenshot, settle } from "./helpers";
 
 test.describe("admin", () => {
   test("login page has no serious accessibility violations", async ({ page }, testInfo) => {
@@ -18,7 +18,7 @@ test.describe("admin", () => {
       await page.goto(route.path);
       await expect(page.getByRole("heading", { level: 1, name: route.heading, exact: true })).toBeVisible();
       await expect(page.getByText("This page failed to render")).toHaveCount(0);
-      await page.waitForLoadState("networkidle");
+      await settle(page);
       await expectNoSeriousA11yViolations(page, testInfo, route.path);
       await screenshot(page, testInfo, `route-${route.path.slice(1) || "overview"}`);
       expect(errors).toEqual([]);
@@ -30,7 +30,7 @@ test.describe("admin", () => {
     await page.goto("/tenants/e2e-unplaced");
     await expect(page.getByRole("heading", { level: 1, name: "Tenant e2e-unplaced" })).toBeVisible();
     await expect(page.getByRole("heading", { name: "Placement" })).toBeVisible();
-    await page.waitForLoadState("networkidle");
+    await settle(page);
     await expectNoSeriousA11yViolations(page, testInfo, "tenant-detail");
     await screenshot(page, testInfo, "tenant-detail");
   });
@@ -41,7 +41,7 @@ test.describe("admin", () => {
     for (const route of ROUTES.slice(0, 3)) {
       await page.goto(route.path);
       await expect(page.getByRole("heading", { level: 1, name: route.heading, exact: true })).toBeVisible();
-      await page.waitForLoadState("networkidle");
+      await settle(page);
       await expectNoSeriousA11yViolations(page, testInfo, `${route.path} (dark)`);
       await screenshot(page, testInfo, `dark-${route.path.slice(1) || "overview"}`);
     }

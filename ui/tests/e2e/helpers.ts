@@ -26,6 +26,25 @@ export async function devLogin(page: Page, principal: "admin" | "viewer"): Promi
   await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
 }
 
+/**
+ * Waits until the page has settled: the live stream is connected and nothing says it is loading.
+ * (Not `networkidle`: the console keeps its event stream open, so the network is never idle.)
+ */
+export async function settle(page: Page): Promise<void> {
+  await expect(page.getByTestId("live-status")).toHaveAttribute("data-state", "live", { timeout: 15_000 });
+  await expect(page.locator('[data-testid="metric-chart"][data-state="loading"]')).toHaveCount(0, { timeout: 15_000 });
+  await expect(page.getByRole("status").filter({ hasText: /^(Loading|Searching|Asking)/ })).toHaveCount(0, { timeout: 15_000 });
+  await page.waitForTimeout(250);
+}
+
+/** The signed-in principal's bearer token, as the console keeps it for this tab. */
+export async function sessionToken(page: Page): Promise<string> {
+  const raw = await page.evaluate(() => sessionStorage.getItem("cloudlysis.control.token"));
+  const token = raw ? (JSON.parse(raw) as { token?: string }).token : undefined;
+  if (!token) throw new Error("not signed in: no token in sessionStorage");
+  return token;
+}
+
 /** Fails on serious or critical axe violations, listing them. */
 export async function expectNoSeriousA11yViolations(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();

@@ -1,7 +1,7 @@
 // Read-only ops against the demo: 50 seeded tenants, a Gateway and 2 aggregate, 2 projection and
 // 2 runner instances (one shard each), placement from NATS.
 import { expect, test, type Locator } from "@playwright/test";
-import { devLogin, expectNoSeriousA11yViolations, screenshot } from "./helpers";
+import { devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
 
 const KINDS = ["aggregate", "projection", "runner"] as const;
 
@@ -50,7 +50,7 @@ test.describe("read-only ops", () => {
       await expect(endpoints.first().locator("[data-status]")).toHaveCount(2);
       await expect(endpoints.first().locator("[data-status]").first()).toHaveText(/^(ok|failing|unreachable|unknown)$/);
     }
-    await page.waitForLoadState("networkidle");
+    await settle(page);
     await expectNoSeriousA11yViolations(page, testInfo, "tenant-acme");
     await screenshot(page, testInfo, "tenant-acme");
   });
@@ -105,7 +105,7 @@ test.describe("read-only ops", () => {
       const tenants = await leadingNumbers(shards.locator("tbody th[scope=row] + td"));
       expect(tenants.reduce((a, b) => a + b, 0), `${kind} tenants over its shards`).toBe(50);
     }
-    await page.waitForLoadState("networkidle");
+    await settle(page);
     await expectNoSeriousA11yViolations(page, testInfo, "fleet-topology");
     await screenshot(page, testInfo, "fleet-topology");
   });
@@ -136,7 +136,7 @@ test.describe("read-only ops", () => {
     await expect(page.getByRole("heading", { level: 1, name: "Scale & Placement" })).toBeVisible();
     await page.goBack();
     await expect(health).toBeVisible();
-    await page.waitForLoadState("networkidle");
+    await settle(page);
     await expectNoSeriousA11yViolations(page, testInfo, "overview-ops");
     await screenshot(page, testInfo, "overview-ops");
   });

@@ -2,7 +2,7 @@
 // per instance, 7). Deploys a known next tag and rolls it back, so it does not depend on the
 // order of specs.
 import { expect, test, type Page } from "@playwright/test";
-import { devLogin, expectNoSeriousA11yViolations, screenshot } from "./helpers";
+import { devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
 
 const SERVICE = "platform_projection-2";
 const SERVICES = [
@@ -72,7 +72,7 @@ test.describe("Swarm and deployments", () => {
       await expect(table.locator(`tbody[data-service="${name}"]`).getByRole("row").first()).toContainText("1/1 healthy");
     }
     await expect(page.getByRole("table", { name: "Swarm nodes" }).getByRole("row")).not.toHaveCount(1);
-    await page.waitForLoadState("networkidle");
+    await settle(page);
     await expectNoSeriousA11yViolations(page, testInfo, "fleet-swarm");
     await screenshot(page, testInfo, "fleet-swarm");
   });
@@ -109,7 +109,14 @@ test.describe("Swarm and deployments", () => {
     await expect(image).toContainText(`cloudlysis/projection:${tag}`);
     await expect(page.getByRole("list", { name: "Timeline" }).getByRole("listitem").first()).toContainText("started");
     await expect(page.getByRole("table", { name: `Tasks of ${SERVICE}` })).toContainText(tag);
-    await page.waitForLoadState("networkidle");
+    await settle(page);
+    // Before and after: the service's 5xx ratio and p99 by version, with data or the clear
+    // metrics_unavailable state (the demo has no metrics store yet).
+    const charts = page.getByRole("region", { name: "Before and after (by version)" }).getByTestId("metric-chart");
+    await expect(charts).toHaveCount(2);
+    const states = await charts.evaluateAll((els) => els.map((el) => el.getAttribute("data-state")));
+    for (const state of states) expect(["data", "unavailable"]).toContain(state);
+    console.log(`deployment charts: ${states.join(", ")}`);
     await expectNoSeriousA11yViolations(page, testInfo, "deployment-detail");
     await screenshot(page, testInfo, "deployment-detail");
 

@@ -1,14 +1,28 @@
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { useNavigate } from "react-router";
-import { normaliseSearchId, cn, investigateHref } from "@/lib";
+import { normaliseSearchId, cn, investigateHref, isTypingTarget } from "@/lib";
 import { fieldClass } from "@/components/ui";
 
-/** Paste a request id, correlation id or trace id to see everything that carries it. */
+/** Paste a request id, correlation id or trace id to see everything that carries it. `/` focuses it. */
 export function GlobalSearch() {
   const [text, setText] = useState("");
   const [invalid, setInvalid] = useState(false);
   const navigate = useNavigate();
   const inputId = useId();
+  const input = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      if (isTypingTarget(event.target)) return;
+      event.preventDefault();
+      input.current?.focus();
+      input.current?.select();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
   return (
     <form
       role="search"
@@ -24,6 +38,7 @@ export function GlobalSearch() {
         Investigate an id (request id, correlation id or trace id)
       </label>
       <input
+        ref={input}
         id={inputId}
         type="search"
         value={text}
@@ -31,7 +46,8 @@ export function GlobalSearch() {
           setText(event.target.value);
           setInvalid(false);
         }}
-        placeholder="Request id, correlation id or trace id…"
+        placeholder="Request id, correlation id or trace id…  ( / )"
+        aria-keyshortcuts="/"
         aria-invalid={invalid || undefined}
         className={cn(fieldClass, "max-w-md font-mono text-xs")}
       />

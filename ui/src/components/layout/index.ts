@@ -2,5 +2,4 @@
 export * from "./global-search";
 export * from "./last-request-panel";
 export * from "./page";
-export * from "./tenant-selector";
 export * from "./theme-toggle";

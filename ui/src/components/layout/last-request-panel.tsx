@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { lastRequest } from "@/api";
 import { useStore } from "@/lib";
-import { IdChip } from "@/components/ui";
+import { IdChip, RelativeTime } from "@/components/ui";
 
 /** The ids of the latest API call, ready to paste into a support ticket. */
 export function LastRequestPanel() {
@@ -32,7 +32,7 @@ export function LastRequestPanel() {
           <IdChip label="Request ID" value={last.requestId} />
           <IdChip label="Correlation ID" value={last.correlationId} />
           <IdChip label="Traceparent" value={last.traceparent} />
-          <span className="self-center text-zinc-600 dark:text-zinc-400">at {last.at}</span>
+          <RelativeTime className="self-center text-zinc-600 dark:text-zinc-400" value={last.at} />
         </div>
       ) : null}
     </section>

@@ -1,6 +1,8 @@
 import { act, render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
+import { installFakeApi } from "@/test/fake-api";
+import { renderApp, signInForTest } from "@/test/render";
 import { lastRequest } from "@/api";
 import { setTheme } from "@/lib";
 import { LastRequestPanel } from "./last-request-panel";
@@ -40,5 +42,23 @@ describe("Theme toggle", () => {
     expect(localStorage.getItem("cloudlysis.control.theme")).toBe("dark");
     await userEvent.click(screen.getByRole("button", { name: /Switch to System/ }));
     expect(localStorage.getItem("cloudlysis.control.theme")).toBeNull();
+  });
+});
+
+describe("Keyboard", () => {
+  it("focuses the global search on /, but not while typing in a field", async () => {
+    installFakeApi();
+    signInForTest();
+    renderApp("/jobs");
+    const search = await screen.findByRole("searchbox", { name: /Investigate an id/ });
+    const tenantFilter = await screen.findByLabelText("Tenant");
+    expect(search).not.toHaveFocus();
+    await userEvent.keyboard("/");
+    expect(search).toHaveFocus();
+    expect(search).toHaveValue("");
+    await userEvent.click(tenantFilter);
+    await userEvent.keyboard("a/b");
+    expect(tenantFilter).toHaveFocus();
+    expect(tenantFilter).toHaveValue("a/b");
   });
 });

@@ -1,7 +1,8 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { createMemoryRouter, RouterProvider } from "react-router";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { columnsToHide } from "./column-fit";
 import { DataTable, type ColumnDef } from "./data-table";
 
 interface Row {
@@ -75,5 +76,54 @@ describe("DataTable", () => {
   it("says so when there are no rows", () => {
     setup([]);
     expect(screen.getByText("No rows.")).toBeInTheDocument();
+  });
+});
+
+describe("columnsToHide", () => {
+  const cols = [
+    { id: "a", priority: 1, width: 300 },
+    { id: "b", priority: 3, width: 200 },
+    { id: "c", priority: 2, width: 200 },
+    { id: "d", priority: 3, width: 200 },
+  ];
+
+  it("leaves out the lowest priority first, rightmost first, until the rest fits", () => {
+    expect([...columnsToHide(cols, 900)]).toEqual([]);
+    expect([...columnsToHide(cols, 800)]).toEqual(["d"]);
+    expect([...columnsToHide(cols, 500)]).toEqual(["d", "b"]);
+    expect([...columnsToHide(cols, 300)]).toEqual(["d", "b", "c"]);
+  });
+
+  it("never leaves out a priority-1 column, and leaves out nothing when the width is unknown", () => {
+    expect([...columnsToHide(cols, 100)]).toEqual(["d", "b", "c"]);
+    expect([...columnsToHide(cols, 0)]).toEqual([]);
+  });
+});
+
+describe("DataTable in a narrow container", () => {
+  it("leaves out low-priority columns, says so, shares the width and lists them in Columns", async () => {
+    class WideObserver {
+      constructor(private readonly callback: ResizeObserverCallback) {}
+      observe(element: Element) {
+        this.callback([{ contentRect: { width: 400 } } as ResizeObserverEntry], this as unknown as ResizeObserver);
+        void element;
+      }
+      unobserve() {}
+      disconnect() {}
+    }
+    vi.stubGlobal("ResizeObserver", WideObserver);
+    const narrow: ColumnDef<Row, unknown>[] = [
+      { id: "name", header: "Name", accessorKey: "name", meta: { priority: 1, width: 300 } },
+      { id: "size", header: "Size", accessorKey: "size", meta: { priority: 3, width: 200 } },
+    ];
+    const router = createMemoryRouter([{ path: "/", element: <DataTable id="t" label="Things" columns={narrow} data={rows} getRowId={(r) => r.id} /> }]);
+    render(<RouterProvider router={router} />);
+    const table = screen.getByRole("table", { name: "Things" });
+    expect(within(table).getAllByRole("columnheader").map((th) => th.textContent)).toEqual(["Name↕"]);
+    expect(within(table).getByRole("columnheader")).toHaveStyle({ width: "100.00%" });
+    expect(table).toHaveClass("table-fixed");
+    expect(screen.getByText(/1 column left out to fit/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Columns" }));
+    expect(screen.getByText("(left out to fit: hide another column)")).toBeInTheDocument();
   });
 });

@@ -5,16 +5,36 @@ import {
   getSortedRowModel,
   useReactTable,
   type ColumnDef,
+  type RowData,
   type SortingState,
   type VisibilityState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useId, useMemo, useRef, useState, type ReactNode } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type MouseEvent, type ReactNode } from "react";
 import { useSearchParams } from "react-router";
 import { cn } from "@/lib";
+import { columnsToHide, DEFAULT_WIDTH } from "./column-fit";
 import { fieldClass } from "./input";
 
 export type { ColumnDef } from "@tanstack/react-table";
+
+declare module "@tanstack/react-table" {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the augmented interface's own parameters
+  interface ColumnMeta<TData extends RowData, TValue> {
+    /** 1: always shown; 2 (default) and 3 give way, 3 first, when the table is too narrow. */
+    priority?: 1 | 2 | 3;
+    /** The width (px) the column needs to be readable; its share of the table follows it. */
+    width?: number;
+    /** false: the cell is not clipped (it holds a button whose tooltip must show). */
+    clip?: boolean;
+  }
+}
+
+/** A cell's full text as its tooltip, set only when the cell is cut off. */
+function titleIfTruncated(event: MouseEvent<HTMLElement>) {
+  const cell = event.currentTarget;
+  if (cell.scrollWidth > cell.clientWidth + 1 && !cell.title) cell.title = cell.textContent ?? "";
+}
 
 export interface DataTableProps<T> {
   /** Prefix for this table's search params (`<id>.sort`, `<id>.q`, `<id>.hide`). */
@@ -113,6 +133,31 @@ export function DataTable<T>({
 
   const rows = table.getRowModel().rows;
   const scrollRef = useRef<HTMLDivElement>(null);
+
+  // Fit the width available: drop low-priority columns, then share the width by each column's need.
+  const [available, setAvailable] = useState(0);
+  useEffect(() => {
+    const element = scrollRef.current;
+    if (!element || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(([entry]) => setAvailable(Math.floor(entry?.contentRect.width ?? 0)));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  const shownColumns = table.getVisibleLeafColumns();
+  const fit = shownColumns.map((column) => ({
+    id: column.id,
+    priority: column.columnDef.meta?.priority ?? 2,
+    width: column.columnDef.meta?.width ?? DEFAULT_WIDTH,
+  }));
+  const fitKey = `${available}|${fit.map((c) => `${c.id}:${c.priority}:${c.width}`).join(",")}`;
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- fitKey is the content of `fit`
+  const hiddenToFit = useMemo(() => columnsToHide(fit, available), [fitKey]);
+  const fitted = fit.filter((c) => !hiddenToFit.has(c.id));
+  const fittedWidth = fitted.reduce((sum, c) => sum + c.width, 0);
+  const share = (id: string) => {
+    const column = fitted.find((c) => c.id === id);
+    return available > 0 && column ? `${((column.width / fittedWidth) * 100).toFixed(2)}%` : undefined;
+  };
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -122,7 +167,7 @@ export function DataTable<T>({
   const virtualRows = virtualizer.getVirtualItems();
   const paddingTop = virtualRows[0]?.start ?? 0;
   const paddingBottom = virtualRows.length > 0 ? virtualizer.getTotalSize() - (virtualRows.at(-1)?.end ?? 0) : 0;
-  const visibleColumnCount = table.getVisibleLeafColumns().length;
+  const visibleColumnCount = fitted.length;
   const filterId = useId();
 
   return (
@@ -146,12 +191,14 @@ export function DataTable<T>({
             id: column.id,
             label: typeof column.columnDef.header === "string" ? column.columnDef.header : column.id,
             visible: column.getIsVisible(),
+            hiddenToFit: hiddenToFit.has(column.id),
             canHide: column.getCanHide(),
             toggle: (visible: boolean) => column.toggleVisibility(visible),
           }))}
         />
         <span className="pb-2 text-xs text-zinc-600 dark:text-zinc-400" aria-live="polite">
           {rows.length === data.length ? `${data.length} rows` : `${rows.length} of ${data.length} rows`}
+          {hiddenToFit.size > 0 ? ` · ${hiddenToFit.size} column${hiddenToFit.size === 1 ? "" : "s"} left out to fit (see Columns)` : ""}
         </span>
         {toolbar ? <div className="ml-auto flex items-end gap-2">{toolbar}</div> : null}
       </div>
@@ -164,18 +211,19 @@ export function DataTable<T>({
         role="region"
         aria-label={`${label} (scrollable)`}
       >
-        <table className="w-full border-collapse text-sm" aria-label={label} aria-rowcount={rows.length + 1}>
+        <table className={cn("w-full border-collapse text-sm", available > 0 && "table-fixed")} aria-label={label} aria-rowcount={rows.length + 1}>
           <thead className="sticky top-0 z-10 bg-zinc-100 dark:bg-zinc-800">
             {table.getHeaderGroups().map((group) => (
               <tr key={group.id}>
-                {group.headers.map((header) => {
+                {group.headers.filter((header) => !hiddenToFit.has(header.column.id)).map((header) => {
                   const sorted = header.column.getIsSorted();
                   return (
                     <th
                       key={header.id}
                       scope="col"
                       aria-sort={sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined}
-                      className="px-3 py-2 text-left text-xs font-semibold whitespace-nowrap text-zinc-700 dark:text-zinc-200"
+                      style={{ width: share(header.column.id) }}
+                      className="truncate px-3 py-2 text-left text-xs font-semibold whitespace-nowrap text-zinc-700 dark:text-zinc-200"
                     >
                       {header.isPlaceholder ? null : header.column.getCanSort() ? (
                         <button
@@ -217,12 +265,16 @@ export function DataTable<T>({
                   aria-rowindex={virtualRow.index + 2}
                   style={{ height: rowHeight }}
                   className={cn(
-                    "border-t border-zinc-100 dark:border-zinc-800",
+                    "group/row border-t border-zinc-100 dark:border-zinc-800",
                     rowClassName?.(row.original),
                   )}
                 >
-                  {row.getVisibleCells().map((cell) => (
-                    <td key={cell.id} className="px-3 py-1.5 align-middle whitespace-nowrap">
+                  {row.getVisibleCells().filter((cell) => !hiddenToFit.has(cell.column.id)).map((cell) => (
+                    <td
+                      key={cell.id}
+                      className={cn("px-3 py-1.5 align-middle whitespace-nowrap", cell.column.columnDef.meta?.clip !== false && "overflow-hidden text-ellipsis")}
+                      onMouseEnter={titleIfTruncated}
+                    >
                       {flexRender(cell.column.columnDef.cell, cell.getContext())}
                     </td>
                   ))}
@@ -245,6 +297,8 @@ interface ColumnToggle {
   id: string;
   label: string;
   visible: boolean;
+  /** Shown by choice, but left out because the table is too narrow. */
+  hiddenToFit: boolean;
   canHide: boolean;
   toggle: (visible: boolean) => void;
 }
@@ -285,6 +339,9 @@ function ColumnMenu({ columns }: { columns: ColumnToggle[] }) {
                   onChange={(event) => column.toggle(event.target.checked)}
                 />
                 {column.label}
+                {column.visible && column.hiddenToFit ? (
+                  <span className="text-xs text-zinc-600 dark:text-zinc-400">(left out to fit: hide another column)</span>
+                ) : null}
               </label>
             ))}
         </fieldset>

@@ -1,6 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, unwrap, type AuditOutcome } from "@/api";
-import { compact } from "@/lib";
+import { compact, fallbackInterval, LIVE_REFETCH_MS } from "@/lib";
 
 export interface AuditFilters {
   actor?: string;
@@ -30,6 +30,8 @@ export const auditQueries = {
       queryKey: auditKeys.list(filters),
       queryFn: async () => unwrap(await api.GET("/admin/v1/audit", { params: { query: compact(filters) } })),
       placeholderData: keepPreviousData,
+      // The live stream refetches audit lists on every new event; poll only while it is down.
+      refetchInterval: () => fallbackInterval(LIVE_REFETCH_MS),
     }),
 };
 

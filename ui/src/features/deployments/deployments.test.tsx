@@ -171,6 +171,38 @@ describe("Deployment detail", () => {
     expect(failed).toHaveTextContent("swarm-worker-1");
   });
 
+  it("charts the service's 5xx ratio and p99 by version around a recent deploy, the deploy as a band", async () => {
+    const started = new Date(Date.now() - 20 * 60_000).toISOString();
+    const recent: DeploymentDetail = { ...detail, deployment: makeDeployment({ started_at: started, finished_at: started }) };
+    const fake = installFakeApi({
+      routes: [
+        ["GET", /^\/admin\/v1\/deployments\/dep-runner-1012$/, () => ({ body: recent })],
+        ["GET", /^\/admin\/v1\/metrics\//, () => problem(503, { code: "metrics_unavailable", title: "Metrics unavailable" })],
+        ...swarmRoutes(),
+      ],
+    });
+    signInForTest();
+    renderApp("/deployments/dep-runner-1012");
+    const section = await screen.findByRole("region", { name: "Before and after (by version)" });
+    await waitFor(() => expect(within(section).getAllByTestId("chart-unavailable")).toHaveLength(2));
+    expect(within(section).getByText("5xx ratio of runner by version")).toBeInTheDocument();
+    const sent = fake.requests.map((r) => new URL(r.url)).filter((u) => u.pathname.startsWith("/admin/v1/metrics/"));
+    expect(sent.map((u) => u.pathname.split("/").pop()).sort()).toEqual(["error_ratio_by_version", "p99_of_service_by_version"]);
+    // Half an hour before a deploy 20 min ago is less than an hour: the hour is the least.
+    expect(sent.every((u) => u.searchParams.get("service") === "runner" && u.searchParams.get("range") === "3600")).toBe(true);
+  });
+
+  it("says when a deploy is older than the metrics history the API serves, and asks for no chart", async () => {
+    const started = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    const old: DeploymentDetail = { ...detail, deployment: makeDeployment({ started_at: started, finished_at: started }) };
+    const fake = installFakeApi({ routes: [["GET", /^\/admin\/v1\/deployments\/dep-runner-1012$/, () => ({ body: old })], ...swarmRoutes()] });
+    signInForTest();
+    renderApp("/deployments/dep-runner-1012");
+    const section = await screen.findByRole("region", { name: "Before and after (by version)" });
+    expect(await within(section).findByText(/older than the 7 days of metrics history/)).toBeInTheDocument();
+    expect(fake.requests.some((r) => new URL(r.url).pathname.startsWith("/admin/v1/metrics/"))).toBe(false);
+  });
+
   it("never shows an env value even if one arrives unredacted", async () => {
     const leaked: DeploymentDetail = { ...detail, changes: [{ path: "env.API_TOKEN", change: "changed", before: "s3cr3t-old", after: "s3cr3t-new" }] };
     installFakeApi({ routes: [["GET", /^\/admin\/v1\/deployments\/dep-runner-1012$/, () => ({ body: leaked })], ...swarmRoutes()] });

@@ -1,6 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { api, flowHeaders, isApiError, unwrap, type Job } from "@/api";
-import { compact, liveQueryOptions } from "@/lib";
+import { compact, fallbackInterval, LIVE_REFETCH_MS, pollingQueryOptions } from "@/lib";
 import type { JobAttempt } from "@/features/jobs";
 import type { DeploymentKind, DeploymentStatus } from "./types";
 
@@ -50,8 +50,8 @@ export const deploymentQueries = {
       queryFn: async () => unwrap(await api.GET("/admin/v1/deployments", { params: { query: compact(filters) } })),
       placeholderData: keepPreviousData,
       retry,
-      // Keep the list current while a deployment on it is still moving.
-      refetchInterval: (query) => (query.state.data?.items.some((d) => moving(d.status)) ? 2000 : false),
+      // The live stream refetches on every deployment change; while it is down, poll (faster while one moves).
+      refetchInterval: (query) => fallbackInterval(query.state.data?.items.some((d) => moving(d.status)) ? 2000 : LIVE_REFETCH_MS),
     }),
 
   detail: (id: string) =>
@@ -60,7 +60,7 @@ export const deploymentQueries = {
       queryFn: async () =>
         unwrap(await api.GET("/admin/v1/deployments/{deployment_id}", { params: { path: { deployment_id: id } } })),
       retry,
-      refetchInterval: (query) => (moving(query.state.data?.deployment.status) ? 2000 : false),
+      refetchInterval: (query) => fallbackInterval(moving(query.state.data?.deployment.status) ? 2000 : false),
     }),
 };
 
@@ -92,13 +92,14 @@ export const planQueries = {
     }),
 };
 
+/** Swarm's task states converge without an event on the live stream: these keep polling. */
 export const swarmQueries = {
   services: () =>
     queryOptions({
       queryKey: swarmKeys.services(),
       queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/services")),
       retry,
-      ...liveQueryOptions,
+      ...pollingQueryOptions,
     }),
 
   service: (name: string) =>
@@ -106,7 +107,7 @@ export const swarmQueries = {
       queryKey: swarmKeys.service(name),
       queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/services/{name}", { params: { path: { name } } })),
       retry,
-      ...liveQueryOptions,
+      ...pollingQueryOptions,
     }),
 
   nodes: () =>
@@ -114,7 +115,7 @@ export const swarmQueries = {
       queryKey: swarmKeys.nodes(),
       queryFn: async () => unwrap(await api.GET("/admin/v1/swarm/nodes")),
       retry,
-      ...liveQueryOptions,
+      ...pollingQueryOptions,
     }),
 };
 

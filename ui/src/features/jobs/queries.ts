@@ -1,6 +1,6 @@
 import { keepPreviousData, queryOptions } from "@tanstack/react-query";
 import { ACTIVE_JOB_STATUSES, api, flowHeaders, jobFlow, unwrap, type Job, type JobStatus, type RequestFlow } from "@/api";
-import { compact } from "@/lib";
+import { compact, fallbackInterval, LIVE_REFETCH_MS } from "@/lib";
 
 export interface JobFilters {
   kind?: string;
@@ -31,11 +31,11 @@ export const jobQueries = {
       queryKey: jobKeys.list(filters),
       queryFn: async () => unwrap(await api.GET("/admin/v1/jobs", { params: { query: compact(filters) } })),
       placeholderData: keepPreviousData,
-      // Keep the list current while any job on it is still running.
-      refetchInterval: (query) => (query.state.data?.items.some((job) => isActive(job.status)) ? 2000 : false),
+      // The live stream keeps the list current; while it is down, poll (faster while a job on it runs).
+      refetchInterval: (query) => fallbackInterval(query.state.data?.items.some((job) => isActive(job.status)) ? 2000 : LIVE_REFETCH_MS),
     }),
 
-  /** One job; polled every second while it is still running. */
+  /** One job; the live stream refetches it on every change, and while the stream is down it is polled every second until it ends. */
   detail: (jobId: string) =>
     queryOptions({
       queryKey: jobKeys.detail(jobId),
@@ -49,7 +49,7 @@ export const jobQueries = {
         ),
       refetchInterval: (query) => {
         const status = query.state.data?.status;
-        return status === undefined || isActive(status) ? 1000 : false;
+        return fallbackInterval(status === undefined || isActive(status) ? 1000 : false);
       },
     }),
 

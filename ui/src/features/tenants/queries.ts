@@ -20,7 +20,8 @@ export const tenantKeys = {
   all: ["tenants"] as const,
   lists: () => [...tenantKeys.all, "list"] as const,
   list: (filters: TenantFilters) => [...tenantKeys.lists(), compact(filters)] as const,
-  detail: (tenantId: string) => [...tenantKeys.all, "detail", tenantId] as const,
+  details: () => [...tenantKeys.all, "detail"] as const,
+  detail: (tenantId: string) => [...tenantKeys.details(), tenantId] as const,
   migrationPlan: (tenantId: string, kind: PlacementKind, targetShard: string) =>
     [...tenantKeys.all, "migration-plan", tenantId, kind, targetShard] as const,
 };

@@ -3,7 +3,7 @@ import { useState } from "react";
 import { AUDIT_OUTCOMES, type AuditOutcome } from "@/api";
 import { Page } from "@/components/layout";
 import { Button, Input, PagedResult, Select, StaleNotice, useToast } from "@/components/ui";
-import { saveBlob, localInputToRfc3339, RIGHTS, useCursorHistory, useUrlFilters } from "@/lib";
+import { currentTenant, saveBlob, localInputToRfc3339, RIGHTS, useCursorHistory, useStore, useUrlFilters } from "@/lib";
 import { useRights } from "@/session";
 import { AuditTable } from "./audit-table";
 import { auditQueries, exportAudit, type AuditFilters, type ExportFormat } from "@/features/audit/queries";
@@ -17,11 +17,13 @@ export default function AuditPage() {
   const rights = useRights();
   const toast = useToast();
   const [exporting, setExporting] = useState<ExportFormat | null>(null);
+  // The header's tenant scopes the log (and the export) unless the page's Tenant filter names another.
+  const headerTenant = useStore(currentTenant);
 
   const filters: AuditFilters = {
     actor: values.actor || undefined,
     action: values.action || undefined,
-    tenant_id: values.tenant_id || undefined,
+    tenant_id: values.tenant_id || headerTenant || undefined,
     outcome: values.outcome ? [values.outcome as AuditOutcome] : undefined,
     since: localInputToRfc3339(values.since),
     until: localInputToRfc3339(values.until),
@@ -61,7 +63,13 @@ export default function AuditPage() {
       <form className="grid grid-cols-2 items-end gap-3 md:grid-cols-4" aria-label="Audit filters" onSubmit={(e) => e.preventDefault()}>
         <Input label="Actor" value={values.actor} onChange={(e) => setValues({ actor: e.target.value })} />
         <Input label="Action" value={values.action} onChange={(e) => setValues({ action: e.target.value })} />
-        <Input label="Tenant" value={values.tenant_id} onChange={(e) => setValues({ tenant_id: e.target.value })} />
+        <Input
+          label="Tenant"
+          value={values.tenant_id}
+          placeholder={headerTenant ?? undefined}
+          hint={headerTenant && !values.tenant_id ? "From the header" : undefined}
+          onChange={(e) => setValues({ tenant_id: e.target.value })}
+        />
         <Select
           label="Outcome"
           emptyLabel="Any outcome"

@@ -1,13 +1,13 @@
 import { Link } from "react-router";
 import type { AuditEvent } from "@/api";
-import { DataTable, type ColumnDef, IdChip, StatusBadge, JobLink } from "@/components/ui";
-import { formatTime, investigateHref } from "@/lib";
+import { DataTable, type ColumnDef, IdChip, StatusBadge, JobLink, RelativeTime, TruncatedText } from "@/components/ui";
+import { investigateHref } from "@/lib";
 
 const columns: ColumnDef<AuditEvent, unknown>[] = [
-  { id: "at", header: "At", accessorKey: "at", cell: (c) => formatTime(c.getValue() as string) },
-  { id: "actor", header: "Actor", accessorKey: "actor" },
-  { id: "action", header: "Action", accessorKey: "action", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
-  { id: "target", header: "Target", accessorKey: "target" },
+  { id: "at", header: "At", accessorKey: "at", cell: (c) => <RelativeTime value={c.row.original.at} />, meta: { priority: 1, width: 100 } },
+  { id: "actor", header: "Actor", accessorKey: "actor", meta: { priority: 1, width: 110 } },
+  { id: "action", header: "Action", accessorKey: "action", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code>, meta: { priority: 1, width: 150 } },
+  { id: "target", header: "Target", accessorKey: "target", cell: (c) => <TruncatedText value={c.row.original.target} label="Target" />, meta: { priority: 2, width: 150 } },
   {
     id: "outcome",
     header: "Outcome",
@@ -18,16 +18,18 @@ const columns: ColumnDef<AuditEvent, unknown>[] = [
         <StatusBadge status={c.row.original.outcome} />
       </span>
     ),
+    meta: { priority: 1, width: 110 },
   },
-  { id: "tenant", header: "Tenant", accessorFn: (e) => e.tenant_id ?? "", cell: (c) => String(c.getValue()) || "—" },
-  { id: "reason", header: "Reason", accessorFn: (e) => e.reason ?? "", cell: (c) => <span className="block max-w-56 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
+  { id: "tenant", header: "Tenant", accessorFn: (e) => e.tenant_id ?? "", cell: (c) => String(c.getValue()) || "—", meta: { priority: 2, width: 100 } },
+  { id: "reason", header: "Reason", accessorFn: (e) => e.reason ?? "", cell: (c) => <TruncatedText value={c.row.original.reason} label="Reason" />, meta: { priority: 3, width: 170 } },
   {
     id: "job",
     header: "Job",
     accessorFn: (e) => e.job_id ?? "",
     cell: (c) => (c.row.original.job_id ? <JobLink id={c.row.original.job_id}>{c.row.original.job_id.slice(0, 8)}…</JobLink> : "—"),
+    meta: { priority: 3, width: 100 },
   },
-  { id: "request_id", header: "Request ID", accessorFn: (e) => e.request_id ?? "", cell: (c) => <IdChip label="Request ID" value={c.row.original.request_id} short /> },
+  { id: "request_id", header: "Request ID", accessorFn: (e) => e.request_id ?? "", cell: (c) => <IdChip label="Request ID" value={c.row.original.request_id} short />, meta: { priority: 3, width: 190 } },
   {
     id: "correlation_id",
     header: "Correlation ID",
@@ -45,6 +47,7 @@ const columns: ColumnDef<AuditEvent, unknown>[] = [
         </span>
       );
     },
+    meta: { priority: 2, width: 270 },
   },
 ];
 

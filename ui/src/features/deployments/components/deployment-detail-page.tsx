@@ -1,9 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { Page } from "@/components/layout";
-import { LoadingState } from "@/components/ui";
-import { formatDuration, formatTime, jobHref } from "@/lib";
-import { imageRef } from "@/features/deployments/model";
+import { LoadingState, RelativeTime } from "@/components/ui";
+import { formatDuration, jobHref } from "@/lib";
+import { MetricChart } from "@/features/metrics";
+import { deploymentBand, imageRef } from "@/features/deployments/model";
 import { deploymentQueries, swarmQueries } from "@/features/deployments/queries";
 import type { Deployment, TimelineEntry } from "@/features/deployments/types";
 import { ChangesTable } from "./changes-table";
@@ -31,8 +33,8 @@ function Header({ d }: { d: Deployment }) {
     ["Spec version", `${d.from_spec_version ?? "?"} → ${d.to_spec_version ?? "?"}`],
     ["Version", d.version ?? "—"],
     ["Git SHA", <code key="g" className="font-mono text-xs">{d.git_sha ?? "—"}</code>],
-    ["Started", formatTime(d.started_at)],
-    ["Finished", formatTime(d.finished_at)],
+    ["Started", <RelativeTime key="started" value={d.started_at} />],
+    ["Finished", <RelativeTime key="finished" value={d.finished_at} />],
     ["Duration", d.duration_s == null ? "—" : formatDuration(d.duration_s * 1000)],
     [
       "Job",
@@ -69,7 +71,7 @@ function Timeline({ entries }: { entries: readonly TimelineEntry[] }) {
     <ol aria-label="Timeline" className="flex flex-col gap-2 border-l border-zinc-300 pl-4 dark:border-zinc-700">
       {entries.map((e, i) => (
         <li key={`${e.type}-${e.at}-${i}`} className="text-sm">
-          <span className="font-mono text-xs">{formatTime(e.at)}</span> <StateBadge state={e.type} />
+          <RelativeTime className="text-xs" value={e.at} /> <StateBadge state={e.type} />
           {e.spec_version != null ? <span className="ml-2 text-xs">spec version {e.spec_version}</span> : null}
           {e.source === "reconcile" ? <span className="ml-2 text-xs text-zinc-600 dark:text-zinc-400">(found by reconcile)</span> : null}
           {e.message ? <span className="ml-2">{e.message}</span> : null}
@@ -96,6 +98,34 @@ function ServiceTasks({ service }: { service: string }) {
   );
 }
 
+const HOUR = 3600;
+const MAX_RANGE = 7 * 86_400;
+
+/**
+ * The service's 5xx ratio and p99 by version around the deploy: from half an hour before it
+ * started until now (at least an hour, at most the API's 7 days), the deploy as a band. The
+ * metrics name a service by its kind (the `cloudlysis.service` label), which Swarm reports.
+ */
+function BeforeAfter({ d, kind }: { d: Deployment; kind: string | null | undefined }) {
+  const [now] = useState(() => Date.now());
+  const band = deploymentBand(d, now);
+  if (!band) return null;
+  const since = now / 1000 - band.from + 1800;
+  if (since > MAX_RANGE) {
+    return <p className="text-sm text-zinc-700 dark:text-zinc-300">This deploy is older than the 7 days of metrics history the API serves.</p>;
+  }
+  if (!kind) {
+    return <p className="text-sm text-zinc-700 dark:text-zinc-300">Swarm does not say which service kind this is, so its metrics cannot be named.</p>;
+  }
+  const range = Math.round(Math.min(MAX_RANGE, Math.max(HOUR, since)));
+  return (
+    <div className="grid min-w-0 gap-3 lg:grid-cols-2">
+      <MetricChart query="error_ratio_by_version" title={`5xx ratio of ${kind} by version`} params={{ service: kind }} range={range} bands={[band]} bandsLabel="deploys" />
+      <MetricChart query="p99_of_service_by_version" title={`p99 latency of ${kind} by version`} params={{ service: kind }} range={range} bands={[band]} bandsLabel="deploys" />
+    </div>
+  );
+}
+
 function DeploymentDetailPage({ deploymentId }: { deploymentId: string }) {
   const detail = useQuery(deploymentQueries.detail(deploymentId));
   const d = detail.data?.deployment;
@@ -118,6 +148,13 @@ function DeploymentDetailPage({ deploymentId }: { deploymentId: string }) {
       ) : (
         <>
           <Header d={detail.data.deployment} />
+          <Section title="Before and after (by version)">
+            {service.data || service.isError ? (
+              <BeforeAfter d={detail.data.deployment} kind={service.data?.kind} />
+            ) : (
+              <LoadingState label="Loading the service…" />
+            )}
+          </Section>
           <Section title="Timeline">
             <Timeline entries={detail.data.deployment.timeline ?? []} />
           </Section>

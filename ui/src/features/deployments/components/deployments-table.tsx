@@ -1,6 +1,6 @@
 import { Link } from "react-router";
-import { DataTable, type ColumnDef } from "@/components/ui";
-import { formatDuration, formatTime, deploymentHref } from "@/lib";
+import { DataTable, type ColumnDef, RelativeTime, TruncatedText } from "@/components/ui";
+import { formatDuration, deploymentHref } from "@/lib";
 import type { Deployment } from "@/features/deployments/types";
 import { StateBadge } from "./deployment-status";
 
@@ -18,31 +18,30 @@ const columns: ColumnDef<Deployment, unknown>[] = [
     accessorKey: "started_at",
     cell: (c) => (
       <Link className="text-sky-800 hover:underline dark:text-sky-300" to={deploymentHref(c.row.original.id)} aria-label={`Deployment ${c.row.original.id} of ${c.row.original.service}`}>
-        {formatTime(c.row.original.started_at)}
+        <RelativeTime value={c.row.original.started_at} />
       </Link>
     ),
+    meta: { priority: 1, width: 110 },
   },
-  { id: "service", header: "Service", accessorKey: "service" },
-  { id: "stack", header: "Stack", accessorFn: (d) => d.stack ?? "", cell: (c) => String(c.getValue()) || "—" },
-  { id: "kind", header: "Kind", accessorKey: "kind" },
-  { id: "status", header: "Status", accessorKey: "status", cell: (c) => <StateBadge state={c.row.original.status} /> },
+  { id: "service", header: "Service", accessorKey: "service", meta: { priority: 1, width: 190 } },
+  { id: "stack", header: "Stack", accessorFn: (d) => d.stack ?? "", cell: (c) => String(c.getValue()) || "—", meta: { priority: 3, width: 90 } },
+  { id: "kind", header: "Kind", accessorKey: "kind", meta: { priority: 2, width: 90 } },
+  { id: "status", header: "Status", accessorKey: "status", cell: (c) => <StateBadge state={c.row.original.status} />, meta: { priority: 1, width: 120 } },
   {
     id: "image",
     header: "Image",
     accessorFn: (d) => `${d.from_image ?? ""} ${d.to_image ?? ""}`,
-    cell: (c) => (
-      <code className="block max-w-80 truncate font-mono text-xs" title={`${c.row.original.from_image ?? "?"} → ${c.row.original.to_image ?? "?"}`}>
-        {c.row.original.from_image ?? "?"} → {c.row.original.to_image ?? "?"}
-      </code>
-    ),
+    cell: (c) => <TruncatedText mono label="Image change" value={`${c.row.original.from_image ?? "?"} → ${c.row.original.to_image ?? "?"}`} />,
+    meta: { priority: 1, width: 300 },
   },
-  { id: "spec", header: "Spec version", accessorFn: specRange },
-  { id: "version", header: "Version", accessorFn: (d) => d.version ?? "", cell: (c) => String(c.getValue()) || "—" },
+  { id: "spec", header: "Spec version", accessorFn: specRange, meta: { priority: 3, width: 110 } },
+  { id: "version", header: "Version", accessorFn: (d) => d.version ?? "", cell: (c) => String(c.getValue()) || "—", meta: { priority: 2, width: 90 } },
   {
     id: "duration",
     header: "Duration",
     accessorFn: (d) => d.duration_s ?? -1,
     cell: (c) => (c.row.original.duration_s == null ? "—" : formatDuration(c.row.original.duration_s * 1000)),
+    meta: { priority: 3, width: 90 },
   },
 ];
 

@@ -1,5 +1,5 @@
-import { formatTime } from "@/lib";
 import type { SwarmTask } from "@/features/deployments/types";
+import { RelativeTime } from "@/components/ui";
 import { StateBadge } from "./deployment-status";
 
 /** A service's tasks (a handful per service, so a plain table): state, desired state, node, error. */
@@ -28,7 +28,7 @@ export function TasksTable({ tasks, label }: { tasks: readonly SwarmTask[]; labe
               <td className="px-2 py-1">{task.desired_state ?? "—"}</td>
               <td className="px-2 py-1">{task.node ?? task.node_id ?? "—"}</td>
               <td className="px-2 py-1"><code className="font-mono text-xs">{task.image ?? "—"}</code></td>
-              <td className="px-2 py-1">{formatTime(task.updated_at)}</td>
+              <td className="px-2 py-1"><RelativeTime value={task.updated_at} /></td>
               <td className="px-2 py-1 text-red-800 dark:text-red-300">{task.error || "—"}</td>
             </tr>
           ))}

@@ -2,23 +2,31 @@ import { useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 import type { InstanceHealth } from "@/api";
 import { Page } from "@/components/layout";
-import { DataTable, type ColumnDef, StaleNotice, ErrorState, LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
-import { formatDuration, formatTime } from "@/lib";
+import { DataTable, type ColumnDef, StaleNotice, ErrorState, LoadingState, RelativeTime, StatusBadge, TruncatedText, UpdatedAgo } from "@/components/ui";
+import { formatDuration } from "@/lib";
+import { InstanceSparkline } from "@/features/metrics";
 import { SwarmView } from "./swarm";
 import { TopologyView } from "./topology";
 import { fleetQueries } from "@/features/fleet/queries";
 
 const columns: ColumnDef<InstanceHealth, unknown>[] = [
-  { id: "service", header: "Service", accessorKey: "service" },
-  { id: "kind", header: "Kind", accessorKey: "kind" },
-  { id: "instance", header: "Instance", accessorKey: "instance", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
-  { id: "shard", header: "Shard", accessorFn: (i) => i.shard ?? "", cell: (c) => String(c.getValue()) || "—" },
-  { id: "health", header: "Health", accessorKey: "health", cell: (c) => <StatusBadge status={c.row.original.health} /> },
-  { id: "ready", header: "Ready", accessorKey: "ready", cell: (c) => <StatusBadge status={c.row.original.ready} /> },
-  { id: "version", header: "Version", accessorFn: (i) => i.version ?? "", cell: (c) => String(c.getValue()) || "—" },
-  { id: "git_sha", header: "Git SHA", accessorFn: (i) => i.git_sha ?? "", cell: (c) => <code className="font-mono text-xs">{String(c.getValue()) || "—"}</code> },
-  { id: "latency", header: "Latency", accessorFn: (i) => i.latency_ms ?? -1, cell: (c) => formatDuration(c.row.original.latency_ms) },
-  { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <span className="block max-w-64 truncate" title={String(c.getValue())}>{String(c.getValue()) || "—"}</span> },
+  { id: "service", header: "Service", accessorKey: "service", meta: { priority: 2, width: 100 } },
+  { id: "kind", header: "Kind", accessorKey: "kind", meta: { priority: 3, width: 90 } },
+  { id: "instance", header: "Instance", accessorKey: "instance", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code>, meta: { priority: 1, width: 120 } },
+  { id: "shard", header: "Shard", accessorFn: (i) => i.shard ?? "", cell: (c) => String(c.getValue()) || "—", meta: { priority: 2, width: 110 } },
+  { id: "health", header: "Health", accessorKey: "health", cell: (c) => <StatusBadge status={c.row.original.health} />, meta: { priority: 1, width: 90 } },
+  { id: "ready", header: "Ready", accessorKey: "ready", cell: (c) => <StatusBadge status={c.row.original.ready} />, meta: { priority: 1, width: 100 } },
+  { id: "version", header: "Version", accessorFn: (i) => i.version ?? "", cell: (c) => <TruncatedText value={c.row.original.version} label="Version" />, meta: { priority: 1, width: 120 } },
+  { id: "git_sha", header: "Git SHA", accessorFn: (i) => i.git_sha ?? "", cell: (c) => <code className="font-mono text-xs">{String(c.getValue()) || "—"}</code>, meta: { priority: 3, width: 90 } },
+  {
+    id: "requests",
+    header: "Requests (30 min)",
+    enableSorting: false,
+    cell: (c) => <InstanceSparkline service={c.row.original.service} instance={c.row.original.instance} url={c.row.original.url} />,
+    meta: { priority: 1, width: 170 },
+  },
+  { id: "latency", header: "Latency", accessorFn: (i) => i.latency_ms ?? -1, cell: (c) => formatDuration(c.row.original.latency_ms), meta: { priority: 3, width: 80 } },
+  { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <TruncatedText value={c.row.original.error} label="Error" />, meta: { priority: 2, width: 160 } },
 ];
 
 type View = "instances" | "topology" | "swarm";
@@ -65,7 +73,7 @@ export default function FleetPage() {
             ))}
             <div className="rounded-lg border border-zinc-200 bg-white p-3 dark:border-zinc-800 dark:bg-zinc-900">
               <dt className="text-xs text-zinc-600 dark:text-zinc-400">Snapshot</dt>
-              <dd className="text-sm">{formatTime(fleet.data.taken_at)}</dd>
+              <dd className="text-sm"><RelativeTime value={fleet.data.taken_at} /></dd>
             </div>
           </dl>
           {Object.keys(fleet.data.summary.versions).length > 0 ? (

@@ -2,8 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import type { FleetSnapshot, InstanceHealth } from "@/api";
-import { LoadingState, StatusBadge, UpdatedAgo } from "@/components/ui";
-import { formatTime } from "@/lib";
+import { LoadingState, StatusBadge, UpdatedAgo, RelativeTime } from "@/components/ui";
 import { fleetInstancesOf } from "@/features/fleet/model";
 import { StateBadge, ServiceActionButton, SwarmErrorState, TasksTable, imageRef, swarmQueries, type SwarmNode, type SwarmService } from "@/features/deployments";
 
@@ -100,7 +99,7 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
                     <div className="flex flex-col gap-2">
                       <p className="text-xs text-zinc-700 dark:text-zinc-300">
                         <code className="font-mono">{imageRef(s)}</code>
-                        {s.update_message ? ` · ${s.update_message}` : ""} · updated {formatTime(s.updated_at)} ·{" "}
+                        {s.update_message ? ` · ${s.update_message}` : ""} · updated <RelativeTime value={s.updated_at} /> ·{" "}
                         <Link className="text-sky-800 underline dark:text-sky-300" to={`/deployments?service=${encodeURIComponent(s.service)}`}>
                           deployments of {s.service}
                         </Link>
@@ -169,7 +168,7 @@ export function SwarmView({ fleet }: { fleet?: FleetSnapshot }) {
     <div className="flex flex-col gap-4">
       <UpdatedAgo query={services} />
       <p className="text-sm text-zinc-700 dark:text-zinc-300">
-        {services.data.items.length} Swarm services (source: {services.data.source}, read {formatTime(services.data.fetched_at)}).
+        {services.data.items.length} Swarm services (source: {services.data.source}, read <RelativeTime value={services.data.fetched_at} />).
         Expand a service for its tasks.
       </p>
       <ServicesTable services={services.data.items} fleet={fleet} />

@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Page } from "@/components/layout";
-import { Button, DataTable, type ColumnDef, Modal, ErrorState, LoadingState, StatusBadge, useToast } from "@/components/ui";
-import { formatTime, RIGHTS, currentTenant, useStore } from "@/lib";
+import { Button, DataTable, type ColumnDef, Modal, ErrorState, LoadingState, RelativeTime, StatusBadge, useToast } from "@/components/ui";
+import { RIGHTS, currentTenant, useStore } from "@/lib";
 import { useRights } from "@/session";
 import type { IamSession } from "@/features/iam/parse";
 import { iamKeys, iamQueries, revokeSession } from "@/features/iam/queries";
@@ -28,14 +28,15 @@ export default function SessionsPage() {
   const columns: ColumnDef<IamSession, unknown>[] = [
     { id: "id", header: "Session", accessorKey: "id", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
     { id: "principal", header: "Principal", accessorFn: (s) => s.principalId ?? "", cell: (c) => String(c.getValue()) || "—" },
-    { id: "created_at", header: "Created", accessorFn: (s) => s.createdAt ?? "", cell: (c) => formatTime(c.row.original.createdAt) },
-    { id: "expires_at", header: "Expires", accessorFn: (s) => s.expiresAt ?? "", cell: (c) => formatTime(c.row.original.expiresAt) },
+    { id: "created_at", header: "Created", accessorFn: (s) => s.createdAt ?? "", cell: (c) => <RelativeTime value={c.row.original.createdAt} /> },
+    { id: "expires_at", header: "Expires", accessorFn: (s) => s.expiresAt ?? "", cell: (c) => <RelativeTime value={c.row.original.expiresAt} /> },
     { id: "status", header: "Status", accessorFn: (s) => s.status ?? "", cell: (c) => (c.row.original.status ? <StatusBadge status={c.row.original.status} /> : "—") },
     {
       id: "actions",
       header: "Actions",
       enableSorting: false,
       enableHiding: false,
+      meta: { priority: 1, clip: false },
       cell: (c) => (
         <Button size="sm" variant="danger" disabledReason={blocked} onClick={() => setTarget(c.row.original)}>
           Revoke

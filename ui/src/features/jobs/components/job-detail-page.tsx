@@ -2,8 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import type { Compensation, JobStep } from "@/api";
 import { Page } from "@/components/layout";
-import { IdChip, ErrorState, LoadingState, StatusBadge } from "@/components/ui";
-import { asJson, durationBetween, formatDuration, formatTime, RIGHTS, investigateHref, tenantHref, auditHref } from "@/lib";
+import { IdChip, ErrorState, LoadingState, StatusBadge, RelativeTime } from "@/components/ui";
+import { asJson, durationBetween, formatDuration, liveStream, RIGHTS, investigateHref, tenantHref, auditHref, useStore } from "@/lib";
 import { useRights } from "@/session";
 import { AuditTable, auditQueries } from "@/features/audit";
 import { isActive, jobQueries } from "@/features/jobs/queries";
@@ -38,6 +38,7 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 
 function JobDetailPage({ jobId }: { jobId: string }) {
   const job = useQuery(jobQueries.detail(jobId));
+  const streamLive = useStore(liveStream).status === "live";
   const rights = useRights();
   const canReadAudit = rights.has(RIGHTS.auditRead);
   const audit = useQuery({
@@ -74,7 +75,7 @@ function JobDetailPage({ jobId }: { jobId: string }) {
         <div className="flex flex-wrap items-center gap-2">
           <StatusBadge status={data.status} />
           <span role="status" aria-live="polite" className="text-xs text-zinc-600 dark:text-zinc-400">
-            {live ? "Live: refreshing every second" : `Finished ${formatTime(data.finished_at)}`}
+            {live ? (streamLive ? "Live: updates as the job moves" : "Live: refreshing every second (the live stream is down)") : <RelativeTime prefix="Finished " value={data.finished_at} />}
           </span>
         </div>
         <dl className="grid grid-cols-2 gap-3 md:grid-cols-4">
@@ -90,9 +91,9 @@ function JobDetailPage({ jobId }: { jobId: string }) {
               "—"
             )}
           </Field>
-          <Field label="Created">{formatTime(data.created_at)}</Field>
-          <Field label="Started">{formatTime(data.started_at)}</Field>
-          <Field label="Finished">{formatTime(data.finished_at)}</Field>
+          <Field label="Created"><RelativeTime value={data.created_at} /></Field>
+          <Field label="Started"><RelativeTime value={data.started_at} /></Field>
+          <Field label="Finished"><RelativeTime value={data.finished_at} /></Field>
           <Field label="Duration">{formatDuration(durationBetween(data.started_at, data.finished_at))}</Field>
         </dl>
         <div className="flex flex-col gap-2">

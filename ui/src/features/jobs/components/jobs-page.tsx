@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Page } from "@/components/layout";
 import { Button, Input, PagedResult, Select, StaleNotice } from "@/components/ui";
 import { JOB_STATUSES, type JobStatus } from "@/api";
-import { localInputToRfc3339, useCursorHistory, useUrlFilters } from "@/lib";
+import { currentTenant, localInputToRfc3339, useCursorHistory, useStore, useUrlFilters } from "@/lib";
 import { JobsTable } from "./jobs-table";
 import { RunVerificationButton } from "./run-verification";
 import { jobQueries } from "@/features/jobs/queries";
@@ -14,11 +14,14 @@ export default function JobsPage() {
   const { values, setValues, cursor } = useUrlFilters(FILTERS);
   const pages = useCursorHistory(cursor, (next) => setValues({ cursor: next }));
   const kinds = useQuery(jobQueries.kinds());
+  // The header's tenant scopes the list unless the page's own Tenant filter names another.
+  const headerTenant = useStore(currentTenant);
+  const tenantId = values.tenant_id || headerTenant || undefined;
   const jobs = useQuery(
     jobQueries.list({
       kind: values.kind || undefined,
       status: (values.status || undefined) as JobStatus | undefined,
-      tenant_id: values.tenant_id || undefined,
+      tenant_id: tenantId,
       since: localInputToRfc3339(values.since),
       until: localInputToRfc3339(values.until),
       cursor,
@@ -51,7 +54,13 @@ export default function JobsPage() {
           value={values.status}
           onChange={(e) => setValues({ status: e.target.value })}
         />
-        <Input label="Tenant" value={values.tenant_id} onChange={(e) => setValues({ tenant_id: e.target.value })} />
+        <Input
+          label="Tenant"
+          value={values.tenant_id}
+          placeholder={headerTenant ?? undefined}
+          hint={headerTenant && !values.tenant_id ? "From the header" : undefined}
+          onChange={(e) => setValues({ tenant_id: e.target.value })}
+        />
         <Input label="Since" type="datetime-local" value={values.since} onChange={(e) => setValues({ since: e.target.value })} />
         <Input label="Until" type="datetime-local" value={values.until} onChange={(e) => setValues({ until: e.target.value })} />
         <Button onClick={() => setValues({ kind: "", status: "", tenant_id: "", since: "", until: "" })}>Clear filters</Button>

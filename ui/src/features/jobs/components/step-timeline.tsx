@@ -1,6 +1,6 @@
 import type { JobError, JobStep } from "@/api";
-import { StatusBadge } from "@/components/ui";
-import { asJson, durationBetween, formatDuration, formatTime } from "@/lib";
+import { StatusBadge, RelativeTime } from "@/components/ui";
+import { asJson, durationBetween, formatDuration } from "@/lib";
 
 export function StructuredError({ error }: { error: JobError }) {
   return (
@@ -31,7 +31,7 @@ export function StepTimeline({ steps, label = "Steps" }: { steps: readonly JobSt
             </span>
           </div>
           <p className="text-xs text-zinc-600 dark:text-zinc-400">
-            {formatTime(step.started_at)} → {formatTime(step.finished_at)}
+            <RelativeTime value={step.started_at} /> → <RelativeTime value={step.finished_at} />
           </p>
           {step.error ? <StructuredError error={step.error} /> : null}
           {step.output && Object.keys(step.output).length > 0 ? (

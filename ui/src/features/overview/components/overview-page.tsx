@@ -1,11 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
 import { Page } from "@/components/layout";
 import { ErrorState, LoadingState } from "@/components/ui";
-import { RIGHTS, auditHref } from "@/lib";
+import { RIGHTS, auditHref, currentTenant, tenantHref, useStore } from "@/lib";
 import { sessionQueries, useRights, useWhoami } from "@/session";
 import { AuditTable, auditQueries } from "@/features/audit";
 import { JobsTable, RunVerificationButton, jobQueries } from "@/features/jobs";
+import { MetricChart } from "@/features/metrics";
 import { Card } from "./card";
+import { GoldenSignals } from "./golden-signals";
 import { FleetHealthCard, TenantsPerShardCard, VersionsCard } from "./fleet-cards";
 
 export default function OverviewPage() {
@@ -14,8 +16,11 @@ export default function OverviewPage() {
   const whoami = useWhoami();
   const canJobs = rights.has(RIGHTS.jobsRead);
   const canAudit = rights.has(RIGHTS.auditRead);
-  const jobs = useQuery({ ...jobQueries.list({ limit: 10 }), enabled: canJobs });
-  const denials = useQuery({ ...auditQueries.list({ outcome: ["denied"], limit: 10 }), enabled: canAudit });
+  // The header's tenant scopes the recent jobs and denials (and adds the tenant's own charts).
+  const tenant = useStore(currentTenant) ?? undefined;
+  const jobs = useQuery({ ...jobQueries.list({ limit: 10, tenant_id: tenant }), enabled: canJobs });
+  const denials = useQuery({ ...auditQueries.list({ outcome: ["denied"], limit: 10, tenant_id: tenant }), enabled: canAudit });
+  const ofTenant = tenant ? ` of ${tenant}` : "";
 
   return (
     <Page title="Overview" crumbs={[{ label: "Control" }, { label: "Overview" }]} actions={<RunVerificationButton />}>
@@ -49,12 +54,27 @@ export default function OverviewPage() {
           )}
         </Card>
       </div>
+      <Card title="Golden signals (last hour)" to="/observability" linkLabel="Observability">
+        <GoldenSignals />
+      </Card>
+      {tenant ? (
+        <Card title={`Tenant ${tenant}`} to={tenantHref(tenant)} linkLabel="Tenant page">
+          {rights.has(RIGHTS.fleetRead) ? (
+            <div className="grid min-w-0 gap-3 lg:grid-cols-2">
+              <MetricChart query="tenant_gateway_inflight" title="Gateway requests in flight" params={{ tenant }} />
+              <MetricChart query="tenant_projection_lag" title="Projection lag (events)" params={{ tenant }} />
+            </div>
+          ) : (
+            <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.fleetRead}.</p>
+          )}
+        </Card>
+      ) : null}
       <div className="grid gap-4 md:grid-cols-2">
         <FleetHealthCard />
         <VersionsCard />
       </div>
       <TenantsPerShardCard />
-      <Card title="Recent jobs" to="/jobs">
+      <Card title={`Recent jobs${ofTenant}`} to={tenant ? `/jobs?tenant_id=${encodeURIComponent(tenant)}` : "/jobs"}>
         {!canJobs ? (
           <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.jobsRead}.</p>
         ) : jobs.isError ? (
@@ -65,7 +85,7 @@ export default function OverviewPage() {
           <LoadingState />
         )}
       </Card>
-      <Card title="Recent denials" to={auditHref({ outcome: "denied" })}>
+      <Card title={`Recent denials${ofTenant}`} to={auditHref({ outcome: "denied", tenant_id: tenant })}>
         {!canAudit ? (
           <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.auditRead}.</p>
         ) : denials.isError ? (

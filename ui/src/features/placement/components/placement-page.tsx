@@ -2,8 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import type { PlacementMapView } from "@/api";
 import { Page } from "@/components/layout";
-import { DataTable, type ColumnDef, StaleNotice, UpdatedAgo, ErrorState, LoadingState } from "@/components/ui";
-import { formatTime, tenantHref } from "@/lib";
+import { DataTable, type ColumnDef, StaleNotice, UpdatedAgo, ErrorState, LoadingState, RelativeTime } from "@/components/ui";
+import { tenantHref } from "@/lib";
 import { placementQueries } from "@/features/placement/queries";
 
 interface TenantRow {
@@ -34,14 +34,14 @@ function MapCard({ map }: { map: PlacementMapView }) {
       {!map.present ? <p className="text-sm">No {map.kind} placement map is published.</p> : null}
       {map.last_error ? (
         <p className="text-sm text-red-800 dark:text-red-300">
-          Last error at {formatTime(map.last_error.at)}: {map.last_error.detail}
+          Last error <RelativeTime value={map.last_error.at} />: {map.last_error.detail}
         </p>
       ) : null}
       <dl className="grid grid-cols-2 gap-2 text-sm md:grid-cols-5">
         <div><dt className="text-xs text-zinc-600 dark:text-zinc-400">Key</dt><dd className="font-mono text-xs break-all">{map.key}</dd></div>
         <div><dt className="text-xs text-zinc-600 dark:text-zinc-400">Revision</dt><dd>{map.revision ?? "—"}</dd></div>
         <div><dt className="text-xs text-zinc-600 dark:text-zinc-400">Source</dt><dd>{map.source}</dd></div>
-        <div><dt className="text-xs text-zinc-600 dark:text-zinc-400">Updated</dt><dd>{formatTime(map.updated_at)}</dd></div>
+        <div><dt className="text-xs text-zinc-600 dark:text-zinc-400">Updated</dt><dd><RelativeTime value={map.updated_at} /></dd></div>
         <div><dt className="text-xs text-zinc-600 dark:text-zinc-400">Default shard</dt><dd>{map.default_shard ?? "—"}</dd></div>
       </dl>
       <div>

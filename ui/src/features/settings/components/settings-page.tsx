@@ -1,9 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { lastRequest } from "@/api";
 import { Page } from "@/components/layout";
-import { Button, IdChip, Select, ErrorState, LoadingState } from "@/components/ui";
+import { Button, IdChip, Select, ErrorState, LoadingState, RelativeTime } from "@/components/ui";
 import { session, sessionQueries, useSignOut, useWhoami } from "@/session";
-import { formatTime, setTheme, themeChoice, type ThemeChoice, useStore } from "@/lib";
+import { setTheme, themeChoice, type ThemeChoice, useStore } from "@/lib";
 
 export default function SettingsPage() {
   const current = useStore(session);
@@ -34,7 +34,7 @@ export default function SettingsPage() {
           <IdChip label="Principal" value={whoami.data?.principal_id ?? current?.principalId} />
           <IdChip label="Session ID" value={whoami.data?.session_id ?? current?.sessionId} />
         </div>
-        <p className="text-sm">Expires: {formatTime(current?.expiresAt)}</p>
+        <p className="text-sm">Expires: <RelativeTime value={current?.expiresAt} /></p>
         {whoami.isPending ? <LoadingState /> : null}
         {whoami.isError ? <ErrorState error={whoami.error} /> : null}
         {whoami.data ? (

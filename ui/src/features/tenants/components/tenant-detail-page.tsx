@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 import type { KindDetail } from "@/api";
 import { Page } from "@/components/layout";
@@ -9,6 +9,7 @@ import { useRights } from "@/session";
 import { placementQueries } from "@/features/placement";
 import { AuditTable } from "@/features/audit";
 import { JobsTable } from "@/features/jobs";
+import { MetricChart, unixSeconds, type ChartBand } from "@/features/metrics";
 import { tenantQueries, type TenantOp } from "@/features/tenants/queries";
 import { MigrateModal } from "./migrate-modal";
 import { TenantOpModal } from "./tenant-op-modal";
@@ -98,6 +99,10 @@ function TenantDetailPage({ tenantId }: { tenantId: string }) {
               ))}
             </div>
           </section>
+          <section aria-labelledby="charts-heading" className="flex flex-col gap-2">
+            <h2 id="charts-heading" className="text-sm font-semibold">Over time (last hour; drains, resumes and migrations marked)</h2>
+            <TenantCharts tenantId={tenantId} jobs={tenant.data.recent_jobs} />
+          </section>
           <section aria-labelledby="jobs-heading" className="flex flex-col gap-2">
             <h2 id="jobs-heading" className="text-sm font-semibold">Recent jobs ({tenant.data.recent_jobs.length})</h2>
             <Link className="text-sm text-sky-800 hover:underline dark:text-sky-300" to={auditHref({ tenant_id: tenantId })}>
@@ -112,6 +117,30 @@ function TenantDetailPage({ tenantId }: { tenantId: string }) {
         </>
       ) : null}
     </Page>
+  );
+}
+
+/** Drains, resumes and migrations of the tenant (its recent jobs) as marks on its charts. */
+function operationBands(jobs: readonly { kind: string; started_at?: string | null; created_at: string; finished_at?: string | null }[]): ChartBand[] {
+  return jobs
+    .filter((job) => /drain|resume|migrat/.test(job.kind))
+    .map((job) => {
+      const from = unixSeconds(job.started_at ?? job.created_at);
+      return from === null ? null : { from, to: unixSeconds(job.finished_at) ?? Date.now() / 1000, label: job.kind };
+    })
+    .filter((band): band is ChartBand => band !== null);
+}
+
+function TenantCharts({ tenantId, jobs }: { tenantId: string; jobs: Parameters<typeof operationBands>[0] }) {
+  const rights = useRights();
+  const bands = useMemo(() => operationBands(jobs), [jobs]);
+  if (!rights.has(RIGHTS.fleetRead)) return <p className="text-sm text-zinc-600 dark:text-zinc-400">Requires the right {RIGHTS.fleetRead}.</p>;
+  return (
+    <div className="grid min-w-0 gap-3 lg:grid-cols-3">
+      <MetricChart query="tenant_gateway_inflight" title="Gateway requests in flight" params={{ tenant: tenantId }} bands={bands} bandsLabel="operations" />
+      <MetricChart query="tenant_aggregate_inflight" title="Aggregate commands in flight" params={{ tenant: tenantId }} bands={bands} bandsLabel="operations" />
+      <MetricChart query="tenant_projection_lag" title="Projection lag (events)" params={{ tenant: tenantId }} bands={bands} bandsLabel="operations" />
+    </div>
   );
 }
 
