@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, QueryParameter
@@ -13,11 +13,15 @@ from cloudlysis_control.audit.export import as_csv, as_ndjson
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.openapi import Cursor, Limit, problems
+from cloudlysis_control.core.scope import SCOPE_ANY, ScopedCaller
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
 Time = Annotated[str | None, QueryParameter(max_length=40, description="RFC 3339, inclusive")]
 
+
+RIGHT_READ = "control.audit.read"
+RIGHT_EXPORT = "control.audit.export"
 
 JobIdParam = Annotated[
     str | None, QueryParameter(max_length=40, description="Events of this job (j_…)")
@@ -66,11 +70,14 @@ class AuditController(Controller):
     @get(
         "/",
         operation_id="ListAuditEvents",
-        opt={"right": "control.audit.read"},
+        opt={"right": RIGHT_READ, **SCOPE_ANY},
         responses=problems(),
+        description="Audit events, newest first. A principal whose right is limited to some "
+        "tenants sees those tenants' events only.",
     )
     async def list_events(
         self,
+        request: Request[ScopedCaller, Any, Any],
         audit: NamedDependency[AuditService],
         actor: Text = None,
         action: Text = None,
@@ -84,18 +91,21 @@ class AuditController(Controller):
         limit: Limit = 50,
     ) -> AuditPage:
         flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
+        flt.scope = request.user.scope(RIGHT_READ)
         return audit.query(flt, cursor, limit)
 
     @get(
         "/export",
         operation_id="ExportAuditEvents",
-        opt={"right": "control.audit.export"},
+        opt={"right": RIGHT_EXPORT, **SCOPE_ANY},
         responses=problems(),
-        description="Every matching event, newest first, as NDJSON or CSV.",
+        description="Every matching event, newest first, as NDJSON or CSV (within a tenant "
+        "scope, those tenants' events only).",
         operation_class=ExportOperation,
     )
     async def export_events(
         self,
+        request: Request[ScopedCaller, Any, Any],
         audit: NamedDependency[AuditService],
         format: FromQuery[Literal["ndjson", "csv"]] = "ndjson",
         actor: Text = None,
@@ -108,6 +118,7 @@ class AuditController(Controller):
         job_id: JobIdParam = None,
     ) -> Stream:
         flt = _filter(actor, action, tenant_id, outcome, since, until, correlation_id, job_id)
+        flt.scope = request.user.scope(RIGHT_EXPORT)
         events = list(audit.iter_matching(flt))
         if format == "csv":
             return Stream(

@@ -44,6 +44,7 @@ from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.iam.rights import GatewayRightsSource
 from cloudlysis_control.iam.service import IamService
+from cloudlysis_control.iam.signin import SignInService
 from cloudlysis_control.investigate.service import InvestigateService
 from cloudlysis_control.jobs.creation import JobCreation
 from cloudlysis_control.jobs.engine import JobEngine
@@ -225,6 +226,13 @@ class Container:
             status_timeout_s=s.fleet.tenant_status_timeout_s,
         )
         self.iam = IamService(self.gateway, self.audit, self.resolver)
+        self.signin = SignInService(
+            self.gateway,
+            self.audit,
+            self.resolver,
+            password_login=s.gateway.password_login,
+            sso_client_id=s.gateway.sso_client_id,
+        )
         self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
         self.system = SystemService(s, metrics, self.iam, self.readiness)
         self._stops: list[Step] = []

@@ -27,6 +27,9 @@ MAX_BODY = 1024 * 1024
 IAM_PATH_PATTERN = r"^[A-Za-z0-9._~\-/:@]{1,512}$"
 _PATH_RE = re.compile(IAM_PATH_PATTERN)
 _REVOKE_PATH = re.compile(r"^sessions/([^/]+)/revoke$")
+# Changes to one principal (disable, delete, bindings, revoke all its sessions).
+_PRINCIPAL_PATH = re.compile(r"^users/([^/]+)(?:/bindings/[^/]+|/sessions/revoke)?$")
+_ROLE_PATH = re.compile(r"^roles/[^/]+$")
 _log = get_logger("control.iam")
 
 
@@ -98,12 +101,20 @@ class IamService:
             await self._outcome(actor, action, target, "failed", {"error": e.code})
             raise
         outcome: AuditOutcome = "succeeded" if answer.status < 400 else "failed"
-        revoked = _REVOKE_PATH.match(clean)
-        if revoked and outcome == "succeeded":
-            # Do not wait for the rights TTL: the revoked session is refused from now on.
-            self.resolver.invalidate_session(revoked.group(1))
+        if outcome == "succeeded":
+            self._forget_cached_rights(clean)
         await self._outcome(actor, action, target, outcome, {"status": answer.status})
         return answer
+
+    def _forget_cached_rights(self, path: str) -> None:
+        """Do not wait for the rights TTL: a change made through this replica applies to the
+        next request (a revoked session is refused, a disabled user too, new scope holds)."""
+        if revoked := _REVOKE_PATH.match(path):
+            self.resolver.invalidate_session(revoked.group(1))
+        elif principal := _PRINCIPAL_PATH.match(path):
+            self.resolver.invalidate_principal(principal.group(1))
+        elif _ROLE_PATH.match(path):
+            self.resolver.clear()  # every holder of the role may have other rights now
 
     async def _outcome(
         self, actor: str, action: str, target: str, outcome: AuditOutcome, detail: dict[str, Any]

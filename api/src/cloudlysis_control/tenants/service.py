@@ -16,6 +16,7 @@ from cloudlysis_control.audit.schemas import AuditFilter
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.errors import UpstreamError
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.core.scope import PLATFORM, TenantScope, in_scope
 from cloudlysis_control.core.validation import check_tenant_id
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.service import JobFilter, JobService
@@ -49,12 +50,19 @@ class TenantService:
         self.audit = audit
         self.status_timeout_s = status_timeout_s
 
-    def page(self, q: str | None, match: str, cursor: str | None, limit: int) -> TenantPage:
+    def page(
+        self,
+        q: str | None,
+        match: str,
+        cursor: str | None,
+        limit: int,
+        scope: TenantScope = PLATFORM,
+    ) -> TenantPage:
         state = self.placement.state
         index = state.index
         after = decode_cursor(cursor)  # a position in the sorted ids: any string will do
         q = (q or "").strip().lower() or None
-        matching = index.iter_from(after, q, match)
+        matching = (t for t in index.iter_from(after, q, match) if in_scope(scope, t))
         window = list(itertools.islice(matching, limit + 1))
         items = [
             TenantSummary(
@@ -67,7 +75,11 @@ class TenantService:
             )
             for t in window[:limit]
         ]
-        total = len(index.tenants) if q is None else sum(1 for _ in index.iter_from(None, q, match))
+        total = (
+            len(index.tenants)
+            if q is None and scope is None
+            else sum(1 for t in index.iter_from(None, q, match) if in_scope(scope, t))
+        )
         return TenantPage(
             items=items,
             next_cursor=encode_cursor(window[limit - 1]) if len(window) > limit else None,
