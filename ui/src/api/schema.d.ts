@@ -1366,6 +1366,19 @@ export interface components {
             stale_for_s: number | null;
             updated_at: string | null;
         };
+        /**
+         * SessionTokens
+         * @description A signed-in session's access token. The refresh token is not here: it travels only in
+         *         an HttpOnly cookie scoped to /admin/v1/session (POST /admin/v1/session/refresh).
+         */
+        SessionTokens: {
+            access_token: string;
+            expires_at: number;
+            principal_id: string;
+            refresh_expires_at?: number | null;
+            session_id: string;
+            token_type: string;
+        };
         /** Shard */
         Shard: {
             endpoints: string[];
@@ -3760,7 +3773,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionTokens"];
                 };
             };
             /** @description Bad request (problem+json with a stable code) */
@@ -3956,7 +3969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionTokens"];
                 };
             };
             /** @description Bad request (problem+json with a stable code) */
@@ -4070,7 +4083,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SessionTokens"];
                 };
             };
             /** @description Bad request (problem+json with a stable code) */

@@ -42,7 +42,7 @@ class SsoExchange(msgspec.Struct, forbid_unknown_fields=True):
     redirect_uri: Annotated[
         str,
         msgspec.Meta(
-            pattern=r"^https?://[^\s]{1,2000}$",
+            pattern=r"^https?://[!-~]{1,2000}$",
             description="The redirect URI the authorization request named",
         ),
     ]

@@ -17,7 +17,13 @@ from cloudlysis_control.core.errors import RefreshMissing
 from cloudlysis_control.core.openapi import PUBLIC, problems
 from cloudlysis_control.core.problems import problem_response
 from cloudlysis_control.core.scope import SCOPE_ANY
-from cloudlysis_control.iam.schemas import DevLoginRequest, DevLoginToken, LoginRequest, SsoExchange
+from cloudlysis_control.iam.schemas import (
+    DevLoginRequest,
+    DevLoginToken,
+    LoginRequest,
+    SessionTokens,
+    SsoExchange,
+)
 from cloudlysis_control.iam.signin import GatewayRefusal, SignInOutcome, SignInService
 from cloudlysis_control.system.schemas import (
     EffectiveSettings,
@@ -164,6 +170,8 @@ def _refresh_cookie(value: str, max_age: int, secure: bool) -> Cookie:
 
 
 def _answer(outcome: SignInOutcome, secure: bool, clear_on_refusal: bool = False) -> Response[Any]:
+    """The session (200, SessionTokens, the refresh cookie set), or the Gateway's refusal as
+    our problem document (the handlers declare SessionTokens: their 200 is always that)."""
     if isinstance(outcome, GatewayRefusal):
         response = problem_response(
             outcome.status, outcome.code, outcome.title, outcome.detail, outcome.headers
@@ -202,7 +210,7 @@ class SessionController(Controller):
         signin: NamedDependency[SignInService],
         system: NamedDependency[SystemService],
         data: JSONBody[LoginRequest],
-    ) -> Response[Any]:
+    ) -> Response[SessionTokens]:
         outcome = await signin.login(data.username, data.password)
         return _answer(outcome, system.cookie_secure)
 
@@ -222,7 +230,7 @@ class SessionController(Controller):
         signin: NamedDependency[SignInService],
         system: NamedDependency[SystemService],
         data: JSONBody[SsoExchange],
-    ) -> Response[Any]:
+    ) -> Response[SessionTokens]:
         outcome = await signin.sso(data.code, data.code_verifier, data.redirect_uri)
         return _answer(outcome, system.cookie_secure)
 
@@ -243,7 +251,7 @@ class SessionController(Controller):
         signin: NamedDependency[SignInService],
         system: NamedDependency[SystemService],
         refresh_cookie: RefreshCookie = None,
-    ) -> Response[Any]:
+    ) -> Response[SessionTokens]:
         if not refresh_cookie:
             raise RefreshMissing("no refresh cookie: sign in again")
         outcome = await signin.refresh(refresh_cookie)
