@@ -139,7 +139,7 @@ export default function LoginPage() {
             >
               <Input label="Another principal" value={other} onChange={(e) => setOther(e.target.value)} />
               <Button type="submit" disabled={busy || !other.trim()}>
-                Sign in
+                Sign in as this principal
               </Button>
             </form>
             {dev.isError ? <ErrorState error={dev.error} title="Sign-in failed" /> : null}

@@ -12,8 +12,9 @@ export default function OverviewPage() {
   const rights = useRights();
   const config = useQuery(sessionQueries.uiConfig());
   const whoami = useWhoami();
-  const canJobs = rights.has(RIGHTS.jobsRead);
-  const canAudit = rights.has(RIGHTS.auditRead);
+  // Lists answer what is in the caller's scope: a right on some tenants is enough to ask.
+  const canJobs = rights.holdsAnywhere(RIGHTS.jobsRead);
+  const canAudit = rights.holdsAnywhere(RIGHTS.auditRead);
   const jobs = useQuery({ ...jobQueries.list({ limit: 10 }), enabled: canJobs });
   const denials = useQuery({ ...auditQueries.list({ outcome: "denied", limit: 10 }), enabled: canAudit });
 
