@@ -86,6 +86,7 @@ export const revokeSession = (sessionId: string) => iamChange("POST", `sessions/
 export const revokeUserSessions = (userId: string) => iamChange("POST", `users/${userId}/sessions/revoke`);
 export const createUser = (user: { id: string; name: string; password?: string }) => iamChange("POST", "users", user);
 export const setDisabled = (userId: string, disabled: boolean) => iamChange("PATCH", `users/${userId}`, { disabled });
+export const renameUser = (userId: string, name: string) => iamChange("PATCH", `users/${userId}`, { name });
 export const setPassword = (userId: string, password: string) => iamChange("PUT", `users/${userId}/password`, { password });
 export const bindRole = (userId: string, role: string, tenants: string[] | null) =>
   iamChange("PUT", `users/${userId}/bindings/${role}`, { tenants });

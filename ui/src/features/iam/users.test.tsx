@@ -128,6 +128,28 @@ describe("Users", () => {
     expect(await screen.findByText(/User kim disabled; every session revoked/)).toBeInTheDocument();
   });
 
+  it("renames a user", async () => {
+    const fake = installFakeApi({
+      iam: { roles, sessions: [] },
+      routes: [
+        ["GET", /^\/admin\/v1\/iam\/users\/kim$/, () => ({ body: kim })],
+        ["PATCH", /^\/admin\/v1\/iam\/users\/kim$/, () => ({ body: { ...kim, name: "Kim Lee" } })],
+      ],
+    });
+    signInForTest();
+    renderApp("/users/kim");
+    const rename = await screen.findByRole("button", { name: "Rename" });
+    await waitFor(() => expect(rename).not.toHaveAttribute("aria-disabled"));
+    await userEvent.click(rename);
+    const dialog = screen.getByRole("dialog", { name: "Rename user" });
+    await userEvent.clear(within(dialog).getByLabelText("Display name"));
+    await userEvent.type(within(dialog).getByLabelText("Display name"), "Kim Lee");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Save name" }));
+    await waitFor(() => expect(fake.requests.some((r) => r.method === "PATCH")).toBe(true));
+    expect(await body(fake.requests.find((r) => r.method === "PATCH")!)).toEqual({ name: "Kim Lee" });
+    expect(await screen.findByText(/kim renamed to Kim Lee/)).toBeInTheDocument();
+  });
+
   it("offers a viewer every page and no change control", async () => {
     installFakeApi({
       whoami: whoami(VIEWER_RIGHTS, "viewer"),
@@ -136,7 +158,7 @@ describe("Users", () => {
     });
     signInForTest("viewer");
     renderApp("/users/kim");
-    for (const name of ["Disable user", "Set password", "Unbind tenant-operator"]) {
+    for (const name of ["Disable user", "Rename", "Set password", "Unbind tenant-operator"]) {
       const button = await screen.findByRole("button", { name });
       await waitFor(() => expect(button).toHaveAccessibleDescription("Requires the right control.iam.write"));
     }

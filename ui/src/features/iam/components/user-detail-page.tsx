@@ -6,7 +6,7 @@ import { Button, ErrorState, Input, LoadingState, Modal, StatusBadge } from "@/c
 import { RIGHTS } from "@/lib";
 import { useRights } from "@/session";
 import type { IamSession } from "@/features/iam/parse";
-import { iamQueries, revokeSession, revokeUserSessions, setDisabled, setPassword } from "@/features/iam/queries";
+import { iamQueries, renameUser, revokeSession, revokeUserSessions, setDisabled, setPassword } from "@/features/iam/queries";
 import { useIamChange, type ChangeNotice } from "@/features/iam/use-iam-change";
 import { ChangeNoticeBanner } from "./change-notice";
 import { ConfirmModal } from "./confirm-modal";
@@ -15,7 +15,7 @@ import { UserBindings } from "./user-bindings";
 
 const SELF = "You cannot change your own access (ask another administrator)";
 
-type Dialog = "disable" | "enable" | "revoke-all" | "password" | null;
+type Dialog = "disable" | "enable" | "revoke-all" | "password" | "rename" | null;
 
 export default function UserDetailPage() {
   const { userId = "" } = useParams();
@@ -28,6 +28,7 @@ export default function UserDetailPage() {
   const [dialog, setDialog] = useState<Dialog>(null);
   const [revoking, setRevoking] = useState<IamSession | null>(null);
   const [password, setNewPassword] = useState("");
+  const [name, setName] = useState("");
   const writeBlocked = rights.reasonIfMissing(RIGHTS.iamWrite);
   const isSelf = rights.principalId === userId;
   const accessBlocked = writeBlocked ?? (isSelf ? SELF : null);
@@ -35,6 +36,7 @@ export default function UserDetailPage() {
     setDialog(null);
     setRevoking(null);
     setNewPassword("");
+    setName("");
     change.reset();
   };
   const active = (sessions.data ?? []).filter((s) => s.status === "active");
@@ -51,6 +53,15 @@ export default function UserDetailPage() {
       actions={
         u ? (
           <>
+            <Button
+              disabledReason={writeBlocked}
+              onClick={() => {
+                setName(u.name ?? "");
+                setDialog("rename");
+              }}
+            >
+              Rename
+            </Button>
             <Button disabledReason={writeBlocked} onClick={() => setDialog("password")}>
               Set password
             </Button>
@@ -155,6 +166,28 @@ export default function UserDetailPage() {
       >
         <p>Session {revoking?.id} of {userId} will stop working at once.</p>
       </ConfirmModal>
+      <Modal
+        open={dialog === "rename"}
+        onClose={close}
+        title="Rename user"
+        footer={
+          <>
+            <Button onClick={close}>Cancel</Button>
+            <Button
+              variant="primary"
+              disabled={change.pending || !name.trim()}
+              onClick={() => change.run({ change: () => renameUser(userId, name.trim()), title: `${userId} renamed to ${name.trim()}`, onDone: close })}
+            >
+              Save name
+            </Button>
+          </>
+        }
+      >
+        <div className="flex flex-col gap-3">
+          <Input label="Display name" value={name} data-autofocus onChange={(e) => setName(e.target.value)} />
+          {change.error ? <ErrorState error={change.error} title="The Gateway refused the name" /> : null}
+        </div>
+      </Modal>
       <Modal
         open={dialog === "password"}
         onClose={close}
