@@ -11,7 +11,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.support.iam_env import IamEnv, iam_env
@@ -188,13 +187,3 @@ async def test_settings_show_the_setup_and_no_secret(env: IamEnv) -> None:
     assert {"right": "control.tenants.operate", "area": "Tenants"}.items() <= next(
         r for r in rights.json() if r["right"] == "control.tenants.operate"
     ).items()
-
-
-def test_no_credentials_in_effective_urls() -> None:
-    from cloudlysis_control.system.effective import public_url
-
-    assert (
-        public_url("nats://user:pw@nats.internal:4222/?token=t#f") == "nats://nats.internal:4222/"
-    )
-    assert public_url("https://grafana.example") == "https://grafana.example"
-    assert httpx.URL(public_url("http://[::1]:8080/x?k=v") or "").host == "::1"

@@ -1225,8 +1225,10 @@ export interface components {
             grafana_url: string | null;
             log_level: string;
             loki_datasource_uid: string;
+            loki_explore_url: string | null;
             otlp_endpoint: string | null;
             tempo_datasource_uid: string;
+            tempo_explore_url: string | null;
             trace_sample_ratio: number;
         };
         /** PlacementMapView */

@@ -42,7 +42,8 @@ def _key_source(s: Settings) -> str:
     return "none"
 
 
-def effective_settings(s: Settings) -> EffectiveSettings:
+def effective_settings(s: Settings, explore: tuple[str, str] | None = None) -> EffectiveSettings:
+    """`explore`: the Loki and Tempo Explore links (None without Grafana)."""
     obs, gw, ops = s.observability, s.gateway, s.ops
     return EffectiveSettings(
         version=s.build.version,
@@ -81,6 +82,8 @@ def effective_settings(s: Settings) -> EffectiveSettings:
         ),
         observability=ObservabilitySetup(
             grafana_url=public_url(obs.grafana_url),
+            loki_explore_url=explore[0] if explore else None,
+            tempo_explore_url=explore[1] if explore else None,
             loki_datasource_uid=obs.grafana_loki_uid,
             tempo_datasource_uid=obs.grafana_tempo_uid,
             otlp_endpoint=public_url(obs.otlp_endpoint),

@@ -74,6 +74,8 @@ class AuthSetup(msgspec.Struct):
 
 class ObservabilitySetup(msgspec.Struct):
     grafana_url: str | None
+    loki_explore_url: str | None  # Grafana Explore on the logs (Loki)
+    tempo_explore_url: str | None  # Grafana Explore on a trace search (Tempo)
     loki_datasource_uid: str
     tempo_datasource_uid: str
     otlp_endpoint: str | None

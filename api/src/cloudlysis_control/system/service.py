@@ -27,11 +27,13 @@ class SystemService:
         metrics: Metrics,
         iam: IamService,
         readiness: Callable[[], Awaitable[dict[str, str]]],
+        explore: tuple[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.iam = iam
         self._readiness = readiness
+        self.explore = explore  # Grafana Explore on Loki and on Tempo
 
     @property
     def dev_login_enabled(self) -> bool:
@@ -68,7 +70,7 @@ class SystemService:
         )
 
     def effective_settings(self) -> EffectiveSettings:
-        return effective_settings(self.settings)
+        return effective_settings(self.settings, self.explore)
 
     @staticmethod
     def rights_catalog() -> list[RightInfo]:

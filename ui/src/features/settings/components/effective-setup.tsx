@@ -24,10 +24,10 @@ function Card({ title, children }: { title: string; children: ReactNode }) {
 
 const onOff = (value: boolean) => (value ? "on" : "off");
 
-function Link_({ href }: { href: string | null }) {
+function Link_({ href, label }: { href: string | null; label?: string }) {
   return href ? (
     <a className="text-sky-700 underline dark:text-sky-400" href={href} target="_blank" rel="noreferrer">
-      {href}
+      {label ?? href}
     </a>
   ) : null;
 }
@@ -80,8 +80,14 @@ export function EffectiveSetup() {
         <Row label="Grafana">
           <Link_ href={s.observability.grafana_url} />
         </Row>
-        <Row label="Loki datasource">{s.observability.loki_datasource_uid}</Row>
-        <Row label="Tempo datasource">{s.observability.tempo_datasource_uid}</Row>
+        <Row label="Logs (Loki)">
+          {s.observability.loki_explore_url ? <Link_ href={s.observability.loki_explore_url} label="Open in Grafana Explore" /> : null}
+          {` datasource ${s.observability.loki_datasource_uid}`}
+        </Row>
+        <Row label="Traces (Tempo)">
+          {s.observability.tempo_explore_url ? <Link_ href={s.observability.tempo_explore_url} label="Open in Grafana Explore" /> : null}
+          {` datasource ${s.observability.tempo_datasource_uid}`}
+        </Row>
         <Row label="OTLP endpoint">{s.observability.otlp_endpoint ?? "off"}</Row>
         <Row label="Trace sampling">{s.observability.trace_sample_ratio}</Row>
         <Row label="Log level">{s.observability.log_level}</Row>
