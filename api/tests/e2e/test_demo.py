@@ -117,11 +117,13 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: floa
 def wait_tokens(base: Path, timeout: float = 20) -> dict[str, str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        paths = {who: base / "tokens" / f"{who}.jwt" for who in ("admin", "viewer")}
+        paths = {
+            who: base / "tokens" / f"{who}.jwt" for who in ("admin", "viewer", "acme-operator")
+        }
         if all(p.is_file() and p.read_text().strip() for p in paths.values()):
             return {who: p.read_text().strip() for who, p in paths.items()}
         time.sleep(0.1)
-    raise AssertionError("tokens/admin.jwt and tokens/viewer.jwt were not written")
+    raise AssertionError("tokens/{admin,viewer,acme-operator}.jwt were not written")
 
 
 def stop_demo(proc: subprocess.Popen[bytes], ports: list[int], log: Path) -> None:
@@ -212,6 +214,21 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
                 r = c.get("/admin/v1/whoami", headers=headers)
                 assert r.status_code == 200, r.text
                 assert r.json()["principal_id"] == who
+            # The tenant operator: operate rights on acme-eu and acme-us only, and a password.
+            operator = {"authorization": f"Bearer {tokens['acme-operator']}"}
+            who = c.get("/admin/v1/whoami", headers=operator).json()
+            assert who["rights"] == []
+            assert who["tenant_rights"]["control.tenants.operate"] == ["acme-eu", "acme-us"]
+            listed = c.get("/admin/v1/tenants", headers=operator).json()
+            assert [t["tenant_id"] for t in listed["items"]] == ["acme-eu", "acme-us"]
+            password_file = base / "passwords" / "acme-operator.txt"
+            assert password_file.stat().st_mode & 0o077 == 0
+            signed_in = c.post(
+                "/admin/v1/session/login",
+                json={"username": "acme-operator", "password": password_file.read_text().strip()},
+            )
+            assert signed_in.status_code == 200, signed_in.text
+            assert "cloudlysis_refresh" in signed_in.cookies
             r = c.post(
                 "/admin/v1/jobs/kinds/platform.verify",
                 json={"reason": "viewer tries"},

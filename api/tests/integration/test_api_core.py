@@ -11,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudlysis_control.auth.guards import RIGHT_OF_KIND
+from cloudlysis_control.auth.guards import RIGHT_OF_KIND, SESSION
 from tests.support.auth import FakeRights, bearer
 
 pytestmark = pytest.mark.integration
@@ -148,7 +148,7 @@ async def test_403_names_missing_right_and_is_audited(client: Client) -> None:
     assert [(e["actor"], e["outcome"], e["action"]) for e in events] == [
         ("viewer", "denied", "authz.deny")
     ]
-    assert events[0]["detail"] == {"missing_right": "control.jobs.run"}
+    assert events[0]["detail"] == {"missing_right": "control.jobs.run", "scope": "platform"}
 
 
 async def test_whoami(client: Client) -> None:
@@ -168,7 +168,16 @@ async def test_rights_are_cached_per_session(client: Client, rights: FakeRights)
 
 
 async def test_every_route_declares_a_right(app: Litestar) -> None:
-    public = {"/health", "/ready", "/metrics", "/admin/v1/ui-config", "/admin/v1/session/dev-login"}
+    public = {
+        "/health",
+        "/ready",
+        "/metrics",
+        "/admin/v1/ui-config",
+        "/admin/v1/session/dev-login",
+        "/admin/v1/session/login",
+        "/admin/v1/session/sso",
+        "/admin/v1/session/refresh",
+    }
     missing = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
@@ -182,6 +191,9 @@ async def test_every_route_declares_a_right(app: Litestar) -> None:
             right = handler.opt.get("right")
             if right == RIGHT_OF_KIND:
                 continue  # the right of the job kind in the path (ListJobKinds names each)
+            if right == SESSION:
+                assert route.path == "/admin/v1/session/logout", route.path
+                continue  # signing out needs a valid session and no right
             if not isinstance(right, str) or not right.startswith("control."):
                 missing.append(f"{sorted(handler.http_methods)} {route.path}")
     assert missing == []

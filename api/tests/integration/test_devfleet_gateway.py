@@ -45,6 +45,15 @@ ADMIN_RIGHTS = VIEWER_RIGHTS | {
     "control.config.write",
 }
 
+TENANT_OPERATOR_RIGHTS = {
+    "control.access",
+    "control.tenants.read",
+    "control.tenants.operate",
+    "control.jobs.read",
+    "control.jobs.run",
+    "control.audit.read",
+}
+
 GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
@@ -226,6 +235,7 @@ async def test_seeded_principals_have_their_rights(
         "session_id": session["session_id"],
         "session_status": "active",
         "rights": sorted(expected),
+        "tenant_rights": {},
     }
 
 
@@ -286,7 +296,7 @@ async def test_viewer_and_nobody_cannot_mutate(gw: httpx.AsyncClient) -> None:
     assert_problem(await gw.get("/iam/v1/users", headers=bearer(nobody)), 403, "missing_right")
     # Nothing changed.
     users = (await gw.get("/iam/v1/users", headers=headers)).json()["items"]
-    assert [u["id"] for u in users] == ["admin", "nobody", "viewer"]
+    assert [u["id"] for u in users] == ["acme-operator", "admin", "nobody", "viewer"]
 
 
 async def test_revoked_session_reports_revoked_and_fails_the_iam_api(
@@ -310,6 +320,7 @@ async def test_revoked_session_reports_revoked_and_fails_the_iam_api(
         "session_id": viewer["session_id"],
         "session_status": "revoked",
         "rights": [],
+        "tenant_rights": {},
     }
     assert_problem(await gw.get("/iam/v1/users", headers=bearer(viewer)), 401, "session_revoked")
     # A revoked token may only learn about its own session.
@@ -487,6 +498,7 @@ async def test_roles(gw: httpx.AsyncClient) -> None:
     assert {r["name"]: set(r["rights"]) for r in roles} == {
         "platform-admin": ADMIN_RIGHTS,
         "viewer": VIEWER_RIGHTS,
+        "tenant-operator": TENANT_OPERATOR_RIGHTS,
     }
     one = await gw.get("/iam/v1/roles/viewer", headers=admin)
     assert set(one.json()["rights"]) == VIEWER_RIGHTS

@@ -17,6 +17,7 @@ from tests.support.jobs import (
     ScriptedKind,
     job_request,
     make_replica,
+    principal,
     wait_terminal,
 )
 
@@ -145,7 +146,7 @@ async def test_cancel_a_running_job(replica: Replica, kind: ScriptedKind) -> Non
     async with asyncio.timeout(10):
         while [e[1] for e in kind.executions if e[0] == job.id] != ["one", "two"]:
             await asyncio.sleep(0.02)
-    cancelling = await replica.service.cancel(job.id, "admin")
+    cancelling = await replica.service.cancel(job.id, principal())
     assert cancelling.status == "cancelling"
     done = await wait_terminal(replica.service, job.id)
     assert done.status == "cancelled"

@@ -15,7 +15,7 @@ from cloudlysis_control.jobs.kinds import LockSpec
 from cloudlysis_control.locks.service import LockLost, LockService
 from tests.support.auth import bearer
 from tests.support.clock import FakeClock
-from tests.support.jobs import ScriptedKind, job_request, make_replica, wait_terminal
+from tests.support.jobs import ScriptedKind, job_request, make_replica, principal, wait_terminal
 
 pytestmark = pytest.mark.integration
 
@@ -187,7 +187,7 @@ async def test_failed_and_cancelled_jobs_release_their_locks(
                 await asyncio.sleep(0.02)
         held = await r.locks.get("tenant", t2)
         assert held is not None and held.job_id == running.id
-        await r.service.cancel(running.id, "admin")
+        await r.service.cancel(running.id, principal())
         locking_kind.gates.pop("one").set()
         assert (await wait_terminal(r.service, running.id)).status == "cancelled"
         assert await r.locks.get("tenant", t2) is None

@@ -42,7 +42,12 @@ MAX_EXAMPLES = 20
 
 @pytest.fixture(scope="module")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    app = create_gateway_app(GatewayConfig(data_dir=tmp_path_factory.mktemp("gateway")))
+    # Sign-in is rate-limited per user name; schemathesis repeats simple names (e.g. "0") far
+    # more often than the limit allows, which would make the schema-valid login answer 429.
+    config = GatewayConfig(
+        data_dir=tmp_path_factory.mktemp("gateway"), login_max_failures=1_000_000
+    )
+    app = create_gateway_app(config)
     with serve_in_thread(app) as url:
         yield url
 
@@ -65,6 +70,7 @@ def base_url(
         CONTROL_JWKS_URL=f"{gateway_url}/.well-known/jwks.json",
         CONTROL_GATEWAY_URL=gateway_url,
         CONTROL_DEV_LOGIN="true",
+        CONTROL_SSO_CLIENT_ID="cloudlysis-control",
         CONTROL_FLEET_FILE=str(fleet),
         CONTROL_SWARM_MODE="file",
         CONTROL_SWARM_FILE=str(isolated_fixture(tmp)),
@@ -139,6 +145,10 @@ def test_api_conforms_to_its_schema(
             str(MAX_EXAMPLES),
             "--workers",
             "1",
+            # SignOut revokes the session of the token the whole run uses: every later call
+            # would be a 401 and test nothing. It is covered by test_signin_through_control.
+            "--exclude-operation-id",
+            "SignOut",
             "--no-color",
             "-H",
             f"Authorization: Bearer {token}",

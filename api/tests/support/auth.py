@@ -37,7 +37,9 @@ class FakeRights:
         return SessionRights("active", self.by_sub.get(sub, frozenset()))
 
 
-def make_token(sub: str = "admin", sid: str | None = None, ttl: int = 600, **claims: Any) -> str:
+# An hour: modules mint their tokens at import, and a whole run on a busy machine takes longer
+# than the ten minutes these once lived (every test of a late module then got 401).
+def make_token(sub: str = "admin", sid: str | None = None, ttl: int = 3600, **claims: Any) -> str:
     now = int(time.time())
     payload = {
         "iss": ISSUER,

@@ -50,6 +50,9 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
     assert s.auth.hs256_secret_file == key_file
     assert s.observability.trace_sample_ratio == 0.25
     assert s.jobs.fleet_file == fleet and s.jobs.workers == 8
+    # Sign-in: password on, SSO off, the browser reaches the Gateway where Control does.
+    assert s.gateway.password_login is True and s.gateway.sso_client_id is None
+    assert s.gateway.public_url == s.gateway.url and s.gateway.cookie_secure is True
 
 
 @pytest.mark.parametrize(
@@ -80,6 +83,8 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
         # bad bools / choices
         ("CONTROL_DEV_LOGIN", "maybe"),
         ("CONTROL_DEV_LOGIN", "2"),
+        ("CONTROL_PASSWORD_LOGIN", "perhaps"),
+        ("CONTROL_SESSION_COOKIE_SECURE", "sometimes"),
         ("CONTROL_LOG_LEVEL", "verbose"),
         ("CONTROL_LOG_FORMAT", "xml"),
         # bad URLs
@@ -89,6 +94,7 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
         ("CONTROL_GATEWAY_URL", "ftp://gateway"),
         ("CONTROL_GATEWAY_URL", "http://"),
         ("CONTROL_JWKS_URL", "not a url"),
+        ("CONTROL_GATEWAY_PUBLIC_URL", "gw.example"),
         ("CONTROL_OTLP_ENDPOINT", "tempo:4318"),
         ("CONTROL_GRAFANA_URL", "//grafana"),
         # missing files / dirs

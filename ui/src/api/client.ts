@@ -30,9 +30,14 @@ export function isTenantScoped(schemaPath: string): boolean {
 export interface ApiAuth {
   token(): string | null;
   onUnauthorized(): void;
+  /** Called before every call outside /admin/v1/session/: refresh a token about to expire. */
+  beforeRequest?(): Promise<void>;
 }
 
 let auth: ApiAuth = { token: () => null, onUnauthorized: () => undefined };
+
+/** The sign-in routes: they never wait for a refresh (the refresh is one of them). */
+const SESSION_PREFIX = "/admin/v1/session/";
 
 export function setApiAuth(next: ApiAuth): void {
   auth = next;
@@ -55,7 +60,8 @@ function pathOf(url: string): string {
 const requestFlows = new WeakMap<Request, string>();
 
 export const identityMiddleware: Middleware = {
-  onRequest({ request, schemaPath }) {
+  async onRequest({ request, schemaPath }) {
+    if (auth.beforeRequest && !schemaPath.startsWith(SESSION_PREFIX)) await auth.beforeRequest();
     const headers = request.headers;
     headers.set(REQUEST_ID, newRequestId());
 
@@ -70,7 +76,8 @@ export const identityMiddleware: Middleware = {
     else headers.delete(TRACEPARENT);
 
     const token = auth.token();
-    if (token && !headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
+    const signingIn = schemaPath.startsWith(SESSION_PREFIX) && schemaPath !== "/admin/v1/session/logout";
+    if (token && !signingIn && !headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
 
     const tenant = currentTenant.get();
     if (tenant && isTenantScoped(schemaPath) && !headers.has(TENANT_ID)) {
@@ -79,7 +86,7 @@ export const identityMiddleware: Middleware = {
     return undefined;
   },
 
-  async onResponse({ request, response }) {
+  async onResponse({ request, response, schemaPath }) {
     const sentRequestId = request.headers.get(REQUEST_ID) ?? "";
     const correlationId = response.headers.get(CORRELATION_ID);
     const traceparent = response.headers.get(TRACEPARENT);
@@ -102,7 +109,8 @@ export const identityMiddleware: Middleware = {
 
     if (response.ok) return undefined;
     const error = await problemFromResponse(response, sentRequestId);
-    if (response.status === 401 && auth.token()) auth.onUnauthorized();
+    // A refused sign-in or refresh is the session module's to handle, not a lost session.
+    if (response.status === 401 && auth.token() && !schemaPath.startsWith(SESSION_PREFIX)) auth.onUnauthorized();
     throw error;
   },
 

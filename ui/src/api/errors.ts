@@ -9,6 +9,8 @@ export interface ApiErrorInit {
   requestId: string;
   correlationId?: string | null;
   missingRight?: string | null;
+  /** Where the missing right was needed: `platform`, `any` or `tenant:<id>`. */
+  scope?: string | null;
   jobId?: string | null;
   problem?: Partial<Problem> | null;
 }
@@ -22,6 +24,7 @@ export class ApiError extends Error {
   readonly requestId: string;
   readonly correlationId: string | null;
   readonly missingRight: string | null;
+  readonly scope: string | null;
   readonly jobId: string | null;
   readonly problem: Partial<Problem> | null;
 
@@ -35,6 +38,7 @@ export class ApiError extends Error {
     this.requestId = init.requestId;
     this.correlationId = init.correlationId ?? null;
     this.missingRight = init.missingRight ?? null;
+    this.scope = init.scope ?? null;
     this.jobId = init.jobId ?? null;
     this.problem = init.problem ?? null;
   }
@@ -75,6 +79,7 @@ export async function problemFromResponse(
     requestId: str(body.request_id) ?? response.headers.get("x-request-id") ?? sentRequestId,
     correlationId: str(body.correlation_id) ?? response.headers.get("x-correlation-id"),
     missingRight: str(body.missing_right),
+    scope: str(body.scope),
     jobId: str(body.job_id),
     problem: body as Partial<Problem>,
   });

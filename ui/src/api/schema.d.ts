@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListEvents */
+        /**
+         * ListEvents
+         * @description Audit events, newest first. A principal whose right is limited to some tenants sees those tenants' events only.
+         */
         get: operations["ListAuditEvents"];
         put?: never;
         post?: never;
@@ -30,7 +33,7 @@ export interface paths {
         };
         /**
          * ExportEvents
-         * @description Every matching event, newest first, as NDJSON or CSV.
+         * @description Every matching event, newest first, as NDJSON or CSV (within a tenant scope, those tenants' events only).
          */
         get: operations["ExportAuditEvents"];
         put?: never;
@@ -201,7 +204,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Investigate */
+        /**
+         * Investigate
+         * @description The jobs and audit events a request, correlation or trace id names; within a tenant scope, those tenants' only.
+         */
         get: operations["Investigate"];
         put?: never;
         post?: never;
@@ -218,7 +224,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListJobs */
+        /**
+         * ListJobs
+         * @description Jobs, newest first. A principal whose right is limited to some tenants sees those tenants' jobs only.
+         */
         get: operations["ListJobs"];
         put?: never;
         post?: never;
@@ -235,7 +244,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GetJob */
+        /**
+         * GetJob
+         * @description One job; a job of a tenant outside the caller's scope is 403.
+         */
         get: operations["GetJob"];
         put?: never;
         post?: never;
@@ -254,7 +266,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** CancelJob */
+        /**
+         * CancelJob
+         * @description Cancel a job; needs the right on the job's tenant (platform-wide for a job of no tenant).
+         */
         post: operations["CancelJob"];
         delete?: never;
         options?: never;
@@ -306,7 +321,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** ListLocks */
+        /**
+         * ListLocks
+         * @description The locks held now; within a tenant scope, those tenants' locks only.
+         */
         get: operations["ListLocks"];
         put?: never;
         post?: never;
@@ -410,6 +428,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/rights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * RightsCatalog
+         * @description The rights catalog: every right the control plane gives meaning to, with its area and what it allows (what a role may grant).
+         */
+        get: operations["ListRights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/routing": {
         parameters: {
             query?: never;
@@ -441,6 +479,106 @@ export interface paths {
          * @description Demo only: asks the Gateway's dev login for a token. Control never mints tokens; this route is 404 unless CONTROL_DEV_LOGIN=true.
          */
         post: operations["DevLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/session/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SignIn
+         * @description Sign in with the Gateway's user store (user name and password). The answer carries the access token; the refresh token is set as an HttpOnly cookie. The Gateway's refusals keep their status, code and text: 401 `invalid_credentials`, 403 `principal_disabled`, 429 `too_many_attempts` (Retry-After). Audited either way. 404 when CONTROL_PASSWORD_LOGIN=false.
+         */
+        post: operations["SignIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/session/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SignOut
+         * @description Revoke the caller's session at the Gateway (every token of it stops working at once here) and clear the refresh cookie. Any valid session may sign out.
+         */
+        post: operations["SignOut"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/session/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh
+         * @description A new access token for the session of the refresh cookie, which rotates. 401 `refresh_missing` without the cookie; the Gateway's 401 (`refresh_invalid`, `refresh_reused` — the session is then revoked —, `session_revoked`, `session_expired`) clears it.
+         */
+        post: operations["RefreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/session/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * SignInWithSso
+         * @description The end of the SSO redirect (OIDC authorization code + PKCE): exchanges the Gateway's code with the verifier the console kept. 422 `invalid_grant` when the code is invalid, used, expired or not this verifier's. 404 when SSO is not configured.
+         */
+        post: operations["SignInWithSso"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * EffectiveSettings
+         * @description The effective, non-secret setup this API runs with: versions, state backend, placement source, Swarm mode, the Gateway and sign-in, token checks and the rights cache TTL, Grafana/Loki/Tempo, guardrail thresholds. No secret ever: URLs lose their credentials, key sources are named by kind.
+         */
+        get: operations["GetEffectiveSettings"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -610,7 +748,7 @@ export interface paths {
         };
         /**
          * ListTenants
-         * @description Every tenant named in a placement map, in id order, with its shard per kind. `q` searches by prefix (default) or substring.
+         * @description Every tenant named in a placement map, in id order, with its shard per kind. `q` searches by prefix (default) or substring. A principal whose right is limited to some tenants sees those tenants only.
          */
         get: operations["ListTenants"];
         put?: never;
@@ -725,7 +863,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Whoami */
+        /**
+         * Whoami
+         * @description Who the token belongs to: its rights platform-wide, and the rights it holds on some tenants only (`tenant_rights`: right → tenants).
+         */
         get: operations["WhoAmI"];
         put?: never;
         post?: never;
@@ -850,6 +991,15 @@ export interface components {
             tenant_id?: string | null;
             trace_id?: string | null;
         };
+        /** AuthSetup */
+        AuthSetup: {
+            audience: string;
+            issuer: string;
+            jwks_url: string | null;
+            key_source: string;
+            leeway_s: number;
+            rights_cache_ttl_s: number;
+        };
         /**
          * CheckResult
          * @description One invariant a preflight checked: what was measured, against what, and whether it holds.
@@ -948,6 +1098,20 @@ export interface components {
             session_id: string;
             token_type: string;
         };
+        /** EffectiveSettings */
+        EffectiveSettings: {
+            auth: components["schemas"]["AuthSetup"];
+            gateway: components["schemas"]["GatewaySetup"];
+            git_sha: string;
+            guardrails: components["schemas"]["Guardrails"];
+            instance_id: string;
+            jobs: components["schemas"]["JobsSetup"];
+            observability: components["schemas"]["ObservabilitySetup"];
+            placement: components["schemas"]["PlacementSetup"];
+            state: components["schemas"]["StateSetup"];
+            swarm: components["schemas"]["SwarmSetup"];
+            version: string;
+        };
         /**
          * EndpointStatus
          * @description One shard endpoint serving the tenant: fleet health plus the tenant's own status there.
@@ -987,6 +1151,26 @@ export interface components {
             versions: {
                 [key: string]: number;
             };
+        };
+        /** GatewaySetup */
+        GatewaySetup: {
+            dev_login: boolean;
+            password_login: boolean;
+            public_url: string | null;
+            sso_client_id: string | null;
+            timeout_s: number;
+            url: string | null;
+        };
+        /**
+         * Guardrails
+         * @description The preflight thresholds and timeouts of tenant operations.
+         */
+        Guardrails: {
+            drain_timeout_s: number;
+            max_inflight: number;
+            max_lag: number;
+            step_timeout_s: number;
+            verify_timeout_s: number;
         };
         /** Health */
         Health: {
@@ -1094,6 +1278,11 @@ export interface components {
             stale: boolean;
             stale_for_s?: number | null;
         };
+        /** JobsSetup */
+        JobsSetup: {
+            lease_s: number;
+            workers: number;
+        };
         /** KindDetail */
         KindDetail: {
             endpoints: components["schemas"]["EndpointStatus"][];
@@ -1117,6 +1306,12 @@ export interface components {
             name: string;
             owner: string;
             scope: string;
+        };
+        /** LoginRequest */
+        LoginRequest: {
+            password: string;
+            /** @description The Gateway user's id */
+            username: string;
         };
         /** MetricsQueryInfo */
         MetricsQueryInfo: {
@@ -1190,6 +1385,17 @@ export interface components {
             /** @description A shard name */
             target_shard: string;
         };
+        /** ObservabilitySetup */
+        ObservabilitySetup: {
+            grafana_url: string | null;
+            log_level: string;
+            loki_datasource_uid: string;
+            loki_explore_url: string | null;
+            otlp_endpoint: string | null;
+            tempo_datasource_uid: string;
+            tempo_explore_url: string | null;
+            trace_sample_ratio: number;
+        };
         /** PlacementMapView */
         PlacementMapView: {
             age_s: number | null;
@@ -1222,6 +1428,11 @@ export interface components {
             stale: boolean;
             stale_for_s: number | null;
         };
+        /** PlacementSetup */
+        PlacementSetup: {
+            seed_file: string | null;
+            source: string;
+        };
         /** PlanStep */
         PlanStep: {
             description: string;
@@ -1250,6 +1461,7 @@ export interface components {
             job_id?: string | null;
             missing_right?: string | null;
             request_id?: string | null;
+            scope?: string | null;
             status: number;
             title: string;
             type: string;
@@ -1270,6 +1482,12 @@ export interface components {
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
             services: string[];
+        };
+        /** RightInfo */
+        RightInfo: {
+            area: string;
+            description: string;
+            right: string;
         };
         /**
          * RollbackRequest
@@ -1350,6 +1568,19 @@ export interface components {
             spec_version: number;
             to_image: string | null;
         };
+        /**
+         * SessionTokens
+         * @description A signed-in session's access token. The refresh token is not here: it travels only in
+         *         an HttpOnly cookie scoped to /admin/v1/session (POST /admin/v1/session/refresh).
+         */
+        SessionTokens: {
+            access_token: string;
+            expires_at: number;
+            principal_id: string;
+            refresh_expires_at?: number | null;
+            session_id: string;
+            token_type: string;
+        };
         /** Shard */
         Shard: {
             endpoints: string[];
@@ -1375,6 +1606,32 @@ export interface components {
             /** @enum {unknown} */
             change: "added" | "changed" | "removed";
             path: string;
+        };
+        /**
+         * SsoConfig
+         * @description Where the console sends the browser for single sign-on (OIDC code + PKCE).
+         */
+        SsoConfig: {
+            authorize_url: string;
+            client_id: string;
+        };
+        /**
+         * SsoExchange
+         * @description The end of the SSO redirect: the Gateway's code and the verifier the console kept.
+         */
+        SsoExchange: {
+            /** @description The authorization code */
+            code: string;
+            code_verifier: string;
+            /** @description The redirect URI the authorization request named */
+            redirect_uri: string;
+        };
+        /** StateSetup */
+        StateSetup: {
+            backend: string;
+            nats: string;
+            op_timeout_s: number;
+            replicas: number;
         };
         /** Step */
         Step: {
@@ -1457,6 +1714,12 @@ export interface components {
             fetched_at: string;
             items: components["schemas"]["SwarmService"][];
             source: string;
+        };
+        /** SwarmSetup */
+        SwarmSetup: {
+            discovery: boolean;
+            discovery_interval_s: number;
+            mode: string;
         };
         /** SwarmTask */
         SwarmTask: {
@@ -1558,6 +1821,9 @@ export interface components {
             dev_login_enabled: boolean;
             git_sha: string;
             grafana_base_url: string | null;
+            /** @default false */
+            password_login_enabled: boolean;
+            sso?: components["schemas"]["SsoConfig"] | null;
             version: string;
         };
         /** WhoAmI */
@@ -1565,6 +1831,10 @@ export interface components {
             principal_id: string;
             rights: string[];
             session_id: string;
+            /** @default {} */
+            tenant_rights: {
+                [key: string]: string[];
+            };
         };
     };
     responses: never;
@@ -3741,6 +4011,71 @@ export interface operations {
             };
         };
     };
+    ListRights: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RightInfo"][];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     GetRouting: {
         parameters: {
             query?: never;
@@ -3884,6 +4219,495 @@ export interface operations {
             };
             /** @description Upstream timed out */
             504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SignOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RefreshSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: {
+                /** @description Set by SignIn / SignInWithSso / RefreshSession (HttpOnly) */
+                cloudlysis_refresh?: string | null;
+            };
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    SignInWithSso: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SsoExchange"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionTokens"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetEffectiveSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EffectiveSettings"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,7 +25,7 @@ describe("route registry", () => {
       expect(route.heading.length, route.path).toBeGreaterThan(0);
       expect(route.page.$$typeof, route.path).toBe(Symbol.for("react.lazy"));
     }
-    expect(PUBLIC_ROUTES.map((route) => route.path)).toEqual(["/login"]);
+    expect(PUBLIC_ROUTES.map((route) => route.path)).toEqual(["/login", "/login/callback"]);
     expect(PAGE_ROUTES.length + PUBLIC_ROUTES.length).toBe(ALL_ROUTES.length);
   });
 
@@ -66,7 +66,7 @@ describe("route registry", () => {
     const shell = routes.find((route) => route.path === "/")!;
     const childPaths = shell.children!.map((child) => (child.index ? "/" : `/${child.path}`));
     expect(childPaths).toEqual([...PAGE_ROUTES.map((route) => route.path), "/*"]);
-    expect(routes.filter((route) => route !== shell).map((route) => route.path)).toEqual(["/login"]);
+    expect(routes.filter((route) => route !== shell).map((route) => route.path)).toEqual(["/login", "/login/callback"]);
   });
 
   it("lists every feature whose routes.tsx declares shell widgets, once, and orders the header by them", () => {

@@ -37,7 +37,7 @@ describe("every route renders against a mocked API", () => {
   });
 
   it("hides dev login when the API disables it", async () => {
-    installFakeApi({ uiConfig: { dev_login_enabled: false, version: "1", git_sha: "x", grafana_base_url: null } });
+    installFakeApi({ uiConfig: { dev_login_enabled: false, version: "1", git_sha: "x", grafana_base_url: null, password_login_enabled: false } });
     renderApp("/login");
     expect(await screen.findByLabelText("Access token")).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Sign in as admin" })).not.toBeInTheDocument();

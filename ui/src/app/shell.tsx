@@ -48,7 +48,7 @@ export function AppShell() {
             { label: "Settings", onSelect: () => navigate({ pathname: "/settings", search: tenantSearch }) },
             {
               label: "Sign out",
-              onSelect: signOut,
+              onSelect: () => void signOut(),
             },
           ]}
         />

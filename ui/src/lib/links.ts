@@ -17,8 +17,13 @@ export function deploymentHref(id: string): string {
 }
 
 /** The audit log filtered by one field, e.g. `auditHref({ job_id: id })`. */
-export function auditHref(filter: { job_id?: string; tenant_id?: string; outcome?: string }): string {
+export function auditHref(filter: { job_id?: string; tenant_id?: string; outcome?: string; correlation_id?: string }): string {
   const params = new URLSearchParams(Object.entries(filter).filter((entry): entry is [string, string] => Boolean(entry[1])));
   const search = params.toString();
   return search ? `/audit?${search}` : "/audit";
+}
+
+/** A Gateway user's page (bindings, sessions, disable/enable). */
+export function userHref(userId: string): string {
+  return `/users/${encodeURIComponent(userId)}`;
 }

@@ -5,3 +5,4 @@ export * from "./dev-login";
 export * from "./queries";
 export * from "./require-auth";
 export * from "./session";
+export * from "./sso";

@@ -50,6 +50,8 @@ export const defaultUiConfig: UiConfig = {
   version: "0.1.0-test",
   git_sha: "abc1234",
   grafana_base_url: null,
+  password_login_enabled: true,
+  sso: null,
 };
 
 export const emptyFleet: FleetSnapshot = {

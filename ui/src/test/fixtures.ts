@@ -12,7 +12,7 @@ export const VIEWER_RIGHTS = [
 ];
 
 export function whoami(rights: string[] = ALL_RIGHTS, principal = "admin"): WhoAmI {
-  return { principal_id: principal, session_id: `sess-${principal}`, rights };
+  return { principal_id: principal, session_id: `sess-${principal}`, rights, tenant_rights: {} };
 }
 
 let counter = 0;

@@ -115,8 +115,14 @@ test.describe("viewer", () => {
     await expect(exportButton).toHaveAccessibleDescription("Requires the right control.audit.export");
     await screenshot(page, testInfo, "viewer-audit");
     await page.goto("/sessions");
-    const revoke = page.getByRole("button", { name: "Revoke" }).first();
-    await expect(revoke).toBeDisabled();
-    await expect(revoke).toHaveAccessibleDescription("Requires the right control.iam.write");
+    // Every revoke is disabled: the viewer's own session says to sign out, the others name the right.
+    const revokes = page.getByRole("button", { name: /^Revoke session / });
+    await expect(revokes.first()).toBeDisabled();
+    const reasons = () =>
+      revokes.evaluateAll((buttons) => buttons.map((b) => document.getElementById(b.getAttribute("aria-describedby") ?? "")?.textContent ?? ""));
+    await expect.poll(reasons).toContain("Requires the right control.iam.write");
+    expect(new Set(await reasons())).toEqual(
+      new Set(["Requires the right control.iam.write", "This is your own session: use Sign out (Settings) to end it"]),
+    );
   });
 });

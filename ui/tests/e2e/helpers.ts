@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, type TestInfo } from "@playwright/test";
+import { expect, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
 
 export const ROUTES = [
   { path: "/", heading: "Overview" },
@@ -20,9 +20,20 @@ export const ROUTES = [
   { path: "/settings", heading: "Settings" },
 ] as const;
 
-export async function devLogin(page: Page, principal: "admin" | "viewer"): Promise<void> {
+const BUILT_IN = ["admin", "viewer", "acme-operator"];
+
+/** The dev login of the login page: a built-in principal's button, or any principal by name. */
+export async function devLogin(page: Page, principal: string): Promise<void> {
   await page.goto("/login");
-  await page.getByRole("button", { name: `Sign in as ${principal}` }).click();
+  if (BUILT_IN.includes(principal)) {
+    await page.getByRole("button", { name: `Sign in as ${principal}` }).click();
+  } else {
+    await page.getByLabel("Another principal").fill(principal);
+    await page.getByRole("button", { name: "Sign in as this principal" }).click();
+  }
+  // The login page returns to where a sign-out left from; start every spec at the Overview.
+  await page.waitForURL((url) => !url.pathname.startsWith("/login"));
+  if (new URL(page.url()).pathname !== "/") await page.goto("/");
   await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
 }
 
@@ -43,6 +54,18 @@ export async function sessionToken(page: Page): Promise<string> {
   const token = raw ? (JSON.parse(raw) as { token?: string }).token : undefined;
   if (!token) throw new Error("not signed in: no token in sessionStorage");
   return token;
+}
+
+/** A bearer header of a fresh dev-login session (for setting up and checking through the API). */
+export async function bearerOf(request: APIRequestContext, principal: string): Promise<Record<string, string>> {
+  const r = await request.post("/admin/v1/session/dev-login", { data: { principal } });
+  expect(r.status(), await r.text()).toBe(200);
+  return { authorization: `Bearer ${(await r.json()).access_token}` };
+}
+
+/** A unique id for what a spec creates, so specs can run in any order on one demo. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
 /** Fails on serious or critical axe violations, listing them. */

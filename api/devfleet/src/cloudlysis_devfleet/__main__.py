@@ -40,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument("--audience", default=GatewayConfig.audience)
     gateway.add_argument("--token-ttl", type=int, default=GatewayConfig.token_ttl_s)
     gateway.add_argument("--no-dev-login", action="store_true", help="disable dev login")
+    gateway.add_argument(
+        "--access-ttl",
+        type=int,
+        default=GatewayConfig.access_ttl_s,
+        help="access token lifetime of password and SSO sign-ins (refreshed)",
+    )
+    gateway.add_argument("--session-ttl", type=int, default=GatewayConfig.session_ttl_s)
+    gateway.add_argument(
+        "--sso-redirect-uri",
+        action="append",
+        default=[],
+        help="a redirect URI registered for the SSO client (repeatable)",
+    )
     gateway.add_argument("--service-version", default=GatewayConfig.version)
     gateway.add_argument("--git-sha", default=GatewayConfig.git_sha)
     gateway.add_argument(
@@ -159,6 +172,9 @@ async def _run_gateway(args: argparse.Namespace) -> None:
         issuer=args.issuer,
         audience=args.audience,
         token_ttl_s=args.token_ttl,
+        access_ttl_s=args.access_ttl,
+        session_ttl_s=args.session_ttl,
+        sso_redirect_uris=tuple(args.sso_redirect_uri),
         dev_login_enabled=not args.no_dev_login,
         version=args.service_version,
         git_sha=args.git_sha,

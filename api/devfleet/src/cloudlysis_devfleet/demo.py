@@ -44,6 +44,7 @@ from cloudlysis_control.core.procs import (
 )
 from cloudlysis_control.core.settings import server_port
 from cloudlysis_devfleet import metrics_store
+from cloudlysis_devfleet.demo_principals import post_json, provision_principals
 from cloudlysis_devfleet.traffic import noisy_tenant
 from cloudlysis_devfleet.world import RELEASES, RunningInstance, swarm_document
 
@@ -86,14 +87,6 @@ def _ready(url: str) -> bool:
             return bool(r.status == 200)
     except OSError:
         return False
-
-
-def _post_json(url: str, body: dict[str, str]) -> dict[str, str]:
-    req = urllib.request.Request(  # noqa: S310 - loopback only
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:  # noqa: S310
-        return json.loads(r.read())  # type: ignore[no-any-return]
 
 
 def _seed_tenants(seed_file: Path) -> list[str]:
@@ -358,6 +351,17 @@ class _Demo:
                 RELEASES["gateway"].version,
                 "--git-sha",
                 RELEASES["gateway"].git_sha,
+                *(
+                    arg
+                    for host in ("127.0.0.1", "localhost")
+                    for arg in ("--sso-redirect-uri", f"http://{host}:{port}/login/callback")
+                ),
+                # Short access tokens let the console's refresh be watched (and tested).
+                *(
+                    ["--access-ttl", os.environ["DEMO_GATEWAY_ACCESS_TTL_S"]]
+                    if os.environ.get("DEMO_GATEWAY_ACCESS_TTL_S")
+                    else []
+                ),
             ],
         )
         repo_root = Path(__file__).resolve().parents[4]  # api/devfleet/src/cloudlysis_devfleet
@@ -402,6 +406,9 @@ class _Demo:
             "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
             "CONTROL_GATEWAY_URL": gateway_url,
             "CONTROL_DEV_LOGIN": "true",
+            "CONTROL_SSO_CLIENT_ID": "cloudlysis-control",
+            # Plain HTTP on loopback: the refresh cookie cannot be Secure here.
+            "CONTROL_SESSION_COOKIE_SECURE": "false",
             "CONTROL_FLEET_FILE": str(base / "fleet.json"),
             "CONTROL_PLACEMENT_SOURCE": "nats",
             "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
@@ -422,7 +429,7 @@ class _Demo:
         api_url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{api_url}/ready")
         # The API seeded placement after the Gateway loaded it: route by the seeded maps.
-        _post_json(f"{gateway_url}/admin/v1/config/reload", {})
+        post_json(f"{gateway_url}/admin/v1/config/reload", {})
         tenants = _seed_tenants(seed_file)
         if tenants and TRAFFIC_RPS > 0:
             self.traffic = self._spawn(
@@ -441,9 +448,7 @@ class _Demo:
                 ],
                 stdout=subprocess.DEVNULL,
             )
-        for who in ("admin", "viewer"):
-            token = _post_json(f"{gateway_url}/auth/v1/dev-login", {"principal": who})
-            (base / "tokens" / f"{who}.jwt").write_text(token["access_token"] + "\n")
+        provision_principals(gateway_url, base)
         admin_token = base / "tokens" / "admin.jwt"
         print(
             f"\nCloudlysis Control demo is up:\n"
@@ -465,7 +470,9 @@ class _Demo:
                 if self.traffic
                 else ""
             )
-            + f"  tokens     {base / 'tokens' / 'admin.jwt'}, {base / 'tokens' / 'viewer.jwt'}\n"
+            + f"  tokens     {base / 'tokens'}/{{admin,viewer,acme-operator}}.jwt\n"
+            f"  passwords  {base / 'passwords'}/{{admin,viewer,acme-operator}}.txt "
+            f"(password sign-in and SSO)\n"
             f'  try        curl -H "authorization: Bearer $(cat {admin_token})" '
             f"{api_url}/admin/v1/whoami\n"
             f"Ctrl-C stops everything."

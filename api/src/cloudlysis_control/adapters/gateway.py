@@ -29,6 +29,10 @@ HOP_BY_HOP = frozenset(
 )
 
 
+# What a sign-in refusal keeps of the Gateway's answer besides status and body.
+_SIGN_IN_HEADERS = frozenset({"content-type", "retry-after", "www-authenticate"})
+
+
 class GatewayClient:
     def __init__(self, base_url: str, client: httpx.AsyncClient, metrics: Metrics | None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -63,6 +67,17 @@ class GatewayClient:
             [("content-type", resp.headers.get("content-type", "application/json"))],
             resp.content,
         )
+
+    async def sign_in(
+        self, path: str, body: dict[str, str], authorization: str | None = None
+    ) -> ForwardedResponse:
+        headers = {"authorization": authorization} if authorization else {}
+        with upstream_call(self.metrics, "gateway"):
+            resp = await self.client.post(
+                f"{self.base_url}/auth/v1/{path}", json=body, headers=headers
+            )
+        kept = [(k, v) for k, v in resp.headers.multi_items() if k.lower() in _SIGN_IN_HEADERS]
+        return ForwardedResponse(resp.status_code, kept, resp.content)
 
     async def forward(
         self,

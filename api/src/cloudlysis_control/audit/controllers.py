@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import FromQuery, QueryParameter
@@ -13,12 +13,16 @@ from cloudlysis_control.audit.export import as_csv, as_ndjson
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.openapi import Cursor, Limit, problems
+from cloudlysis_control.core.scope import SCOPE_ANY, ScopedCaller
 from cloudlysis_control.core.validation import TENANT_ID_PATTERN
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
 Time = Annotated[str | None, QueryParameter(max_length=40, description="RFC 3339, inclusive")]
 
+
+RIGHT_READ = "control.audit.read"
+RIGHT_EXPORT = "control.audit.export"
 
 JobIdParam = Annotated[
     str | None, QueryParameter(max_length=40, description="Events of this job (j_…)")
@@ -82,11 +86,14 @@ class AuditController(Controller):
     @get(
         "/",
         operation_id="ListAuditEvents",
-        opt={"right": "control.audit.read"},
+        opt={"right": RIGHT_READ, **SCOPE_ANY},
         responses=problems(),
+        description="Audit events, newest first. A principal whose right is limited to some "
+        "tenants sees those tenants' events only.",
     )
     async def list_events(
         self,
+        request: Request[ScopedCaller, Any, Any],
         audit: NamedDependency[AuditService],
         flt: NamedDependency[AuditFilter],
         cursor: Cursor = None,
@@ -102,22 +109,26 @@ class AuditController(Controller):
             bool, QueryParameter(description="Count the matches (`total`, capped at 10,000)")
         ] = False,
     ) -> AuditPage:
+        flt.scope = request.user.scope(RIGHT_READ)
         return audit.query(flt, cursor, limit, collapse_denials=collapse_denials, count=count)
 
     @get(
         "/export",
         operation_id="ExportAuditEvents",
-        opt={"right": "control.audit.export"},
+        opt={"right": RIGHT_EXPORT, **SCOPE_ANY},
         responses=problems(),
-        description="Every matching event, newest first, as NDJSON or CSV.",
+        description="Every matching event, newest first, as NDJSON or CSV (within a tenant "
+        "scope, those tenants' events only).",
         operation_class=ExportOperation,
     )
     async def export_events(
         self,
+        request: Request[ScopedCaller, Any, Any],
         audit: NamedDependency[AuditService],
         flt: NamedDependency[AuditFilter],
         format: FromQuery[Literal["ndjson", "csv"]] = "ndjson",
     ) -> Stream:
+        flt.scope = request.user.scope(RIGHT_EXPORT)
         events = list(audit.iter_matching(flt))
         if format == "csv":
             return Stream(

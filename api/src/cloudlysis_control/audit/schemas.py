@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from cloudlysis_control.core.scope import PLATFORM, TenantScope, in_scope
+
 AuditOutcome = Literal["accepted", "succeeded", "failed", "denied", "refused"]
 
 
@@ -57,10 +59,13 @@ class AuditFilter(msgspec.Struct, kw_only=True):
     request_id: str | None = None
     trace_id: str | None = None
     job_id: str | None = None
+    # The caller's tenants (None: platform-wide): events of other tenants, or of none, are hidden.
+    scope: TenantScope = PLATFORM
 
     def matches(self, e: AuditEvent) -> bool:
         return (
-            (self.actor is None or e.actor == self.actor)
+            in_scope(self.scope, e.tenant_id)
+            and (self.actor is None or e.actor == self.actor)
             and (self.action is None or e.action == self.action)
             and (self.tenant_id is None or e.tenant_id == self.tenant_id)
             and (self.outcomes is None or e.outcome in self.outcomes)

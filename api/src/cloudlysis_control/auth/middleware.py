@@ -29,11 +29,15 @@ class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
         except TokenRejected as e:
             raise Unauthorized(e.detail, reason=e.reason) from None
         assert header is not None  # verify() rejects a missing header
-        rights = await resolver.rights(header, token.sub, token.sid)
+        granted = await resolver.rights(header, token.sub, token.sid)
         ident = current_identity.get()
         if ident is not None:
             ident.principal_id = token.sub
         principal = Principal(
-            id=token.sub, session_id=token.sid, rights=rights, authorization=header
+            id=token.sub,
+            session_id=token.sid,
+            rights=granted.rights,
+            authorization=header,
+            tenant_rights=granted.tenant_rights,
         )
         return AuthenticationResult(user=principal, auth=token)

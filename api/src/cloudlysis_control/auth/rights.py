@@ -1,6 +1,8 @@
 """Rights from the Gateway's IAM state, cached per (sub, sid) for a short TTL.
 
-Gateway unreachable → the caller gets 503; there is no fallback that allows.
+Gateway unreachable → the caller gets 503; there is no fallback that allows. The TTL bounds how
+long a change made at the Gateway (a revoked session, a disabled user, a changed binding) takes
+to reach this replica; changes made through this replica drop the affected entries at once.
 """
 
 from __future__ import annotations
@@ -8,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cloudlysis_control.core.errors import Unauthorized
@@ -18,7 +20,9 @@ from cloudlysis_control.core.errors import Unauthorized
 @dataclass(frozen=True, slots=True)
 class SessionRights:
     session_status: str
-    rights: frozenset[str]
+    rights: frozenset[str]  # platform-wide
+    # Rights held on some tenants only: right → those tenants.
+    tenant_rights: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 class RightsSource(Protocol):
@@ -40,7 +44,7 @@ class RightsResolver:
         self._cache: OrderedDict[tuple[str, str], tuple[float, SessionRights]] = OrderedDict()
         self._inflight: dict[tuple[str, str], asyncio.Future[SessionRights]] = {}
 
-    async def rights(self, authorization: str, sub: str, sid: str) -> frozenset[str]:
+    async def rights(self, authorization: str, sub: str, sid: str) -> SessionRights:
         key = (sub, sid)
         hit = self._cache.get(key)
         now = self.clock()
@@ -50,7 +54,7 @@ class RightsResolver:
             answer = await self._fetch(key, authorization)
         if answer.session_status != "active":
             raise Unauthorized(f"session is {answer.session_status}")
-        return answer.rights
+        return answer
 
     async def _fetch(self, key: tuple[str, str], authorization: str) -> SessionRights:
         pending = self._inflight.get(key)
@@ -78,3 +82,13 @@ class RightsResolver:
         """Forget a session's cached rights (e.g. after it was revoked through Control)."""
         for key in [k for k in self._cache if k[1] == sid]:
             del self._cache[key]
+
+    def invalidate_principal(self, sub: str) -> None:
+        """Forget every cached session of a principal (disabled, deleted, rebound through
+        Control): its next request asks the Gateway again."""
+        for key in [k for k in self._cache if k[0] == sub]:
+            del self._cache[key]
+
+    def clear(self) -> None:
+        """Forget everything (a role's rights changed: every holder may be affected)."""
+        self._cache.clear()

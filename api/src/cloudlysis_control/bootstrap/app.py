@@ -48,12 +48,13 @@ from cloudlysis_control.operations.controllers import (
 )
 from cloudlysis_control.placement.controllers import PlacementController
 from cloudlysis_control.swarm.controllers import SwarmController
-from cloudlysis_control.system.controllers import SystemController
+from cloudlysis_control.system.controllers import SessionController, SystemController
 from cloudlysis_control.tenants.controllers import TenantsController
 from cloudlysis_control.webui.static import ui_handlers
 
 CONTROLLERS: list[Any] = [
     SystemController,
+    SessionController,
     JobsController,
     AuditController,
     InvestigateController,
@@ -94,6 +95,7 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "swarm": c.swarm,
         "locks": c.locks,
         "iam": c.iam,
+        "signin": c.signin,
         "investigations": c.investigate,
         "system": c.system,
         "metrics": c.charts,
@@ -167,6 +169,9 @@ def create_app(
                 "token_verifier": container.verifier,
                 "rights_resolver": container.resolver,
                 "kind_rights": {k.name: k.right for k in container.kinds.kinds.values()},
+                "tenant_kinds": frozenset(
+                    k.name for k in container.kinds.kinds.values() if k.tenant_scoped
+                ),
             }
         ),
         request_max_body_size=2 * 1024 * 1024,

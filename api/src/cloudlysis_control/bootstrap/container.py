@@ -47,6 +47,8 @@ from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.iam.rights import GatewayRightsSource
 from cloudlysis_control.iam.service import IamService
+from cloudlysis_control.iam.signin import SignInService
+from cloudlysis_control.investigate.explore import explore_home_urls
 from cloudlysis_control.investigate.service import InvestigateService
 from cloudlysis_control.jobs.creation import JobCreation
 from cloudlysis_control.jobs.engine import JobEngine
@@ -245,6 +247,13 @@ class Container:
             lag=self.tenant_lag,
         )
         self.iam = IamService(self.gateway, self.audit, self.resolver)
+        self.signin = SignInService(
+            self.gateway,
+            self.audit,
+            self.resolver,
+            password_login=s.gateway.password_login,
+            sso_client_id=s.gateway.sso_client_id,
+        )
         self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
         self.bus = EventBus()
         self.live = LiveService(self.bus)
@@ -255,7 +264,16 @@ class Container:
         self.fleet.on_snapshot(feeds.fleet)
         if self.deployments is not None:
             self.deployments.history.on_change(feeds.deployment)
-        self.system = SystemService(s, metrics, self.iam, self.readiness)
+        obs = s.observability
+        self.system = SystemService(
+            s,
+            metrics,
+            self.iam,
+            self.readiness,
+            explore_home_urls(obs.grafana_url, obs.grafana_loki_uid, obs.grafana_tempo_uid)
+            if obs.grafana_url
+            else None,
+        )
         self._stops: list[Step] = []
 
     def _on_nats_connection(self, up: bool) -> None:

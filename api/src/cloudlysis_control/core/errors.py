@@ -75,6 +75,11 @@ class Unauthorized(ControlError):
     title = "Authentication required"
 
 
+class RefreshMissing(Unauthorized):
+    code = "refresh_missing"
+    title = "No refresh cookie"
+
+
 class Forbidden(ControlError):
     status = 403
     code = "forbidden"

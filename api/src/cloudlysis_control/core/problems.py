@@ -50,6 +50,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
     request_id: str | None = None
     correlation_id: str | None = None
     missing_right: str | None = None
+    # With missing_right: where it was needed, `platform`, `any` or `tenant:<id>`.
+    scope: str | None = None
     job_id: str | None = None
     errors: list[dict[str, Any]] | None = None
     failures: list[CheckResult] | None = None  # every failed check of a refusal

@@ -164,6 +164,13 @@ class GatewaySettings:
     url: str | None = None
     timeout_s: float = 5.0
     dev_login: bool = False
+    # Sign-in through the Gateway: password login, and SSO (OIDC code + PKCE) when a client id
+    # is set; the browser is sent to `public_url` (the Gateway as browsers reach it).
+    password_login: bool = True
+    public_url: str | None = None
+    sso_client_id: str | None = None
+    # The refresh token's cookie is `Secure` unless turned off (plain-HTTP demos only).
+    cookie_secure: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +345,10 @@ class Settings:
                 url=env.url("CONTROL_GATEWAY_URL"),
                 timeout_s=env.float_("CONTROL_UPSTREAM_TIMEOUT_S", 5.0, lo=0.05, hi=120),
                 dev_login=env.bool_("CONTROL_DEV_LOGIN", False),
+                password_login=env.bool_("CONTROL_PASSWORD_LOGIN", True),
+                public_url=env.url("CONTROL_GATEWAY_PUBLIC_URL") or env.url("CONTROL_GATEWAY_URL"),
+                sso_client_id=env.opt_str("CONTROL_SSO_CLIENT_ID"),
+                cookie_secure=env.bool_("CONTROL_SESSION_COOKIE_SECURE", True),
             ),
             observability=ObservabilitySettings(
                 log_level=env.choice(

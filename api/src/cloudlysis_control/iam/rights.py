@@ -15,4 +15,10 @@ class GatewayRightsSource:
         if self.gateway is None:
             raise UpstreamUnavailable("no Gateway is configured to resolve rights")
         answer = await self.gateway.rights(authorization, sub, sid)
-        return SessionRights(answer.session_status, frozenset(answer.rights))
+        platform = frozenset(answer.rights)
+        tenant_rights = {
+            right: frozenset(tenants)
+            for right, tenants in answer.tenant_rights.items()
+            if right not in platform and tenants
+        }
+        return SessionRights(answer.session_status, platform, tenant_rights)

@@ -32,6 +32,10 @@ _REVOKE_PATH = re.compile(r"^sessions/([^/]+)/revoke$")
 # the client's error (400), not something to pass to the Gateway or blame on it.
 _FIELD_VALUE = re.compile(r"[\x21-\x7e]+(?:[ \t]+[\x21-\x7e]+)*")
 _OWS = " \t"
+
+# Changes to one principal (disable, delete, bindings, revoke all its sessions).
+_PRINCIPAL_PATH = re.compile(r"^users/([^/]+)(?:/bindings/[^/]+|/sessions/revoke)?$")
+_ROLE_PATH = re.compile(r"^roles/[^/]+$")
 _log = get_logger("control.iam")
 
 
@@ -119,12 +123,20 @@ class IamService:
             await self._outcome(actor, action, target, "failed", {"error": e.code})
             raise
         outcome: AuditOutcome = "succeeded" if answer.status < 400 else "failed"
-        revoked = _REVOKE_PATH.match(clean)
-        if revoked and outcome == "succeeded":
-            # Do not wait for the rights TTL: the revoked session is refused from now on.
-            self.resolver.invalidate_session(revoked.group(1))
+        if outcome == "succeeded":
+            self._forget_cached_rights(clean)
         await self._outcome(actor, action, target, outcome, {"status": answer.status})
         return answer
+
+    def _forget_cached_rights(self, path: str) -> None:
+        """Do not wait for the rights TTL: a change made through this replica applies to the
+        next request (a revoked session is refused, a disabled user too, new scope holds)."""
+        if revoked := _REVOKE_PATH.match(path):
+            self.resolver.invalidate_session(revoked.group(1))
+        elif principal := _PRINCIPAL_PATH.match(path):
+            self.resolver.invalidate_principal(principal.group(1))
+        elif _ROLE_PATH.match(path):
+            self.resolver.clear()  # every holder of the role may have other rights now
 
     async def _outcome(
         self, actor: str, action: str, target: str, outcome: AuditOutcome, detail: dict[str, Any]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.openapi import TenantIdHeader, problems
+from cloudlysis_control.core.scope import SCOPE_ANY
 from cloudlysis_control.core.validation import REQUEST_ID_PATTERN
 from cloudlysis_control.investigate.schemas import Investigation, TenantActivity
 from cloudlysis_control.investigate.service import InvestigateService
+
+RIGHT_READ = "control.audit.read"
 
 SearchId = Annotated[
     str,
@@ -29,14 +33,19 @@ class InvestigateController(Controller):
     @get(
         "/",
         operation_id="Investigate",
-        opt={"right": "control.audit.read"},
+        opt={"right": RIGHT_READ, **SCOPE_ANY},
         responses=problems(),
+        description="The jobs and audit events a request, correlation or trace id names; "
+        "within a tenant scope, those tenants' only.",
         sync_to_thread=False,
     )
     def investigate(
-        self, investigations: NamedDependency[InvestigateService], id: SearchId
+        self,
+        request: Request[Principal, Any, Any],
+        investigations: NamedDependency[InvestigateService],
+        id: SearchId,
     ) -> Investigation:
-        return investigations.investigate(id)
+        return investigations.investigate(id, request.user.scope(RIGHT_READ))
 
 
 class TenantActivityController(Controller):

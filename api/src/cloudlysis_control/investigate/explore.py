@@ -137,6 +137,26 @@ def loki_explore_url(
     return explore_url(base_url, loki_uid, [query], from_=from_, to=to, org_id=org_id)
 
 
+def explore_home_urls(base_url: str, loki_uid: str, tempo_uid: str) -> tuple[str, str]:
+    """Explore opened on every service's logs (Loki) and on a trace search (Tempo)."""
+    logs = {
+        "refId": "A",
+        "datasource": {"type": "loki", "uid": loki_uid},
+        "expr": DEFAULT_LOKI_STREAM_SELECTOR,
+        "queryType": "range",
+        "editorMode": "code",
+    }
+    search = {
+        "refId": "A",
+        "datasource": {"type": "tempo", "uid": tempo_uid},
+        "queryType": "traceqlSearch",
+        "limit": 20,
+        "tableType": "traces",
+        "filters": [],
+    }
+    return explore_url(base_url, loki_uid, [logs]), explore_url(base_url, tempo_uid, [search])
+
+
 def tempo_explore_url(
     base_url: str,
     tempo_uid: str,

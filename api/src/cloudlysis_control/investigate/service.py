@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cloudlysis_control.audit.schemas import AuditEvent, AuditFilter
 from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.core.scope import PLATFORM, TenantScope
 from cloudlysis_control.core.settings import ObservabilitySettings
 from cloudlysis_control.core.validation import TRACE_ID_RE
 from cloudlysis_control.investigate import explore
@@ -47,18 +48,33 @@ class InvestigateService:
         )
         return InvestigateLinks(loki, tempo)
 
-    def investigate(self, value: str) -> Investigation:
+    def investigate(self, value: str, scope: TenantScope = PLATFORM) -> Investigation:
         """`value` is a valid id (the route's pattern); it may be any of the three kinds."""
         found_jobs: dict[str, Job] = {}
         events: dict[str, AuditEvent] = {}
         kinds: list[IdKind] = []
+        s = scope
         candidates: list[tuple[IdKind, JobFilter, AuditFilter]] = [
-            ("request_id", JobFilter(request_id=value), AuditFilter(request_id=value)),
-            ("correlation_id", JobFilter(correlation_id=value), AuditFilter(correlation_id=value)),
+            (
+                "request_id",
+                JobFilter(request_id=value, scope=s),
+                AuditFilter(request_id=value, scope=s),
+            ),
+            (
+                "correlation_id",
+                JobFilter(correlation_id=value, scope=s),
+                AuditFilter(correlation_id=value, scope=s),
+            ),
         ]
         is_trace = TRACE_ID_RE.match(value) is not None
         if is_trace:
-            candidates.append(("trace_id", JobFilter(trace_id=value), AuditFilter(trace_id=value)))
+            candidates.append(
+                (
+                    "trace_id",
+                    JobFilter(trace_id=value, scope=s),
+                    AuditFilter(trace_id=value, scope=s),
+                )
+            )
         for kind, jflt, aflt in candidates:
             matched_jobs = self.jobs.find(jflt, 100)
             matched_events = self.audit.recent(aflt, 200)

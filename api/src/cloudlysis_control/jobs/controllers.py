@@ -17,9 +17,12 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from cloudlysis_control.auth.guards import RIGHT_OF_KIND
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.openapi import Cursor, IdempotencyKey, Limit, problems
+from cloudlysis_control.core.scope import SCOPE_ANY
 from cloudlysis_control.core.validation import TENANT_ID_PATTERN
 from cloudlysis_control.jobs.schemas import Job, JobCreate, JobKindInfo, JobPage, JobStatus
-from cloudlysis_control.jobs.service import JobFilter, JobService
+from cloudlysis_control.jobs.service import CANCEL_RIGHT, JobFilter, JobService
+
+RIGHT_READ = "control.jobs.read"
 
 # Any string: an id that is not a job's (j_ and 32 hex digits) is simply not found (404).
 JobId = Annotated[str, PathParameter(description="A job id (j_ and 32 hex digits)")]
@@ -41,9 +44,17 @@ class JobsController(Controller):
     path = "/admin/v1/jobs"
     tags = ["jobs"]
 
-    @get("/", operation_id="ListJobs", opt={"right": "control.jobs.read"}, responses=problems())
+    @get(
+        "/",
+        operation_id="ListJobs",
+        opt={"right": RIGHT_READ, **SCOPE_ANY},
+        responses=problems(),
+        description="Jobs, newest first. A principal whose right is limited to some tenants "
+        "sees those tenants' jobs only.",
+    )
     async def list_jobs(
         self,
+        request: Request[Principal, Any, Any],
         jobs: NamedDependency[JobService],
         kind: Annotated[str | None, QueryParameter(max_length=100)] = None,
         status: FromQuery[JobStatus | None] = None,
@@ -61,13 +72,14 @@ class JobsController(Controller):
             since=since,
             until=until,
             correlation_id=correlation_id,
+            scope=request.user.scope(RIGHT_READ),
         )
         return jobs.page(flt, cursor, limit)
 
     @get(
         "/kinds",
         operation_id="ListJobKinds",
-        opt={"right": "control.jobs.read"},
+        opt={"right": RIGHT_READ, **SCOPE_ANY},
         responses=problems(),
     )
     async def list_kinds(self, jobs: NamedDependency[JobService]) -> list[JobKindInfo]:
@@ -76,11 +88,17 @@ class JobsController(Controller):
     @get(
         "/{job_id:str}",
         operation_id="GetJob",
-        opt={"right": "control.jobs.read"},
+        opt={"right": RIGHT_READ, **SCOPE_ANY},
         responses=problems(404),
+        description="One job; a job of a tenant outside the caller's scope is 403.",
     )
-    async def get_job(self, jobs: NamedDependency[JobService], job_id: JobId) -> Job:
-        return await jobs.get(job_id)
+    async def get_job(
+        self,
+        request: Request[Principal, Any, Any],
+        jobs: NamedDependency[JobService],
+        job_id: JobId,
+    ) -> Job:
+        return await jobs.get_for(job_id, request.user, RIGHT_READ)
 
     @post(
         "/kinds/{kind:str}",
@@ -117,7 +135,9 @@ class JobsController(Controller):
         "/{job_id:str}/cancel",
         operation_id="CancelJob",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": "control.jobs.run"},
+        opt={"right": CANCEL_RIGHT, **SCOPE_ANY},
+        description="Cancel a job; needs the right on the job's tenant (platform-wide for a "
+        "job of no tenant).",
         responses=problems(404, 409),
     )
     async def cancel_job(
@@ -126,4 +146,4 @@ class JobsController(Controller):
         jobs: NamedDependency[JobService],
         job_id: JobId,
     ) -> Job:
-        return await jobs.cancel(job_id, request.user.id)
+        return await jobs.cancel(job_id, request.user)

@@ -26,12 +26,12 @@ from typing import Protocol
 import msgspec
 
 from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.auth.denials import record_denial
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import (
     Conflict,
     ControlError,
-    Forbidden,
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
     IdempotencyKeyReused,
@@ -141,14 +141,20 @@ class JobCreation:
         if not IDEMPOTENCY_KEY_RE.match(idempotency_key):
             raise IdempotencyKeyInvalid("Idempotency-Key must be 1-128 chars of [A-Za-z0-9._:-]")
         kind = self.kind(kind_name)
-        if kind.right not in principal.rights:
-            await self._deny(principal, kind)
+        # The kind's right, where the job acts: platform-wide for a platform kind, on the tenant
+        # for a tenant kind (docs/decisions/0011-tenant-scoped-rights.md).
         if not kind.tenant_scoped:
             tenant_id = None
+            if not principal.holds(kind.right):
+                await self._deny(principal, kind, None)
+        elif not principal.holds_anywhere(kind.right):
+            await self._deny(principal, kind, tenant_id)
         elif tenant_id is None:
             raise TenantRequired(
                 f"{kind.name} acts on one tenant: send x-tenant-id (or use its own endpoint)"
             )
+        elif not principal.holds(kind.right, tenant_id):
+            await self._deny(principal, kind, tenant_id)
         reason = check_reason(reason)
         request_params = kind.validate(params, tenant_id)
         digest = request_hash(kind.name, tenant_id, reason, request_params)
@@ -316,16 +322,14 @@ class JobCreation:
                 event_id=f"{job.id}.abandoned",
             )
 
-    async def _deny(self, principal: Principal, kind: JobKind) -> None:
-        with contextlib.suppress(ControlError):
-            await self.audit.record(
-                actor=principal.id,
-                action="authz.deny",
-                target=f"job.create.{kind.name}",
-                outcome="denied",
-                detail={"missing_right": kind.right},
-            )
-        raise Forbidden(f"this action needs the right {kind.right}", missing_right=kind.right)
+    async def _deny(self, principal: Principal, kind: JobKind, tenant_id: str | None) -> None:
+        raise await record_denial(
+            self.audit,
+            actor=principal.id,
+            target=f"job.create.{kind.name}",
+            right=kind.right,
+            tenant_id=tenant_id,
+        )
 
     async def _audit_refusal(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from cloudlysis_control.auth.denials import record_denial
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import (
@@ -13,6 +14,7 @@ from cloudlysis_control.core.errors import (
     PreflightRefused,
 )
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.core.scope import PLATFORM, TenantScope, in_scope
 from cloudlysis_control.core.staleness import Staleness
 from cloudlysis_control.core.validation import JOB_ID_RE
 from cloudlysis_control.jobs.creation import JobCreation
@@ -27,6 +29,7 @@ from cloudlysis_control.ports import RevisionMismatch
 # Refusals a preflight or the lock check may raise: audited, nothing created.
 REFUSALS = (PreflightRefused, PlanStale, Conflict)
 _POLL_S = 0.02
+CANCEL_RIGHT = "control.jobs.run"
 
 
 class JobFilter(msgspec.Struct, kw_only=True):
@@ -38,10 +41,13 @@ class JobFilter(msgspec.Struct, kw_only=True):
     correlation_id: str | None = None
     request_id: str | None = None
     trace_id: str | None = None
+    # The caller's tenants (None: platform-wide): a job of another tenant, or of none, is hidden.
+    scope: TenantScope = PLATFORM
 
     def matches(self, j: Job) -> bool:
         return (
-            (self.kind is None or j.kind == self.kind)
+            in_scope(self.scope, j.tenant_id)
+            and (self.kind is None or j.kind == self.kind)
             and (self.status is None or j.status == self.status)
             and (self.tenant_id is None or j.tenant_id == self.tenant_id)
             and (self.since is None or j.created_at >= self.since)
@@ -85,6 +91,20 @@ class JobService:
 
     # -- reading ------------------------------------------------------------------------------
 
+    async def get_for(self, job_id: str, principal: Principal, right: str) -> Job:
+        """A job the principal may see (or act on) with `right`: on the job's tenant, or
+        platform-wide for a job of no tenant. Otherwise 403, audited."""
+        job = await self.get(job_id)
+        if not principal.holds(right, job.tenant_id):
+            raise await record_denial(
+                self.audit,
+                actor=principal.id,
+                target=f"job:{job.id}",
+                right=right,
+                tenant_id=job.tenant_id,
+            )
+        return job
+
     async def get(self, job_id: str) -> Job:
         if not JOB_ID_RE.match(job_id):
             raise NotFound(f"no job {job_id[:80]}")
@@ -125,9 +145,9 @@ class JobService:
 
     # -- cancelling ---------------------------------------------------------------------------
 
-    async def cancel(self, job_id: str, principal_id: str) -> Job:
-        if not JOB_ID_RE.match(job_id):
-            raise NotFound(f"no job {job_id[:80]}")
+    async def cancel(self, job_id: str, principal: Principal) -> Job:
+        await self.get_for(job_id, principal, CANCEL_RIGHT)
+        principal_id = principal.id
         for _ in range(20):
             stored = await self.store.get(job_id)
             if stored is None:

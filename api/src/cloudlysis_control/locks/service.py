@@ -18,6 +18,7 @@ import msgspec
 
 from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import Conflict, LockHeld, ValidationFailed
+from cloudlysis_control.core.scope import PLATFORM, TenantScope, in_scope
 from cloudlysis_control.locks.schemas import LockRecord, LockView
 from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
 
@@ -160,10 +161,12 @@ class LockService:
                 out.append(current)
         return sorted(out, key=lambda r: (r.scope, r.name))
 
-    async def views(self) -> list[LockView]:
-        """The locks held now, each saying whether it is past its expiry."""
+    async def views(self, scope: TenantScope = PLATFORM) -> list[LockView]:
+        """The locks held now, each saying whether it is past its expiry. Within a tenant
+        scope only those tenants' locks (a config or service lock belongs to no tenant)."""
         now = self.clock()
         return [
             LockView(**msgspec.structs.asdict(r), expired=r.expires_at <= now)
             for r in await self.held()
+            if in_scope(scope, r.name if r.scope == "tenant" else None)
         ]

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.openapi import IdempotencyKey, TenantIdPath, problems
+from cloudlysis_control.core.scope import SCOPE_TENANT_PATH
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.jobs.service import JobService
 from cloudlysis_control.operations.deps import RIGHT_CONFIG, RIGHT_OPERATE
@@ -45,7 +46,7 @@ class TenantOperationsController(Controller):
         "/{tenant_id:str}/drain",
         operation_id="DrainTenant",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": RIGHT_OPERATE},
+        opt={"right": RIGHT_OPERATE, **SCOPE_TENANT_PATH},
         responses=problems(404, 409, 422),
         description="Drain the tenant on every instance of its shard, per kind, and wait for "
         "inflight to reach 0 (CONTROL_OPS_DRAIN_TIMEOUT_S)." + _JOB_DOC,
@@ -71,7 +72,7 @@ class TenantOperationsController(Controller):
         "/{tenant_id:str}/resume",
         operation_id="ResumeTenant",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": RIGHT_OPERATE},
+        opt={"right": RIGHT_OPERATE, **SCOPE_TENANT_PATH},
         responses=problems(404, 409, 422),
         description="Resume the tenant on every instance of its shard, per kind." + _JOB_DOC,
     )
@@ -96,7 +97,7 @@ class TenantOperationsController(Controller):
         "/{tenant_id:str}/migrate",
         operation_id="CreateTenantMigration",
         status_code=HTTP_202_ACCEPTED,
-        opt={"right": RIGHT_OPERATE},
+        opt={"right": RIGHT_OPERATE, **SCOPE_TENANT_PATH},
         responses=problems(404, 409, 422),
         description="Move the tenant's `kind` to `target_shard` as planned by "
         "PlanTenantMigration. `plan_hash` must be the plan's: when anything it covers changed, "
@@ -135,7 +136,7 @@ class PlansController(Controller):
         "/tenants/{tenant_id:str}/migrate",
         operation_id="PlanTenantMigration",
         status_code=HTTP_200_OK,
-        opt={"right": RIGHT_OPERATE},
+        opt={"right": RIGHT_OPERATE, **SCOPE_TENANT_PATH},
         responses=problems(),
         description="Plan a migration without side effects: ordered steps, compensation steps, "
         "preflight results and `plan_hash` (deterministic: same inputs, same hash).",

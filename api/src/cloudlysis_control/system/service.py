@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from cloudlysis_control.auth.principal import RIGHTS_CATALOG
 from cloudlysis_control.core.errors import NotFound, NotReady
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.iam.schemas import DevLoginToken
 from cloudlysis_control.iam.service import IamService
-from cloudlysis_control.system.schemas import Readiness, UiConfig
+from cloudlysis_control.system.effective import effective_settings
+from cloudlysis_control.system.schemas import (
+    EffectiveSettings,
+    Readiness,
+    RightInfo,
+    SsoConfig,
+    UiConfig,
+)
 
 
 class SystemService:
@@ -19,11 +27,13 @@ class SystemService:
         metrics: Metrics,
         iam: IamService,
         readiness: Callable[[], Awaitable[dict[str, str]]],
+        explore: tuple[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self.iam = iam
         self._readiness = readiness
+        self.explore = explore  # Grafana Explore on Loki and on Tempo
 
     @property
     def dev_login_enabled(self) -> bool:
@@ -38,14 +48,33 @@ class SystemService:
     def metrics_text(self) -> bytes:
         return self.metrics.render()
 
+    @property
+    def cookie_secure(self) -> bool:
+        return self.settings.gateway.cookie_secure
+
     def ui_config(self) -> UiConfig:
         s = self.settings
+        gw = s.gateway
+        sso = (
+            SsoConfig(f"{gw.public_url.rstrip('/')}/auth/v1/sso/authorize", gw.sso_client_id)
+            if self.iam.configured and gw.sso_client_id and gw.public_url
+            else None
+        )
         return UiConfig(
             dev_login_enabled=self.dev_login_enabled,
             version=s.build.version,
             git_sha=s.build.git_sha,
             grafana_base_url=s.observability.grafana_url,
+            password_login_enabled=gw.password_login and self.iam.configured,
+            sso=sso,
         )
+
+    def effective_settings(self) -> EffectiveSettings:
+        return effective_settings(self.settings, self.explore)
+
+    @staticmethod
+    def rights_catalog() -> list[RightInfo]:
+        return [RightInfo(r, area, text) for r, (area, text) in RIGHTS_CATALOG.items()]
 
     async def dev_login(self, principal: str) -> DevLoginToken:
         if not self.dev_login_enabled:

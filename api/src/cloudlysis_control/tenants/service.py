@@ -17,6 +17,7 @@ from cloudlysis_control.audit.schemas import AuditFilter
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.errors import UpstreamError
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
+from cloudlysis_control.core.scope import PLATFORM, TenantScope
 from cloudlysis_control.core.validation import check_tenant_id
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.service import JobFilter, JobService
@@ -34,6 +35,12 @@ from cloudlysis_control.tenants.schemas import (
 from cloudlysis_control.tenants.state import TenantLag, TenantOperations, worst_health
 
 MATCH_CACHE = 16  # searches remembered per index (each at most the whole id list)
+
+
+def _hit(tenant: str, q: str | None, match: str) -> bool:
+    if q is None:
+        return True
+    return tenant.startswith(q) if match == "prefix" else q in tenant
 
 
 class TenantService:
@@ -76,12 +83,22 @@ class TenantService:
             self._match_cache.move_to_end(key)
         return found
 
-    def page(self, q: str | None, match: str, cursor: str | None, limit: int) -> TenantPage:
+    def page(
+        self,
+        q: str | None,
+        match: str,
+        cursor: str | None,
+        limit: int,
+        scope: TenantScope = PLATFORM,
+    ) -> TenantPage:
         state = self.placement.state
         index = state.index
         after = decode_cursor(cursor)  # a position in the sorted ids: any string will do
         q = (q or "").strip().lower() or None
-        ids = index.tenants if q is None else self._matches(index, q, match)
+        if scope is not None:  # a tenant operator (PLATFORM is None): their tenants only
+            ids = tuple(t for t in sorted(scope) if index.known(t) and _hit(t, q, match))
+        else:
+            ids = index.tenants if q is None else self._matches(index, q, match)
         start = 0 if after is None else bisect.bisect_right(ids, after)
         window = ids[start : start + limit + 1]
         health = worst_health(self.placement, self.fleet)

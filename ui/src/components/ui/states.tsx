@@ -31,6 +31,13 @@ export function ErrorIds({ requestId, correlationId }: { requestId: string | nul
   );
 }
 
+/** Where the missing right was needed, as the API names it (`tenant:<id>`, `platform`). */
+function scopeText(scope: string | null): string {
+  if (scope?.startsWith("tenant:")) return ` on tenant ${scope.slice("tenant:".length)} (this tenant is outside your scope)`;
+  if (scope === "platform") return " platform-wide (a right on some tenants only is not enough here)";
+  return "";
+}
+
 export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
   if (isApiError(error) && error.status === 403) {
     return (
@@ -43,8 +50,8 @@ export function ErrorState({ error, onRetry, title }: { error: unknown; onRetry?
         <p className="text-sm">
           {error.missingRight ? (
             <>
-              Your principal lacks the right <code className="font-mono font-semibold">{error.missingRight}</code>.
-              Ask an administrator to grant it.
+              Your principal lacks the right <code className="font-mono font-semibold">{error.missingRight}</code>
+              {scopeText(error.scope)}. Ask an administrator to grant it.
             </>
           ) : (
             (error.detail ?? "You are not allowed to do this.")

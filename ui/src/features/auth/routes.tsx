@@ -9,4 +9,10 @@ export const routes: FeatureRoute[] = [
     public: true,
     page: lazy(() => import("./components/login-page")),
   },
+  {
+    path: "/login/callback",
+    heading: "Signing in",
+    public: true,
+    page: lazy(() => import("./components/sso-callback-page")),
+  },
 ];

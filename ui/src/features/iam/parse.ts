@@ -30,10 +30,19 @@ function names(value: unknown): string[] {
     .filter((item): item is string => item !== null);
 }
 
+/** A role bound to a user: platform-wide (`tenants` null) or on those tenants only. */
+export interface IamBinding {
+  role: string;
+  tenants: string[] | null;
+}
+
 export interface IamUser {
   id: string;
   name: string | null;
   roles: string[];
+  bindings: IamBinding[];
+  disabled: boolean;
+  hasPassword: boolean;
 }
 
 export interface IamSession {
@@ -42,36 +51,71 @@ export interface IamSession {
   createdAt: string | null;
   expiresAt: string | null;
   status: string | null;
+  method?: string | null;
 }
 
 export interface IamRole {
   name: string;
   rights: string[];
+  description?: string;
+}
+
+export function parseBinding(raw: unknown): IamBinding | null {
+  const item = record(raw);
+  const role = text(item.role) ?? text(item.name);
+  if (role === null) return null;
+  return { role, tenants: Array.isArray(item.tenants) ? names(item.tenants) : null };
+}
+
+export function parseBindings(body: unknown): IamBinding[] {
+  return asList(body, ["bindings", "items", "data"])
+    .map(parseBinding)
+    .filter((b): b is IamBinding => b !== null);
+}
+
+export function parseUser(raw: unknown, index = 0): IamUser | null {
+  const item = record(raw);
+  const id = text(item.id) ?? text(item.principal_id);
+  if (id === null && text(item.name) === null) return null;
+  const roles = names(item.roles);
+  const bindings = Array.isArray(item.bindings)
+    ? parseBindings(item.bindings)
+    : roles.map((role) => ({ role, tenants: null }));
+  return {
+    id: id ?? `#${index + 1}`,
+    name: text(item.name),
+    roles,
+    bindings,
+    disabled: item.disabled === true,
+    hasPassword: item.has_password === true,
+  };
 }
 
 export function parseUsers(body: unknown): IamUser[] {
   return asList(body, ["users", "items", "data"]).flatMap((raw, index) => {
-    const item = record(raw);
-    const id = text(item.id) ?? text(item.principal_id);
-    if (id === null && text(item.name) === null) return [];
-    return [{ id: id ?? `#${index + 1}`, name: text(item.name), roles: names(item.roles) }];
+    const user = parseUser(raw, index);
+    return user ? [user] : [];
   });
+}
+
+export function parseSession(raw: unknown): IamSession | null {
+  const item = record(raw);
+  const id = text(item.id) ?? text(item.session_id);
+  if (id === null) return null;
+  return {
+    id,
+    principalId: text(item.principal_id),
+    createdAt: timestampText(item.created_at),
+    expiresAt: timestampText(item.expires_at),
+    status: text(item.status),
+    method: text(item.method),
+  };
 }
 
 export function parseSessions(body: unknown): IamSession[] {
   return asList(body, ["sessions", "items", "data"]).flatMap((raw) => {
-    const item = record(raw);
-    const id = text(item.id) ?? text(item.session_id);
-    if (id === null) return [];
-    return [
-      {
-        id,
-        principalId: text(item.principal_id),
-        createdAt: timestampText(item.created_at),
-        expiresAt: timestampText(item.expires_at),
-        status: text(item.status),
-      },
-    ];
+    const session = parseSession(raw);
+    return session ? [session] : [];
   });
 }
 
@@ -80,6 +124,21 @@ export function parseRoles(body: unknown): IamRole[] {
     const item = record(raw);
     const name = text(item.name) ?? text(item.id);
     if (name === null) return [];
-    return [{ name, rights: names(item.rights ?? item.permissions) }];
+    const description = text(item.description);
+    return [{ name, rights: names(item.rights ?? item.permissions), ...(description ? { description } : {}) }];
   });
+}
+
+/** Who holds each role, from the users list (a role is deleted only when nobody does). */
+export function holdersByRole(users: IamUser[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const user of users) {
+    for (const binding of user.bindings) out.set(binding.role, [...(out.get(binding.role) ?? []), user.id]);
+  }
+  return out;
+}
+
+/** "platform-wide" or the tenants of a binding, for people. */
+export function scopeLabel(binding: IamBinding): string {
+  return binding.tenants === null ? "platform-wide" : `tenants ${binding.tenants.join(", ")}`;
 }

@@ -10,6 +10,11 @@ export const routes: FeatureRoute[] = [
     page: lazy(() => import("./components/users-page")),
   },
   {
+    path: "/users/:userId",
+    heading: "User",
+    page: lazy(() => import("./components/user-detail-page")),
+  },
+  {
     path: "/sessions",
     heading: "Sessions",
     nav: { group: "Tenants & access", label: "Sessions", order: 30 },

@@ -1,33 +1,121 @@
-"""The simulated Gateway's HTTP routes (IAM, tokens, JWKS; routing when NATS is configured) and
-``create_gateway_app``."""
+"""The simulated Gateway's HTTP routes (tokens, JWKS, sign-in and SSO; the IAM API is
+`iam_routes`; routing when NATS is configured) and ``create_gateway_app``."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
-from litestar import Litestar, Request, Response, delete, get, patch, post, put
+import msgspec
+from litestar import Litestar, Request, Response, get, post
 from litestar.handlers import BaseRouteHandler
-from litestar.params import FromPath
 
-from cloudlysis_devfleet.common import ServiceKit, build_service_app, decode_body, json_response
+from cloudlysis_devfleet.common import (
+    Problem,
+    ServiceKit,
+    build_service_app,
+    decode_body,
+    json_response,
+)
 from cloudlysis_devfleet.gateway.config import SERVICE, GatewayConfig
-from cloudlysis_devfleet.gateway.iam_state import RIGHT_IAM_READ, RIGHT_IAM_WRITE
+from cloudlysis_devfleet.gateway.iam_routes import iam_handlers
 from cloudlysis_devfleet.gateway.schemas import (
     DevLoginRequest,
     KeyRotation,
-    RolePut,
-    UserCreate,
-    UserUpdate,
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    TokenRequest,
 )
-from cloudlysis_devfleet.gateway.service import Caller, Gateway
+from cloudlysis_devfleet.gateway.service import Gateway
+from cloudlysis_devfleet.gateway.signin import AuthorizeParams, RedirectError, SignIn
+from cloudlysis_devfleet.gateway.sso_page import sso_login_page
 from cloudlysis_devfleet.gateway.tenant_traffic import TenantTraffic, tenant_traffic_handlers
 from cloudlysis_devfleet.routing import GatewayRouting
 
 AnyRequest = Request[Any, Any, Any]
+_FORM = "application/x-www-form-urlencoded"
 
 
-def _auth_header(request: AnyRequest) -> str | None:
-    return request.headers.get("authorization")
+def _form(raw: bytes) -> dict[str, str]:
+    try:
+        return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise Problem(400, "invalid_request", "Bad request", "the form is not valid") from e
+
+
+def _html(page: str, status: int = 200) -> Response[bytes]:
+    return Response(
+        page.encode(),
+        status_code=status,
+        media_type="text/html; charset=utf-8",
+        headers={"cache-control": "no-store", "x-frame-options": "DENY"},
+    )
+
+
+def _redirect(location: str) -> Response[bytes]:
+    return Response(
+        b"", status_code=303, headers={"location": location, "cache-control": "no-store"}
+    )
+
+
+def _token_answer(body: dict[str, Any]) -> Response[bytes]:
+    response = json_response(body)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _signin_handlers(gw: Gateway) -> list[BaseRouteHandler]:
+    signin = SignIn(gw)
+
+    @post("/auth/v1/login", operation_id="Login", status_code=200)
+    async def login(request: AnyRequest) -> Response[bytes]:
+        return _token_answer(signin.login(decode_body(await request.body(), LoginRequest)))
+
+    @post("/auth/v1/refresh", operation_id="Refresh", status_code=200)
+    async def refresh(request: AnyRequest) -> Response[bytes]:
+        body = decode_body(await request.body(), RefreshRequest)
+        return _token_answer(signin.refresh(body.refresh_token))
+
+    @post("/auth/v1/logout", operation_id="Logout", status_code=204)
+    async def logout(request: AnyRequest) -> None:
+        raw = await request.body()
+        body = decode_body(raw, LogoutRequest) if raw else LogoutRequest()
+        signin.logout(request.headers.get("authorization"), body.refresh_token)
+
+    @get("/.well-known/openid-configuration", operation_id="OidcDiscovery", sync_to_thread=False)
+    def discovery(request: AnyRequest) -> Response[bytes]:
+        return json_response(signin.discovery(str(request.base_url).rstrip("/")))
+
+    @get("/auth/v1/sso/authorize", operation_id="SsoAuthorizePage", sync_to_thread=False)
+    def authorize_page(request: AnyRequest) -> Response[bytes]:
+        try:
+            params = signin.authorize_params(dict(request.query_params))
+        except RedirectError as e:
+            return _redirect(e.location)
+        return _html(sso_login_page(params))
+
+    @post("/auth/v1/sso/authorize", operation_id="SsoAuthorize", status_code=303)
+    async def authorize(request: AnyRequest) -> Response[bytes]:
+        form = _form(await request.body())
+        try:
+            params: AuthorizeParams = signin.authorize_params(form)
+        except RedirectError as e:
+            return _redirect(e.location)
+        try:
+            user = signin.check_password(form.get("username", ""), form.get("password", ""))
+        except Problem as e:
+            return _html(sso_login_page(params, e.detail), status=e.status)
+        return _redirect(signin.issue_code(user, params))
+
+    @post("/auth/v1/token", operation_id="Token", status_code=200)
+    async def token(request: AnyRequest) -> Response[bytes]:
+        raw = await request.body()
+        if request.headers.get("content-type", "").startswith(_FORM):
+            raw = msgspec.json.encode(_form(raw))
+        return _token_answer(signin.exchange(decode_body(raw, TokenRequest)))
+
+    return [login, refresh, logout, discovery, authorize_page, authorize, token]
 
 
 def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
@@ -47,104 +135,12 @@ def _gateway_handlers(gw: Gateway) -> list[BaseRouteHandler]:
     if gw.config.dev_login_enabled:
         handlers.append(dev_login)
 
-    @get(
-        "/iam/v1/principals/{principal_id:str}/rights",
-        operation_id="GetPrincipalRights",
-        sync_to_thread=False,
-    )
-    def rights(request: AnyRequest, principal_id: FromPath[str]) -> Response[bytes]:
-        session_id = request.query_params.get("session_id")
-        return json_response(gw.principal_rights(_auth_header(request), principal_id, session_id))
-
-    def reader(request: AnyRequest) -> Caller:
-        caller = gw.authenticate(_auth_header(request))
-        caller.require(RIGHT_IAM_READ)
-        return caller
-
-    def writer(request: AnyRequest) -> Caller:
-        caller = gw.authenticate(_auth_header(request))
-        caller.require(RIGHT_IAM_WRITE)
-        return caller
-
-    @get("/iam/v1/users", operation_id="ListUsers", sync_to_thread=False)
-    def list_users(request: AnyRequest) -> Response[bytes]:
-        reader(request)
-        return json_response(gw.list_users())
-
-    @post("/iam/v1/users", operation_id="CreateUser", status_code=201)
-    async def create_user(request: AnyRequest) -> Response[bytes]:
-        writer(request)
-        body = decode_body(await request.body(), UserCreate)
-        return json_response(gw.create_user(body), status=201)
-
-    @get("/iam/v1/users/{user_id:str}", operation_id="GetUser", sync_to_thread=False)
-    def get_user(request: AnyRequest, user_id: FromPath[str]) -> Response[bytes]:
-        reader(request)
-        return json_response(gw.get_user(user_id))
-
-    @patch("/iam/v1/users/{user_id:str}", operation_id="UpdateUser")
-    async def update_user(request: AnyRequest, user_id: FromPath[str]) -> Response[bytes]:
-        caller = writer(request)
-        body = decode_body(await request.body(), UserUpdate)
-        return json_response(gw.update_user(caller, user_id, body))
-
-    @delete("/iam/v1/users/{user_id:str}", operation_id="DeleteUser", status_code=204)
-    async def delete_user(request: AnyRequest, user_id: FromPath[str]) -> None:
-        gw.delete_user(writer(request), user_id)
-
-    @get("/iam/v1/sessions", operation_id="ListSessions", sync_to_thread=False)
-    def list_sessions(request: AnyRequest) -> Response[bytes]:
-        reader(request)
-        return json_response(gw.list_sessions(request.query_params.get("principal_id")))
-
-    @get("/iam/v1/sessions/{session_id:str}", operation_id="GetSession", sync_to_thread=False)
-    def get_session(request: AnyRequest, session_id: FromPath[str]) -> Response[bytes]:
-        reader(request)
-        return json_response(gw.get_session(session_id))
-
-    @post("/iam/v1/sessions/{session_id:str}/revoke", operation_id="RevokeSession", status_code=200)
-    async def revoke_session(request: AnyRequest, session_id: FromPath[str]) -> Response[bytes]:
-        caller = gw.authenticate(_auth_header(request))
-        return json_response(gw.revoke_session(caller, session_id))
-
-    @get("/iam/v1/roles", operation_id="ListRoles", sync_to_thread=False)
-    def list_roles(request: AnyRequest) -> Response[bytes]:
-        reader(request)
-        return json_response(gw.list_roles())
-
-    @get("/iam/v1/roles/{name:str}", operation_id="GetRole", sync_to_thread=False)
-    def get_role(request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
-        reader(request)
-        return json_response(gw.get_role(name))
-
-    @put("/iam/v1/roles/{name:str}", operation_id="PutRole")
-    async def put_role(request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
-        writer(request)
-        body = decode_body(await request.body(), RolePut)
-        role, created = gw.put_role(name, body)
-        return json_response(role, status=201 if created else 200)
-
     @post("/_devfleet/keys/rotate", operation_id="RotateDevfleetKeys", status_code=200)
     async def rotate_keys(request: AnyRequest) -> Response[bytes]:
         raw = await request.body()
         return json_response(gw.rotate_keys(decode_body(raw or b"{}", KeyRotation)))
 
-    handlers += [
-        rights,
-        list_users,
-        create_user,
-        get_user,
-        update_user,
-        delete_user,
-        list_sessions,
-        get_session,
-        revoke_session,
-        list_roles,
-        get_role,
-        put_role,
-        rotate_keys,
-    ]
-    return handlers
+    return [*handlers, *_signin_handlers(gw), *iam_handlers(gw), rotate_keys]
 
 
 def _routing_handlers(routing: GatewayRouting) -> list[BaseRouteHandler]:

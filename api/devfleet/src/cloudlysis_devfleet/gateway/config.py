@@ -11,7 +11,17 @@ class GatewayConfig:
     data_dir: Path
     issuer: str = "cloudlysis-gateway"
     audience: str = "cloudlysis-control"
-    token_ttl_s: int = 3600
+    token_ttl_s: int = 3600  # dev login: the token's and its session's lifetime
+    # Password and SSO sign-in: access tokens live `access_ttl_s`, refreshed (rotating refresh
+    # token) until the session's `session_ttl_s` has passed.
+    access_ttl_s: int = 900
+    session_ttl_s: int = 8 * 3600
+    # Failed sign-ins per user name before the Gateway answers 429, and the window they count in.
+    login_max_failures: int = 5
+    login_window_s: int = 300
+    # The OIDC client the control plane signs in as, and the redirect URIs registered for it.
+    sso_client_id: str = "cloudlysis-control"
+    sso_redirect_uris: tuple[str, ...] = ()
     dev_login_enabled: bool = True
     version: str = "0.0.0-devfleet"
     git_sha: str = "devfleet"
@@ -22,3 +32,5 @@ class GatewayConfig:
     def __post_init__(self) -> None:
         if self.token_ttl_s < 1:
             raise ValueError("token_ttl_s must be at least 1 second")
+        if not 1 <= self.access_ttl_s <= self.session_ttl_s:
+            raise ValueError("access_ttl_s must be between 1 second and session_ttl_s")

@@ -1,5 +1,5 @@
-"""IAM state: users, roles and sessions, seeded on first start and saved to the data dir as one
-JSON document after every change."""
+"""IAM state: users (with their role bindings and password hash), roles and sessions, seeded on
+first start and saved to the data dir as one JSON document after every change."""
 
 import time
 from pathlib import Path
@@ -35,21 +35,40 @@ PLATFORM_ADMIN_RIGHTS = (
     "control.deployments.operate",
     "control.config.write",
 )
+# What a tenant operator does, on the tenants its binding names (docs/contracts/gateway-iam.md).
+TENANT_OPERATOR_RIGHTS = (
+    "control.access",
+    "control.tenants.read",
+    "control.tenants.operate",
+    "control.jobs.read",
+    "control.jobs.run",
+    "control.audit.read",
+)
 
 SessionStatus = Literal["active", "revoked", "expired", "unknown"]
+SessionMethod = Literal["dev", "password", "sso"]
 
 
 def unix_now() -> int:
     return int(time.time())
 
 
+class Binding(msgspec.Struct):
+    """A role bound to a user: platform-wide (`tenants` None) or on those tenants only."""
+
+    role: str
+    tenants: list[str] | None = None
+
+
 class User(msgspec.Struct):
     id: str
     name: str
-    roles: list[str]
+    roles: list[str]  # the bound roles' names, sorted; kept equal to the bindings' roles
     disabled: bool
     created_at: int
     updated_at: int
+    bindings: list[Binding] = msgspec.field(default_factory=list)
+    password_hash: str | None = None  # never part of a view
 
 
 class Role(msgspec.Struct):
@@ -64,6 +83,11 @@ class Session(msgspec.Struct):
     created_at: int
     expires_at: int
     revoked_at: int | None = None
+    method: SessionMethod = "dev"
+    # The current refresh token's hash, and the hashes of those it replaced (reuse detection).
+    refresh_hash: str | None = None
+    spent_refresh_hashes: list[str] = msgspec.field(default_factory=list)
+    refreshed_at: int = 0
 
     def status(self, now: int) -> SessionStatus:
         if self.revoked_at is not None:
@@ -86,13 +110,36 @@ def _seed_state() -> IamState:
             "platform-admin", list(PLATFORM_ADMIN_RIGHTS), "Operate the whole platform."
         ),
         "viewer": Role("viewer", list(VIEWER_RIGHTS), "Read-only access to the control plane."),
+        "tenant-operator": Role(
+            "tenant-operator",
+            list(TENANT_OPERATOR_RIGHTS),
+            "Read and operate tenants (drain, resume, migrate); bind it to a list of tenants.",
+        ),
     }
     users = {
-        "admin": User("admin", "Platform Admin", ["platform-admin"], False, now, now),
-        "viewer": User("viewer", "Read-only Viewer", ["viewer"], False, now, now),
+        "admin": User("admin", "Platform Admin", [], False, now, now),
+        "viewer": User("viewer", "Read-only Viewer", [], False, now, now),
         "nobody": User("nobody", "No Rights", [], False, now, now),
+        "acme-operator": User("acme-operator", "Acme Operator", [], False, now, now),
     }
+    set_bindings(users["admin"], [Binding("platform-admin")])
+    set_bindings(users["viewer"], [Binding("viewer")])
+    set_bindings(users["acme-operator"], [Binding("tenant-operator", ["acme-eu", "acme-us"])])
     return IamState(users=users, roles=roles)
+
+
+def set_bindings(user: User, bindings: list[Binding]) -> None:
+    """Replace a user's bindings (one per role, sorted) and keep `roles` equal to them."""
+    by_role = {b.role: b for b in bindings}
+    user.bindings = [by_role[r] for r in sorted(by_role)]
+    user.roles = sorted(by_role)
+
+
+class Grants(msgspec.Struct):
+    """Rights with their scope: platform-wide, or per right the tenants it holds on."""
+
+    platform: set[str]
+    tenants: dict[str, set[str]]
 
 
 class IamStore:
@@ -102,6 +149,9 @@ class IamStore:
         self._path = data_dir / STATE_FILE
         if self._path.exists():
             self.state = load(self._path, IamState)
+            for user in self.state.users.values():  # a state written before bindings existed
+                if user.roles and not user.bindings:
+                    set_bindings(user, [Binding(r) for r in user.roles])
         else:
             self.state = _seed_state()
             self.save()
@@ -114,13 +164,27 @@ class IamStore:
         }
         write_private(self._path, msgspec.json.encode(self.state))
 
+    def grants(self, user: User) -> Grants:
+        platform: set[str] = set()
+        tenants: dict[str, set[str]] = {}
+        for binding in user.bindings:
+            role = self.state.roles.get(binding.role)
+            if role is None:
+                continue
+            if binding.tenants is None:
+                platform.update(role.rights)
+            else:
+                for right in role.rights:
+                    tenants.setdefault(right, set()).update(binding.tenants)
+        # A right held platform-wide needs no tenant list.
+        return Grants(platform, {r: t for r, t in tenants.items() if r not in platform})
+
     def effective_rights(self, user: User) -> list[str]:
-        rights: set[str] = set()
-        for role_name in user.roles:
-            role = self.state.roles.get(role_name)
-            if role is not None:
-                rights.update(role.rights)
-        return sorted(rights)
+        """Platform-wide rights only: a tenant-limited right is never one of these."""
+        return sorted(self.grants(user).platform)
+
+    def holders(self, role: str) -> list[str]:
+        return sorted(u.id for u in self.state.users.values() if role in u.roles)
 
     def session_status(self, sid: str, principal_id: str) -> SessionStatus:
         session = self.state.sessions.get(sid)
@@ -131,8 +195,11 @@ class IamStore:
             return "revoked"
         return session.status(unix_now())
 
-    def revoke_sessions_of(self, principal_id: str) -> None:
+    def revoke_sessions_of(self, principal_id: str) -> list[Session]:
         now = unix_now()
+        revoked = []
         for session in self.state.sessions.values():
             if session.principal_id == principal_id and session.revoked_at is None:
                 session.revoked_at = now
+                revoked.append(session)
+        return revoked

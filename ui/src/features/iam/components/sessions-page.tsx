@@ -1,73 +1,91 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
 import { Page } from "@/components/layout";
-import { Button, DataTable, type ColumnDef, Modal, ErrorState, LoadingState, RelativeTime, StatusBadge, useToast } from "@/components/ui";
-import { RIGHTS, currentTenant, useStore } from "@/lib";
+import { Button, ErrorState, Input, LoadingState } from "@/components/ui";
+import { RIGHTS, useUrlFilters } from "@/lib";
 import { useRights } from "@/session";
+import { filterSessions } from "@/features/iam/model";
 import type { IamSession } from "@/features/iam/parse";
-import { iamKeys, iamQueries, revokeSession } from "@/features/iam/queries";
+import { iamQueries, revokeSession, revokeUserSessions } from "@/features/iam/queries";
+import { useIamChange } from "@/features/iam/use-iam-change";
+import { ChangeNoticeBanner } from "./change-notice";
+import { ConfirmModal } from "./confirm-modal";
+import { SessionsTable } from "./sessions-table";
 
+const FILTERS = ["user", "active", "soon"] as const;
 export default function SessionsPage() {
-  const tenant = useStore(currentTenant);
-  const sessions = useQuery(iamQueries.sessions(tenant));
+  const sessions = useQuery(iamQueries.sessions());
   const rights = useRights();
-  const toast = useToast();
-  const queryClient = useQueryClient();
-  const [target, setTarget] = useState<IamSession | null>(null);
-  const revoke = useMutation({
-    mutationFn: revokeSession,
-    onSuccess: () => {
-      toast.show({ tone: "success", title: "Session revoked" });
-      setTarget(null);
-      void queryClient.invalidateQueries({ queryKey: iamKeys.lists("sessions") });
-    },
-    onError: (error) => toast.error(error, "Revoke failed"),
-  });
+  const change = useIamChange();
+  const { values, setValues } = useUrlFilters(FILTERS);
+  const [revoking, setRevoking] = useState<IamSession | null>(null);
+  const [revokingAll, setRevokingAll] = useState(false);
   const blocked = rights.reasonIfMissing(RIGHTS.iamWrite);
-
-  const columns: ColumnDef<IamSession, unknown>[] = [
-    { id: "id", header: "Session", accessorKey: "id", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code> },
-    { id: "principal", header: "Principal", accessorFn: (s) => s.principalId ?? "", cell: (c) => String(c.getValue()) || "—" },
-    { id: "created_at", header: "Created", accessorFn: (s) => s.createdAt ?? "", cell: (c) => <RelativeTime value={c.row.original.createdAt} /> },
-    { id: "expires_at", header: "Expires", accessorFn: (s) => s.expiresAt ?? "", cell: (c) => <RelativeTime value={c.row.original.expiresAt} /> },
-    { id: "status", header: "Status", accessorFn: (s) => s.status ?? "", cell: (c) => (c.row.original.status ? <StatusBadge status={c.row.original.status} /> : "—") },
-    {
-      id: "actions",
-      header: "Actions",
-      enableSorting: false,
-      enableHiding: false,
-      meta: { priority: 1, clip: false },
-      cell: (c) => (
-        <Button size="sm" variant="danger" disabledReason={blocked} onClick={() => setTarget(c.row.original)}>
-          Revoke
-        </Button>
-      ),
-    },
-  ];
+  const shown = useMemo(() => filterSessions(sessions.data ?? [], values), [sessions.data, values]);
+  const user = values.user;
+  const activeOfUser = (sessions.data ?? []).filter((s) => s.principalId === user && s.status === "active").length;
+  const close = () => {
+    setRevoking(null);
+    setRevokingAll(false);
+    change.reset();
+  };
 
   return (
     <Page title="Sessions">
+      <ChangeNoticeBanner notice={change.notice} />
+      <div className="flex flex-wrap items-end gap-4" role="group" aria-label="Filters">
+        <Input label="User" placeholder="user id" value={values.user} onChange={(e) => setValues({ user: e.target.value.trim() })} />
+        <label className="flex items-center gap-1 text-sm">
+          <input type="checkbox" checked={Boolean(values.active)} onChange={(e) => setValues({ active: e.target.checked ? "1" : "" })} />
+          Active only
+        </label>
+        <label className="flex items-center gap-1 text-sm">
+          <input type="checkbox" checked={Boolean(values.soon)} onChange={(e) => setValues({ soon: e.target.checked ? "1" : "" })} />
+          Expires within the hour
+        </label>
+        {user ? (
+          <Button variant="danger" disabledReason={blocked ?? (activeOfUser ? null : `No active session of ${user}`)} onClick={() => setRevokingAll(true)}>
+            Revoke all sessions of {user}
+          </Button>
+        ) : null}
+      </div>
       {sessions.isPending ? <LoadingState label="Loading sessions…" /> : null}
       {sessions.isError ? <ErrorState error={sessions.error} onRetry={() => void sessions.refetch()} /> : null}
       {sessions.data ? (
-        <DataTable id="sessions" label="Sessions" columns={columns} data={sessions.data} getRowId={(s) => s.id} empty="The Gateway returned no sessions." />
+        <SessionsTable id="sessions" sessions={shown} currentSessionId={rights.sessionId} blocked={blocked} onRevoke={setRevoking} />
       ) : null}
-      <Modal
-        open={target !== null}
-        onClose={() => setTarget(null)}
+      <ConfirmModal
+        open={revoking !== null}
         title="Revoke session"
-        description={target ? `Session ${target.id} of ${target.principalId ?? "an unknown principal"} will stop working at once.` : undefined}
-        footer={
-          <>
-            <Button onClick={() => setTarget(null)}>Cancel</Button>
-            <Button variant="danger" disabled={revoke.isPending} onClick={() => target && revoke.mutate(target.id)}>
-              Revoke session
-            </Button>
-          </>
+        action="Revoke session"
+        busy={change.pending}
+        error={change.error}
+        onClose={close}
+        onConfirm={() =>
+          revoking && change.run({ change: () => revokeSession(revoking.id), title: `Session ${revoking.id} revoked`, onDone: () => setRevoking(null) })
         }
       >
-        {revoke.isError ? <ErrorState error={revoke.error} /> : null}
-      </Modal>
+        <p>
+          Session {revoking?.id} of {revoking?.principalId ?? "an unknown user"} will stop working at once.
+        </p>
+      </ConfirmModal>
+      <ConfirmModal
+        open={revokingAll}
+        title="Revoke all sessions"
+        action="Revoke all sessions"
+        typed={user}
+        busy={change.pending}
+        error={change.error}
+        onClose={close}
+        onConfirm={() =>
+          change.run({ change: () => revokeUserSessions(user), title: `Every session of ${user} revoked`, onDone: () => setRevokingAll(false) })
+        }
+      >
+        <p>
+          {activeOfUser} active session(s) of {user} stop working at once.
+          {user === rights.principalId ? " This includes the session you are using: you will be signed out." : ""}
+        </p>
+      </ConfirmModal>
     </Page>
   );
 }

@@ -21,7 +21,7 @@ export function CancelJobButton({ job }: { job: Job }) {
   });
   return (
     <>
-      <Button variant="danger" disabledReason={rights.reasonIfMissing(RIGHTS.jobsRun)} onClick={() => setOpen(true)}>
+      <Button variant="danger" disabledReason={rights.reasonIfMissing(RIGHTS.jobsRun, job.tenant_id)} onClick={() => setOpen(true)}>
         Cancel job
       </Button>
       <Modal

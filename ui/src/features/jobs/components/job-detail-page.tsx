@@ -40,7 +40,7 @@ function JobDetailPage({ jobId }: { jobId: string }) {
   const job = useQuery(jobQueries.detail(jobId));
   const streamLive = useStore(liveStream).status === "live";
   const rights = useRights();
-  const canReadAudit = rights.has(RIGHTS.auditRead);
+  const canReadAudit = rights.holdsAnywhere(RIGHTS.auditRead);
   const audit = useQuery({
     ...auditQueries.list({ correlation_id: job.data?.correlation_id ?? undefined, limit: 100 }),
     enabled: Boolean(job.data?.correlation_id) && canReadAudit,

@@ -14,8 +14,9 @@ export default function OverviewPage() {
   const rights = useRights();
   const config = useQuery(sessionQueries.uiConfig());
   const whoami = useWhoami();
-  const canJobs = rights.has(RIGHTS.jobsRead);
-  const canAudit = rights.has(RIGHTS.auditRead);
+  // Lists answer what is in the caller's scope: a right on some tenants is enough to ask.
+  const canJobs = rights.holdsAnywhere(RIGHTS.jobsRead);
+  const canAudit = rights.holdsAnywhere(RIGHTS.auditRead);
   // The header's tenant scopes the recent jobs and denials (and adds the tenant's own charts).
   const tenant = useStore(currentTenant) ?? undefined;
   const jobs = useQuery({ ...jobQueries.list({ limit: 10, tenant_id: tenant }), enabled: canJobs });

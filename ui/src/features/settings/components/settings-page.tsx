@@ -4,6 +4,7 @@ import { Page } from "@/components/layout";
 import { Button, IdChip, Select, ErrorState, LoadingState, RelativeTime } from "@/components/ui";
 import { session, sessionQueries, useSignOut, useWhoami } from "@/session";
 import { setTheme, themeChoice, type ThemeChoice, useStore } from "@/lib";
+import { EffectiveSetup } from "./effective-setup";
 
 export default function SettingsPage() {
   const current = useStore(session);
@@ -34,23 +35,38 @@ export default function SettingsPage() {
           <IdChip label="Principal" value={whoami.data?.principal_id ?? current?.principalId} />
           <IdChip label="Session ID" value={whoami.data?.session_id ?? current?.sessionId} />
         </div>
-        <p className="text-sm">Expires: <RelativeTime value={current?.expiresAt} /></p>
+        <p className="text-sm">
+          Access token expires: <RelativeTime value={current?.expiresAt} />
+          {current?.refreshable ? " (refreshed automatically before then)" : current ? " (not refreshed: sign in again then)" : ""}
+        </p>
         {whoami.isPending ? <LoadingState /> : null}
         {whoami.isError ? <ErrorState error={whoami.error} /> : null}
         {whoami.data ? (
-          <ul className="flex flex-wrap gap-1" aria-label="Your rights">
-            {whoami.data.rights.map((right) => (
-              <li key={right} className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800">{right}</li>
-            ))}
-          </ul>
+          <>
+            <ul className="flex flex-wrap gap-1" aria-label="Your rights">
+              {whoami.data.rights.map((right) => (
+                <li key={right} className="rounded bg-zinc-100 px-1.5 py-0.5 font-mono text-xs dark:bg-zinc-800">{right}</li>
+              ))}
+            </ul>
+            {Object.keys(whoami.data.tenant_rights).length ? (
+              <ul className="flex flex-col gap-1 text-sm" aria-label="Your rights on some tenants only">
+                {Object.entries(whoami.data.tenant_rights).map(([right, tenants]) => (
+                  <li key={right}>
+                    <code className="font-mono text-xs">{right}</code> on {tenants.join(", ")}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+          </>
         ) : null}
         <div>
-          <Button
-            onClick={signOut}
-          >
-            Sign out
-          </Button>
+          <Button onClick={() => void signOut()}>Sign out</Button>
         </div>
+      </section>
+      <section aria-labelledby="setup-heading" className="flex flex-col gap-2">
+        <h2 id="setup-heading" className="text-sm font-semibold">Effective setup</h2>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">What this console is connected to and how it is configured (nothing secret).</p>
+        <EffectiveSetup />
       </section>
       <section aria-labelledby="last-heading" className="flex flex-col gap-2">
         <h2 id="last-heading" className="text-sm font-semibold">Last request</h2>

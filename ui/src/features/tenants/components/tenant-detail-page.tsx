@@ -17,7 +17,8 @@ import { TenantOpModal } from "./tenant-op-modal";
 function TenantDetailPage({ tenantId }: { tenantId: string }) {
   const tenant = useQuery(tenantQueries.detail(tenantId));
   const rights = useRights();
-  const operateBlocked = rights.reasonIfMissing(RIGHTS.tenantsOperate);
+  // Operating needs the right on this tenant (a tenant operator's scope may hold it).
+  const operateBlocked = rights.reasonIfMissing(RIGHTS.tenantsOperate, tenantId);
   const placementBlocked = rights.reasonIfMissing(RIGHTS.placementRead);
   // Migrate chooses its target from the kind's shard directory in the placement map.
   const placement = useQuery({ ...placementQueries.overview(), enabled: !operateBlocked && !placementBlocked });
