@@ -113,7 +113,7 @@ export interface paths {
         };
         /**
          * Stream
-         * @description Server-sent events: `job`, `audit`, `deployment`, `placement`, `fleet` (each only when the caller may read it), a `resync` event first and whenever events may have been missed, and a heartbeat comment every 15 s. Reconnect with `Last-Event-ID` to resume.
+         * @description Server-sent events: `job`, `audit`, `deployment`, `placement`, `fleet` (each only when the caller may read it: a right held on some tenants only shows those tenants' events), a `resync` event first and whenever events may have been missed, and a heartbeat comment every 15 s. Reconnect with `Last-Event-ID` to resume.
          */
         get: operations["StreamEvents"];
         put?: never;

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +29,21 @@ class LiveEvent:
 
 @dataclass(eq=False)
 class Subscription:
-    rights: frozenset[str]
+    rights: frozenset[str]  # platform-wide
+    # Rights held on some tenants only (right → tenants): an event of one of those tenants is
+    # seen; an event of another tenant, or of none, is not.
+    tenant_rights: Mapping[str, frozenset[str]] = field(default_factory=dict)
     queue: asyncio.Queue[LiveEvent | None] = field(
         default_factory=lambda: asyncio.Queue(maxsize=1000)
     )
     overflowed: bool = False
 
     def wants(self, event: LiveEvent) -> bool:
-        return event.right in self.rights
+        if event.right in self.rights:
+            return True
+        return event.tenant_id is not None and event.tenant_id in self.tenant_rights.get(
+            event.right, ()
+        )
 
 
 class EventBus:
@@ -69,8 +76,10 @@ class EventBus:
                 sub.queue.put_nowait(None)
         return event
 
-    def subscribe(self, rights: Iterable[str]) -> Subscription:
-        sub = Subscription(frozenset(rights))
+    def subscribe(
+        self, rights: Iterable[str], tenant_rights: Mapping[str, frozenset[str]] | None = None
+    ) -> Subscription:
+        sub = Subscription(frozenset(rights), dict(tenant_rights or {}))
         self._subscribers.add(sub)
         return sub
 

@@ -13,6 +13,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.openapi import problems
+from cloudlysis_control.core.scope import SCOPE_ANY
 from cloudlysis_control.live.bus import LiveEvent
 from cloudlysis_control.live.service import Heartbeat, LiveService, Resync
 
@@ -50,10 +51,11 @@ class EventsController(Controller):
     @get(
         "/",
         operation_id="StreamEvents",
-        opt={"right": "control.access"},
+        opt={"right": "control.access", **SCOPE_ANY},
         responses=problems(),
         description="Server-sent events: `job`, `audit`, `deployment`, `placement`, `fleet` "
-        "(each only when the caller may read it), a `resync` event first and whenever events "
+        "(each only when the caller may read it: a right held on some tenants only shows "
+        "those tenants' events), a `resync` event first and whenever events "
         "may have been missed, and a heartbeat comment every 15 s. Reconnect with "
         "`Last-Event-ID` to resume.",
         media_type="text/event-stream",
@@ -64,5 +66,6 @@ class EventsController(Controller):
         live: NamedDependency[LiveService],
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
-        items = live.stream(request.user.rights, last_event_id)
+        user = request.user
+        items = live.stream(user.rights, last_event_id, user.tenant_rights)
         return ServerSentEvent(_messages(items), headers={"cache-control": "no-store"})

@@ -4,7 +4,7 @@ a heartbeat so proxies and clients know the stream is alive."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from cloudlysis_control.live.bus import EventBus, LiveEvent
@@ -33,9 +33,12 @@ class LiveService:
         self.heartbeat_s = heartbeat_s
 
     async def stream(
-        self, rights: frozenset[str], last_event_id: str | None
+        self,
+        rights: frozenset[str],
+        last_event_id: str | None,
+        tenant_rights: Mapping[str, frozenset[str]] | None = None,
     ) -> AsyncIterator[StreamItem]:
-        sub = self.bus.subscribe(rights)
+        sub = self.bus.subscribe(rights, tenant_rights)
         try:
             if last_event_id is not None:
                 missed = self.bus.since(int(last_event_id)) if last_event_id.isdigit() else None
