@@ -162,7 +162,14 @@ export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
         return job ? { body: job } : problem(404, { title: "Job not found", code: "not_found" });
       },
     ],
-    ["GET", /^\/admin\/v1\/audit$/, () => ({ body: options.audit ?? { items: [], next_cursor: null } })],
+    [
+      "GET",
+      /^\/admin\/v1\/audit$/,
+      () => {
+        const page = options.audit ?? { items: [], next_cursor: null };
+        return { body: { total: page.items.length, total_capped: false, ...page } };
+      },
+    ],
     [
       "GET",
       /^\/admin\/v1\/investigate$/,

@@ -14,10 +14,12 @@ export interface ModalProps {
   description?: string;
   /** "lg" for dialogs that show a lot (a plan, a list of checks). */
   size?: "md" | "lg";
+  /** "side": a drawer along the right edge (a record's detail beside the list it came from). */
+  placement?: "center" | "side";
 }
 
 /** A modal dialog: traps focus, closes on Esc, restores focus to where it was opened. */
-export function Modal({ open, title, onClose, children, footer, description, size = "md" }: ModalProps) {
+export function Modal({ open, title, onClose, children, footer, description, size = "md", placement = "center" }: ModalProps) {
   const titleId = useId();
   const descriptionId = useId();
   const panel = useRef<HTMLDivElement>(null);
@@ -66,7 +68,7 @@ export function Modal({ open, title, onClose, children, footer, description, siz
 
   if (!open) return null;
   return createPortal(
-    <div className="fixed inset-0 z-50 flex items-center justify-center p-4">
+    <div className={`fixed inset-0 z-50 flex ${placement === "side" ? "items-stretch justify-end" : "items-center justify-center p-4"}`}>
       <div className="absolute inset-0 bg-zinc-950/50" aria-hidden="true" onClick={() => onCloseRef.current()} />
       <div
         ref={panel}
@@ -75,7 +77,7 @@ export function Modal({ open, title, onClose, children, footer, description, siz
         aria-labelledby={titleId}
         aria-describedby={description ? descriptionId : undefined}
         tabIndex={-1}
-        className={`relative z-10 flex max-h-[90vh] w-full ${size === "lg" ? "max-w-3xl" : "max-w-lg"} flex-col gap-4 overflow-auto rounded-lg border border-zinc-200 bg-white p-5 shadow-xl dark:border-zinc-700 dark:bg-zinc-900`}
+        className={`relative z-10 flex w-full ${size === "lg" ? "max-w-3xl" : "max-w-lg"} ${placement === "side" ? "h-full" : "max-h-[90vh] rounded-lg"} flex-col gap-4 overflow-auto border border-zinc-200 bg-white p-5 shadow-xl dark:border-zinc-700 dark:bg-zinc-900`}
       >
         <h2 id={titleId} className="text-base font-semibold">
           {title}

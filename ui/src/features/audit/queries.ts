@@ -3,16 +3,23 @@ import { api, unwrap, type AuditOutcome } from "@/api";
 import { compact, fallbackInterval, LIVE_REFETCH_MS } from "@/lib";
 
 export interface AuditFilters {
+  /** Case-insensitive substring of actor, action or target. */
+  q?: string;
   actor?: string;
   action?: string;
   tenant_id?: string;
   outcome?: AuditOutcome[];
+  exclude_outcome?: AuditOutcome[];
   since?: string;
   until?: string;
   correlation_id?: string;
   job_id?: string;
   cursor?: string;
   limit?: number;
+  /** One row (with `repeat`) for a run of denials of one right to one principal. */
+  collapse_denials?: boolean;
+  /** Ask for `total` (capped at 10,000: `total_capped`). */
+  count?: boolean;
 }
 
 export type ExportFormat = "ndjson" | "csv";
@@ -37,7 +44,7 @@ export const auditQueries = {
 
 /** Downloads the export through the client, so it carries the auth header and request ids. */
 export async function exportAudit(filters: AuditFilters, format: ExportFormat): Promise<Blob> {
-  const { cursor: _cursor, limit: _limit, ...rest } = filters;
+  const { cursor: _cursor, limit: _limit, collapse_denials: _collapse, count: _count, ...rest } = filters;
   const result = await api.GET("/admin/v1/audit/export", {
     params: { query: { ...compact(rest), format } },
     parseAs: "blob",

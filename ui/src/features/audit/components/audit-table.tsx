@@ -1,9 +1,11 @@
 import { Link } from "react-router";
-import type { AuditEvent } from "@/api";
+import type { AuditEvent, AuditRow } from "@/api";
 import { DataTable, type ColumnDef, IdChip, StatusBadge, JobLink, RelativeTime, TruncatedText } from "@/components/ui";
 import { investigateHref } from "@/lib";
 
-const columns: ColumnDef<AuditEvent, unknown>[] = [
+type Row = AuditEvent & Partial<Pick<AuditRow, "repeat" | "first_at">>;
+
+const columns: ColumnDef<Row, unknown>[] = [
   { id: "at", header: "At", accessorKey: "at", cell: (c) => <RelativeTime value={c.row.original.at} />, meta: { priority: 1, width: 100 } },
   { id: "actor", header: "Actor", accessorKey: "actor", meta: { priority: 1, width: 110 } },
   { id: "action", header: "Action", accessorKey: "action", cell: (c) => <code className="font-mono text-xs">{String(c.getValue())}</code>, meta: { priority: 1, width: 150 } },
@@ -16,6 +18,15 @@ const columns: ColumnDef<AuditEvent, unknown>[] = [
       <span className="inline-flex items-center gap-1">
         {c.row.original.outcome === "denied" ? <span className="sr-only">Denied:</span> : null}
         <StatusBadge status={c.row.original.outcome} />
+        {(c.row.original.repeat ?? 1) > 1 ? (
+          <span
+            className="rounded bg-red-100 px-1 text-xs font-semibold text-red-900 dark:bg-red-900 dark:text-red-100"
+            title={`${c.row.original.repeat} denials in a row since ${c.row.original.first_at ?? "?"}`}
+            data-testid="repeat"
+          >
+            ×{c.row.original.repeat}
+          </span>
+        ) : null}
       </span>
     ),
     meta: { priority: 1, width: 110 },
@@ -51,13 +62,46 @@ const columns: ColumnDef<AuditEvent, unknown>[] = [
   },
 ];
 
-/** Audit events; denials are highlighted so refused access stands out. */
-export function AuditTable({ events, id = "audit", height }: { events: readonly AuditEvent[]; id?: string; height?: string }) {
+/** Audit events; denials are highlighted so refused access stands out. With `onOpen`, each row
+ * has a Details button (the page's detail drawer). */
+export function AuditTable<T extends Row>({
+  events,
+  id = "audit",
+  height,
+  onOpen,
+}: {
+  events: readonly T[];
+  id?: string;
+  height?: string;
+  onOpen?: (event: T) => void;
+}) {
+  const all = onOpen
+    ? [
+        {
+          id: "open",
+          header: "Details",
+          enableSorting: false,
+          enableHiding: false,
+          cell: (c) => (
+            <button
+              type="button"
+              className="rounded px-1.5 py-0.5 text-xs font-medium text-sky-800 hover:bg-sky-100 dark:text-sky-300 dark:hover:bg-sky-900"
+              aria-label={`Details of ${c.row.original.action} at ${c.row.original.at}`}
+              onClick={() => onOpen(c.row.original as T)}
+            >
+              Details
+            </button>
+          ),
+          meta: { priority: 1, width: 70, clip: false },
+        } satisfies ColumnDef<Row, unknown>,
+        ...columns,
+      ]
+    : columns;
   return (
-    <DataTable
+    <DataTable<Row>
       id={id}
       label="Audit events"
-      columns={columns}
+      columns={all}
       data={events}
       getRowId={(event) => event.id}
       rowClassName={(event) =>
