@@ -19,3 +19,4 @@ export * from "./use-cursor-history";
 export * from "./use-tenant-sync";
 export * from "./use-url-filters";
 export * from "./use-debounced-value";
+export * from "./grafana-dashboards";

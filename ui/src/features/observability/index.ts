@@ -1,2 +1,2 @@
-// Public surface of the observability feature: the Grafana dashboards and their deep links.
-export { DASHBOARDS, dashboardUrl, type DashboardInfo } from "./dashboards";
+// Public surface of the observability feature: nothing is used by other features; its pages are in routes.tsx.
+export {};

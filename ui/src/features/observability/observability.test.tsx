@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { currentTenant } from "@/lib";
 import { defaultUiConfig, installFakeApi, problem } from "@/test/fake-api";
 import { renderApp, signInForTest } from "@/test/render";
-import { DASHBOARDS } from "./dashboards";
+import { DASHBOARDS } from "@/lib";
 
 const metricsDown: [string, RegExp, () => ReturnType<typeof problem>] = ["GET", /^\/admin\/v1\/metrics\//, () => problem(503, { code: "metrics_unavailable", title: "Metrics unavailable" })];
 

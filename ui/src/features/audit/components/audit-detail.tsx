@@ -2,9 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import type { AuditRow } from "@/api";
 import { CopyButton, JobLink, Modal, RelativeTime, StatusBadge } from "@/components/ui";
-import { investigateHref } from "@/lib";
+import { DASHBOARDS, dashboardUrl, investigateHref } from "@/lib";
 import { sessionQueries } from "@/session";
-import { DASHBOARDS, dashboardUrl } from "@/features/observability";
 
 const LOGS = DASHBOARDS.find((d) => d.uid === "cl-logs");
 

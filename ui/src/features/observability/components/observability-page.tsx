@@ -8,7 +8,7 @@ import { sessionQueries, useRights } from "@/session";
 import { useDeployBands } from "@/features/deployments";
 import { investigateQueries } from "@/features/investigate";
 import { MetricChart, type ServiceKind } from "@/features/metrics";
-import { dashboardUrl, DASHBOARDS } from "@/features/observability/dashboards";
+import { dashboardUrl, DASHBOARDS } from "@/lib";
 
 const KINDS: readonly ServiceKind[] = ["gateway", "aggregate", "projection", "runner", "control"];
 const RANGES: ReadonlyArray<[string, string]> = [

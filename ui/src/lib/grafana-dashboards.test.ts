@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { dashboardUrl, DASHBOARDS } from "./dashboards";
+import { dashboardUrl, DASHBOARDS } from "./grafana-dashboards";
 
 // Vitest runs from ui/; the provisioned dashboards live in ../grafana/dashboards.
 const dir = resolve(process.cwd(), "../grafana/dashboards");
