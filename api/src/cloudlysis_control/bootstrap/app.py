@@ -17,6 +17,11 @@ from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddlew
 from cloudlysis_control.auth.rights import RightsSource
 from cloudlysis_control.bootstrap.container import Container
 from cloudlysis_control.bootstrap.openapi import finalize_openapi, openapi_config
+from cloudlysis_control.config.controllers import (
+    ConfigPlansController,
+    ConfigRegistryController,
+    DefinitionsController,
+)
 from cloudlysis_control.core.errors import SwarmUnavailable
 from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
@@ -67,6 +72,9 @@ CONTROLLERS: list[Any] = [
     ServiceActionsController,
     DeploymentsController,
     LocksController,
+    ConfigRegistryController,
+    ConfigPlansController,
+    DefinitionsController,
 ]
 
 API_VERSION = "1.0.0"
@@ -92,6 +100,8 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "iam": c.iam,
         "investigations": c.investigate,
         "system": c.system,
+        "configs": c.configs,
+        "definitions": c.definitions,
     }
     provided = {name: _constant(value) for name, value in services.items()}
 

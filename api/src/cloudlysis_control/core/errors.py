@@ -127,6 +127,19 @@ class TenantRequired(Unprocessable):
     title = "This job kind acts on one tenant: name it"
 
 
+class ConfigInvalid(Unprocessable):
+    """A config document that does not parse, breaks its domain's schema or its rules; the
+    problem lists every finding (`findings`)."""
+
+    code = "config_invalid"
+    title = "The config is invalid"
+
+
+class ConfigReadOnly(Unprocessable):
+    code = "config_read_only"
+    title = "This config is read-only here"
+
+
 class PreflightRefused(Unprocessable):
     code = "preflight_refused"
     title = "Preflight checks refused the operation"
