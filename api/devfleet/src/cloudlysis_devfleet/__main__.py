@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
         "--nats-url", default=None, help="NATS with the placement bucket (enables routing)"
     )
     gateway.add_argument(
+        "--placement-file",
+        type=Path,
+        default=None,
+        help="or route from the dev placement file (polled; applied on reload)",
+    )
+    gateway.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
     for kind in PLATFORM_KINDS:
@@ -56,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
         many.add_argument(f"--{kind}", type=int, default=0, help=f"number of {kind} instances")
     many.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
     many.add_argument("--fleet-file", type=Path, default=None, help="write the fleet file here")
+    many.add_argument(
+        "--nats-url", default=None, help="NATS with the config buckets (revisions on reload)"
+    )
     _platform_common(many)
     return parser
 
@@ -90,7 +99,7 @@ async def _run_platform(args: argparse.Namespace) -> None:
             )
         ]
         ports = [args.port]
-    host = PlatformHost(configs, args.host, ports)
+    host = PlatformHost(configs, args.host, ports, nats_url=getattr(args, "nats_url", None))
     instances = await host.start()
     if getattr(args, "fleet_file", None) is not None:
         args.fleet_file.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +122,7 @@ async def _run_gateway(args: argparse.Namespace) -> None:
         version=args.service_version,
         git_sha=args.git_sha,
         nats_url=args.nats_url,
+        placement_file=args.placement_file,
     )
     await serve_until_stopped(
         create_gateway_app(config),

@@ -31,12 +31,15 @@ from litestar.types import Scope
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from cloudlysis_control.core.errors import StateUnavailable
+from cloudlysis_devfleet import definitions
 from cloudlysis_devfleet.common import (
     Problem,
     ServiceKit,
     build_service_app,
     json_response,
 )
+from cloudlysis_devfleet.config_reader import ConfigReader
 
 PlatformKind = Literal["aggregate", "projection", "runner"]
 PLATFORM_KINDS: tuple[PlatformKind, ...] = ("aggregate", "projection", "runner")
@@ -83,9 +86,16 @@ def valid_tenant_id(tenant_id: str) -> bool:
 
 
 class PlatformInstance:
-    def __init__(self, config: PlatformConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: PlatformConfig,
+        clock: Callable[[], float] = time.monotonic,
+        reader: ConfigReader | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.reader = reader  # None: no NATS, the instance reports no config revisions
+        self.revisions: dict[str, str | None] = {}
         self.kit = ServiceKit(config.kind, config.version, config.git_sha)
         self.started = clock()
         self.config_generation = 1
@@ -175,7 +185,12 @@ class PlatformInstance:
         t.backlog += backlog
         return self.status(tenant_id)
 
-    def reload(self) -> dict[str, Any]:
+    async def reload(self) -> dict[str, Any]:
+        if self.reader is not None:
+            try:
+                self.revisions = await self.reader.revisions(self.config.kind)
+            except StateUnavailable as e:
+                raise Problem(503, "config_unavailable", "Config unavailable", e.detail) from e
         self.config_generation += 1
         self.reloaded_at = time.time()
         return {
@@ -183,7 +198,24 @@ class PlatformInstance:
             "instance": self.config.instance,
             "config_generation": self.config_generation,
             "reloaded_at": self.reloaded_at,
+            "revisions": self.revisions,
         }
+
+    def definitions(self) -> dict[str, Any]:
+        if self.config.kind != "runner":
+            raise Problem(404, "not_found", "Not found", "only Runners hold definitions")
+        activation = {
+            k.removeprefix("activation:"): v
+            for k, v in self.revisions.items()
+            if k.startswith("activation:")
+        }
+        return {"definitions": definitions.listing(), "activation": activation}
+
+    def definition(self, type_: str, name: str, version: int) -> dict[str, Any]:
+        doc = definitions.find(type_, name, version) if self.config.kind == "runner" else None
+        if doc is None:
+            raise Problem(404, "not_found", "Not found", f"no {type_} {name} v{version}")
+        return doc
 
     def bounded(self, values: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
         """Top-K tenants by value plus one `__other__` series for the rest (metrics contract)."""
@@ -300,6 +332,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
                 "version": i.kit.switches.version,
                 "git_sha": i.config.git_sha,
                 "config_generation": i.config_generation,
+                "revisions": i.revisions,
             }
         )
 
@@ -321,7 +354,24 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
 
     @post("/admin/v1/config/reload", operation_id="ReloadConfig")
     async def reload(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return json_response(inst(request).reload())
+        return json_response(await inst(request).reload())
+
+    @get("/admin/v1/definitions", operation_id="ListDefinitions", sync_to_thread=False)
+    def list_definitions(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return json_response(inst(request).definitions())
+
+    @get(
+        "/admin/v1/definitions/{type_:str}/{name:str}/{version:int}",
+        operation_id="GetDefinition",
+        sync_to_thread=False,
+    )
+    def get_definition(
+        request: Request[Any, Any, Any],
+        type_: FromPath[str],
+        name: FromPath[str],
+        version: FromPath[int],
+    ) -> Response[bytes]:
+        return json_response(inst(request).definition(type_, name, version))
 
     @post("/v1/tenants/{tenant_id:str}/work", operation_id="SubmitWork", status_code=202)
     async def work(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
@@ -336,7 +386,16 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
         )
         return json_response(status, status=202)
 
-    return [instance_info, tenant_status, drain, resume, reload, work]
+    return [
+        instance_info,
+        tenant_status,
+        drain,
+        resume,
+        reload,
+        work,
+        list_definitions,
+        get_definition,
+    ]
 
 
 def create_platform_app(

@@ -47,11 +47,14 @@ RevisionPath = Annotated[str, PathParameter(pattern=REVISION_PATTERN, descriptio
 ScopeQuery = Annotated[
     str,
     QueryParameter(
+        query="scope",
         pattern=SCOPE_PATTERN,
         description="`platform` (default), a service kind, or `tenant:<id>`",
     ),
 ]
-OptionalScope = Annotated[str | None, QueryParameter(pattern=SCOPE_PATTERN)]
+OptionalScope = Annotated[str | None, QueryParameter(query="scope", pattern=SCOPE_PATTERN)]
+DomainPath = Annotated[DomainName, PathParameter(description="The config's domain")]
+DomainQuery = Annotated[DomainName | None, QueryParameter(description="Only this domain")]
 _ITEM = "/{domain:str}/{name:str}"
 DefinitionTypePath = Annotated[DefinitionType, PathParameter(description="effect or saga")]
 DefinitionNamePath = Annotated[str, PathParameter(pattern=DEFINITION_NAME_PATTERN)]
@@ -73,12 +76,12 @@ class ConfigRegistryController(Controller):
     async def list_configs(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName | None = None,
-        scope: OptionalScope = None,
+        domain: DomainQuery = None,
+        config_scope: OptionalScope = None,
         cursor: Cursor = None,
         limit: Limit = 100,
     ) -> ConfigPage:
-        return await configs.page(domain, scope, cursor, limit)
+        return await configs.page(domain, config_scope, cursor, limit)
 
     @get(
         "/domains",
@@ -102,11 +105,11 @@ class ConfigRegistryController(Controller):
     async def get_config(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> ConfigDetail:
-        _, cid = configs.config_id(domain, name, scope)
+        _, cid = configs.config_id(domain, name, config_scope)
         return await configs.detail(cid)
 
     @get(
@@ -121,13 +124,13 @@ class ConfigRegistryController(Controller):
     def get_history(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
         cursor: Cursor = None,
         limit: Limit = 50,
     ) -> HistoryPage:
-        _, cid = configs.config_id(domain, name, scope)
+        _, cid = configs.config_id(domain, name, config_scope)
         return configs.history_page(cid, cursor, limit)
 
     @get(
@@ -140,12 +143,12 @@ class ConfigRegistryController(Controller):
     async def get_revision(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
         revision: RevisionPath,
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> ConfigRevisionView:
-        _, cid = configs.config_id(domain, name, scope)
+        _, cid = configs.config_id(domain, name, config_scope)
         return await configs.revision(cid, revision)
 
     @post(
@@ -161,12 +164,12 @@ class ConfigRegistryController(Controller):
     async def validate(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
         data: JSONBody[ValidateRequest],
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> ValidationReport:
-        _, cid = configs.config_id(domain, name, scope)
+        _, cid = configs.config_id(domain, name, config_scope)
         return await configs.report(cid, data.document, data.format)
 
     @post(
@@ -185,11 +188,11 @@ class ConfigRegistryController(Controller):
         self,
         request: AnyRequest,
         jobs: NamedDependency[JobService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
         data: JSONBody[ApplyRequest],
         idempotency_key: IdempotencyKey,
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> Job:
         return await jobs.create(
             kind_name="config.apply",
@@ -197,7 +200,7 @@ class ConfigRegistryController(Controller):
             params={
                 "domain": domain,
                 "name": name,
-                "scope": scope,
+                "scope": config_scope,
                 "base_revision": data.base_revision,
                 "patch": msgspec.to_builtins(data.patch),
                 "plan_hash": data.plan_hash,
@@ -220,11 +223,11 @@ class ConfigRegistryController(Controller):
         self,
         request: AnyRequest,
         jobs: NamedDependency[JobService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
         data: JSONBody[RollbackRequest],
         idempotency_key: IdempotencyKey,
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> Job:
         return await jobs.create(
             kind_name="config.rollback",
@@ -232,7 +235,7 @@ class ConfigRegistryController(Controller):
             params={
                 "domain": domain,
                 "name": name,
-                "scope": scope,
+                "scope": config_scope,
                 "base_revision": data.base_revision,
                 "target_revision": data.target_revision,
                 "plan_hash": data.plan_hash,
@@ -262,12 +265,12 @@ class ConfigPlansController(Controller):
     async def plan(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
         data: JSONBody[PlanRequest],
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> ConfigPlan:
-        _, cid = configs.config_id(domain, name, scope)
+        _, cid = configs.config_id(domain, name, config_scope)
         return await configs.plan(cid, data.base_revision, data.document, data.format)
 
     @post(
@@ -282,12 +285,12 @@ class ConfigPlansController(Controller):
     async def plan_rollback(
         self,
         configs: NamedDependency[ConfigService],
-        domain: DomainName,
+        domain: DomainPath,
         name: NamePath,
         data: JSONBody[RollbackPlanRequest],
-        scope: ScopeQuery = "platform",
+        config_scope: ScopeQuery = "platform",
     ) -> ConfigPlan:
-        _, cid = configs.config_id(domain, name, scope)
+        _, cid = configs.config_id(domain, name, config_scope)
         return await configs.plan_rollback(cid, data.base_revision, data.target_revision)
 
 
@@ -309,7 +312,7 @@ class DefinitionsController(Controller):
         return await definitions.overview()
 
     @get(
-        "/{type:str}/{name:str}/{version:int}",
+        "/{definition_type:str}/{name:str}/{version:int}",
         operation_id="GetDefinition",
         opt=READ,
         responses=problems(404),
@@ -318,8 +321,8 @@ class DefinitionsController(Controller):
     async def get_definition(
         self,
         definitions: NamedDependency[DefinitionsService],
-        type: DefinitionTypePath,
+        definition_type: DefinitionTypePath,
         name: DefinitionNamePath,
         version: VersionPath,
     ) -> dict[str, Any]:
-        return await definitions.document(type, name, version)
+        return await definitions.document(definition_type, name, version)

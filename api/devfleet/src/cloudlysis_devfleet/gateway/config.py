@@ -17,6 +17,8 @@ class GatewayConfig:
     git_sha: str = "devfleet"
     # NATS with the placement bucket: enables routing (reload, resolve). None: IAM only.
     nats_url: str | None = None
+    # Or the dev placement file (CONTROL_PLACEMENT_SOURCE=file's): routing from it, polled.
+    placement_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.token_ttl_s < 1:
