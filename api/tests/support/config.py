@@ -15,7 +15,6 @@ import httpx
 import nats
 
 from cloudlysis_control.adapters.nats.state import BUCKET_CONFIG
-
 from tests.support.auth import bearer
 from tests.support.ops import OpsEnv, ops_env, wait_job
 
