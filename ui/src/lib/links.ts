@@ -22,3 +22,9 @@ export function auditHref(filter: { job_id?: string; tenant_id?: string; outcome
   const search = params.toString();
   return search ? `/audit?${search}` : "/audit";
 }
+
+/** A registry config's page: `/config/<domain>/<name>?scope=<scope>` (scope `platform` omitted). */
+export function configHref(domain: string, name: string, scope = "platform"): string {
+  const path = `/config/${encodeURIComponent(domain)}/${encodeURIComponent(name)}`;
+  return scope === "platform" ? path : `${path}?scope=${encodeURIComponent(scope)}`;
+}
