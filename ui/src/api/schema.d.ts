@@ -939,20 +939,6 @@ export interface components {
             scope: string;
         };
         /**
-         * ApplyRequest
-         * @description Apply the plan: its base revision, its patch and its hash; `confirm` repeats the name.
-         */
-        ApplyRequest: {
-            base_revision: string | null;
-            /** @description Config name */
-            confirm: string;
-            patch: components["schemas"]["PatchOperation"][];
-            /** @description The plan's hash */
-            plan_hash: string;
-            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
-            reason: string;
-        };
-        /**
          * AuditEvent
          * @description One audited action. Append-only; never updated.
          */
@@ -1008,18 +994,19 @@ export interface components {
             /** @enum {unknown} */
             outcome: "cancelled" | "failed" | "timed_out";
         };
-        /** RollbackRequest */
-        config_schemas_RollbackRequest: {
-            /** @description A config revision: the KV revision (decimal) or a file's content revision */
+        /**
+         * ConfigApplyRequest
+         * @description Apply the plan: its base revision, its patch and its hash; `confirm` repeats the name.
+         */
+        ConfigApplyRequest: {
             base_revision: string | null;
             /** @description Config name */
             confirm: string;
+            patch: components["schemas"]["PatchOperation"][];
             /** @description The plan's hash */
             plan_hash: string;
             /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
             reason: string;
-            /** @description A config revision: the KV revision (decimal) or a file's content revision */
-            target_revision: string;
         };
         /** ConfigDetail */
         ConfigDetail: {
@@ -1084,6 +1071,18 @@ export interface components {
             scope: string;
             sha256: string;
             value: unknown;
+        };
+        /** ConfigRollbackRequest */
+        ConfigRollbackRequest: {
+            base_revision: string | null;
+            /** @description Config name */
+            confirm: string;
+            /** @description The plan's hash */
+            plan_hash: string;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
+            /** @description A config revision: the KV revision (decimal) or a file's content revision */
+            target_revision: string;
         };
         /** ConfigSummary */
         ConfigSummary: {
@@ -1154,16 +1153,6 @@ export interface components {
         DeploymentPage: {
             items: components["schemas"]["Deployment"][];
             next_cursor: string | null;
-        };
-        /** RollbackRequest */
-        deployments_schemas_RollbackRequest: {
-            /** @description A Swarm service name */
-            confirm: string;
-            /** @description Seconds to wait for health after the update */
-            health_timeout_s?: number | null;
-            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
-            reason: string;
-            to_spec_version?: number | null;
         };
         /**
          * DeployRequest
@@ -1613,6 +1602,19 @@ export interface components {
             base_revision: string | null;
             /** @description A config revision: the KV revision (decimal) or a file's content revision */
             target_revision: string;
+        };
+        /**
+         * RollbackRequest
+         * @description Roll back to Swarm's previous spec, or to `to_spec_version` (a spec version recorded by
+         *         a deployment, see GET /admin/v1/deployments). `confirm` must repeat the service name.
+         */
+        RollbackRequest: {
+            /** @description A Swarm service name */
+            confirm: string;
+            health_timeout_s?: number | null;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
+            to_spec_version?: number | null;
         };
         /** Route */
         Route: {
@@ -2271,7 +2273,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ApplyRequest"];
+                "application/json": components["schemas"]["ConfigApplyRequest"];
             };
         };
         responses: {
@@ -2548,7 +2550,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["config_schemas_RollbackRequest"];
+                "application/json": components["schemas"]["ConfigRollbackRequest"];
             };
         };
         responses: {
@@ -5372,7 +5374,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["deployments_schemas_RollbackRequest"];
+                "application/json": components["schemas"]["RollbackRequest"];
             };
         };
         responses: {

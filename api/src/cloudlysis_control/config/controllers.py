@@ -21,16 +21,16 @@ from cloudlysis_control.config.model import (
     DomainName,
 )
 from cloudlysis_control.config.schemas import (
-    ApplyRequest,
+    ConfigApplyRequest,
     ConfigDetail,
     ConfigPage,
     ConfigPlan,
     ConfigRevisionView,
+    ConfigRollbackRequest,
     DomainList,
     HistoryPage,
     PlanRequest,
     RollbackPlanRequest,
-    RollbackRequest,
     ValidateRequest,
     ValidationReport,
 )
@@ -190,7 +190,7 @@ class ConfigRegistryController(Controller):
         jobs: NamedDependency[JobService],
         domain: DomainPath,
         name: NamePath,
-        data: JSONBody[ApplyRequest],
+        data: JSONBody[ConfigApplyRequest],
         idempotency_key: IdempotencyKey,
         config_scope: ScopeQuery = "platform",
     ) -> Job:
@@ -225,7 +225,7 @@ class ConfigRegistryController(Controller):
         jobs: NamedDependency[JobService],
         domain: DomainPath,
         name: NamePath,
-        data: JSONBody[RollbackRequest],
+        data: JSONBody[ConfigRollbackRequest],
         idempotency_key: IdempotencyKey,
         config_scope: ScopeQuery = "platform",
     ) -> Job:

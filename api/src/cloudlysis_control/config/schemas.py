@@ -196,7 +196,7 @@ class PatchOperation(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 Patch = Annotated[list[PatchOperation], msgspec.Meta(max_length=50_000)]
 
 
-class ApplyRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ConfigApplyRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Apply the plan: its base revision, its patch and its hash; `confirm` repeats the name."""
 
     reason: Reason
@@ -206,7 +206,7 @@ class ApplyRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     confirm: ConfigName
 
 
-class RollbackRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ConfigRollbackRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
     base_revision: Revision | None
     target_revision: Revision
