@@ -34,6 +34,8 @@ import nats
 from _bench_support import pct, start_api, stop_api, token, wait_ready, write_secret
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
+from cloudlysis_control.adapters.nats.state import BUCKET_CONFIG, NatsState
+from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT
 
 NAME = "config_plan"
 TENANTS = 10_000
@@ -49,7 +51,14 @@ def routing(gen: int) -> dict[str, Any]:
         shard = 1 + (i % 2)
         if flip:
             shard = 3 - shard
-        overrides.append({"tenant": f"t-{i:05d}", "kind": "aggregate", "shard": f"aggregate-{shard}"})
+        overrides.append(
+            {
+                "tenant": f"t-{i:05d}",
+                "kind": "aggregate",
+                "shard": f"aggregate-{shard}",
+                "endpoints": [],
+            }
+        )
     return {"schema_version": 1, "routes": ROUTES, "overrides": overrides}
 
 
@@ -62,13 +71,13 @@ def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def _wait_file(path: Path, timeout_s: float = 60) -> list[dict[str, str]]:
+def _wait_file(path: Path, timeout_s: float = 60) -> list[dict[str, str]]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if path.is_file() and path.stat().st_size:
             found: list[dict[str, str]] = json.loads(path.read_text())
             return found
-        await asyncio.sleep(0.1)
+        time.sleep(0.1)
     raise RuntimeError(f"{path} was not written")
 
 
@@ -88,27 +97,63 @@ async def bench(iterations: int, applies: int) -> dict[str, object]:
         await server.start()
         gw_port = free_port()
         procs = [
-            _spawn(["gateway", "--port", str(gw_port), "--data-dir", str(base / "gw"), "--nats-url", server.url], base / "gw.log"),
             _spawn(
-                ["many", "--aggregate", "2", "--runner", "1", "--fleet-file", str(base / "platform.json"), "--nats-url", server.url],
+                [
+                    "gateway",
+                    "--port",
+                    str(gw_port),
+                    "--data-dir",
+                    str(base / "gw"),
+                    "--nats-url",
+                    server.url,
+                ],
+                base / "gw.log",
+            ),
+            _spawn(
+                [
+                    "many",
+                    "--aggregate",
+                    "2",
+                    "--runner",
+                    "1",
+                    "--fleet-file",
+                    str(base / "platform.json"),
+                    "--nats-url",
+                    server.url,
+                ],
                 base / "platform.log",
             ),
         ]
         api = None
         try:
             gateway = f"http://127.0.0.1:{gw_port}"
-            platform = await _wait_file(base / "platform.json")
-            (base / "fleet.json").write_text(json.dumps([{"name": "gateway", "kind": "gateway", "url": gateway}, *platform]))
+            platform = await asyncio.to_thread(_wait_file, base / "platform.json")
+            fleet = base / "fleet.json"
+            await asyncio.to_thread(
+                fleet.write_text,
+                json.dumps([{"name": "gateway", "kind": "gateway", "url": gateway}, *platform]),
+            )
+            state = NatsState(url=server.url)
+            await state.connect()
+            await state.provision([BUCKET_PLACEMENT, BUCKET_CONFIG], [])
+            await state.close()
             nc = await nats.connect(server.url)
-            js = nc.jetstream()
-            from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT
-
-            placement_kv = await js.create_key_value(bucket=BUCKET_PLACEMENT.name, history=16)
-            shards = {p["name"]: {"endpoints": [p["url"]]} for p in platform if p["kind"] == "aggregate"}
+            placement_kv = await nc.jetstream().key_value(BUCKET_PLACEMENT.name)
+            shards = {
+                p["name"]: {"endpoints": [p["url"]]} for p in platform if p["kind"] == "aggregate"
+            }
             tenants = {f"t-{i:05d}": f"aggregate-{1 + i % 2}" for i in range(TENANTS)}
             await placement_kv.put(
                 "aggregate_placement",
-                json.dumps({"schema_version": 1, "kind": "aggregate", "default_shard": "aggregate-1", "shards": shards, "tenants": tenants}).encode(),
+                json.dumps(
+                    {
+                        "schema_version": 1,
+                        "kind": "aggregate",
+                        "default_shard": "aggregate-1",
+                        "shards": shards,
+                        "tenants": tenants,
+                    }
+                ).encode(),
             )
             await placement_kv.put("routing", json.dumps(routing(0)).encode())
             port = free_port()
@@ -118,7 +163,7 @@ async def bench(iterations: int, applies: int) -> dict[str, object]:
                     "CONTROL_TOKEN_HS256_SECRET_FILE": str(write_secret(base)),
                     "CONTROL_DATA_DIR": str(base / "data"),
                     "CONTROL_PORT": str(port),
-                    "CONTROL_FLEET_FILE": str(base / "fleet.json"),
+                    "CONTROL_FLEET_FILE": str(fleet),
                     "CONTROL_GATEWAY_URL": gateway,
                 },
                 port,
@@ -131,11 +176,16 @@ async def bench(iterations: int, applies: int) -> dict[str, object]:
             results: dict[str, object] = {"name": NAME, "tenants": TENANTS, "changed": CHANGED}
             async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
                 # The API's placement view must hold the 10,000 tenants before planning.
-                while (await http.get("/admin/v1/tenants", params={"limit": 1})).json()["revisions"]["aggregate"] is None:
+                while True:
+                    page = (await http.get("/admin/v1/tenants", params={"limit": 1})).json()
+                    if page["revisions"]["aggregate"] is not None:
+                        break
                     await asyncio.sleep(0.1)
                 current = (await http.get("/admin/v1/config/routing/gateway")).json()
                 base_text = current["document"]
-                new_text = json.dumps(routing(1))
+                # The proposal in the API's canonical form (keys sorted, every field present), so
+                # the baseline diffs what the plan diffs: 100 changed overrides.
+                new_text = json.dumps(routing(1), sort_keys=True, indent=2)
                 plans = []
                 plan: dict[str, Any] = {}
                 for i in range(iterations + 3):
@@ -164,7 +214,10 @@ async def bench(iterations: int, applies: int) -> dict[str, object]:
                     p = (
                         await http.post(
                             "/admin/v1/plans/config/routing/gateway",
-                            json={"base_revision": current["revision"], "document": json.dumps(routing(gen))},
+                            json={
+                                "base_revision": current["revision"],
+                                "document": json.dumps(routing(gen)),
+                            },
                         )
                     ).json()
                     started = time.perf_counter()
@@ -181,10 +234,10 @@ async def bench(iterations: int, applies: int) -> dict[str, object]:
                     )
                     assert r.status_code == 202, r.text[:500]
                     job_id = r.json()["id"]
-                    while (job := (await http.get(f"/admin/v1/jobs/{job_id}")).json())["status"] not in (
-                        "succeeded",
-                        "failed",
-                    ):
+                    while True:
+                        job = (await http.get(f"/admin/v1/jobs/{job_id}")).json()
+                        if job["status"] in ("succeeded", "failed"):
+                            break
                         await asyncio.sleep(0.01)
                     assert job["status"] == "succeeded", job
                     ends.append(time.perf_counter() - started)

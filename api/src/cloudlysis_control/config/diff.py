@@ -101,8 +101,11 @@ def _diff(
         if anchors:
             pa, pb = alo, blo
             for i, j in anchors:
-                _diff(a, b, pa, i, pb, j, out)
-                out.append(("equal", i, i + 1, j, j + 1))
+                if i - pa == j - pb and a[pa:i] == b[pb:j]:
+                    out.append(("equal", pa, i + 1, pb, j + 1))  # the gap is unchanged
+                else:
+                    _diff(a, b, pa, i, pb, j, out)
+                    out.append(("equal", i, i + 1, j, j + 1))
                 pa, pb = i + 1, j + 1
             _diff(a, b, pa, ahi, pb, bhi, out)
         elif ahi - alo <= _SMALL and bhi - blo <= _SMALL:

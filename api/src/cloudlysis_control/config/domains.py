@@ -20,7 +20,7 @@ from cloudlysis_control.config.model import (
     canonical,
     sha256,
 )
-from cloudlysis_control.config.parse import convert, duplicate_keys, parse_text, pointer, secrets
+from cloudlysis_control.config.parse import convert, parse_text, pointer, secrets
 from cloudlysis_control.config.rules import (
     World,
     activation_rules,
@@ -151,9 +151,9 @@ class Validated:
         return self.value is not None and not any(f.severity == "error" for f in self.findings)
 
 
-def _duplicates(spec: DomainSpec, data: Any) -> list[Finding]:
+def _duplicates(spec: DomainSpec, duplicates: list[tuple[str, ...]]) -> list[Finding]:
     out = []
-    for tokens in duplicate_keys(data):
+    for tokens in duplicates:
         at = pointer(*tokens)
         if spec.name == "placement" and len(tokens) == 2 and tokens[0] == "tenants":
             code, msg = f"{spec.code}.tenant_on_two_shards", f"tenant {tokens[1]} is listed twice"
@@ -163,11 +163,17 @@ def _duplicates(spec: DomainSpec, data: Any) -> list[Finding]:
     return out
 
 
-def validate_data(spec: DomainSpec, cid: ConfigId, data: Any, world: World) -> Validated:
+def validate_data(
+    spec: DomainSpec,
+    cid: ConfigId,
+    data: Any,
+    world: World,
+    duplicates: list[tuple[str, ...]] | None = None,
+) -> Validated:
     """Plain data (already parsed) through secrets, keys given twice, schema and rules."""
     assert spec.model is not None
     findings = secrets(data, spec.id_maps, f"{spec.code}.secret_refused")
-    findings += _duplicates(spec, data)
+    findings += _duplicates(spec, duplicates or [])
     value, schema_findings = convert(data, spec.model, f"{spec.code}.schema")
     findings += schema_findings
     if value is None:
@@ -188,7 +194,7 @@ def validate_text(
             message=f"{spec.name} documents are written in {allowed}",
         )
         return Validated(None, None, None, [finding])
-    data, findings = parse_text(text, fmt, spec.code)
+    data, findings, duplicates = parse_text(text, fmt, spec.code)
     if findings:
         return Validated(None, None, None, findings)
-    return validate_data(spec, cid, data, world)
+    return validate_data(spec, cid, data, world, duplicates)

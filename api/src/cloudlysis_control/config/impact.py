@@ -29,7 +29,7 @@ class Instance:
 class Change:
     tenants_total: int
     changes: list[RouteChange]  # sorted (tenant, kind)
-    unchanged: list[tuple[str, PlacementKind]]  # every other (tenant, kind) pair, sorted
+    unchanged: Sequence[tuple[str, PlacementKind]]  # every other (tenant, kind) pair, sorted
     resolve: Mapping[tuple[str, PlacementKind], Resolution]  # after the change
     before: Mapping[tuple[str, PlacementKind], Resolution]  # before it
     summary: str
@@ -69,33 +69,60 @@ def routing_change(
     tenants: Iterable[str],
 ) -> Change:
     before, after = _overrides(base), _overrides(proposed)
-    everyone = set(tenants) | {t for t, _ in before} | {t for t, _ in after}
-    touched = sorted(set(before) | set(after))
+    everyone = set(tenants)
+    everyone.update(t for t, _ in before)
+    everyone.update(t for t, _ in after)
     resolved: dict[tuple[str, PlacementKind], Resolution] = {}
     changes = []
-    for tenant, kind in touched:
-        old = _resolve(tenant, kind, before, placement)
-        new = _resolve(tenant, kind, after, placement)
-        resolved[(tenant, kind)] = new
+    for key in sorted(
+        before.keys() ^ after.keys()
+        | {k for k in before.keys() & after.keys() if before[k] != after[k]}
+    ):
+        old = _resolve(*key, before, placement)
+        new = _resolve(*key, after, placement)
+        resolved[key] = new
         if old != new:
-            changes.append(_route_change(tenant, kind, old, new))
-    unchanged = sorted(
-        (t, k)
-        for t in everyone
-        for k in KINDS
-        if (t, k) not in resolved or (resolved[(t, k)] == _resolve(t, k, before, placement))
-    )
+            changes.append(_route_change(key[0], key[1], old, new))
+    moved: set[tuple[str, PlacementKind]] = {(c.tenant, c.kind) for c in changes}  # type: ignore[misc]
     routes = (
         "" if base is not None and base.routes == proposed.routes else "; route directory changes"
     )
     return Change(
         len(everyone),
         changes,
-        unchanged,
+        _Unchanged(sorted(everyone), moved),
         _Lazy(resolved, after, placement),
         _Lazy({}, before, placement),
         f"{len({c.tenant for c in changes})} of {len(everyone)} tenants change route{routes}",
     )
+
+
+class _Unchanged(Sequence[tuple[str, PlacementKind]]):
+    """Every (tenant, kind) pair whose route does not change, without building the list: a
+    sample only ever indexes a few of them."""
+
+    def __init__(self, tenants: list[str], moved: set[tuple[str, PlacementKind]]) -> None:
+        pairs = [(t, k) for t in tenants for k in KINDS] if len(tenants) * 3 <= 3000 else None
+        self._pairs = [p for p in pairs if p not in moved] if pairs is not None else None
+        self._tenants, self._moved = tenants, moved
+
+    def __len__(self) -> int:
+        if self._pairs is not None:
+            return len(self._pairs)
+        return len(self._tenants) * len(KINDS) - len(self._moved)
+
+    def __getitem__(self, index: Any) -> Any:
+        if self._pairs is not None:
+            return self._pairs[index]
+        # Large: index the full grid and step past moved pairs (a handful at most per index).
+        i = index if index >= 0 else len(self) + index
+        skipped = 0
+        while True:
+            t, k = divmod(i + skipped, len(KINDS))
+            pair = (self._tenants[t], KINDS[k])
+            if pair not in self._moved:
+                return pair
+            skipped += 1
 
 
 def placement_change(
@@ -202,7 +229,7 @@ def verification(
     rng = random.Random(int(plan_hash[:16], 16))  # noqa: S311 - a sample, not a secret
     changed = [(c.tenant, c.kind) for c in change.changes]
     picked = sorted(rng.sample(changed, min(changed_n, len(changed))))
-    others = sorted(rng.sample(change.unchanged, min(unchanged_n, len(change.unchanged))))
+    others = sorted(set(rng.sample(change.unchanged, min(unchanged_n, len(change.unchanged)))))
     out = []
     for group, is_changed in ((picked, True), (others, False)):
         for tenant, kind in group:

@@ -22,6 +22,7 @@ _SECRET_VALUE = re.compile(
     r"(-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)|^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.|"
     r"^AKIA[0-9A-Z]{16}$|^gh[pousr]_[A-Za-z0-9]{30,}$|^xox[abpr]-)"
 )
+_SECRET_VALUE_FIRST = frozenset("-eAgx")
 _MSGSPEC_PATH = re.compile(r"at `\$([^`]*)`")
 _PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[\"?([^\]\"]*)\"?\]")
 
@@ -40,36 +41,44 @@ class _Pairs(dict[str, Any]):
     duplicates: list[str]
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
-    obj = _Pairs()
-    dups = []
-    for k, v in pairs:
-        if k in obj:
-            dups.append(k)
-        obj[k] = v
-    obj.duplicates = dups
-    return obj
+def _pairs_hook(marks: list[bool]) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        marked = _Pairs(obj)
+        seen: set[str] = set()
+        marked.duplicates = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+        marks.append(True)
+        return marked
+
+    return hook
 
 
-def parse_text(text: str, fmt: Format, code_prefix: str) -> tuple[Any, list[Finding]]:
-    """The document as plain data (None when it does not parse) and the parse findings."""
+def parse_text(
+    text: str, fmt: Format, code_prefix: str
+) -> tuple[Any, list[Finding], list[tuple[str, ...]]]:
+    """The document as plain data (None when it does not parse), the parse findings and the
+    pointers (token tuples) of keys an object was given twice."""
     if fmt == "yaml":
         try:
-            return yaml.safe_load(text), []
+            return yaml.safe_load(text), [], []
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
             problem = getattr(e, "problem", None) or "not valid YAML"
-            return None, [
-                Finding(code=f"{code_prefix}.parse", pointer="", message=f"{problem}{where}")
-            ]
+            finding = Finding(code=f"{code_prefix}.parse", pointer="", message=f"{problem}{where}")
+            return None, [finding], []
+    marks: list[bool] = []
     try:
-        return json.loads(text, object_pairs_hook=_pairs), []
+        data = json.loads(text, object_pairs_hook=_pairs_hook(marks))
     except json.JSONDecodeError as e:
         message = f"{e.msg} (line {e.lineno}, column {e.colno})"
-        return None, [Finding(code=f"{code_prefix}.parse", pointer="", message=message)]
+        return None, [Finding(code=f"{code_prefix}.parse", pointer="", message=message)], []
     except RecursionError:
-        return None, [Finding(code=f"{code_prefix}.parse", pointer="", message="nested too deeply")]
+        finding = Finding(code=f"{code_prefix}.parse", pointer="", message="nested too deeply")
+        return None, [finding], []
+    return data, [], duplicate_keys(data) if marks else []
 
 
 def duplicate_keys(value: Any, at: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -87,40 +96,59 @@ def duplicate_keys(value: Any, at: tuple[str, ...] = ()) -> list[tuple[str, ...]
     return sorted(found)
 
 
+def _looks_secret_key(key: str, memo: dict[str, bool]) -> bool:
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = bool(_SECRET_KEY.search(key))
+    return found
+
+
+def _looks_secret_value(value: str) -> bool:
+    # Every pattern starts with one of these characters: skip the regex for the rest.
+    return value[:1] in _SECRET_VALUE_FIRST and bool(_SECRET_VALUE.search(value))
+
+
 def secrets(value: Any, id_maps: frozenset[str], code: str) -> list[Finding]:
     """Keys that name a secret and values that are key material; `id_maps` are the pointers of
     objects whose keys are identifiers (tenant ids, shard names), not field names."""
     found: list[Finding] = []
+    memo: dict[str, bool] = {}
     stack: list[tuple[Any, str]] = [(value, "")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
             names_are_ids = path in id_maps
             for k, v in node.items():
-                child = f"{path}/{escape(str(k))}"
-                if not names_are_ids and _SECRET_KEY.search(str(k)):
+                if not names_are_ids and _looks_secret_key(str(k), memo):
                     found.append(
                         Finding(
                             code=code,
-                            pointer=child,
+                            pointer=f"{path}/{escape(str(k))}",
                             message=f"{str(k)[:60]!r} looks like a secret: secrets never enter "
                             "dynamic config (use the secret store and reference it)",
                         )
                     )
-                    continue
-                stack.append((v, child))
+                elif isinstance(v, (dict, list)):
+                    stack.append((v, f"{path}/{escape(str(k))}"))
+                elif isinstance(v, str) and _looks_secret_value(v):
+                    found.append(_secret_value(code, f"{path}/{escape(str(k))}"))
         elif isinstance(node, list):
-            stack += [(v, f"{path}/{i}") for i, v in enumerate(node)]
-        elif isinstance(node, str) and _SECRET_VALUE.search(node):
-            found.append(
-                Finding(
-                    code=code,
-                    pointer=path,
-                    message="this value looks like key material or a token: secrets never "
-                    "enter dynamic config",
-                )
-            )
+            for i, v in enumerate(node):
+                if isinstance(v, (dict, list)):
+                    stack.append((v, f"{path}/{i}"))
+                elif isinstance(v, str) and _looks_secret_value(v):
+                    found.append(_secret_value(code, f"{path}/{i}"))
+        elif isinstance(node, str) and _looks_secret_value(node):
+            found.append(_secret_value(code, path))
     return sorted(found, key=lambda f: f.pointer)
+
+
+def _secret_value(code: str, at: str) -> Finding:
+    return Finding(
+        code=code,
+        pointer=at,
+        message="this value looks like key material or a token: secrets never enter dynamic config",
+    )
 
 
 def msgspec_pointer(message: str) -> str:

@@ -67,6 +67,7 @@ def routing_rules(doc: RoutingConfig, cid: ConfigId, world: World) -> list[Findi
     if not 1 <= doc.upstream_timeout_ms <= 600_000:
         out.append(_f(f"{c}.timeout_out_of_range", "/upstream_timeout_ms", "must be 1..600000 ms"))
     routed: dict[tuple[str, str], int] = {}
+    fine: set[tuple[str, str]] = set()  # (kind, shard) targets already found valid
     for i, o in enumerate(doc.overrides):
         if not TENANT_ID_RE.match(o.tenant):
             out.append(_f(f"{c}.tenant_id_invalid", pointer("overrides", i, "tenant"), "invalid"))
@@ -79,7 +80,11 @@ def routing_rules(doc: RoutingConfig, cid: ConfigId, world: World) -> list[Findi
                     f"{o.tenant} ({o.kind}) is already routed by /overrides/{first}",
                 )
             )
-        out += _override_target(c, i, o.kind, o.shard, o.endpoints, world)
+        if o.endpoints or (o.kind, o.shard) not in fine:
+            found = _override_target(c, i, o.kind, o.shard, o.endpoints, world)
+            out += found
+            if not found and not o.endpoints:
+                fine.add((o.kind, o.shard))
     return out
 
 
