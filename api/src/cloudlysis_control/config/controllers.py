@@ -47,12 +47,12 @@ RevisionPath = Annotated[str, PathParameter(pattern=REVISION_PATTERN, descriptio
 ScopeQuery = Annotated[
     str,
     QueryParameter(
-        query="scope",
+        name="scope",
         pattern=SCOPE_PATTERN,
         description="`platform` (default), a service kind, or `tenant:<id>`",
     ),
 ]
-OptionalScope = Annotated[str | None, QueryParameter(query="scope", pattern=SCOPE_PATTERN)]
+OptionalScope = Annotated[str | None, QueryParameter(name="scope", pattern=SCOPE_PATTERN)]
 DomainPath = Annotated[DomainName, PathParameter(description="The config's domain")]
 DomainQuery = Annotated[DomainName | None, QueryParameter(description="Only this domain")]
 _ITEM = "/{domain:str}/{name:str}"
