@@ -6,9 +6,15 @@ runs (read from the registry's `control_config` bucket on reload)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import msgspec
+from litestar import Request, Response, get
+from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath
+
+from cloudlysis_devfleet.common import Problem, json_response
 
 CATALOGUE: list[dict[str, Any]] = [
     {
@@ -87,3 +93,42 @@ def find(type_: str, name: str, version: int) -> dict[str, Any] | None:
         (d for d in CATALOGUE if (d["type"], d["name"], d["version"]) == (type_, name, version)),
         None,
     )
+
+
+def report(revisions: dict[str, str | None]) -> dict[str, Any]:
+    """`GET /admin/v1/definitions`: the catalogue and the activation revisions run."""
+    activation = {
+        k.removeprefix("activation:"): v
+        for k, v in revisions.items()
+        if k.startswith("activation:")
+    }
+    return {"definitions": listing(), "activation": activation}
+
+
+class _Runner(Protocol):
+    def definitions(self) -> dict[str, Any]: ...
+
+
+def handlers(instance: Callable[[Request[Any, Any, Any]], _Runner]) -> list[BaseRouteHandler]:
+    @get("/admin/v1/definitions", operation_id="ListDefinitions", sync_to_thread=False)
+    def list_definitions(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return json_response(instance(request).definitions())
+
+    @get(
+        "/admin/v1/definitions/{type_:str}/{name:str}/{version:int}",
+        operation_id="GetDefinition",
+        sync_to_thread=False,
+    )
+    def get_definition(
+        request: Request[Any, Any, Any],
+        type_: FromPath[str],
+        name: FromPath[str],
+        version: FromPath[int],
+    ) -> Response[bytes]:
+        instance(request).definitions()  # 404 unless a Runner
+        doc = find(type_, name, version)
+        if doc is None:
+            raise Problem(404, "not_found", "Not found", f"no {type_} {name} v{version}")
+        return json_response(doc)
+
+    return [list_definitions, get_definition]

@@ -204,18 +204,7 @@ class PlatformInstance:
     def definitions(self) -> dict[str, Any]:
         if self.config.kind != "runner":
             raise Problem(404, "not_found", "Not found", "only Runners hold definitions")
-        activation = {
-            k.removeprefix("activation:"): v
-            for k, v in self.revisions.items()
-            if k.startswith("activation:")
-        }
-        return {"definitions": definitions.listing(), "activation": activation}
-
-    def definition(self, type_: str, name: str, version: int) -> dict[str, Any]:
-        doc = definitions.find(type_, name, version) if self.config.kind == "runner" else None
-        if doc is None:
-            raise Problem(404, "not_found", "Not found", f"no {type_} {name} v{version}")
-        return doc
+        return definitions.report(self.revisions)
 
     def bounded(self, values: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
         """Top-K tenants by value plus one `__other__` series for the rest (metrics contract)."""
@@ -356,23 +345,6 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
     async def reload(request: Request[Any, Any, Any]) -> Response[bytes]:
         return json_response(await inst(request).reload())
 
-    @get("/admin/v1/definitions", operation_id="ListDefinitions", sync_to_thread=False)
-    def list_definitions(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return json_response(inst(request).definitions())
-
-    @get(
-        "/admin/v1/definitions/{type_:str}/{name:str}/{version:int}",
-        operation_id="GetDefinition",
-        sync_to_thread=False,
-    )
-    def get_definition(
-        request: Request[Any, Any, Any],
-        type_: FromPath[str],
-        name: FromPath[str],
-        version: FromPath[int],
-    ) -> Response[bytes]:
-        return json_response(inst(request).definition(type_, name, version))
-
     @post("/v1/tenants/{tenant_id:str}/work", operation_id="SubmitWork", status_code=202)
     async def work(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
         raw = await request.body()
@@ -393,8 +365,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
         resume,
         reload,
         work,
-        list_definitions,
-        get_definition,
+        *definitions.handlers(inst),
     ]
 
 
