@@ -82,7 +82,7 @@ export default function DefinitionsPage() {
       <p className="text-sm text-zinc-700 dark:text-zinc-300">
         Runner definitions (effects and sagas) as each Runner reports them: version, sha256 and where each is active. The
         documents are immutable artifacts, shown read-only. Activation changes go through the Config flow of{" "}
-        <Link className="text-sky-800 hover:underline dark:text-sky-300" to={configHref("runner.activation", "activation")}>
+        <Link className="text-sky-800 underline dark:text-sky-300" to={configHref("runner.activation", "activation")}>
           runner.activation
         </Link>
         .
@@ -103,7 +103,7 @@ export default function DefinitionsPage() {
             <ul>
               {overview.data.activations.map((a) => (
                 <li key={a.scope}>
-                  <Link className="text-sky-800 hover:underline dark:text-sky-300" to={configHref("runner.activation", "activation", a.scope)}>
+                  <Link className="text-sky-800 underline dark:text-sky-300" to={configHref("runner.activation", "activation", a.scope)}>
                     {a.scope}
                   </Link>
                   : revision {a.revision ?? "none (nothing activated)"}
