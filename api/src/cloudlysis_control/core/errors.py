@@ -135,14 +135,16 @@ class ConfigInvalid(Unprocessable):
     title = "The config is invalid"
 
 
-class ConfigReadOnly(Unprocessable):
-    code = "config_read_only"
-    title = "This config is read-only here"
-
-
 class PreflightRefused(Unprocessable):
     code = "preflight_refused"
     title = "Preflight checks refused the operation"
+
+
+class ConfigReadOnly(PreflightRefused):
+    """A refusal like any preflight's (a job asking for it is audited as refused)."""
+
+    code = "config_read_only"
+    title = "This config is read-only here"
 
 
 class UpstreamError(ControlError):
