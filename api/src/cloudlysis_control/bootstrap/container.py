@@ -40,6 +40,7 @@ from cloudlysis_control.bootstrap.kinds import register_kinds
 from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT, PlacementRuntime
 from cloudlysis_control.config.assets import AssetCatalog
 from cloudlysis_control.config.definitions import DefinitionsService
+from cloudlysis_control.config.dev_file import DevFileSections
 from cloudlysis_control.config.history import ConfigHistory
 from cloudlysis_control.config.service import ConfigService
 from cloudlysis_control.config.store import ConfigStore
@@ -193,7 +194,10 @@ class Container:
         )
         self.config_agents = ConfigAgentsClient(self.http, metrics, s.config.agent_timeout_s)
         config_store = ConfigStore(
-            NatsKeyValue(self.nats, BUCKET_CONFIG), self.ops.placement_kv, self.placement.service
+            NatsKeyValue(self.nats, BUCKET_CONFIG),
+            self.ops.placement_kv,
+            self.placement.service,
+            DevFileSections(s.placement.file) if s.placement.source == "file" else None,
         )
         config_world = WorldView(
             config_store,

@@ -125,7 +125,7 @@ class ConfigService:
             job_id=rec.job_id if rec else None,
             reason=rec.reason if rec else None,
             source=self.store.source(cid),
-            read_only=DOMAINS[cid.domain].read_only or self.store.source(cid) == "file",
+            read_only=DOMAINS[cid.domain].read_only,
         )
 
     async def page(

@@ -2,8 +2,8 @@
 
 * routing and placement: the placement bucket (`control_placement`, keys `routing` and
   `<kind>_placement`; docs/contracts/placement-and-routing.md), which the Gateway watches. When
-  placement comes from the dev file (CONTROL_PLACEMENT_SOURCE=file) they are read from it and are
-  read-only here.
+  placement comes from the dev file (CONTROL_PLACEMENT_SOURCE=file) they are its sections
+  (`dev_file.py`; the file's content revision is every section's revision).
 * runner.activation and flags: the `control_config` bucket, key `<domain>/<name>/<scope>`.
 * observability: files of the repository (read-only, `assets.py`).
 
@@ -14,9 +14,12 @@ not exist), so a write can never land over one it did not see.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from cloudlysis_control.config.model import ConfigId, canonical
+import msgspec
+
+from cloudlysis_control.config.dev_file import DevFileSections, FileStale
+from cloudlysis_control.config.model import ConfigId
 from cloudlysis_control.core.errors import ConfigReadOnly
 from cloudlysis_control.placement.schemas import MAP_KEYS, ROUTING_KEY, PlacementKind
 from cloudlysis_control.placement.service import PlacementService
@@ -41,10 +44,12 @@ class ConfigStore:
         config_kv: KeyValue,
         placement_kv: KeyValue | None,
         placement: PlacementService,
+        placement_file: DevFileSections | None = None,
     ) -> None:
         self.config_kv = config_kv
         self.placement_kv = placement_kv  # None: placement comes from the dev file
         self.placement = placement
+        self.placement_file = placement_file
 
     def source(self, cid: ConfigId) -> Literal["nats", "file"]:
         if cid.domain == "observability":
@@ -66,32 +71,28 @@ class ConfigStore:
             raise ConfigReadOnly(
                 "observability assets change through the repository; this view only compares"
             )
-        if self._location(cid)[0] is None:
-            raise ConfigReadOnly(
-                f"{cid.domain} comes from the dev file (CONTROL_PLACEMENT_SOURCE=file): edit "
-                "the file, or run with placement in NATS"
-            )
+        if self._location(cid)[0] is None and self.placement_file is None:
+            raise ConfigReadOnly(f"{cid.domain} has no writable source here")
 
     async def read(self, cid: ConfigId) -> Stored:
         kv, key = self._location(cid)
         if kv is None:
-            return self._from_file(cid)
+            return await self._from_file(key)
         entry = await kv.get(key)
         if entry is None or entry.value is None:
             return Stored(None, None)
         return Stored(str(entry.revision), entry.value)
 
-    def _from_file(self, cid: ConfigId) -> Stored:
-        state = self.placement.state
-        loaded = state.routing if cid.domain == "routing" else state.maps[cid.scope]  # type: ignore[index]
-        if loaded.value is None or loaded.revision is None:
-            return Stored(None, None)
-        return Stored(loaded.revision, canonical(loaded.value))
+    async def _from_file(self, key: str) -> Stored:
+        assert self.placement_file is not None
+        revision, data = await self.placement_file.get(key)
+        return Stored(revision, msgspec.json.encode(data) if data is not None else None)
 
     async def write(self, cid: ConfigId, data: bytes, base_revision: str | None) -> str:
         self.writable(cid)
         kv, key = self._location(cid)
-        assert kv is not None
+        if kv is None:
+            return await self._write_file(key, msgspec.json.decode(data), base_revision)
         try:
             if base_revision is None:
                 return str(await kv.create(key, data))
@@ -99,10 +100,19 @@ class ConfigStore:
         except (KeyExists, RevisionMismatch) as e:
             raise StaleWrite(str(cid)) from e
 
+    async def _write_file(self, key: str, data: Any, base_revision: str | None) -> str:
+        assert self.placement_file is not None
+        try:
+            return await self.placement_file.put(key, data, base_revision)
+        except FileStale as e:
+            raise StaleWrite(str(e)) from e
+
     async def delete(self, cid: ConfigId, revision: str) -> None:
         self.writable(cid)
         kv, key = self._location(cid)
-        assert kv is not None
+        if kv is None:
+            await self._write_file(key, None, revision)
+            return
         try:
             await kv.delete(key, int(revision))
         except RevisionMismatch as e:
