@@ -137,9 +137,10 @@ def make_plan(i: PlanInputs) -> ConfigPlan:
     limits = thresholds(i.flags)
     digest = plan_hash(i.cid, i.base_revision, i.proposed_sha256, limits)
     base_text = pretty(i.base_data) if i.base_data is not None else ""
-    patch = json_patch(i.base_data if i.base_data is not None else {}, i.proposed_data)
-    if i.base_data is None:
-        patch = [{"op": "add", "path": "", "value": i.proposed_data}]
+    if i.base_data is None:  # the config does not exist yet: the patch creates it whole
+        patch: list[dict[str, Any]] = [{"op": "add", "path": "", "value": i.proposed_data}]
+    else:
+        patch = json_patch(i.base_data, i.proposed_data)
     change = _change(i)
     findings = list(i.findings) + guardrails(i, change, limits)
     changed = i.base_sha256 != i.proposed_sha256
