@@ -31,7 +31,7 @@ from cloudlysis_control.config.model import (
 )
 from cloudlysis_control.config.ports import Annotator, ConfigAgents
 from cloudlysis_control.config.schemas import ConfigPlan, HistoryOp, Patch, PlanHash
-from cloudlysis_control.config.service import ConfigService
+from cloudlysis_control.config.service import ConfigService, stale_base
 from cloudlysis_control.config.steps import ChangeParams, ChangeSteps, step_output
 from cloudlysis_control.core.checks import CheckResult, Finding
 from cloudlysis_control.core.errors import (
@@ -138,6 +138,15 @@ class _ConfigChange(JobKind):
                 "the plan changed since it was made (the proposal, the base or the flags' "
                 "thresholds): plan again and confirm the new plan",
                 current_revision=plan.base_revision,
+                failures=[
+                    CheckResult(
+                        check="plan_hash",
+                        ok=False,
+                        value=plan.plan_hash,
+                        threshold=p.plan_hash,
+                        detail="the plan made now differs from the one confirmed",
+                    )
+                ],
             )
         if not plan.changed:
             raise PreflightRefused(f"{cid} already has this value: nothing to change")
@@ -241,11 +250,7 @@ class ConfigApply(_ConfigChange):
     async def _plan(self, p: ChangeParams) -> ConfigPlan:
         stored, _ = await self.service.read(p.cid)
         if stored.revision != p.base_revision:
-            raise PlanStale(
-                f"{p.cid} is at revision {stored.revision}, the plan was made at "
-                f"{p.base_revision}: plan again",
-                current_revision=stored.revision,
-            )
+            raise stale_base(p.cid, stored.revision, p.base_revision)
         data = _patched(self._base_data(p, stored.raw), p.patch or [])
         checked: Validated = await self.service.validate_value(p.cid, data)
         if not checked.ok:
@@ -274,7 +279,10 @@ def _patched(base: Any, patch: list[dict[str, Any]]) -> Any:
     try:
         return apply_patch(base, patch)
     except PatchFailed as e:
-        raise PlanStale(f"the patch does not apply to the base revision: {e}") from e
+        raise PlanStale(
+            f"the patch does not apply to the base revision: {e}",
+            failures=[CheckResult(check="patch", ok=False, detail=str(e))],
+        ) from e
 
 
 class ConfigRollback(_ConfigChange):

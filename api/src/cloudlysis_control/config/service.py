@@ -42,6 +42,7 @@ from cloudlysis_control.config.schemas import (
 )
 from cloudlysis_control.config.store import ConfigStore, Stored
 from cloudlysis_control.config.world import WorldView
+from cloudlysis_control.core.checks import CheckResult
 from cloudlysis_control.core.errors import ConfigInvalid, NotFound, PlanStale
 from cloudlysis_control.core.pagination import decode_cursor, encode_cursor
 from cloudlysis_control.placement.schemas import KINDS
@@ -243,11 +244,7 @@ class ConfigService:
     ) -> ConfigPlan:
         stored, base_sha = await self.read(cid)
         if stored.revision != base_revision:
-            raise PlanStale(
-                f"{cid} is at revision {stored.revision or 'none (absent)'}, not "
-                f"{base_revision or 'none'}: reload it and plan again",
-                current_revision=stored.revision,
-            )
+            raise stale_base(cid, stored.revision, base_revision)
         spec = DOMAINS[cid.domain]
         assert spec.model is not None
         base_value = base_data = None
@@ -306,3 +303,21 @@ def _first(checked: Validated) -> str:
     where = head.pointer or "the document"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{head.code} at {where}: {head.message}{more}"
+
+
+def stale_base(cid: ConfigId, current: str | None, base: str | None) -> PlanStale:
+    """409 plan_stale: the config is not at the revision the plan (or the editor) started from."""
+    return PlanStale(
+        f"{cid} is at revision {current or 'none (absent)'}, not {base or 'none'}: reload it "
+        "and plan again",
+        current_revision=current,
+        failures=[
+            CheckResult(
+                check="base_revision",
+                ok=False,
+                value=current,
+                threshold=base,
+                detail="the config moved since the plan was made",
+            )
+        ],
+    )
