@@ -7,6 +7,8 @@ import { configHref, formatTime, useCursorHistory, useUrlFilters } from "@/lib";
 import { CONFIG_DOMAINS, configQueries, type ConfigDomain } from "@/features/config/queries";
 
 const FILTERS = ["domain", "scope"] as const;
+// The API refuses a malformed scope (400): a scope being typed is not sent until it is whole.
+const SCOPE = /^(platform|gateway|aggregate|projection|runner|tenant:[a-z0-9][a-z0-9-]{0,62})$/;
 
 const columns: ColumnDef<ConfigSummary, unknown>[] = [
   { id: "domain", header: "Domain", accessorKey: "domain" },
@@ -50,7 +52,7 @@ export default function ConfigPage() {
   const list = useQuery(
     configQueries.list({
       domain: (values.domain || undefined) as ConfigDomain | undefined,
-      scope: values.scope || undefined,
+      scope: SCOPE.test(values.scope) ? values.scope : undefined,
       cursor,
       limit: 200,
     }),
