@@ -6,6 +6,7 @@ JobService.create, so neither can skip a check the other runs.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -75,7 +76,18 @@ ROUTES: dict[str, Route] = {
     ),
     "service.deploy": service_op("service.deploy", "deploy"),
     "service.rollback": service_op("service.rollback", "rollback"),
+    "config.apply": Route(
+        dedicated=lambda p: (
+            f"/admin/v1/config/{p['domain']}/{p['name']}/apply",
+            {"reason": "r", **{k: v for k, v in p.items() if k not in FLAGS}},
+            {},
+        ),
+        generic=lambda p: ("/admin/v1/jobs/kinds/config.apply", {"reason": "r", "params": p}, {}),
+        lock=("config", "flags-control-platform"),
+        right="control.config.write",
+    ),
 }
+FLAGS = {"domain": "flags", "name": "control", "scope": "platform"}
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +119,17 @@ async def params_of(env: OpsEnv, kind: str) -> dict[str, Any]:
         return {"services": ["gateway"]}
     if kind == "service.deploy":
         return {"service": SERVICE, "confirm": SERVICE, "tag": "0.8.1"}
+    if kind == "config.apply":
+        doc = {"schema_version": 1, "max_impact_percent": 30}
+        r = await env.api.post(
+            "/admin/v1/plans/config/flags/control",
+            json={"base_revision": None, "document": json.dumps(doc)},
+            headers=bearer(),
+        )
+        assert r.status_code == 200, r.text
+        p = r.json()
+        change = {"base_revision": None, "patch": p["patch"], "plan_hash": p["plan_hash"]}
+        return {**FLAGS, **change, "confirm": "control"}
     return {"service": SERVICE, "confirm": SERVICE}
 
 
@@ -179,6 +202,7 @@ async def test_a_held_lock(env: OpsEnv, kind: str) -> None:
 REFUSALS: dict[str, tuple[int, str]] = {
     "tenant.drain": (422, "preflight_refused"),
     "tenant.migrate": (409, "plan_stale"),
+    "config.apply": (409, "plan_stale"),
     "service.deploy": (422, "preflight_refused"),
     "service.rollback": (422, "preflight_refused"),
 }
@@ -189,7 +213,7 @@ async def test_a_refused_preflight(env: OpsEnv, kind: str) -> None:
     params = await params_of(env, kind)
     if kind.startswith("service."):
         params = {**params, "service": UPDATING, "confirm": UPDATING}
-    if kind == "tenant.migrate":
+    if kind in ("tenant.migrate", "config.apply"):
         params = {**params, "plan_hash": "0" * 64}
     runner = env.instances["runner-1"].url
     if kind == "tenant.drain":

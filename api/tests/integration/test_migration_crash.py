@@ -14,11 +14,8 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import httpx
 import nats
 import pytest
 
+from tests.support.api_process import api_process, tail, wait_ready
 from tests.support.net import free_port
 from tests.support.ops import (
     TENANT,
@@ -40,44 +38,6 @@ from tests.support.ops import (
 
 pytestmark = pytest.mark.integration
 LEASE_S = 2
-
-
-@contextmanager
-def api_process(
-    env: dict[str, str], instance_id: str, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cloudlysis_control", "serve"],
-            env={**os.environ, **env, "CONTROL_INSTANCE_ID": instance_id},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield proc
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait(10)
-
-
-def tail(log: Path, chars: int = 3000) -> str:
-    return log.read_text()[-chars:]
-
-
-async def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient() as c:
-        while True:
-            assert proc.poll() is None, tail(log)
-            try:
-                if (await c.get(f"{url}/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, tail(log)
-            await asyncio.sleep(0.1)
 
 
 async def get_job(api: httpx.AsyncClient, job_id: str) -> dict[str, Any]:

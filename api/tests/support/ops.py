@@ -25,7 +25,7 @@ from litestar import Litestar
 from nats.js.kv import KeyValue
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
-from cloudlysis_control.adapters.nats.state import BUCKET_LOCKS, NatsState
+from cloudlysis_control.adapters.nats.state import BUCKET_CONFIG, BUCKET_LOCKS, NatsState
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT
 from tests.support.auth import FakeRights, bearer
@@ -109,7 +109,7 @@ async def devfleet_world(tmp_path: Path) -> AsyncIterator[World]:
         stack.push_async_callback(server.stop)
         state = NatsState(url=server.url)
         await state.connect()
-        await state.provision([BUCKET_PLACEMENT, BUCKET_LOCKS], [])
+        await state.provision([BUCKET_PLACEMENT, BUCKET_LOCKS, BUCKET_CONFIG], [])
         await state.close()
         nc = await nats.connect(server.url)
         stack.push_async_callback(nc.close)
@@ -117,7 +117,7 @@ async def devfleet_world(tmp_path: Path) -> AsyncIterator[World]:
         placement = await js.key_value(BUCKET_PLACEMENT.name)
         locks = await js.key_value(BUCKET_LOCKS.name)
         configs = fleet_configs({"aggregate": 2, "projection": 1, "runner": 1}, tenants=[TENANT])
-        hosted = await stack.enter_async_context(serve_platform(configs))
+        hosted = await stack.enter_async_context(serve_platform(configs, nats_url=server.url))
         instances = {h.config.instance: h for h in hosted}
         revisions = {}
         for key, doc in placement_docs(instances).items():

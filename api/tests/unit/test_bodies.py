@@ -64,3 +64,10 @@ json_values = st.recursive(
 def test_agrees_with_the_decoded_depth(value: object, limit: int) -> None:
     body = json.dumps(value).encode()
     assert json_depth_exceeds(body, limit) == (real_depth(value) > limit)
+
+
+def test_a_document_sent_as_one_json_string_is_skipped_whole() -> None:
+    inner = json.dumps({"o": [{"t": f"t{i}", "e": [[[]]]} for i in range(200)]})
+    assert not json_depth_exceeds(json.dumps({"document": inner}).encode())
+    escaped = b'{"document": "\\\\", "x": ' + b"[" * 70 + b"]" * 70 + b"}"
+    assert json_depth_exceeds(escaped)

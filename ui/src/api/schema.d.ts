@@ -44,6 +44,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListConfigs
+         * @description Every config of the registry (domain, name, scope) with its revision, sha256, who changed it last and its source; filter by domain and scope; paged.
+         */
+        get: operations["ListConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/{domain}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetConfig
+         * @description A config's value and metadata (`scope` selects among its scopes).
+         */
+        get: operations["GetConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/{domain}/{name}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply
+         * @description Apply a plan (a `config.apply` job): its base revision, patch and hash, a reason and `confirm` repeating the config's name. 409 `plan_stale` when the config moved or the plan changed (`current_revision`); 409 `lock_held` names the job changing it; 422 `preflight_refused` lists the findings that block it. Requires an Idempotency-Key.
+         */
+        post: operations["ApplyConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/{domain}/{name}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetHistory
+         * @description Every write of the config, newest first: revision, sha256, who, when, reason, job, plan hash and the patch from the previous revision.
+         */
+        get: operations["GetConfigHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/{domain}/{name}/revisions/{revision}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetRevision
+         * @description The value of one revision (from the history, or the current one).
+         */
+        get: operations["GetConfigRevision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/{domain}/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rollback
+         * @description Roll back to an earlier revision as planned by PlanConfigRollback (a `config.rollback` job; the same checks as ApplyConfig).
+         */
+        post: operations["RollbackConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/{domain}/{name}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Validate
+         * @description Validate a document without side effects. Invalid: 422 `config_invalid` with every finding (`findings`: code `config.<domain>.<rule>`, JSON pointer, message, severity). A read-only config: 422 `config_read_only`.
+         */
+        post: operations["ValidateConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/config/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListDomains
+         * @description The registry's domains: names, scopes, formats and each document's JSON Schema (for editors).
+         */
+        get: operations["ListConfigDomains"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/config/reload": {
         parameters: {
             query?: never;
@@ -58,6 +218,46 @@ export interface paths {
          * @description Reload routing/config on the named fleet services (a `config.reload` job, one step per service). Requires an Idempotency-Key. A service that is not in the fleet (configured or discovered) is 422 `params_invalid`.
          */
         post: operations["ReloadConfig"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListDefinitions
+         * @description Runner definitions (effects, sagas) with version and sha256 as each Runner reports them, and where each is active (runner.activation configs).
+         */
+        get: operations["ListDefinitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/definitions/{definition_type}/{name}/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GetDefinition
+         * @description One definition's document, as a Runner holds it (read-only).
+         */
+        get: operations["GetDefinition"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -402,6 +602,46 @@ export interface paths {
         get: operations["GetPlacementMap"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/plans/config/{domain}/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan
+         * @description Plan a proposed document against `base_revision` without side effects: RFC 6902 patch, line diff, impact (services that reload, tenants whose route changes), guardrail findings, the verification sample and `plan_hash` (the same inputs give the same plan). 409 `plan_stale` when the config is no longer at `base_revision`; 422 `config_invalid` with every finding.
+         */
+        post: operations["PlanConfigChange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/plans/config/{domain}/{name}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * PlanRollback
+         * @description Plan going back to `target_revision` (from the history) from `base_revision`: the same plan as any change.
+         */
+        post: operations["PlanConfigRollback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -931,6 +1171,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActivationView */
+        ActivationView: {
+            revision: string | null;
+            scope: string;
+        };
         /**
          * AuditEvent
          * @description One audited action. Append-only; never updated.
@@ -1026,6 +1271,131 @@ export interface components {
             /** @enum {unknown} */
             outcome: "cancelled" | "failed" | "timed_out";
         };
+        /**
+         * ConfigApplyRequest
+         * @description Apply the plan: its base revision, its patch and its hash; `confirm` repeats the name.
+         */
+        ConfigApplyRequest: {
+            base_revision: string | null;
+            /** @description Config name */
+            confirm: string;
+            patch: components["schemas"]["PatchOperation"][];
+            /** @description The plan's hash */
+            plan_hash: string;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
+        };
+        /** ConfigDetail */
+        ConfigDetail: {
+            document: string;
+            /** @enum {unknown} */
+            domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
+            formats: ("json" | "yaml")[];
+            job_id: string | null;
+            name: string;
+            path?: string | null;
+            present: boolean;
+            read_only: boolean;
+            reason: string | null;
+            revision: string | null;
+            scope: string;
+            sha256: string | null;
+            /** @enum {unknown} */
+            source: "file" | "nats";
+            updated_at: string | null;
+            updated_by: string | null;
+            value: unknown;
+        };
+        /** ConfigPage */
+        ConfigPage: {
+            items: components["schemas"]["ConfigSummary"][];
+            next_cursor: string | null;
+        };
+        /**
+         * ConfigPlan
+         * @description A deterministic plan: the same base revision, proposal and thresholds give the same
+         *         patch, diff, impact and `plan_hash`. `ok`: no finding blocks the change now.
+         */
+        ConfigPlan: {
+            base_revision: string | null;
+            base_sha256: string | null;
+            changed: boolean;
+            diff: components["schemas"]["DiffHunk"][];
+            /** @enum {unknown} */
+            domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
+            findings: components["schemas"]["Finding"][];
+            impact: components["schemas"]["Impact"];
+            name: string;
+            ok: boolean;
+            patch: {
+                [key: string]: unknown;
+            }[];
+            plan_hash: string;
+            proposed_sha256: string;
+            scope: string;
+            target_revision?: string | null;
+            thresholds: components["schemas"]["PlanThresholds"];
+            verification: components["schemas"]["VerifySample"][];
+        };
+        /** ConfigRevisionView */
+        ConfigRevisionView: {
+            document: string;
+            /** @enum {unknown} */
+            domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
+            entry: components["schemas"]["HistoryEntry"] | null;
+            name: string;
+            revision: string;
+            scope: string;
+            sha256: string;
+            value: unknown;
+        };
+        /** ConfigRollbackRequest */
+        ConfigRollbackRequest: {
+            base_revision: string | null;
+            /** @description Config name */
+            confirm: string;
+            /** @description The plan's hash */
+            plan_hash: string;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
+            /** @description A config revision: the KV revision (decimal) or a file's content revision */
+            target_revision: string;
+        };
+        /** ConfigSummary */
+        ConfigSummary: {
+            /** @enum {unknown} */
+            domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
+            job_id: string | null;
+            name: string;
+            present: boolean;
+            read_only: boolean;
+            reason: string | null;
+            revision: string | null;
+            scope: string;
+            sha256: string | null;
+            /** @enum {unknown} */
+            source: "file" | "nats";
+            updated_at: string | null;
+            updated_by: string | null;
+        };
+        /** DefinitionsOverview */
+        DefinitionsOverview: {
+            activations: components["schemas"]["ActivationView"][];
+            definitions: components["schemas"]["DefinitionView"][];
+            runners: components["schemas"]["RunnerView"][];
+        };
+        /** DefinitionView */
+        DefinitionView: {
+            active_in: string[];
+            description: string;
+            missing_on: string[];
+            name: string;
+            runners: string[];
+            sha256: string;
+            sha256_mismatch: boolean;
+            type: string;
+            version: number;
+        };
         /** Deployment */
         Deployment: {
             duration_s?: number | null;
@@ -1098,6 +1468,40 @@ export interface components {
             session_id: string;
             token_type: string;
         };
+        /** DiffHunk */
+        DiffHunk: {
+            lines: components["schemas"]["DiffLine"][];
+            new_lines: number;
+            new_start: number;
+            old_lines: number;
+            old_start: number;
+        };
+        /** DiffLine */
+        DiffLine: {
+            new: number | null;
+            old: number | null;
+            /** @enum {unknown} */
+            op: "delete" | "equal" | "insert";
+            text: string;
+        };
+        /** DomainInfo */
+        DomainInfo: {
+            description: string;
+            /** @enum {unknown} */
+            domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
+            formats: ("json" | "yaml")[];
+            json_schema: {
+                [key: string]: unknown;
+            } | null;
+            names: string[];
+            read_only: boolean;
+            reloads: string;
+            scopes: string;
+        };
+        /** DomainList */
+        DomainList: {
+            items: components["schemas"]["DomainInfo"][];
+        };
         /** EffectiveSettings */
         EffectiveSettings: {
             auth: components["schemas"]["AuthSetup"];
@@ -1131,6 +1535,22 @@ export interface components {
             ready: ("not_ready" | "ready" | "unreachable") | "unknown";
             url: string;
             version?: string | null;
+        };
+        /**
+         * Finding
+         * @description One thing a config validation found: a stable `code` (`config.<domain>.<rule>`), where
+         *         (`pointer`, RFC 6901 JSON pointer into the document; "" is the whole document), what, and
+         *         whether it blocks (`error`) or only informs (`warning`).
+         */
+        Finding: {
+            code: string;
+            message: string;
+            pointer: string;
+            /**
+             * @default error
+             * @enum {unknown}
+             */
+            severity: "error" | "warning";
         };
         /** FleetSnapshot */
         FleetSnapshot: {
@@ -1176,6 +1596,36 @@ export interface components {
         Health: {
             /** @enum {unknown} */
             status: "ok";
+        };
+        /** HistoryEntry */
+        HistoryEntry: {
+            actor: string | null;
+            at: string;
+            job_id: string | null;
+            /** @enum {unknown} */
+            op: "apply" | "baseline" | "restore" | "rollback";
+            patch: {
+                [key: string]: unknown;
+            }[] | null;
+            plan_hash: string | null;
+            previous_revision: string | null;
+            reason: string | null;
+            revision: string;
+            sha256: string;
+        };
+        /** HistoryPage */
+        HistoryPage: {
+            items: components["schemas"]["HistoryEntry"][];
+            next_cursor: string | null;
+        };
+        /** Impact */
+        Impact: {
+            changes: components["schemas"]["RouteChange"][];
+            changes_truncated: boolean;
+            services: components["schemas"]["ServiceImpact"][];
+            summary: string;
+            tenants_changed: number;
+            tenants_total: number;
         };
         /**
          * InstanceHealth
@@ -1396,6 +1846,19 @@ export interface components {
             tempo_explore_url: string | null;
             trace_sample_ratio: number;
         };
+        /**
+         * PatchOperation
+         * @description One RFC 6902 operation.
+         */
+        PatchOperation: {
+            /** @description RFC 6901 */
+            from?: string;
+            /** @enum {unknown} */
+            op: "add" | "copy" | "move" | "remove" | "replace" | "test";
+            /** @description RFC 6901 */
+            path: string;
+            value?: unknown;
+        };
         /** PlacementMapView */
         PlacementMapView: {
             age_s: number | null;
@@ -1433,10 +1896,36 @@ export interface components {
             seed_file: string | null;
             source: string;
         };
+        /**
+         * PlanRequest
+         * @description Plan `document` against `base_revision` (null: the config does not exist yet).
+         */
+        PlanRequest: {
+            base_revision: string | null;
+            /** @description The whole document as text */
+            document: string;
+            /**
+             * @default json
+             * @enum {unknown}
+             */
+            format: "json" | "yaml";
+        };
         /** PlanStep */
         PlanStep: {
             description: string;
             name: string;
+        };
+        /**
+         * PlanThresholds
+         * @description The flags a plan was made with (its hash covers them).
+         */
+        PlanThresholds: {
+            block_unhealthy_targets: boolean;
+            changes_paused: boolean;
+            max_impact_percent: number;
+            verify_sample_changed: number;
+            verify_sample_unchanged: number;
+            verify_timeout_s: number;
         };
         /** PreflightReport */
         PreflightReport: {
@@ -1450,6 +1939,7 @@ export interface components {
         Problem: {
             code: string;
             correlation_id?: string | null;
+            current_revision?: string | null;
             dependencies?: {
                 [key: string]: unknown;
             } | null;
@@ -1458,6 +1948,7 @@ export interface components {
                 [key: string]: unknown;
             }[] | null;
             failures?: components["schemas"]["CheckResult"][] | null;
+            findings?: components["schemas"]["Finding"][] | null;
             job_id?: string | null;
             missing_right?: string | null;
             request_id?: string | null;
@@ -1489,6 +1980,12 @@ export interface components {
             description: string;
             right: string;
         };
+        /** RollbackPlanRequest */
+        RollbackPlanRequest: {
+            base_revision: string | null;
+            /** @description A config revision: the KV revision (decimal) or a file's content revision */
+            target_revision: string;
+        };
         /**
          * RollbackRequest
          * @description Roll back to Swarm's previous spec, or to `to_spec_version` (a spec version recorded by
@@ -1515,11 +2012,38 @@ export interface components {
             kind: "aggregate" | "projection" | "runner";
             path_prefix: string;
         };
+        /** RouteChange */
+        RouteChange: {
+            from_shard: string | null;
+            /** @enum {unknown} */
+            from_source: "none" | "override" | "placement";
+            kind: string;
+            tenant: string;
+            to_shard: string | null;
+            /** @enum {unknown} */
+            to_source: "none" | "override" | "placement";
+        };
+        /**
+         * RouteOverride
+         * @description Route one tenant's `kind` to `shard` whatever its placement map says; `endpoints`, when
+         *         given, narrows the shard's endpoints to these (a subset of the shard directory's).
+         */
+        RouteOverride: {
+            /** @default [] */
+            endpoints: string[];
+            /** @enum {unknown} */
+            kind: "aggregate" | "projection" | "runner";
+            shard: string;
+            tenant: string;
+        };
         /**
          * RoutingConfig
-         * @description The Gateway's routing config: which service kind serves which path prefix.
+         * @description The Gateway's routing config: which service kind serves which path prefix, and the
+         *         per-tenant overrides of placement.
          */
         RoutingConfig: {
+            /** @default [] */
+            overrides: components["schemas"]["RouteOverride"][];
             routes: components["schemas"]["Route"][];
             /** @enum {unknown} */
             schema_version: 1;
@@ -1540,6 +2064,14 @@ export interface components {
             stale_for_s: number | null;
             updated_at: string | null;
         };
+        /** RunnerView */
+        RunnerView: {
+            activation: {
+                [key: string]: string | null;
+            };
+            instance: string;
+            reachable: boolean;
+        };
         /**
          * Series
          * @description One time series, ready to plot: its labels and [unix seconds, value] points (None where
@@ -1553,6 +2085,17 @@ export interface components {
                 number,
                 number | null
             ][];
+        };
+        /** ServiceImpact */
+        ServiceImpact: {
+            /**
+             * @default reload
+             * @enum {unknown}
+             */
+            action: "reload";
+            instance: string;
+            kind: string;
+            url: string;
         };
         /**
          * ServicePlan
@@ -1826,6 +2369,39 @@ export interface components {
             sso?: components["schemas"]["SsoConfig"] | null;
             version: string;
         };
+        /** ValidateRequest */
+        ValidateRequest: {
+            /** @description The whole document as text */
+            document: string;
+            /**
+             * @default json
+             * @enum {unknown}
+             */
+            format: "json" | "yaml";
+        };
+        /** ValidationReport */
+        ValidationReport: {
+            findings: components["schemas"]["Finding"][];
+            ok: boolean;
+            sha256: string | null;
+        };
+        /**
+         * VerifySample
+         * @description A tenant the verification resolves through every Gateway: after the change it must
+         *         answer `shard` (and `endpoints`, when an override names some); after an automatic
+         *         restore, `before_shard`.
+         */
+        VerifySample: {
+            /** @default [] */
+            before_endpoints: string[];
+            before_shard?: string | null;
+            changed: boolean;
+            /** @default [] */
+            endpoints: string[];
+            kind: string;
+            shard: string | null;
+            tenant: string;
+        };
         /** WhoAmI */
         WhoAmI: {
             principal_id: string;
@@ -2019,6 +2595,705 @@ export interface operations {
             };
         };
     };
+    ListConfigs: {
+        parameters: {
+            query?: {
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description Only this domain */
+                domain?: "routing" | "placement" | "runner.activation" | "flags" | "observability" | null;
+                /** @description Page size */
+                limit?: number;
+                scope?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigPage"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetConfig: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigDetail"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApplyConfig: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfigApplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetConfigHistory: {
+        parameters: {
+            query?: {
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description Page size */
+                limit?: number;
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryPage"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetConfigRevision: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+                /** @description Revision */
+                revision: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigRevisionView"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RollbackConfig: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfigRollbackRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ValidateConfig: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidateRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListConfigDomains: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainList"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ReloadConfig: {
         parameters: {
             query?: never;
@@ -2091,6 +3366,152 @@ export interface operations {
             };
             /** @description Unprocessable (preflight refused) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListDefinitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DefinitionsOverview"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetDefinition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description effect or saga */
+                definition_type: "effect" | "saga";
+                name: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3912,6 +5333,214 @@ export interface operations {
             };
             /** @description The caller lacks the right the route declares (`missing_right`) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    PlanConfigChange: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigPlan"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    PlanConfigRollback: {
+        parameters: {
+            query?: {
+                /** @description `platform` (default), a service kind, or `tenant:<id>` */
+                scope?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The config's domain */
+                domain: "routing" | "placement" | "runner.activation" | "flags" | "observability";
+                /** @description Config name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RollbackPlanRequest"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfigPlan"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

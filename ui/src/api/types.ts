@@ -57,3 +57,12 @@ export const AUDIT_OUTCOMES: readonly AuditOutcome[] = [
 ];
 
 export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ["pending", "running", "cancelling"];
+export type ConfigSummary = Schemas["ConfigSummary"];
+export type ConfigDetail = Schemas["ConfigDetail"];
+export type ConfigPlan = Schemas["ConfigPlan"];
+export type ConfigHistoryEntry = Schemas["HistoryEntry"];
+export type ConfigDomainInfo = Schemas["DomainInfo"];
+export type ConfigFinding = Schemas["Finding"];
+export type DiffHunk = Schemas["DiffHunk"];
+export type DefinitionsOverview = Schemas["DefinitionsOverview"];
+export type DefinitionView = Schemas["DefinitionView"];

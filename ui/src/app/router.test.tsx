@@ -6,14 +6,12 @@ import { renderApp, signInForTest } from "@/test/render";
 import { PAGE_ROUTES } from "./pages";
 
 const NOT_AVAILABLE: Record<string, string> = {
-  "/config": "Config registry",
-  "/definitions": "Definitions",
   "/drift": "Drift",
 };
 
 describe("every route renders against a mocked API", () => {
   const job = makeJob({ id: "job-route-test" });
-  const concrete = (path: string) => path.replace(":jobId", job.id).replace(":tenantId", "acme").replace(":deploymentId", "dep-route-test");
+  const concrete = (path: string) => path.replace(":jobId", job.id).replace(":tenantId", "acme").replace(":deploymentId", "dep-route-test").replace(":domain", "routing").replace(":name", "gateway");
 
   it.each(PAGE_ROUTES.map((p) => [p.path, p.heading] as const))("%s shows its heading", async (path, heading) => {
     const errors = vi.spyOn(console, "error");

@@ -27,3 +27,9 @@ export function auditHref(filter: { job_id?: string; tenant_id?: string; outcome
 export function userHref(userId: string): string {
   return `/users/${encodeURIComponent(userId)}`;
 }
+
+/** A registry config's page: `/config/<domain>/<name>?scope=<scope>` (scope `platform` omitted). */
+export function configHref(domain: string, name: string, scope = "platform"): string {
+  const path = `/config/${encodeURIComponent(domain)}/${encodeURIComponent(name)}`;
+  return scope === "platform" ? path : `${path}?scope=${encodeURIComponent(scope)}`;
+}

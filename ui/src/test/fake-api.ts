@@ -13,6 +13,7 @@ import type {
   UiConfig,
   WhoAmI,
 } from "@/api";
+import { definitionsOverview, domainsList, routingDetail, routingHistory } from "./config-fixtures";
 import { whoami } from "./fixtures";
 
 export interface FakeReply {
@@ -198,6 +199,11 @@ export function installFakeApi(options: FakeApiOptions = {}): FakeApi {
     ["GET", /^\/admin\/v1\/iam\/users$/, () => ({ body: options.iam?.users ?? [] })],
     ["GET", /^\/admin\/v1\/iam\/sessions$/, () => ({ body: options.iam?.sessions ?? [] })],
     ["GET", /^\/admin\/v1\/iam\/roles$/, () => ({ body: options.iam?.roles ?? [] })],
+    ["GET", /^\/admin\/v1\/config$/, () => ({ body: { items: [routingDetail], next_cursor: null } })],
+    ["GET", /^\/admin\/v1\/config\/domains$/, () => ({ body: domainsList })],
+    ["GET", /^\/admin\/v1\/config\/[^/]+\/[^/]+\/history$/, () => ({ body: { items: routingHistory, next_cursor: null } })],
+    ["GET", /^\/admin\/v1\/config\/[^/]+\/[^/]+$/, () => ({ body: routingDetail })],
+    ["GET", /^\/admin\/v1\/definitions$/, () => ({ body: definitionsOverview })],
   ];
   const requests: Request[] = [];
   const fetch = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {

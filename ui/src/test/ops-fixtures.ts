@@ -89,6 +89,7 @@ export const demoPlacement: PlacementOverview = {
     config: {
       schema_version: 1,
       upstream_timeout_ms: 5000,
+      overrides: [],
       routes: [
         { path_prefix: "/v1/tenants/{tenant}/commands", kind: "aggregate" },
         { path_prefix: "/v1/tenants/{tenant}/queries", kind: "projection" },

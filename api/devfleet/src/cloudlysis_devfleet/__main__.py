@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     gateway.add_argument(
         "--nats-url", default=None, help="NATS with the placement bucket (enables routing)"
     )
+    gateway.add_argument(
+        "--placement-file",
+        type=Path,
+        default=None,
+        help="or route from the dev placement file (polled; applied on reload)",
+    )
     gateway.add_argument("--baseline-error-ratio", type=float, default=0.0, help=_BASELINE)
     gateway.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
@@ -75,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
         many.add_argument(f"--{kind}", type=int, default=0, help=f"number of {kind} instances")
     many.add_argument("--base-port", type=int, default=0, help="first port (0: any free ports)")
     many.add_argument("--fleet-file", type=Path, default=None, help="write the fleet file here")
+    many.add_argument(
+        "--nats-url", default=None, help="NATS with the config buckets (revisions on reload)"
+    )
     many.add_argument(
         "--release",
         action="append",
@@ -153,7 +162,7 @@ async def _run_platform(args: argparse.Namespace) -> None:
             )
         ]
         ports = [args.port]
-    host = PlatformHost(configs, args.host, ports)
+    host = PlatformHost(configs, args.host, ports, nats_url=getattr(args, "nats_url", None))
     instances = await host.start()
     if getattr(args, "fleet_file", None) is not None:
         args.fleet_file.parent.mkdir(parents=True, exist_ok=True)
@@ -180,6 +189,7 @@ async def _run_gateway(args: argparse.Namespace) -> None:
         git_sha=args.git_sha,
         nats_url=args.nats_url,
         baseline_error_ratio=args.baseline_error_ratio,
+        placement_file=args.placement_file,
     )
     await serve_until_stopped(
         create_gateway_app(config),

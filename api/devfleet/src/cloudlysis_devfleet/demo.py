@@ -385,6 +385,8 @@ class _Demo:
                 str(PLATFORM_BASE_PORT),
                 "--fleet-file",
                 str(platform_file),
+                "--nats-url",
+                nats_url,
                 "--tenants",
                 ",".join(_seed_tenants(seed_file)),
                 *(
@@ -411,6 +413,7 @@ class _Demo:
             "CONTROL_SESSION_COOKIE_SECURE": "false",
             "CONTROL_FLEET_FILE": str(base / "fleet.json"),
             "CONTROL_PLACEMENT_SOURCE": "nats",
+            "CONTROL_CONFIG_ASSETS_DIR": str(repo_root),
             "CONTROL_LOG_FORMAT": os.environ.get("CONTROL_LOG_FORMAT", "json"),
         }
         if (ui_dir / "index.html").is_file():

@@ -31,12 +31,15 @@ from litestar.types import Scope
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from cloudlysis_control.core.errors import StateUnavailable
+from cloudlysis_devfleet import definitions
 from cloudlysis_devfleet.common import (
     Problem,
     ServiceKit,
     build_service_app,
     json_response,
 )
+from cloudlysis_devfleet.config_reader import ConfigReader
 
 PlatformKind = Literal["aggregate", "projection", "runner"]
 PLATFORM_KINDS: tuple[PlatformKind, ...] = ("aggregate", "projection", "runner")
@@ -84,9 +87,16 @@ def valid_tenant_id(tenant_id: str) -> bool:
 
 
 class PlatformInstance:
-    def __init__(self, config: PlatformConfig, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: PlatformConfig,
+        clock: Callable[[], float] = time.monotonic,
+        reader: ConfigReader | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.reader = reader  # None: no NATS, the instance reports no config revisions
+        self.revisions: dict[str, str | None] = {}
         self.kit = ServiceKit(
             config.kind, config.version, config.git_sha, config.baseline_error_ratio
         )
@@ -178,7 +188,12 @@ class PlatformInstance:
         t.backlog += backlog
         return self.status(tenant_id)
 
-    def reload(self) -> dict[str, Any]:
+    async def reload(self) -> dict[str, Any]:
+        if self.reader is not None:
+            try:
+                self.revisions = await self.reader.revisions(self.config.kind)
+            except StateUnavailable as e:
+                raise Problem(503, "config_unavailable", "Config unavailable", e.detail) from e
         self.config_generation += 1
         self.reloaded_at = time.time()
         return {
@@ -186,7 +201,13 @@ class PlatformInstance:
             "instance": self.config.instance,
             "config_generation": self.config_generation,
             "reloaded_at": self.reloaded_at,
+            "revisions": self.revisions,
         }
+
+    def definitions(self) -> dict[str, Any]:
+        if self.config.kind != "runner":
+            raise Problem(404, "not_found", "Not found", "only Runners hold definitions")
+        return definitions.report(self.revisions)
 
     def bounded(self, values: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
         """Top-K tenants by value plus one `__other__` series for the rest (metrics contract)."""
@@ -303,6 +324,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
                 "version": i.kit.switches.version,
                 "git_sha": i.kit.git_sha,
                 "config_generation": i.config_generation,
+                "revisions": i.revisions,
             }
         )
 
@@ -324,7 +346,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
 
     @post("/admin/v1/config/reload", operation_id="ReloadConfig")
     async def reload(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return json_response(inst(request).reload())
+        return json_response(await inst(request).reload())
 
     @post("/v1/tenants/{tenant_id:str}/work", operation_id="SubmitWork", status_code=202)
     async def work(request: Request[Any, Any, Any], tenant_id: FromPath[str]) -> Response[bytes]:
@@ -343,7 +365,15 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
         status = instance.submit_work(tenant, body.duration_ms, body.backlog)
         return json_response(status, status=202)
 
-    return [instance_info, tenant_status, drain, resume, reload, work]
+    return [
+        instance_info,
+        tenant_status,
+        drain,
+        resume,
+        reload,
+        work,
+        *definitions.handlers(inst),
+    ]
 
 
 def create_platform_app(

@@ -16,6 +16,7 @@ import uvicorn
 from litestar.types import Scope
 
 from cloudlysis_devfleet.common import Problem
+from cloudlysis_devfleet.config_reader import ConfigReader
 from cloudlysis_devfleet.platform import (
     PLATFORM_KINDS,
     PlatformConfig,
@@ -51,10 +52,12 @@ class PlatformHost:
         configs: Sequence[PlatformConfig],
         host: str = "127.0.0.1",
         ports: Sequence[int] | None = None,
+        nats_url: str | None = None,
     ) -> None:
         if ports is not None and len(ports) != len(configs):
             raise ValueError("ports must match configs")
         self.host = host
+        self.reader = ConfigReader(nats_url) if nats_url else None
         self.configs = list(configs)
         self.ports = list(ports) if ports is not None else [0] * len(configs)
         self.instances: list[HostedInstance] = []
@@ -73,13 +76,15 @@ class PlatformHost:
         return found
 
     async def start(self) -> list[HostedInstance]:
+        if self.reader is not None:
+            await self.reader.start()
         sockets = []
         try:
             for config, port in zip(self.configs, self.ports, strict=True):
                 sock = bind_listening_socket(self.host, port)
                 sockets.append(sock)
                 bound = sock.getsockname()[1]
-                inst = PlatformInstance(config)
+                inst = PlatformInstance(config, reader=self.reader)
                 self._by_port[bound] = inst
                 url_host = f"[{self.host}]" if ":" in self.host else self.host
                 self.instances.append(
@@ -114,14 +119,16 @@ class PlatformHost:
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
             await self._task
+        if self.reader is not None:
+            await self.reader.stop()
 
 
 @asynccontextmanager
 async def serve_platform(
-    configs: Sequence[PlatformConfig], host: str = "127.0.0.1"
+    configs: Sequence[PlatformConfig], host: str = "127.0.0.1", nats_url: str | None = None
 ) -> AsyncIterator[list[HostedInstance]]:
     """Run simulated instances inside the current event loop (tests, benchmarks)."""
-    platform = PlatformHost(configs, host)
+    platform = PlatformHost(configs, host, nats_url=nats_url)
     instances = await platform.start()
     try:
         yield instances

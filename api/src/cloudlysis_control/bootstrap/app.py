@@ -17,6 +17,11 @@ from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddlew
 from cloudlysis_control.auth.rights import RightsSource
 from cloudlysis_control.bootstrap.container import Container
 from cloudlysis_control.bootstrap.openapi import finalize_openapi, openapi_config
+from cloudlysis_control.config.controllers import (
+    ConfigPlansController,
+    ConfigRegistryController,
+    DefinitionsController,
+)
 from cloudlysis_control.core.errors import SwarmUnavailable
 from cloudlysis_control.core.logging import configure_logging
 from cloudlysis_control.core.metrics import Metrics
@@ -72,6 +77,9 @@ CONTROLLERS: list[Any] = [
     LocksController,
     MetricsController,
     EventsController,
+    ConfigRegistryController,
+    ConfigPlansController,
+    DefinitionsController,
 ]
 
 API_VERSION = "1.0.0"
@@ -101,6 +109,8 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "metrics": c.charts,
         "live": c.live,
         "service_plans": c.service_plans,
+        "configs": c.configs,
+        "definitions": c.definitions,
     }
     provided = {name: _constant(value) for name, value in services.items()}
 

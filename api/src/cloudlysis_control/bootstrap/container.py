@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from cloudlysis_control.adapters.config_agents import ConfigAgentsClient
 from cloudlysis_control.adapters.docker.engine import DockerEngine
 from cloudlysis_control.adapters.docker.fixture import FixtureEngine
 from cloudlysis_control.adapters.fleet_metrics import StoreFleetMetrics
@@ -19,10 +20,12 @@ from cloudlysis_control.adapters.http import make_async_client
 from cloudlysis_control.adapters.metrics import PrometheusApi
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.adapters.nats.state import (
+    BUCKET_CONFIG,
     BUCKET_IDEMPOTENCY,
     BUCKET_JOBS,
     BUCKET_LOCKS,
     STREAM_AUDIT,
+    STREAM_CONFIG_HISTORY,
     STREAM_DEPLOYMENTS,
     NatsEventLog,
     NatsKeyValue,
@@ -37,6 +40,13 @@ from cloudlysis_control.bootstrap.fleet_file import load_fleet_file
 from cloudlysis_control.bootstrap.keys import key_source
 from cloudlysis_control.bootstrap.kinds import register_kinds
 from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT, PlacementRuntime
+from cloudlysis_control.config.assets import AssetCatalog
+from cloudlysis_control.config.definitions import DefinitionsService
+from cloudlysis_control.config.dev_file import DevFileSections
+from cloudlysis_control.config.history import ConfigHistory
+from cloudlysis_control.config.service import ConfigService
+from cloudlysis_control.config.store import ConfigStore
+from cloudlysis_control.config.world import WorldView
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.staleness import Staleness
@@ -125,7 +135,7 @@ class Container:
                 token_file=s.grafana.token_file,
                 retries=s.grafana.annotation_retries,
             )
-            if s.grafana.api_url is not None and self.swarm_engine is not None
+            if s.grafana.api_url is not None
             else None
         )
 
@@ -196,6 +206,27 @@ class Container:
             else None
         )
         self.service_plans = ServicePlanner(self.swarm_engine, self.deployments)
+        self.config_history = ConfigHistory(
+            NatsEventLog(self.nats, STREAM_CONFIG_HISTORY, "control.config.history")
+        )
+        self.config_agents = ConfigAgentsClient(self.http, metrics, s.config.agent_timeout_s)
+        config_store = ConfigStore(
+            NatsKeyValue(self.nats, BUCKET_CONFIG),
+            self.ops.placement_kv,
+            self.placement.service,
+            DevFileSections(s.placement.file) if s.placement.source == "file" else None,
+        )
+        config_world = WorldView(
+            config_store,
+            self.placement.service,
+            self.fleet_registry,
+            self.fleet,
+            self.config_agents,
+        )
+        self.configs = ConfigService(
+            config_store, self.config_history, config_world, AssetCatalog(s.config.assets_dir)
+        )
+        self.definitions = DefinitionsService(config_world, config_store)
         self.kinds = KindRegistry()
         register_kinds(
             self.kinds,
@@ -205,6 +236,10 @@ class Container:
             planner=self.planner,
             service_plans=self.service_plans,
             health_timeout_s=s.swarm.health_timeout_s,
+            configs=self.configs,
+            config_agents=self.config_agents,
+            audit=self.audit,
+            annotator=self.annotator,
         )
         for kind in extra_kinds or []:
             self.kinds.register(kind)
@@ -294,12 +329,14 @@ class Container:
         await self.nats.connect()
         self._stops.append(self.nats.close)
         await self.nats.provision(
-            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS], [STREAM_AUDIT, STREAM_DEPLOYMENTS]
+            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG],
+            [STREAM_AUDIT, STREAM_DEPLOYMENTS, STREAM_CONFIG_HISTORY],
         )
         await self._start(self.audit.start, self.audit.stop)
         await self._start(self.store.start, self.store.stop)
         self._stops.append(self.engine.stop)  # started last, stopped first among the jobs
         await self._start(self.placement.start, self.placement.stop)
+        await self._start(self.config_history.start, self.config_history.stop)
         self._stops.append(self.probe.aclose)
         await self._start(self.fleet.start, self.fleet.stop)
         if self.swarm_engine is not None:
@@ -318,7 +355,7 @@ class Container:
         self._stops.append(stop)
 
     async def readiness(self) -> dict[str, str]:
-        buckets = [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name]
+        buckets = [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name, BUCKET_CONFIG.name]
         if self.settings.placement.source == "nats":
             buckets.append(BUCKET_PLACEMENT.name)
         return await self.nats.readiness(buckets, [STREAM_AUDIT.name])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.config.jobs import ConfigApply, ConfigRollback
+from cloudlysis_control.config.ports import Annotator, ConfigAgents
+from cloudlysis_control.config.service import ConfigService
 from cloudlysis_control.deployments.jobs import ServiceDeploy, ServiceRollback
 from cloudlysis_control.deployments.plan import ServicePlanner
 from cloudlysis_control.fleet.jobs import PlatformVerify
@@ -24,6 +28,10 @@ def register_kinds(
     planner: MigrationPlanner,
     service_plans: ServicePlanner,
     health_timeout_s: float,
+    configs: ConfigService,
+    config_agents: ConfigAgents,
+    audit: AuditService,
+    annotator: Annotator | None,
 ) -> None:
     kinds.register(PlatformVerify(fleet, probe))
     kinds.register(TenantDrain(ops))
@@ -32,3 +40,6 @@ def register_kinds(
     kinds.register(ConfigReload(ops))
     kinds.register(ServiceDeploy(service_plans, probe, health_timeout_s))
     kinds.register(ServiceRollback(service_plans, probe, health_timeout_s))
+    step_timeout_s = ops.settings.step_timeout_s
+    kinds.register(ConfigApply(configs, config_agents, audit, annotator, step_timeout_s))
+    kinds.register(ConfigRollback(configs, config_agents, audit, annotator, step_timeout_s))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 Value = str | float | bool | None  # one JSON type each (an int is a number)
@@ -22,3 +24,14 @@ class CheckResult(msgspec.Struct, kw_only=True):
 
 def failed(checks: list[CheckResult]) -> list[CheckResult]:
     return [c for c in checks if not c.ok]
+
+
+class Finding(msgspec.Struct, kw_only=True):
+    """One thing a config validation found: a stable `code` (`config.<domain>.<rule>`), where
+    (`pointer`, RFC 6901 JSON pointer into the document; "" is the whole document), what, and
+    whether it blocks (`error`) or only informs (`warning`)."""
+
+    code: str
+    pointer: str
+    message: str
+    severity: Literal["error", "warning"] = "error"

@@ -137,9 +137,24 @@ class TenantRequired(Unprocessable):
     title = "This job kind acts on one tenant: name it"
 
 
+class ConfigInvalid(Unprocessable):
+    """A config document that does not parse, breaks its domain's schema or its rules; the
+    problem lists every finding (`findings`)."""
+
+    code = "config_invalid"
+    title = "The config is invalid"
+
+
 class PreflightRefused(Unprocessable):
     code = "preflight_refused"
     title = "Preflight checks refused the operation"
+
+
+class ConfigReadOnly(PreflightRefused):
+    """A refusal like any preflight's (a job asking for it is audited as refused)."""
+
+    code = "config_read_only"
+    title = "This config is read-only here"
 
 
 class UpstreamError(ControlError):

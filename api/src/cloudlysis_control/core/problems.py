@@ -21,7 +21,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 
-from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.checks import CheckResult, Finding
 from cloudlysis_control.core.errors import (
     ControlError,
     IdempotencyKeyInvalid,
@@ -55,6 +55,8 @@ class Problem(msgspec.Struct, omit_defaults=True):
     job_id: str | None = None
     errors: list[dict[str, Any]] | None = None
     failures: list[CheckResult] | None = None  # every failed check of a refusal
+    findings: list[Finding] | None = None  # every finding of a config validation
+    current_revision: str | None = None  # plan_stale on a config: the revision it moved to
     dependencies: dict[str, Any] | None = None
 
 

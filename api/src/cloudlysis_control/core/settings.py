@@ -249,6 +249,15 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigSettings:
+    """The config registry (docs/config-surfaces.md)."""
+
+    # The repository root whose grafana/, vmagent/, loki/, tempo/ are shown read-only.
+    assets_dir: Path | None = None
+    agent_timeout_s: float = 5.0  # one call to an instance (reload, state, resolve)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -263,6 +272,7 @@ class Settings:
     swarm: SwarmSettings = field(default_factory=SwarmSettings)
     grafana: GrafanaSettings = field(default_factory=GrafanaSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    config: ConfigSettings = field(default_factory=ConfigSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -313,7 +323,17 @@ class Settings:
             token_file=env.file("CONTROL_GRAFANA_TOKEN_FILE"),
             annotation_retries=env.int_("CONTROL_GRAFANA_ANNOTATION_RETRIES", 8, lo=0, hi=100),
         )
+        assets_raw = env.opt_str("CONTROL_CONFIG_ASSETS_DIR")
+        assets_dir = Path(assets_raw) if assets_raw else None
+        if assets_dir is not None and not assets_dir.is_dir():
+            raise SettingsError(
+                f"CONTROL_CONFIG_ASSETS_DIR={assets_raw!r} is invalid: no such directory"
+            )
         return cls(
+            config=ConfigSettings(
+                assets_dir=assets_dir,
+                agent_timeout_s=env.float_("CONTROL_CONFIG_AGENT_TIMEOUT_S", 5.0, lo=0.1, hi=120),
+            ),
             swarm=swarm,
             grafana=grafana,
             metrics=MetricsSettings(

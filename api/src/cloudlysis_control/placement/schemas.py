@@ -48,12 +48,24 @@ class Route(msgspec.Struct, forbid_unknown_fields=True):
     kind: PlacementKind
 
 
+class RouteOverride(msgspec.Struct, forbid_unknown_fields=True):
+    """Route one tenant's `kind` to `shard` whatever its placement map says; `endpoints`, when
+    given, narrows the shard's endpoints to these (a subset of the shard directory's)."""
+
+    tenant: str
+    kind: PlacementKind
+    shard: str
+    endpoints: list[str] = []
+
+
 class RoutingConfig(msgspec.Struct, forbid_unknown_fields=True):
-    """The Gateway's routing config: which service kind serves which path prefix."""
+    """The Gateway's routing config: which service kind serves which path prefix, and the
+    per-tenant overrides of placement."""
 
     schema_version: Literal[1]
     routes: list[Route]
     upstream_timeout_ms: int = 5000
+    overrides: list[RouteOverride] = []
 
 
 class PlacementFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -108,6 +120,18 @@ def validate_routing(doc: RoutingConfig) -> RoutingConfig:
         if route.path_prefix in seen:
             raise PlacementInvalid(f"path_prefix {route.path_prefix[:80]!r} is listed twice")
         seen.add(route.path_prefix)
+    routed: set[tuple[str, str]] = set()
+    for o in doc.overrides:
+        if not TENANT_ID_RE.match(o.tenant):
+            raise PlacementInvalid(f"override tenant {o.tenant[:80]!r} is invalid")
+        if not SHARD_RE.match(o.shard):
+            raise PlacementInvalid(f"override shard {o.shard[:80]!r} is invalid")
+        if (o.tenant, o.kind) in routed:
+            raise PlacementInvalid(f"tenant {o.tenant!r} ({o.kind}) is overridden twice")
+        routed.add((o.tenant, o.kind))
+        for url in o.endpoints:
+            if not ENDPOINT_RE.match(url):
+                raise PlacementInvalid(f"override endpoint {url[:120]!r} is invalid")
     return doc
 
 

@@ -9,4 +9,9 @@ export const routes: FeatureRoute[] = [
     nav: { group: "Platform", label: "Config", order: 10 },
     page: lazy(() => import("./components/config-page")),
   },
+  {
+    path: "/config/:domain/:name",
+    heading: "Config",
+    page: lazy(() => import("./components/config-detail-page")),
+  },
 ];

@@ -55,7 +55,7 @@ describe("Scale & Placement", () => {
           ...emptyPlacement.routing,
           present: true,
           revision: "3",
-          config: { schema_version: 1, upstream_timeout_ms: 5000, routes: [{ kind: "aggregate", path_prefix: "/aggregates/" }] },
+          config: { schema_version: 1, upstream_timeout_ms: 5000, overrides: [], routes: [{ kind: "aggregate", path_prefix: "/aggregates/" }] },
         },
       },
     });

@@ -25,6 +25,7 @@ from cloudlysis_devfleet.gateway.schemas import (
     LoginRequest,
     LogoutRequest,
     RefreshRequest,
+    RoutingFault,
     TokenRequest,
 )
 from cloudlysis_devfleet.gateway.service import Gateway
@@ -153,7 +154,17 @@ def _routing_handlers(routing: GatewayRouting) -> list[BaseRouteHandler]:
         q = request.query_params
         return json_response(routing.resolve(q.get("tenant"), q.get("kind")))
 
-    return [reload, resolve]
+    @get("/admin/v1/instance", operation_id="GetGatewayInstance", sync_to_thread=False)
+    def instance() -> Response[bytes]:
+        return json_response(routing.instance())
+
+    @post("/_devfleet/routing/fault", operation_id="SetRoutingFault", status_code=200)
+    async def fault(request: AnyRequest) -> Response[bytes]:
+        body = decode_body(await request.body() or b"{}", RoutingFault)
+        routing.wrong_after_reload = body.wrong_after_reload
+        return json_response({"wrong_after_reload": routing.wrong_after_reload})
+
+    return [reload, resolve, instance, fault]
 
 
 def create_gateway_app(config: GatewayConfig) -> Litestar:
@@ -163,7 +174,11 @@ def create_gateway_app(config: GatewayConfig) -> Litestar:
     gateway = Gateway(config, kit)
     handlers = _gateway_handlers(gateway)
     lifespan = []
-    routing = GatewayRouting(config.nats_url) if config.nats_url else None
+    routing = (
+        GatewayRouting(config.nats_url, config.placement_file)
+        if config.nats_url or config.placement_file
+        else None
+    )
     if routing is not None:
         handlers += _routing_handlers(routing)
         traffic = TenantTraffic(kit, routing)

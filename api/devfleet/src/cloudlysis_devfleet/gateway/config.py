@@ -28,6 +28,8 @@ class GatewayConfig:
     # NATS with the placement bucket: enables routing (reload, resolve). None: IAM only.
     nats_url: str | None = None
     baseline_error_ratio: float = 0.0  # share of routed tenant requests a good build fails
+    # Or the dev placement file (CONTROL_PLACEMENT_SOURCE=file's): routing from it, polled.
+    placement_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.token_ttl_s < 1:

@@ -99,3 +99,9 @@ def session_view(session: Session, status: SessionStatus) -> dict[str, Any]:
         "expires_at": session.expires_at,
         "revoked_at": session.revoked_at,
     }
+
+
+class RoutingFault(msgspec.Struct, forbid_unknown_fields=True):
+    """Simulator only: after the next reload, keep answering with the previous table."""
+
+    wrong_after_reload: bool = True

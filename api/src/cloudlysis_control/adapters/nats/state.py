@@ -84,6 +84,12 @@ BUCKET_JOBS = BucketSpec("control_jobs", description="Jobs and their steps")
 BUCKET_IDEMPOTENCY = BucketSpec("control_idempotency", description="Idempotency keys → job ids")
 BUCKET_LOCKS = BucketSpec("control_locks", description="Per-tenant / per-domain locks")
 STREAM_AUDIT = StreamSpec("CONTROL_AUDIT", ["control.audit.>"], "Append-only audit events")
+STREAM_CONFIG_HISTORY = StreamSpec(
+    "CONTROL_CONFIG_HISTORY", ["control.config.history"], "Every write of a registry config"
+)
+BUCKET_CONFIG = BucketSpec(
+    "control_config", history=16, description="Registry configs: runner activation, flags"
+)
 STREAM_DEPLOYMENTS = StreamSpec(
     "CONTROL_DEPLOYMENTS", ["control.deployments.>"], "Deployment history from Swarm updates"
 )

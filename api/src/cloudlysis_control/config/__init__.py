@@ -1,0 +1,2 @@
+"""The config registry: every dynamic config versioned, validated, planned and applied as a job
+(docs/config-surfaces.md, decision 0010)."""

@@ -1,0 +1,64 @@
+"""The documents of the registry's own domains (routing and placement documents live in
+`placement.schemas`): runner activation and the control plane's flags."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+import msgspec
+
+DEFINITION_NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+DURATION_PATTERN = r"^[0-9]{1,7}(ms|s|m)$"
+DURATION_RE = re.compile(DURATION_PATTERN)
+DefinitionType = Literal["effect", "saga"]
+DefinitionName = Annotated[str, msgspec.Meta(pattern=DEFINITION_NAME_PATTERN)]
+Duration = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=DURATION_PATTERN, description="A duration: digits and ms, s or m (e.g. 10s)"
+    ),
+]
+
+
+class Activation(msgspec.Struct, forbid_unknown_fields=True):
+    """One runner definition that is active, at one version."""
+
+    type: DefinitionType
+    name: DefinitionName
+    version: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+
+
+class RunnerActivation(msgspec.Struct, forbid_unknown_fields=True):
+    """Which runner definitions (effects, sagas) run, platform-wide or for one tenant."""
+
+    schema_version: Literal[1]
+    activations: list[Activation] = []
+
+
+class Flags(msgspec.Struct, forbid_unknown_fields=True):
+    """Control-plane feature flags and guardrail thresholds (typed, bounded)."""
+
+    schema_version: Literal[1]
+    # `paused`: config.apply and config.rollback are refused (except on the flags themselves).
+    config_changes: Literal["enabled", "paused"] = "enabled"
+    # A plan whose changed tenants exceed this share of all tenants is refused.
+    max_impact_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] = 25
+    # Verification after a routing change: tenants sampled among the changed and unchanged.
+    verify_sample_changed: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 20
+    verify_sample_unchanged: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 10
+    verify_timeout: Duration = "10s"
+    # A plan that moves tenants to a shard with an unhealthy instance is refused.
+    block_unhealthy_targets: bool = True
+
+
+DEFAULT_FLAGS = Flags(schema_version=1)
+
+
+def duration_s(text: str) -> float:
+    """`10s` → 10.0; `250ms` → 0.25; `2m` → 120.0 (the pattern is checked by the schema)."""
+    m = re.fullmatch(r"([0-9]+)(ms|s|m)", text)
+    if m is None:
+        raise ValueError(f"not a duration: {text!r}")
+    number, unit = int(m.group(1)), m.group(2)
+    return number / 1000 if unit == "ms" else number * (60 if unit == "m" else 1)
