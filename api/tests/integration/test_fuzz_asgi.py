@@ -77,6 +77,7 @@ EXAMPLES_API = max(1, int(600 * _SCALE))
 EXAMPLES_UI = max(1, int(200 * _SCALE))
 
 AUDIT_STREAM = "CONTROL_AUDIT"
+LOGOUT = "/admin/v1/session/logout"  # a sign-out is audited (session.logout)
 _VALID_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _ANY_TRACEPARENT = re.compile(
@@ -479,6 +480,8 @@ def check_nats(
         assert audit == 1, f"a denial wrote {audit} audit events"
     elif code in _AUDITED_REFUSALS:
         assert audit == 1, f"a refused job creation ({code}) wrote {audit} audit events"
+    elif status == 204 and req.route is not None and req.route.template == LOGOUT:
+        assert audit == 1, f"a sign-out wrote {audit} audit events"
     elif iam_calls and req.method in ("POST", "PUT", "PATCH", "DELETE"):
         assert audit == 2, f"an IAM change wrote {audit} audit events, not before and after"
     else:

@@ -1,7 +1,8 @@
 """A well-behaved stand-in for the Gateway's IAM API, as a raw ASGI app (serve it with
 `cloudlysis_devfleet.serve` on the test's event loop).
 
-Every IAM call (`/iam/v1/...`) answers 200 `{"ok": true}`; dev login and anything else answers
+Every IAM call (`/iam/v1/...`) answers 200 `{"ok": true}`; sign-out (`POST /auth/v1/logout`)
+answers 204 as the contract says (idempotent: any token); dev login and anything else answers
 404. It records the IAM calls that reached it, so a test can tell what Control forwarded and
 whether a refused request was forwarded at all.
 """
@@ -55,6 +56,8 @@ class FakeGateway:
             with self._lock:
                 self.calls.append(call)
             status, ctype, answer = 200, b"application/json", b'{"ok": true}'
+        elif scope["method"] == "POST" and scope["path"] == "/auth/v1/logout":
+            status, ctype, answer = 204, b"application/json", b""
         else:
             status, ctype, answer = 404, b"application/problem+json", b'{"detail": "no such"}'
         headers = [(b"content-type", ctype)]

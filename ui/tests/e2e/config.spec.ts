@@ -58,7 +58,7 @@ test.describe("config registry", () => {
     await page.keyboard.press("ControlOrMeta+a");
     await page.keyboard.insertText(JSON.stringify(doc, null, 2));
     await page.getByRole("button", { name: "Validate" }).click();
-    await expect(page.getByRole("status")).toHaveText(/^Valid/);
+    await expect(page.getByRole("main").getByRole("status")).toHaveText(/^Valid/);
 
     // Plan: the diff side by side, the impact (the tenant from → to) and no blocking finding.
     await page.getByRole("button", { name: "Plan", exact: true }).click();

@@ -1,8 +1,9 @@
 // Issue #7 against the demo's Swarm (file mode, generated from the devfleet it runs: one service
 // per instance, 7). Deploys a known next tag and rolls it back, so it does not depend on the
 // order of specs.
-import { expect, test, type Page } from "@playwright/test";
-import { devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
+import { expect, test, type APIRequestContext, type Locator, type Page } from "@playwright/test";
+import { randomUUID } from "node:crypto";
+import { bearerOf, devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
 
 const SERVICE = "platform_projection-2";
 const SERVICES = [
@@ -69,7 +70,12 @@ test.describe("Swarm and deployments", () => {
     }
     // Every service is a fleet instance (at its admin address), healthy.
     for (const name of SERVICES) {
-      await expect(table.locator(`tbody[data-service="${name}"]`).getByRole("row").first()).toContainText("1/1 healthy");
+      const row = table.locator(`tbody[data-service="${name}"]`).getByRole("row").first();
+      await expect(row).toContainText("1/1 healthy");
+      // ... reporting the very version Swarm runs (one demo world: the Swarm is generated from it).
+      const tag = (await row.locator("code").first().textContent())!.trim();
+      await expect(row.locator("[data-fleet-versions]")).toHaveAttribute("data-fleet-versions", tag);
+      await expect(row.locator("[data-fleet-versions]")).toHaveAttribute("data-versions-match", "true");
     }
     await expect(page.getByRole("table", { name: "Swarm nodes" }).getByRole("row")).not.toHaveCount(1);
     await settle(page);
@@ -110,13 +116,10 @@ test.describe("Swarm and deployments", () => {
     await expect(page.getByRole("list", { name: "Timeline" }).getByRole("listitem").first()).toContainText("started");
     await expect(page.getByRole("table", { name: `Tasks of ${SERVICE}` })).toContainText(tag);
     await settle(page);
-    // Before and after: the service's 5xx ratio and p99 by version, with data or the clear
-    // metrics_unavailable state (the demo has no metrics store yet).
+    // Before and after: the service's 5xx ratio and p99 by version, from the demo's VictoriaMetrics.
     const charts = page.getByRole("region", { name: "Before and after (by version)" }).getByTestId("metric-chart");
     await expect(charts).toHaveCount(2);
-    const states = await charts.evaluateAll((els) => els.map((el) => el.getAttribute("data-state")));
-    for (const state of states) expect(["data", "unavailable"]).toContain(state);
-    console.log(`deployment charts: ${states.join(", ")}`);
+    for (let i = 0; i < 2; i += 1) await expect(charts.nth(i)).toHaveAttribute("data-state", "data");
     await expectNoSeriousA11yViolations(page, testInfo, "deployment-detail");
     await screenshot(page, testInfo, "deployment-detail");
 
@@ -132,6 +135,88 @@ test.describe("Swarm and deployments", () => {
     await expect(page.getByLabel("Deployment", { exact: true })).toContainText("rollback");
     await expect(page.getByRole("table", { name: "What changed" }).locator('tr[data-path="image"]')).toContainText(tag);
     await screenshot(page, testInfo, "rollback-detail");
+  });
+});
+
+/** The Gateway-independent way to run a deploy or rollback and wait for its job (the modal is tested above). */
+async function runSwarmJob(request: APIRequestContext, headers: Record<string, string>, service: string, action: "deploy" | "rollback", data: Record<string, unknown>) {
+  const created = await request.post(`/admin/v1/swarm/services/${service}/${action}`, {
+    headers: { ...headers, "idempotency-key": randomUUID() },
+    data: { confirm: service, ...data },
+  });
+  expect(created.status(), await created.text()).toBe(202);
+  const id = ((await created.json()) as { id: string }).id;
+  await expect(async () => {
+    const job = await request.get(`/admin/v1/jobs/${id}`, { headers });
+    expect(((await job.json()) as { status: string }).status).toBe("succeeded");
+  }).toPass({ timeout: 60_000 });
+}
+
+/** The newest deployment of a service of one kind whose images name `tag`. */
+async function deploymentOf(request: APIRequestContext, headers: Record<string, string>, service: string, kind: string, tag: string): Promise<string> {
+  let found = "";
+  await expect(async () => {
+    const list = await request.get(`/admin/v1/deployments?service=${service}&kind=${kind}`, { headers });
+    const items = ((await list.json()) as { items: { id: string; from_image?: string; to_image?: string }[] }).items;
+    const match = items.find((d) => `${d.from_image} ${d.to_image}`.includes(tag));
+    expect(match, `a ${kind} deployment of ${service} naming ${tag}`).toBeDefined();
+    found = match!.id;
+  }).toPass({ timeout: 30_000 });
+  return found;
+}
+
+/** One legend entry of a chart: its latest value at the chart's end (null: the series has ended). */
+async function currentOf(chart: Locator, series: string): Promise<number | null> {
+  const item = chart.getByRole("list", { name: "Legend" }).locator(`li[data-series*="${series}"]`).first();
+  if ((await item.count()) === 0) return null;
+  const raw = await item.getAttribute("data-current");
+  return raw === null || raw === "" ? null : Number(raw);
+}
+
+test.describe("the demo's bad build, on the charts", () => {
+  // A devfleet instance running a `-bad` tag fails 30 % of its tenant traffic; the demo's traffic
+  // generator and VictoriaMetrics (5 s scrapes) make that a spike on the deployment's chart.
+  const service = "platform_aggregate-1";
+  const bad = "2.0.2-bad";
+  const good = "2.0.1";
+
+  test("a deploy of the bad tag shows the error spike on its deployment's chart, and the rollback clears it", async ({ page, request }, testInfo) => {
+    test.setTimeout(360_000);
+    await devLogin(page, "admin");
+    const headers = await bearerOf(request, "admin");
+    await runSwarmJob(request, headers, service, "deploy", { tag: bad, reason: "e2e: deploy the demo's bad build" });
+    const deployed = await deploymentOf(request, headers, service, "update", bad);
+
+    await page.goto(`/deployments/${deployed}`);
+    const ratio = page.getByRole("figure", { name: "5xx ratio of aggregate by version" });
+    let spike = 0;
+    await expect(async () => {
+      await page.reload();
+      await expect(ratio).toHaveAttribute("data-state", "data", { timeout: 10_000 });
+      spike = (await currentOf(ratio, bad)) ?? 0;
+      expect(spike, `the 5xx ratio of ${bad}`).toBeGreaterThan(0.1);
+    }).toPass({ intervals: [5_000], timeout: 150_000 });
+    const before = await currentOf(ratio, good);
+    console.log(`bad build: 5xx ratio of ${bad} ${(spike * 100).toFixed(1)} %, of ${good} ${before === null ? "—" : (before * 100).toFixed(2)} %`);
+    await expect(ratio.getByRole("list", { name: "Marked deploys" })).toContainText(service);
+    await screenshot(page, testInfo, "bad-deploy-spike");
+
+    await runSwarmJob(request, headers, service, "rollback", { reason: "e2e: roll the bad build back" });
+    const rolledBack = await deploymentOf(request, headers, service, "rollback", bad);
+    await page.goto(`/deployments/${rolledBack}`);
+    // Cleared: the bad version's series ends (no instance runs it) and the version running again
+    // fails no more than its baseline.
+    let after: number | null = null;
+    await expect(async () => {
+      await page.reload();
+      await expect(ratio).toHaveAttribute("data-state", "data", { timeout: 10_000 });
+      await expect(ratio.getByRole("list", { name: "Legend" }).locator(`li[data-series*="${bad}"]`)).toContainText("(ended)", { timeout: 1_000 });
+      after = await currentOf(ratio, good);
+      expect(after, `the 5xx ratio of ${good}`).not.toBeNull();
+      expect(after!).toBeLessThan(0.05);
+    }).toPass({ intervals: [5_000], timeout: 180_000 });
+    console.log(`after the rollback: ${bad} ended, ${good} at ${((after ?? 0) * 100).toFixed(2)} %`);
+    await screenshot(page, testInfo, "bad-deploy-cleared");
   });
 });
 

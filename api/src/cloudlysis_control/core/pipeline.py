@@ -104,6 +104,26 @@ def route_template(scope: Any) -> str:
     return _TYPE_SUFFIX.sub("}", scope.get("path_template") or "unmatched")
 
 
+def _client_gone(exc: BaseException) -> bool:
+    """Is `exc` (or what caused it, or one of a group) the server refusing a send to a client
+    that has disconnected (an OSError: uvicorn's ClientDisconnected, a reset connection)?"""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, OSError):
+            return True
+        if isinstance(e, BaseExceptionGroup):
+            todo.extend(e.exceptions)
+        for nxt in (e.__cause__, e.__context__):
+            if nxt is not None:
+                todo.append(nxt)
+    return False
+
+
 class RequestPipeline:
     def __init__(self, app: ASGIApp, metrics: Metrics, tracing: Tracing) -> None:
         self.app = app
@@ -127,10 +147,12 @@ class RequestPipeline:
         span = self.tracing.start_server_span(ident, method)
         token = current_identity.set(ident)
         status_holder = [500]
+        started_holder = [False]
 
         async def send_with_ids(message: Any) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
+                started_holder[0] = True
                 out = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() not in _ID_HEADERS
                 ]
@@ -150,6 +172,12 @@ class RequestPipeline:
                 await self.app(scope, receive, send_with_ids)
             else:
                 await _send_bad_request(send_with_ids, refusal)
+        except Exception as exc:
+            # A client that leaves in the middle of a streamed answer (an export, the event
+            # stream): the server's send raises; that ends the answer, it is not a fault.
+            if not (started_holder[0] and _client_gone(exc)):
+                raise
+            self.log.info("client went away mid-response", route=route_template(scope))
         finally:
             status = status_holder[0]
             route = route_template(scope)

@@ -12,6 +12,7 @@ export * from "./paged-result";
 export * from "./pager";
 export * from "./query-result";
 export * from "./reason-field";
+export * from "./scroll-region";
 export * from "./relative-time";
 export * from "./select";
 export * from "./stale-notice";

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
-import { installFakeApi, problem, type FakeReply } from "@/test/fake-api";
+import { emptyFleet, installFakeApi, problem, type FakeReply } from "@/test/fake-api";
 import { makeJob, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
 import { renderApp, signInForTest } from "@/test/render";
 import type { Deployment, DeploymentDetail, SwarmService } from "./types";
@@ -419,6 +419,29 @@ describe("Fleet → Swarm", () => {
     const nodes = await screen.findByRole("table", { name: "Swarm nodes" });
     expect(nodes).toHaveTextContent("swarm-manager-1");
     expect(nodes).toHaveTextContent("manager (leader)");
+  });
+
+  it("marks a fleet instance that reports another version than the tag Swarm runs", async () => {
+    const instance = (name: string, version: string) => ({
+      instance: name,
+      service: "platform_runner",
+      kind: "runner",
+      url: `http://runner-${name}:8080`,
+      health: "ok" as const,
+      ready: "ready" as const,
+      version,
+      metrics: {},
+      metrics_source: "store" as const,
+    });
+    const fleet = { ...emptyFleet, instances: [instance("r1", "0.7.3"), instance("r2", "0.7.4")] };
+    installFakeApi({ fleet, routes: swarmRoutes() });
+    signInForTest();
+    renderApp("/fleet?view=swarm");
+    const table = await screen.findByRole("table", { name: "Swarm services" });
+    const row = within(table).getByRole("rowheader", { name: /platform_runner/ }).closest("tr")!;
+    const flag = await within(row).findByText("reports 0.7.3, 0.7.4");
+    expect(flag).toHaveAttribute("title", "Swarm runs the tag 0.7.3; the fleet instance reports 0.7.3, 0.7.4");
+    expect(row).toHaveTextContent("2/2 healthy");
   });
 
   it("says the Swarm integration is off or unreachable on 503 swarm_unavailable", async () => {

@@ -77,6 +77,12 @@ describe("charts", () => {
     expect(within(legend).getByText("12.3 req/s")).toBeInTheDocument();
     // The latest sample, not a gap turned into zero.
     expect(within(legend).getByText("3 req/s")).toBeInTheDocument();
+    // ... and a series without a sample at the chart's end says it has ended (a version gone).
+    const items = within(legend).getAllByRole("listitem");
+    expect(items.map((li) => [li.getAttribute("data-series"), li.getAttribute("data-current"), li.textContent?.includes("(ended)")])).toEqual([
+      ["gateway 1.4.2", "12.34", false],
+      ["aggregate 2.0.1", "", true],
+    ]);
     expect(within(rate).getByRole("img")).toHaveAccessibleName(/Request rate by service, last hour: gateway 1.4.2 12.3 req\/s; aggregate 2.0.1 3 req\/s; 1 deploys marked/);
     expect(within(rate).getByRole("list", { name: "Marked deploys" })).toHaveTextContent("deploy platform_gateway → 1.4.3");
     const ratio = charts[1]!;

@@ -1,3 +1,4 @@
+import { ScrollRegion } from "@/components/ui";
 import { isSecretPath } from "@/features/deployments/model";
 import type { SpecChange } from "@/features/deployments/types";
 
@@ -37,7 +38,7 @@ export function ChangesTable({
   }
   if (changes.length === 0) return <p className="text-sm text-zinc-700 dark:text-zinc-300">{none}</p>;
   return (
-    <div className="overflow-x-auto">
+    <ScrollRegion label={label}>
       <table aria-label={label} className="w-full text-left text-sm">
         <thead className="text-xs text-zinc-600 dark:text-zinc-400">
           <tr>
@@ -62,6 +63,6 @@ export function ChangesTable({
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

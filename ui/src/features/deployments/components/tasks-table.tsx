@@ -1,5 +1,5 @@
 import type { SwarmTask } from "@/features/deployments/types";
-import { RelativeTime } from "@/components/ui";
+import { RelativeTime, ScrollRegion } from "@/components/ui";
 import { StateBadge } from "./deployment-status";
 
 /** A service's tasks (a handful per service, so a plain table): state, desired state, node, error. */
@@ -7,7 +7,7 @@ export function TasksTable({ tasks, label }: { tasks: readonly SwarmTask[]; labe
   if (tasks.length === 0) return <p className="text-sm text-zinc-600 dark:text-zinc-400">No tasks.</p>;
   const sorted = [...tasks].sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || (b.updated_at ?? "").localeCompare(a.updated_at ?? ""));
   return (
-    <div className="overflow-x-auto">
+    <ScrollRegion label={label}>
       <table aria-label={label} className="w-full text-left text-sm">
         <thead className="text-xs text-zinc-600 dark:text-zinc-400">
           <tr>
@@ -34,6 +34,6 @@ export function TasksTable({ tasks, label }: { tasks: readonly SwarmTask[]; labe
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

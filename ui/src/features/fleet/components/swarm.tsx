@@ -2,22 +2,33 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import type { FleetSnapshot, InstanceHealth } from "@/api";
-import { LoadingState, StatusBadge, UpdatedAgo, RelativeTime } from "@/components/ui";
+import { LoadingState, StatusBadge, UpdatedAgo, RelativeTime, ScrollRegion } from "@/components/ui";
 import { fleetInstancesOf } from "@/features/fleet/model";
 import { StateBadge, ServiceActionButton, SwarmErrorState, TasksTable, imageRef, swarmQueries, type SwarmNode, type SwarmService } from "@/features/deployments";
 
 const th = "px-2 py-1.5 font-medium";
 const td = "px-2 py-1.5";
 
-function FleetHealth({ instances }: { instances: readonly InstanceHealth[] }) {
+/**
+ * The service's fleet instances: how many are healthy, and the version they report, flagged when
+ * it is not the tag Swarm runs (the service was changed behind Swarm's back, or reports wrongly).
+ */
+function FleetHealth({ instances, tag }: { instances: readonly InstanceHealth[]; tag: string | null | undefined }) {
   if (instances.length === 0) return <span className="text-xs text-zinc-600 dark:text-zinc-400">not in the fleet</span>;
   const healthy = instances.filter((i) => i.health === "ok").length;
+  const reported = [...new Set(instances.map((i) => i.version).filter((v): v is string => Boolean(v)))];
+  const differs = Boolean(tag) && reported.some((v) => v !== tag);
   return (
-    <span className="text-xs">
+    <span className="text-xs" data-fleet-versions={reported.join(",")} data-versions-match={differs ? "false" : "true"}>
       {healthy}/{instances.length} healthy{" "}
       {instances.map((i) => (
         <StatusBadge key={i.instance} status={i.health} className="ml-1" />
       ))}
+      {differs ? (
+        <span className="ml-1 font-medium text-amber-800 dark:text-amber-300" title={`Swarm runs the tag ${tag}; the fleet instance reports ${reported.join(", ")}`}>
+          reports {reported.join(", ")}
+        </span>
+      ) : null}
     </span>
   );
 }
@@ -33,7 +44,7 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
     });
   const sorted = [...services].sort((a, b) => (a.stack ?? "").localeCompare(b.stack ?? "") || a.service.localeCompare(b.service));
   return (
-    <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
+    <ScrollRegion label="Swarm services" className="rounded-lg border border-zinc-200 dark:border-zinc-800">
       <table aria-label="Swarm services" className="w-full text-left text-sm">
         <thead className="bg-zinc-100 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
           <tr>
@@ -84,7 +95,7 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
                   <StateBadge state={s.update_state} />
                 </td>
                 <td className={td}>
-                  <FleetHealth instances={instances} />
+                  <FleetHealth instances={instances} tag={s.image_tag} />
                 </td>
                 <td className={td}>
                   <div className="flex gap-1">
@@ -113,13 +124,13 @@ function ServicesTable({ services, fleet }: { services: readonly SwarmService[];
           );
         })}
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
 function NodesTable({ nodes }: { nodes: readonly SwarmNode[] }) {
   return (
-    <div className="overflow-x-auto rounded-lg border border-zinc-200 dark:border-zinc-800">
+    <ScrollRegion label="Swarm nodes" className="rounded-lg border border-zinc-200 dark:border-zinc-800">
       <table aria-label="Swarm nodes" className="w-full text-left text-sm">
         <thead className="bg-zinc-100 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300">
           <tr>
@@ -149,7 +160,7 @@ function NodesTable({ nodes }: { nodes: readonly SwarmNode[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 

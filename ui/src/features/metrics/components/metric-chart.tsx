@@ -86,13 +86,18 @@ function Legend({ names, columns, unit, index, times }: { names: string[]; colum
         {names.map((name, i) => {
           const column = columns[i] ?? [];
           const value = index !== null ? (column[index] ?? null) : lastValue(column);
+          // A series with no sample at the chart's last time has ended (a version no longer
+          // running): its latest value is history, and says so.
+          const current = column.length > 0 ? (column[column.length - 1] ?? null) : null;
+          const ended = index === null && value !== null && current === null;
           return (
-            <li key={name} className="flex min-w-0 items-center gap-1.5">
+            <li key={name} className="flex min-w-0 items-center gap-1.5" data-series={name} data-current={current ?? ""}>
               <span aria-hidden="true" className="inline-block h-0.5 w-3 shrink-0 rounded" style={{ backgroundColor: colourOf(i), height: 3 }} />
               <span className="max-w-48 truncate" title={name}>
                 {name}
               </span>
               <span className="font-mono tabular-nums">{formatValue(unit, value)}</span>
+              {ended ? <span className="text-zinc-600 dark:text-zinc-400">(ended)</span> : null}
             </li>
           );
         })}
