@@ -73,7 +73,28 @@ def _devfleet(n: int, fleet_file: Path) -> subprocess.Popen[str]:
     return proc
 
 
-def _canned(n: int, tmp: Path) -> tuple[subprocess.Popen[str], list[FleetService]]:
+# Instances per canned-fleet process: each holds a listener per instance plus up to three
+# keep-alive connections to each (the prober asks /health, /ready and /metrics at once), and one
+# process may open 20,000 files here (`ulimit -n`); 5,000 instances in one ran out.
+_PER_PROCESS = 1500
+
+
+class _Procs:
+    """Several canned-fleet processes, stopped together."""
+
+    def __init__(self, procs: list[subprocess.Popen[str]]) -> None:
+        self.procs = procs
+
+    def terminate(self) -> None:
+        for p in self.procs:
+            p.terminate()
+
+    def wait(self, timeout: float) -> None:
+        for p in self.procs:
+            p.wait(timeout)
+
+
+def _canned(n: int, tmp: Path) -> tuple[_Procs, list[FleetService]]:
     """Capture one real devfleet instance's /metrics, then serve it from n canned listeners."""
     one = _devfleet(1, tmp / "one.json")
     try:
@@ -87,20 +108,27 @@ def _canned(n: int, tmp: Path) -> tuple[subprocess.Popen[str], list[FleetService
     finally:
         one.terminate()
         one.wait(20)
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / "_canned_fleet.py"), str(n), str(tmp / "metrics.txt")],
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    urls = json.loads(proc.stdout.readline() or "[]")
-    if len(urls) != n:
-        raise RuntimeError("canned fleet did not start")
+    procs: list[subprocess.Popen[str]] = []
+    urls: list[str] = []
+    for start in range(0, n, _PER_PROCESS):
+        count = min(_PER_PROCESS, n - start)
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / "_canned_fleet.py"), str(count), str(tmp / "metrics.txt")],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        procs.append(proc)
+        assert proc.stdout is not None
+        got = json.loads(proc.stdout.readline() or "[]")
+        if len(got) != count:
+            _Procs(procs).terminate()
+            raise RuntimeError("canned fleet did not start")
+        urls += got
     fleet = [
         FleetService(name=f"aggregate-{i + 1}", kind="aggregate", url=u) for i, u in enumerate(urls)
     ]
-    return proc, fleet
+    return _Procs(procs), fleet
 
 
 def load_store(vm: str, fleet: list[FleetService], metrics_text: str) -> None:
@@ -145,6 +173,7 @@ async def measure(
 async def bench(instances: int, concurrency: int, rounds: int, simulator: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
+        proc: _Procs | subprocess.Popen[str]
         if simulator == "canned":
             proc, fleet = _canned(instances, tmp)
         else:

@@ -8,6 +8,7 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from litestar import Litestar
@@ -83,6 +84,24 @@ async def test_filters_and_cursor_pagination(client: Client) -> None:
             await client.get("/admin/v1/audit", params={**params, "limit": "50"}, headers=bearer())
         ).json()["items"]
         assert len(items) == expected, params
+    # Time bounds compare as times, whatever form they take: `since` inclusive, `until`
+    # exclusive (they compared as text: "…00Z" without milliseconds, or an offset, landed on
+    # the wrong side of the boundary).
+    oldest = datetime.fromisoformat(ats[-1].replace("Z", "+00:00"))
+    forms = [
+        ats[-1],
+        oldest.isoformat(),
+        oldest.astimezone(timezone(timedelta(hours=2))).isoformat(),
+    ]
+    for form in forms:
+        for bound, expected in [("since", 7), ("until", 0)]:
+            params = {bound: form, "correlation_id": corr, "limit": "50"}
+            r = await client.get("/admin/v1/audit", params=params, headers=bearer())
+            assert r.status_code == 200, r.text
+            assert len(r.json()["items"]) == expected, params
+    r = await client.get("/admin/v1/audit", params={"since": "yesterday"}, headers=bearer())
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_filter_by_job_id(client: Client, nats_url: str) -> None:

@@ -117,13 +117,15 @@ async def test_a_reconnect_with_last_event_id_misses_nothing(base_url: str) -> N
             api,
             "admin",
             lambda s: any(e.data.get("status") == "succeeded" for e in job_events(s, second)),
-            headers={"Last-Event-ID": str(last_id)},
+            headers={"Last-Event-ID": last_id},
         )
     assert all(e.event != "resync" for e in resumed), [e.event for e in resumed]
     assert job_events(resumed, second), [(e.event, e.data) for e in resumed]
     assert not job_events(resumed, first)  # nothing it had already seen is sent again
-    ids = [int(e.id) for e in resumed if e.id is not None]
-    assert ids == sorted(ids) and ids[0] == int(last_id) + 1
+    epoch, _, last = last_id.rpartition("-")
+    assert all(e.id.startswith(f"{epoch}-") for e in resumed if e.id is not None)
+    ids = [int(e.id.rpartition("-")[2]) for e in resumed if e.id is not None]
+    assert ids == sorted(ids) and ids[0] == int(last) + 1
 
 
 async def test_an_unknown_last_event_id_asks_for_a_resync(base_url: str) -> None:
@@ -132,3 +134,45 @@ async def test_an_unknown_last_event_id_asks_for_a_resync(base_url: str) -> None
             api, "admin", lambda s: bool(s), headers={"Last-Event-ID": "999999999"}
         )
     assert seen[0].event == "resync"
+
+
+@pytest.fixture
+def revocable(nats_url: str, secret_file: Path, tmp_path: Path) -> Iterator[tuple[str, FakeRights]]:
+    """The API with a 1 s rights cache, and the rights source a test can revoke sessions in."""
+    rights = FakeRights()
+    rights.by_sub["watcher"] = WATCHER_RIGHTS
+    settings = app_settings(nats_url, secret_file, tmp_path, CONTROL_RIGHTS_CACHE_TTL_S="1")
+    with serve_in_thread(create_app(settings, rights_source=rights)) as url:
+        yield url, rights
+
+
+async def test_an_open_stream_ends_when_its_session_is_revoked(
+    revocable: tuple[str, FakeRights],
+) -> None:
+    base_url, rights = revocable
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
+        opened = asyncio.Event()
+
+        def until(seen: list[Event]) -> bool:
+            opened.set()
+            return any(e.event == "session_ended" for e in seen)
+
+        reader = asyncio.create_task(collect(api, "watcher", until))
+        await asyncio.wait_for(opened.wait(), 10)  # the stream is open (its resync came)
+        rights.revoked.add("s-watcher")
+        seen = await reader
+        ended = [e for e in seen if e.event == "session_ended"]
+        assert ended, [e.event for e in seen]
+        assert ended[0].data == {"reason": "session is revoked"}
+        # The stream closed after it, and a new one is refused as any request would be.
+        r = await api.get("/admin/v1/events", headers=bearer("watcher"))
+        assert r.status_code == 401
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_stream_says_no_store_once(base_url: str) -> None:
+    async with (
+        httpx.AsyncClient(base_url=base_url, timeout=30) as api,
+        api.stream("GET", "/admin/v1/events", headers=bearer()) as resp,
+    ):
+        assert resp.headers.get_list("cache-control") == ["no-store"]

@@ -391,3 +391,44 @@ def test_a_valid_placement_has_no_findings_and_a_stable_sha() -> None:
     assert isinstance(a.value, PlacementMap) and a.value.shards["aggregate-1"] == Shard(
         ["http://a1:8080"]
     )
+
+
+FLAGS_ID = ConfigId("flags", "control", "platform")
+
+
+def _yaml_findings(text: str) -> list[tuple[str, str, str]]:
+    checked = validate_text(DOMAINS["flags"], FLAGS_ID, text, "yaml", WORLD)
+    return [(f.code, f.pointer, f.message) for f in checked.findings]
+
+
+def test_yaml_aliases_are_refused_before_they_expand() -> None:
+    # Nine levels of nine aliases: 387 bytes that a plain safe_load expands to 9**9 items
+    # (found by review: 6 levels took 2.5 s on the request loop, each level 10x more).
+    levels = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    levels += [f"l{i}: &l{i} [{','.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9)]
+    found = _yaml_findings("\n".join(levels))
+    assert len(found) == 1
+    code, pointer, message = found[0]
+    assert (code, pointer) == ("config.flags.parse", "")
+    assert message.startswith("aliases (*name) are not allowed in a config (line 2")
+
+
+def test_yaml_nested_too_deeply_is_a_finding_not_a_crash() -> None:
+    found = _yaml_findings("a: " + "[" * 5000 + "]" * 5000)
+    assert found == [("config.flags.parse", "", "nested too deeply")]
+
+
+def test_yaml_keys_given_twice_are_found_as_in_json() -> None:
+    text = "schema_version: 1\nschema_version: 1\n"
+    as_json = validate_text(
+        DOMAINS["flags"], FLAGS_ID, '{"schema_version": 1, "schema_version": 1}', "json", WORLD
+    )
+    as_yaml = validate_text(DOMAINS["flags"], FLAGS_ID, text, "yaml", WORLD)
+    assert [(f.code, f.pointer) for f in as_yaml.findings] == [
+        (f.code, f.pointer) for f in as_json.findings
+    ]
+    assert as_yaml.findings, "a key given twice passed silently"
+
+
+def test_a_yaml_key_that_is_not_a_name_is_a_finding() -> None:
+    assert _yaml_findings("? [a]\n: 1\n") == [("config.flags.parse", "", "a key is not a name")]

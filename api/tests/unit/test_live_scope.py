@@ -28,7 +28,9 @@ async def test_a_tenant_scoped_stream_carries_its_tenants_events_only() -> None:
     everything = [await asyncio.wait_for(anext(platform), 1) for _ in range(4)]
     assert [e.data["id"] for e in everything] == ["j1", "j2", "j3", "j4"]  # type: ignore[union-attr]
     # a resume from the buffer is filtered the same way
-    resumed = live.stream(frozenset(), "0", {"control.jobs.read": frozenset({"globex"})})
+    resumed = live.stream(
+        frozenset(), f"{bus.epoch}-0", {"control.jobs.read": frozenset({"globex"})}
+    )
     first = await asyncio.wait_for(anext(resumed), 1)
     assert first.data["id"] == "j2"  # type: ignore[union-attr]
     for stream in (operator, platform, resumed):

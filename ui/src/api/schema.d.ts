@@ -313,7 +313,7 @@ export interface paths {
         };
         /**
          * Stream
-         * @description Server-sent events: `job`, `audit`, `deployment`, `placement`, `fleet` (each only when the caller may read it: a right held on some tenants only shows those tenants' events), a `resync` event first and whenever events may have been missed, and a heartbeat comment every 15 s. Reconnect with `Last-Event-ID` to resume.
+         * @description Server-sent events: `job`, `audit`, `deployment`, `placement`, `fleet` (each only when the caller may read it: a right held on some tenants only shows those tenants' events), a `resync` event first and whenever events may have been missed, and a heartbeat comment every 15 s. Reconnect with `Last-Event-ID` to resume. The caller is checked again every rights-cache TTL: a token expired, a session revoked or a user disabled gets `session_ended` and the stream ends; changed rights apply to the open stream.
          */
         get: operations["StreamEvents"];
         put?: never;
@@ -2443,10 +2443,10 @@ export interface operations {
                 outcome?: ("accepted" | "succeeded" | "failed" | "denied" | "refused")[] | null;
                 /** @description Case-insensitive substring of actor, action or target */
                 q?: string | null;
-                /** @description RFC 3339, inclusive */
+                /** @description RFC 3339 date-time; events at or after it (inclusive) */
                 since?: string | null;
                 tenant_id?: string | null;
-                /** @description RFC 3339, inclusive */
+                /** @description RFC 3339 date-time; events before it (exclusive) */
                 until?: string | null;
             };
             header?: never;
@@ -2526,10 +2526,10 @@ export interface operations {
                 outcome?: ("accepted" | "succeeded" | "failed" | "denied" | "refused")[] | null;
                 /** @description Case-insensitive substring of actor, action or target */
                 q?: string | null;
-                /** @description RFC 3339, inclusive */
+                /** @description RFC 3339 date-time; events at or after it (inclusive) */
                 since?: string | null;
                 tenant_id?: string | null;
-                /** @description RFC 3339, inclusive */
+                /** @description RFC 3339 date-time; events before it (exclusive) */
                 until?: string | null;
             };
             header?: never;
@@ -5172,15 +5172,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Unprocessable (preflight refused) */
             422: {
                 headers: {
@@ -5210,15 +5201,6 @@ export interface operations {
             };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Upstream timed out */
-            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6400,8 +6382,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6465,8 +6465,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6542,8 +6560,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6644,8 +6680,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6734,8 +6788,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6836,8 +6908,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6926,8 +7016,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

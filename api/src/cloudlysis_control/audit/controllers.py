@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get
@@ -12,13 +13,28 @@ from litestar.response import Stream
 from cloudlysis_control.audit.export import as_csv, as_ndjson
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.openapi import Cursor, Limit, problems
 from cloudlysis_control.core.scope import SCOPE_ANY, ScopedCaller
 from cloudlysis_control.core.validation import TENANT_ID_PATTERN
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
-Time = Annotated[str | None, QueryParameter(max_length=40, description="RFC 3339, inclusive")]
+Since = Annotated[
+    datetime | None,
+    QueryParameter(description="RFC 3339 date-time; events at or after it (inclusive)"),
+]
+Until = Annotated[
+    datetime | None,
+    QueryParameter(description="RFC 3339 date-time; events before it (exclusive)"),
+]
+
+
+def _bound(at: datetime | None) -> str | None:
+    """As events store their time (UTC, milliseconds, `Z`), so text order is time order."""
+    if at is None:
+        return None
+    return rfc3339(at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC))
 
 
 RIGHT_READ = "control.audit.read"
@@ -45,8 +61,8 @@ def audit_filter(
     exclude_outcome: Annotated[
         list[AuditOutcome] | None, QueryParameter(description="Not these outcomes")
     ] = None,
-    since: Time = None,
-    until: Time = None,
+    since: Since = None,
+    until: Until = None,
     correlation_id: Id = None,
     job_id: JobIdParam = None,
 ) -> AuditFilter:
@@ -58,8 +74,8 @@ def audit_filter(
         tenant_id=tenant_id,
         outcomes=frozenset(outcome) if outcome else None,
         exclude_outcomes=frozenset(exclude_outcome or ()),
-        since=since,
-        until=until,
+        since=_bound(since),
+        until=_bound(until),
         correlation_id=correlation_id,
         job_id=job_id,
     )

@@ -291,7 +291,8 @@ class Container:
         )
         self.investigate = InvestigateService(self.jobs, self.audit, s.observability)
         self.bus = EventBus()
-        self.live = LiveService(self.bus)
+        # An open stream asks again who its caller is as often as the rights cache would.
+        self.live = LiveService(self.bus, recheck_s=max(1.0, s.auth.rights_cache_ttl_s))
         feeds = Feeds(self.bus)
         self.store.on_change(feeds.job)
         self.audit.on_event(feeds.audit)

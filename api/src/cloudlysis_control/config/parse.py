@@ -55,20 +55,62 @@ def _pairs_hook(marks: list[bool]) -> Any:
     return hook
 
 
+class _ConfigYamlLoader(yaml.SafeLoader):
+    """YAML as plain data only: no aliases (`*name` can expand a few hundred bytes into
+    gigabytes, "billion laughs"; a config has no use for them), and mappings that remember keys
+    given twice (as JSON objects do here) instead of keeping the last one silently."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a config", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        pairs = [
+            (self.construct_object(k, deep=deep), self.construct_object(v, deep=deep))
+            for k, v in node.value
+        ]
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        marked = _Pairs(obj)
+        seen: set[Any] = set()
+        marked.duplicates = [str(k) for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+        return marked
+
+
+def _construct_map(loader: _ConfigYamlLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    return loader.construct_mapping(node, deep=True)
+
+
+_ConfigYamlLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _parse_yaml(text: str, code_prefix: str) -> tuple[Any, list[Finding], list[tuple[str, ...]]]:
+    try:
+        data = yaml.load(text, Loader=_ConfigYamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(e, "problem", None) or "not valid YAML"
+        finding = Finding(code=f"{code_prefix}.parse", pointer="", message=f"{problem}{where}")
+        return None, [finding], []
+    except (RecursionError, TypeError) as e:  # nested too deeply; an unhashable key ([a]: 1)
+        message = "nested too deeply" if isinstance(e, RecursionError) else "a key is not a name"
+        return None, [Finding(code=f"{code_prefix}.parse", pointer="", message=message)], []
+    return data, [], duplicate_keys(data)
+
+
 def parse_text(
     text: str, fmt: Format, code_prefix: str
 ) -> tuple[Any, list[Finding], list[tuple[str, ...]]]:
     """The document as plain data (None when it does not parse), the parse findings and the
     pointers (token tuples) of keys an object was given twice."""
     if fmt == "yaml":
-        try:
-            return yaml.safe_load(text), [], []
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            problem = getattr(e, "problem", None) or "not valid YAML"
-            finding = Finding(code=f"{code_prefix}.parse", pointer="", message=f"{problem}{where}")
-            return None, [finding], []
+        return _parse_yaml(text, code_prefix)
     marks: list[bool] = []
     try:
         data = json.loads(text, object_pairs_hook=_pairs_hook(marks))

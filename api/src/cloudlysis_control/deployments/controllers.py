@@ -97,7 +97,7 @@ class ServiceActionsController(Controller):
         operation_id="CreateServiceDeployJob",
         status_code=HTTP_202_ACCEPTED,
         opt={"right": RIGHT_DEPLOY},
-        responses=problems(404, 409, 422),
+        responses=problems(404, 409, 422, 502, 504),
         description="Start a `service.deploy` job (Idempotency-Key and reason required). "
         "Refused with 422 `preflight_refused` (listing `failures`) when the service is "
         "updating, paused or not fully running, or the engine cannot resolve the image; "
@@ -124,7 +124,7 @@ class ServiceActionsController(Controller):
         operation_id="PlanServiceDeploy",
         status_code=200,
         opt={"right": RIGHT_DEPLOY},
-        responses=problems(404, 422),
+        responses=problems(404, 422, 502, 504),
         description="What a deploy of `image` or `tag` would change, before it is submitted: "
         "the same spec diff the deployment history shows afterwards (env values redacted), and "
         "the preflight's `failures` (empty when the deploy would start): the service is not "
@@ -144,7 +144,7 @@ class ServiceActionsController(Controller):
         operation_id="PlanServiceRollback",
         status_code=200,
         opt={"right": RIGHT_DEPLOY},
-        responses=problems(404, 422),
+        responses=problems(404, 422, 502, 504),
         description="What a rollback (to Swarm's previous spec, or to a recorded "
         "`to_spec_version`) would change, and the preflight's `failures`. Changes nothing.",
     )
@@ -161,7 +161,7 @@ class ServiceActionsController(Controller):
         operation_id="CreateServiceRollbackJob",
         status_code=HTTP_202_ACCEPTED,
         opt={"right": RIGHT_DEPLOY},
-        responses=problems(404, 409, 422),
+        responses=problems(404, 409, 422, 502, 504),
         description="Start a `service.rollback` job (Idempotency-Key and reason required).",
     )
     async def rollback(

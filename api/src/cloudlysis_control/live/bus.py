@@ -3,9 +3,11 @@ connected console subscribes to (GET /admin/v1/events, server-sent events).
 
 Every replica feeds its own bus from the shared JetStream streams and KV watches (jobs, audit,
 deployments, placement) and its fleet snapshots, so a client connected to any replica sees every
-change. Event ids count per bus: a reconnect with `Last-Event-ID` to the same replica resumes
-from its recent-events buffer; to another replica, or after more events than the buffer holds,
-the client is told to `resync` (refetch what it shows) — nothing is ever silently missed.
+change. Event ids count per bus and name it (`<epoch>-<n>`, the epoch random per process): a
+reconnect with `Last-Event-ID` to the same replica resumes from its recent-events buffer; to
+another replica or a restarted one (another epoch), with a bare number (a client from before
+epochs), or after more events than the buffer holds, the client is told to `resync` (refetch
+what it shows) — nothing is ever silently missed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,8 +49,14 @@ class Subscription:
         )
 
 
+# What a `Last-Event-ID` may be: this module's ids, or a bare number (older clients).
+EVENT_ID_PATTERN = r"^([0-9a-z]{1,16}-)?[0-9]{1,18}$"
+
+
 class EventBus:
-    def __init__(self, buffer: int = 2000) -> None:
+    def __init__(self, buffer: int = 2000, epoch: str | None = None) -> None:
+        # Random per process: an id from another replica or an earlier run never matches.
+        self.epoch = epoch or secrets.token_hex(4)
         self._ids = itertools.count(1)
         self._recent: collections.deque[LiveEvent] = collections.deque(maxlen=buffer)
         self._subscribers: set[Subscription] = set()
@@ -56,6 +65,14 @@ class EventBus:
     @property
     def last_id(self) -> int:
         return self._recent[-1].id if self._recent else 0
+
+    def event_id(self, seq: int) -> str:
+        """The id a client sees (and sends back as `Last-Event-ID`)."""
+        return f"{self.epoch}-{seq}"
+
+    @property
+    def last_event_id(self) -> str:
+        return self.event_id(self.last_id)
 
     def publish(
         self, topic: str, data: dict[str, Any], right: str, tenant_id: str | None = None
@@ -90,9 +107,13 @@ class EventBus:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def since(self, last_id: int) -> list[LiveEvent] | None:
-        """The buffered events after `last_id`, or None when some of them are gone (or the id
-        is not this bus's): the client must resync."""
+    def since(self, last_event_id: str) -> list[LiveEvent] | None:
+        """The buffered events after `last_event_id`, or None when some of them are gone (or
+        the id is not this bus's: another epoch, or none): the client must resync."""
+        epoch, sep, seq = last_event_id.rpartition("-")
+        if not sep or epoch != self.epoch or not seq.isdigit():
+            return None
+        last_id = int(seq)
         if last_id == self.last_id:
             return []
         if not self._recent or last_id < self._recent[0].id - 1 or last_id > self.last_id:

@@ -12,22 +12,32 @@ from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from cloudlysis_control.auth.principal import Principal
+from cloudlysis_control.auth.rights import RightsResolver
+from cloudlysis_control.auth.tokens import TokenRejected, TokenVerifier
+from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.core.scope import SCOPE_ANY
-from cloudlysis_control.live.bus import LiveEvent
-from cloudlysis_control.live.service import Heartbeat, LiveService, Resync
+from cloudlysis_control.live.bus import EVENT_ID_PATTERN, EventBus, LiveEvent
+from cloudlysis_control.live.service import (
+    Grant,
+    Heartbeat,
+    LiveService,
+    Recheck,
+    Resync,
+    SessionEnded,
+)
 
 LastEventId = Annotated[
     str | None,
     HeaderParameter(
         name="Last-Event-ID",
-        pattern=r"^[0-9]{1,18}$",
+        pattern=EVENT_ID_PATTERN,
         description="Resume after this event (sent back by EventSource clients on reconnect)",
     ),
 ]
 
 
-def _messages(items: AsyncIterator[Any]) -> AsyncIterator[ServerSentEventMessage]:
+def _messages(items: AsyncIterator[Any], bus: EventBus) -> AsyncIterator[ServerSentEventMessage]:
     async def gen() -> AsyncIterator[ServerSentEventMessage]:
         async for item in items:
             if isinstance(item, Heartbeat):
@@ -36,12 +46,36 @@ def _messages(items: AsyncIterator[Any]) -> AsyncIterator[ServerSentEventMessage
                 yield ServerSentEventMessage(
                     event="resync", id=item.last_id, data=msgspec.json.encode({}).decode()
                 )
+            elif isinstance(item, SessionEnded):
+                data = msgspec.json.encode({"reason": item.reason}).decode()
+                yield ServerSentEventMessage(event="session_ended", data=data)
             elif isinstance(item, LiveEvent):
                 yield ServerSentEventMessage(
-                    event=item.topic, id=item.id, data=msgspec.json.encode(item.data).decode()
+                    event=item.topic,
+                    id=bus.event_id(item.id),
+                    data=msgspec.json.encode(item.data).decode(),
                 )
 
     return gen()
+
+
+def _recheck(verifier: TokenVerifier, resolver: RightsResolver, user: Principal) -> Recheck:
+    """Who the stream's caller is now, as a request would find it (token, then session and
+    rights through the cache): their grant, or why the stream must end."""
+
+    async def recheck() -> Grant | str:
+        try:
+            token = await verifier.verify(user.authorization)
+            granted = await resolver.rights(user.authorization, token.sub, token.sid)
+        except TokenRejected as e:
+            return e.detail
+        except ControlError as e:  # revoked, disabled; or the Gateway cannot say: fail closed
+            return e.detail
+        except Exception:  # anything else: fail closed as well (the client reconnects)
+            return "the session could not be checked"
+        return Grant(granted.rights, granted.tenant_rights)
+
+    return recheck
 
 
 class EventsController(Controller):
@@ -57,7 +91,9 @@ class EventsController(Controller):
         "(each only when the caller may read it: a right held on some tenants only shows "
         "those tenants' events), a `resync` event first and whenever events "
         "may have been missed, and a heartbeat comment every 15 s. Reconnect with "
-        "`Last-Event-ID` to resume.",
+        "`Last-Event-ID` to resume. The caller is checked again every rights-cache TTL: a "
+        "token expired, a session revoked or a user disabled gets `session_ended` and the "
+        "stream ends; changed rights apply to the open stream.",
         media_type="text/event-stream",
     )
     async def stream(
@@ -67,5 +103,7 @@ class EventsController(Controller):
         last_event_id: LastEventId = None,
     ) -> ServerSentEvent:
         user = request.user
-        items = live.stream(user.rights, last_event_id, user.tenant_rights)
-        return ServerSentEvent(_messages(items), headers={"cache-control": "no-store"})
+        state = request.app.state
+        recheck = _recheck(state.token_verifier, state.rights_resolver, user)
+        items = live.stream(user.rights, last_event_id, user.tenant_rights, recheck)
+        return ServerSentEvent(_messages(items, live.bus), headers={"Cache-Control": "no-store"})

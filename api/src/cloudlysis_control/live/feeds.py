@@ -3,6 +3,9 @@ console refetches the thing itself), and the right needed to see it."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from cloudlysis_control.audit.schemas import AuditEvent
 from cloudlysis_control.deployments.schemas import Deployment
 from cloudlysis_control.fleet.schemas import FleetSnapshot
@@ -10,11 +13,18 @@ from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.live.bus import EventBus
 from cloudlysis_control.placement.service import PlacementState
 
+# A fleet snapshot is taken every few seconds; its event is sent when an instance's health,
+# readiness or version changed, else at most this often (its figures move on every snapshot).
+FLEET_FIGURES_EVERY_S = 30.0
+
 
 class Feeds:
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, clock: Callable[[], float] = time.monotonic) -> None:
         self.bus = bus
+        self.clock = clock
         self._job_status: dict[str, tuple[str, int]] = {}
+        self._fleet_seen: tuple[tuple[str, str, str, str], ...] | None = None
+        self._fleet_sent_at = 0.0
 
     def job(self, job: Job) -> None:
         # One event per visible change (status or step progress), not per lease heartbeat.
@@ -63,6 +73,16 @@ class Feeds:
         )
 
     def fleet(self, snapshot: FleetSnapshot) -> None:
+        seen = tuple(
+            sorted(
+                (i.instance, str(i.health), str(i.ready), i.version or "")
+                for i in snapshot.instances
+            )
+        )
+        now = self.clock()
+        if seen == self._fleet_seen and now - self._fleet_sent_at < FLEET_FIGURES_EVERY_S:
+            return
+        self._fleet_seen, self._fleet_sent_at = seen, now
         self.bus.publish(
             "fleet",
             {

@@ -42,7 +42,7 @@ class MetricsController(Controller):
         "/{name:str}",
         operation_id="GetMetricsRange",
         opt={"right": "control.fleet.read"},
-        responses=problems(404, 422, 502, 504),
+        responses=problems(422, 502),
         description="A named query over the last `range` seconds, in steps of `step` seconds "
         "(default: range/300, at least 5 s; at most 1,500 points). The query strings are those "
         "of the Grafana dashboards. 503 `metrics_unavailable` when no metrics store is "

@@ -18,7 +18,7 @@ class SwarmController(Controller):
         "/services",
         operation_id="ListSwarmServices",
         opt={"right": "control.fleet.read"},
-        responses=problems(),
+        responses=problems(502, 504),
         description="Every Swarm service, normalised (image, tag, git_sha, spec version, update "
         "state, replicas, tasks with node and error). 503 `swarm_unavailable` when no engine "
         "is reachable or CONTROL_SWARM_MODE=off.",
@@ -30,7 +30,7 @@ class SwarmController(Controller):
         "/services/{name:str}",
         operation_id="GetSwarmService",
         opt={"right": "control.fleet.read"},
-        responses=problems(404),
+        responses=problems(404, 502, 504),
     )
     async def get_service(
         self, swarm: NamedDependency[SwarmView], name: ServiceName
@@ -41,7 +41,7 @@ class SwarmController(Controller):
         "/nodes",
         operation_id="ListSwarmNodes",
         opt={"right": "control.fleet.read"},
-        responses=problems(),
+        responses=problems(502, 504),
     )
     async def list_nodes(self, swarm: NamedDependency[SwarmView]) -> SwarmNodeList:
         return await swarm.list_nodes()
