@@ -56,6 +56,9 @@ ROUTES = [
     _row("POST", "/admin/v1/plans/tenants/{t}/migrate", (400, 403, 400, 403), {}),
     _row("POST", "/admin/v1/jobs/kinds/tenant.drain", (400, 403, 400, 403), {}, tenant_header=True),
     _row(
+        "POST", "/admin/v1/jobs/kinds/tenant.resume", (400, 403, 400, 403), {}, tenant_header=True
+    ),
+    _row(
         "POST", "/admin/v1/jobs/kinds/tenant.migrate", (400, 403, 400, 403), {}, tenant_header=True
     ),
     # Filtered to the caller's tenants: any tenant in scope will do.
@@ -74,6 +77,13 @@ ROUTES = [
     _row("POST", "/admin/v1/config/reload", (400, 403, 403, 403), {}),
     _row("POST", "/admin/v1/jobs/kinds/platform.verify", (400, 403, 403, 403), {}),
     _row("GET", "/admin/v1/audit/export", (200, 403, 403, 403)),
+    _row("POST", "/admin/v1/swarm/services/platform_gateway/deploy", (400, 403, 403, 403), {}),
+    _row("POST", "/admin/v1/swarm/services/platform_gateway/rollback", (400, 403, 403, 403), {}),
+    _row("POST", "/admin/v1/jobs/kinds/service.deploy", (400, 403, 403, 403), {}),
+    _row("POST", "/admin/v1/config/routing/gateway/apply", (400, 403, 403, 403), {}),
+    _row("POST", "/admin/v1/config/routing/gateway/rollback", (400, 403, 403, 403), {}),
+    _row("POST", "/admin/v1/jobs/kinds/config.apply", (400, 403, 403, 403), {}),
+    _row("POST", "/admin/v1/jobs/kinds/config.rollback", (400, 403, 403, 403), {}),
 ]
 
 

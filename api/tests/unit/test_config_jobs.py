@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.config.assets import AssetCatalog
 from cloudlysis_control.config.history import ConfigHistory
 from cloudlysis_control.config.jobs import ConfigApply, ConfigRollback
@@ -18,6 +19,7 @@ from cloudlysis_control.config.service import ConfigService
 from cloudlysis_control.config.store import ConfigStore
 from cloudlysis_control.config.world import WorldView
 from cloudlysis_control.core.errors import ConfirmationMismatch, PlanStale, PreflightRefused
+from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
 from cloudlysis_control.jobs.kinds import PreflightContext, StepContext, StepFailed
@@ -59,7 +61,9 @@ class World:
             NoAgents(),
         )  # type: ignore[arg-type]
         self.service = ConfigService(store, ConfigHistory(self.log), view, AssetCatalog(None))
-        args = (self.service, NoAgents(), None, self.annotations, 5.0)
+        self.audit_log = MemoryEventLog()
+        audit = AuditService(self.audit_log, Metrics())
+        args = (self.service, NoAgents(), audit, self.annotations, 5.0)
         self.apply = ConfigApply(*args)  # type: ignore[arg-type]
         self.rollback = ConfigRollback(*args)  # type: ignore[arg-type]
 
@@ -167,6 +171,24 @@ async def test_restore_puts_the_base_back_and_a_rollback_replays_a_history_value
     await run(w.rollback, rollback, "write")
     _, digest = await w.service.read(FLAGS)
     assert digest == second.proposed_sha256
+
+    # History shows what each one changed, as for an apply (they showed no patch: found by
+    # review), and each change is in the audit log with its job and revisions.
+    records = [r for _, r in w.service.history.records(FLAGS)]
+    assert [r.op for r in records] == ["rollback", "restore", "apply", "apply"]
+    assert records[0].patch == [{"op": "replace", "path": "/max_impact_percent", "value": 60}]
+    assert records[1].patch == [{"op": "replace", "path": "/max_impact_percent", "value": 40}]
+    events = [msgspec.json.decode(m.data) for m in w.audit_log.messages]
+    assert [(e["action"], e["target"], e["job_id"]) for e in events] == [
+        ("config.apply", "config:flags/control@platform", "j_" + "a" * 32),
+        ("config.apply", "config:flags/control@platform", "j_" + "b" * 32),
+        ("config.restore", "config:flags/control@platform", "j_" + "b" * 32),
+        ("config.rollback", "config:flags/control@platform", "j_" + "c" * 32),
+    ]
+    assert (
+        events[3]["detail"]["revision"] == current.revision
+        or events[3]["detail"]["previous_revision"] == current.revision
+    )
 
 
 async def test_restore_never_overwrites_a_later_change() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.config.diff import json_patch
 from cloudlysis_control.config.history import record
 from cloudlysis_control.config.model import ConfigId, DomainName, sha256
 from cloudlysis_control.config.ports import Annotator, ConfigAgents
@@ -120,6 +121,21 @@ class ChangeSteps:
             "nothing was written",
         )
 
+    def _patch_from(
+        self, cid: ConfigId, previous: str | None, data: bytes
+    ) -> list[dict[str, Any]] | None:
+        """A rollback's or restore's change, as an apply's: the patch from the revision it
+        replaced (when history still holds that revision's value)."""
+        before = self.service.history.at(cid, previous) if previous else None
+        if before is None:
+            return None
+        try:
+            return json_patch(
+                msgspec.json.decode(before.canonical_value()), msgspec.json.decode(data)
+            )
+        except msgspec.DecodeError:
+            return None
+
     async def record(
         self,
         job: Job,
@@ -130,7 +146,7 @@ class ChangeSteps:
         data: bytes,
     ) -> None:
         cid = p.cid
-        patch = p.patch if op == "apply" else None
+        patch = p.patch if op == "apply" else self._patch_from(cid, previous, data)
         await self.service.history.append(
             record(
                 cid,

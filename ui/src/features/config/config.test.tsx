@@ -77,8 +77,11 @@ describe("config registry pages", () => {
 
   it("shows the findings of an invalid document and a stale plan's way out", async () => {
     let calls = 0;
+    let details = 0;
+    const moved = { ...routingDetail, revision: "13", document: '{"moved_by": "someone else"}' };
     installFakeApi({
       routes: [
+        ["GET", /^\/admin\/v1\/config\/routing\/gateway$/, () => ({ body: ++details === 1 ? routingDetail : moved })],
         [
           "POST",
           PLAN,
@@ -101,6 +104,13 @@ describe("config registry pages", () => {
     await userEvent.click(screen.getByRole("button", { name: "Plan" }));
     expect(await screen.findByText(/The config moved since you started editing/)).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Plan against the current revision" })).toBeInTheDocument();
+    // Three ways, "Current" fetched again after the 409 (it showed the cached detail: the very
+    // value the plan was made from).
+    const three = await screen.findByRole("region", { name: "Three-way view" });
+    await waitFor(() => expect(within(three).getByRole("heading", { name: "Current" }).parentElement).toHaveTextContent("moved_by"));
+    expect(within(three).getByRole("heading", { name: "Your base" }).parentElement).not.toHaveTextContent("moved_by");
+    expect(within(three).getByRole("heading", { name: "Yours" })).toBeInTheDocument();
+    expect(details).toBeGreaterThanOrEqual(2);
   });
 
   it("lets a viewer plan but not apply", async () => {

@@ -1,34 +1,12 @@
-import { lazy, Suspense, useState } from "react";
+import { useEffect, useState } from "react";
 import { isApiError, type ConfigPlan } from "@/api";
-import { Button, Input, LoadingState, Modal, ReasonField } from "@/components/ui";
+import { Button, Input, Modal, ReasonField } from "@/components/ui";
 import { RIGHTS } from "@/lib";
 import { useRights } from "@/session";
 import { JobRefusal, useJobSubmission } from "@/features/jobs";
 import { configKeys, startConfigChange, type ConfigRef } from "@/features/config/queries";
 import { PlanView } from "./plan-view";
-
-const CodeEditor = lazy(() => import("./code-editor"));
-
-/** 409 plan_stale: what the plan was made from, what is there now, and what you wrote. */
-function StaleView({ base, current, mine }: { base: string; current: string | null; mine: string | null }) {
-  const panes: [string, string][] = [
-    ["Your base", base],
-    ["Current", current ?? "(loading…)"],
-  ];
-  if (mine !== null) panes.push(["Yours", mine]);
-  return (
-    <section aria-label="Three-way view" className="grid grid-cols-1 gap-2 md:grid-cols-3">
-      {panes.map(([title, text]) => (
-        <div key={title} className="flex flex-col gap-1">
-          <h4 className="text-xs font-semibold">{title}</h4>
-          <Suspense fallback={<LoadingState label="Loading the editor…" />}>
-            <CodeEditor value={text} language="json" readOnly label={`${title} (read-only)`} />
-          </Suspense>
-        </div>
-      ))}
-    </section>
-  );
-}
+import { StaleView } from "./stale-view";
 
 /**
  * Apply a plan (or a rollback plan): the reason and the config's name typed again, then a
@@ -41,6 +19,7 @@ export function ApplyModal({
   open,
   onClose,
   onReplan,
+  onStale,
   baseText,
   currentText,
   mineText,
@@ -50,6 +29,8 @@ export function ApplyModal({
   open: boolean;
   onClose: () => void;
   onReplan: () => void;
+  /** The plan was stale: fetch what is there now (the "Current" pane shows it). */
+  onStale: () => void;
   baseText: string;
   currentText: string | null;
   mineText: string | null;
@@ -73,6 +54,9 @@ export function ApplyModal({
     beforeNavigate: close,
   });
   const stale = isApiError(start.error) && start.error.status === 409 && start.error.code === "plan_stale";
+  useEffect(() => {
+    if (stale) onStale();
+  }, [stale, onStale]);
   const submit = () => {
     setTouched(true);
     if (!reason.trim() || confirm !== ref_.name) return;

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState } from "react";
 import { useParams, useSearchParams } from "react-router";
 import { isApiError, type ConfigDetail, type ConfigFinding, type ConfigPlan } from "@/api";
 import { Page } from "@/components/layout";
@@ -10,6 +10,7 @@ import { configKeys, configQueries, planConfig, planConfigRollback, validateConf
 import { ApplyModal } from "./apply-modal";
 import { HistoryList } from "./history-list";
 import { FindingsList, PlanView } from "./plan-view";
+import { StaleView } from "./stale-view";
 
 const CodeEditor = lazy(() => import("./code-editor"));
 
@@ -116,6 +117,13 @@ function ConfigEditorPage({ configRef: ref, initial }: { configRef: ConfigRef; i
     setStatus(null);
   };
   const stale = isApiError(planError) && planError.status === 409 && planError.code === "plan_stale";
+  // A stale plan: what is there now, fetched again (the cached detail is what the plan missed).
+  const refetchDetail = detail.refetch;
+  const fetchCurrent = useCallback(() => void refetchDetail(), [refetchDetail]);
+  useEffect(() => {
+    if (stale) fetchCurrent();
+  }, [stale, fetchCurrent]);
+  const currentText = detail.isFetching ? null : (detail.data?.document ?? null);
 
   return (
     <Page
@@ -178,6 +186,7 @@ function ConfigEditorPage({ configRef: ref, initial }: { configRef: ConfigRef; i
             <p className="font-semibold">The config moved since you started editing (revision {base.revision ?? "none"}).</p>
             <p>Your text is kept. Plan it against the current revision to see what your change does now.</p>
             <Button onClick={() => void rebase()}>Plan against the current revision</Button>
+            <StaleView base={base.text} current={currentText} mine={text} />
           </section>
         ) : null}
         {plan ? (
@@ -218,8 +227,9 @@ function ConfigEditorPage({ configRef: ref, initial }: { configRef: ConfigRef; i
             void queryClient.invalidateQueries({ queryKey: configKeys.all });
           }}
           onReplan={() => void rebase()}
+          onStale={fetchCurrent}
           baseText={base.text}
-          currentText={detail.data?.document ?? null}
+          currentText={currentText}
           mineText={plan.target_revision ? null : text}
         />
       ) : null}
