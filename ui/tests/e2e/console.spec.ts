@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { devLogin, expectNoSeriousA11yViolations, ROUTES, screenshot, settle } from "./helpers";
+import { devLogin, expectNoSeriousA11yViolations, ROUTES, screenshot, sessionToken, settle } from "./helpers";
 
 test.describe("admin", () => {
   test("login page has no serious accessibility violations", async ({ page }, testInfo) => {
@@ -97,6 +98,43 @@ test.describe("admin", () => {
     const lines = (await readFile(path, "utf8")).split("\n").filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty("action");
+  });
+
+  test("audit: a substring search finds a job's events, and a row opens the detail drawer", async ({ page, request }, testInfo) => {
+    await devLogin(page, "admin");
+    const created = await request.post("/admin/v1/jobs/kinds/platform.verify", {
+      headers: { authorization: `Bearer ${await sessionToken(page)}`, "idempotency-key": randomUUID() },
+      data: { reason: "e2e: an audit search target", params: {} },
+    });
+    expect(created.status(), await created.text()).toBe(202);
+    const job = (await created.json()) as { id: string };
+    const correlation = created.headers()["x-correlation-id"]!;
+
+    await page.goto("/audit");
+    // A part of the job id, in the middle: substring, not prefix or exact.
+    const part = job.id.slice(4, 16);
+    await page.getByRole("form", { name: "Audit filters" }).getByLabel("Search").fill(part);
+    await expect(page).toHaveURL(new RegExp(`q=${part}`));
+    const table = page.getByRole("table", { name: "Audit events" });
+    await expect(table.getByText(job.id).first()).toBeVisible();
+    const targets = await table.locator("tbody tr").allTextContents();
+    expect(targets.length).toBeGreaterThan(0);
+    for (const row of targets) expect(row).toContain(part);
+    await expect(page.getByTestId("audit-total")).toContainText(/\d[\d,]*\+? events? match/);
+
+    await table.getByRole("button", { name: /^Details of / }).first().click();
+    const drawer = page.getByRole("dialog", { name: /^Audit event / });
+    await expect(drawer).toBeVisible();
+    const fields = drawer.getByRole("definition");
+    await expect(drawer.getByLabel("Audit event fields")).toContainText(correlation);
+    expect(await fields.count()).toBeGreaterThan(8);
+    const go = drawer.getByRole("navigation", { name: "Go from this event" });
+    await expect(go.getByRole("link", { name: "Open the job" })).toHaveAttribute("href", `/jobs/${job.id}`);
+    await expect(go.getByRole("link", { name: "Investigate the correlation id" })).toBeVisible();
+    await expectNoSeriousA11yViolations(page, testInfo, "audit-drawer");
+    await screenshot(page, testInfo, "audit-drawer");
+    await go.getByRole("link", { name: "Open the job" }).click();
+    await expect(page).toHaveURL(new RegExp(`/jobs/${job.id}$`));
   });
 });
 
