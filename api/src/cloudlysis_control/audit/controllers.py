@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get
@@ -13,7 +12,8 @@ from litestar.response import Stream
 from cloudlysis_control.audit.export import as_csv, as_ndjson
 from cloudlysis_control.audit.schemas import AuditFilter, AuditOutcome, AuditPage
 from cloudlysis_control.audit.service import AuditService
-from cloudlysis_control.core.clock import rfc3339
+from cloudlysis_control.core.clock import rfc3339, strict_rfc3339
+from cloudlysis_control.core.errors import ValidationFailed
 from cloudlysis_control.core.openapi import Cursor, Limit, problems
 from cloudlysis_control.core.scope import SCOPE_ANY, ScopedCaller
 from cloudlysis_control.core.validation import TENANT_ID_PATTERN
@@ -21,20 +21,33 @@ from cloudlysis_control.core.validation import TENANT_ID_PATTERN
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
 Since = Annotated[
-    datetime | None,
-    QueryParameter(description="RFC 3339 date-time; events at or after it (inclusive)"),
+    str | None,
+    QueryParameter(
+        max_length=64,
+        schema_extra={"format": "date-time"},
+        description="RFC 3339 date-time; events at or after it (inclusive)",
+    ),
 ]
 Until = Annotated[
-    datetime | None,
-    QueryParameter(description="RFC 3339 date-time; events before it (exclusive)"),
+    str | None,
+    QueryParameter(
+        max_length=64,
+        schema_extra={"format": "date-time"},
+        description="RFC 3339 date-time; events before it (exclusive)",
+    ),
 ]
 
 
-def _bound(at: datetime | None) -> str | None:
+def _bound(name: str, value: str | None) -> str | None:
     """As events store their time (UTC, milliseconds, `Z`), so text order is time order."""
-    if at is None:
+    if value is None:
         return None
-    return rfc3339(at.astimezone(UTC) if at.tzinfo is not None else at.replace(tzinfo=UTC))
+    try:
+        return rfc3339(strict_rfc3339(value))
+    except ValueError:
+        raise ValidationFailed(
+            f"{name} is not an RFC 3339 date-time (e.g. 2026-12-06T10:00:00Z)"
+        ) from None
 
 
 RIGHT_READ = "control.audit.read"
@@ -74,8 +87,8 @@ def audit_filter(
         tenant_id=tenant_id,
         outcomes=frozenset(outcome) if outcome else None,
         exclude_outcomes=frozenset(exclude_outcome or ()),
-        since=_bound(since),
-        until=_bound(until),
+        since=_bound("since", since),
+        until=_bound("until", until),
         correlation_id=correlation_id,
         job_id=job_id,
     )

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+
+# RFC 3339 `date-time` (what OpenAPI's `format: date-time` means): seconds and an offset required.
+RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+_RFC3339 = re.compile(RFC3339_PATTERN)
 
 
 def utcnow() -> datetime:
@@ -13,6 +18,19 @@ def utcnow() -> datetime:
 
 def rfc3339(dt: datetime | None = None) -> str:
     return (dt or utcnow()).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def strict_rfc3339(value: str) -> datetime:
+    """An RFC 3339 date-time and nothing else (no bare dates, no epoch numbers), in UTC; a leap
+    second (`:60`) counts as `:59.999999`. ValueError otherwise."""
+    if not _RFC3339.match(value):
+        raise ValueError(f"not an RFC 3339 date-time: {value[:40]!r}")
+    text = value.upper()
+    leap = text[17:19] == "60"
+    if leap:
+        text = text[:17] + "59" + text[19:]
+    dt = datetime.fromisoformat(text).astimezone(UTC)
+    return dt.replace(microsecond=999_999) if leap else dt
 
 
 def parse_rfc3339(value: str) -> datetime:
