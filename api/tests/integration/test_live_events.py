@@ -176,3 +176,23 @@ async def test_the_stream_says_no_store_once(base_url: str) -> None:
         api.stream("GET", "/admin/v1/events", headers=bearer()) as resp,
     ):
         assert resp.headers.get_list("cache-control") == ["no-store"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Last-Event-ID": "not an id"}, 400),
+        ({"Last-Event-ID": "x" * 40 + "-1"}, 400),
+        ({"authorization": "Bearer nope"}, 401),
+        ({"authorization": ""}, 401),
+    ],
+)
+async def test_a_bad_request_for_the_stream_is_a_problem(
+    base_url: str, headers: dict[str, str], status: int
+) -> None:
+    # What schemathesis would send (it leaves this endpoint out: a stream never ends).
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as api:
+        r = await api.get("/admin/v1/events", headers={**bearer(), **headers})
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.headers["x-request-id"]
