@@ -373,16 +373,25 @@ def test_restart_brings_a_dead_api_back(demos: Demos, tmp_path: Path) -> None:
     api = demo.processes()["api"]
     os.kill(api, signal.SIGKILL)
 
+    last: list[str] = ["no answer yet"]
+
     def back() -> bool:
         now = demo.processes().get("api")
-        with contextlib.suppress(httpx.HTTPError):
-            return (
-                now not in (None, api)
-                and httpx.get(f"{demo.url}/ready", timeout=2).status_code == 200
-            )
-        return False
+        if now in (None, api):
+            last[0] = f"no new API process (processes: {demo.processes()})"
+            return False
+        try:
+            r = httpx.get(f"{demo.url}/ready", timeout=2)
+        except httpx.HTTPError as e:
+            last[0] = f"new API pid {now}: /ready {type(e).__name__}"
+            return False
+        last[0] = f"new API pid {now}: /ready {r.status_code} {r.text[:500]}"
+        return r.status_code == 200
 
-    wait_until("a new API process answers /ready", back)
+    try:
+        wait_until("a new API process answers /ready", back)
+    except AssertionError as e:
+        raise AssertionError(f"{e}; last seen: {last[0]}\n{demo.output()}") from None
     assert demo.proc.poll() is None, demo.output()
     assert f"the API (pid {api}) was killed by SIGKILL; starting it again" in demo.output()
     assert stop(demo) == 0
