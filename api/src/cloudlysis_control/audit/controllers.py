@@ -20,22 +20,17 @@ from cloudlysis_control.core.validation import TENANT_ID_PATTERN
 
 Text = Annotated[str | None, QueryParameter(max_length=200)]
 Id = Annotated[str | None, QueryParameter(max_length=128)]
-Since = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=64,
-        schema_extra={"format": "date-time"},
-        description="RFC 3339 date-time; events at or after it (inclusive)",
-    ),
-]
-Until = Annotated[
-    str | None,
-    QueryParameter(
-        max_length=64,
-        schema_extra={"format": "date-time"},
-        description="RFC 3339 date-time; events before it (exclusive)",
-    ),
-]
+
+
+def _time_param(description: str) -> Any:
+    """An RFC 3339 date-time query parameter (read strictly by `_bound`)."""
+    return QueryParameter(
+        max_length=64, schema_extra={"format": "date-time"}, description=description
+    )
+
+
+Since = Annotated[str | None, _time_param("RFC 3339 date-time; events at or after it (inclusive)")]
+Until = Annotated[str | None, _time_param("RFC 3339 date-time; events before it (exclusive)")]
 
 
 def _bound(name: str, value: str | None) -> str | None:
