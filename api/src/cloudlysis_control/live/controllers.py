@@ -11,9 +11,10 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from cloudlysis_control.auth.middleware import authenticate
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.auth.rights import RightsResolver
-from cloudlysis_control.auth.tokens import TokenRejected, TokenVerifier
+from cloudlysis_control.auth.tokens import TokenVerifier
 from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.core.openapi import problems
 from cloudlysis_control.core.scope import SCOPE_ANY
@@ -60,20 +61,17 @@ def _messages(items: AsyncIterator[Any], bus: EventBus) -> AsyncIterator[ServerS
 
 
 def _recheck(verifier: TokenVerifier, resolver: RightsResolver, user: Principal) -> Recheck:
-    """Who the stream's caller is now, as a request would find it (token, then session and
-    rights through the cache): their grant, or why the stream must end."""
+    """Who the stream's caller is now, as a request would find it (`authenticate`): their
+    grant, or why the stream must end."""
 
     async def recheck() -> Grant | str:
         try:
-            token = await verifier.verify(user.authorization)
-            granted = await resolver.rights(user.authorization, token.sub, token.sid)
-        except TokenRejected as e:
-            return e.detail
-        except ControlError as e:  # revoked, disabled; or the Gateway cannot say: fail closed
+            now, _ = await authenticate(verifier, resolver, user.authorization)
+        except ControlError as e:  # expired, revoked, disabled; or the Gateway cannot say
             return e.detail
         except Exception:  # anything else: fail closed as well (the client reconnects)
             return "the session could not be checked"
-        return Grant(granted.rights, granted.tenant_rights)
+        return Grant(now.rights, now.tenant_rights)
 
     return recheck
 
