@@ -19,6 +19,8 @@ import json
 import sys
 import time
 
+from _socket_job import SocketJob, decode_job
+
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
@@ -44,12 +46,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run(job: dict[str, object]) -> dict[str, object]:
-    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
-    headers = "".join(f"{k}: {v}\r\n" for k, v in dict(job.get("headers") or {}).items())  # type: ignore[call-overload]
-    paths: list[str] = list(job["paths"])  # type: ignore[call-overload]
-    concurrency = int(job["concurrency"])  # type: ignore[call-overload]
-    queue = list(reversed(paths))
+async def run(job: SocketJob) -> dict[str, object]:
+    host, port, headers, concurrency = job.host, job.port, job.header_lines, job.concurrency
+    queue = list(reversed(job.paths))
     latencies: list[float] = []
     statuses: dict[str, int] = {}
 
@@ -77,5 +76,5 @@ async def run(job: dict[str, object]) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    result = asyncio.run(run(json.load(sys.stdin)))
+    result = asyncio.run(run(decode_job(sys.stdin.buffer.read())))
     json.dump(result, sys.stdout)

@@ -15,12 +15,13 @@ import json
 import sys
 import time
 
+from _socket_job import SocketJob, decode_job
+
 
 async def subscriber(
-    n: int, job: dict[str, object], ready: asyncio.Queue[int], records: list[list[object]]
+    n: int, job: SocketJob, ready: asyncio.Queue[int], records: list[list[object]]
 ) -> None:
-    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
-    headers = "".join(f"{k}: {v}\r\n" for k, v in dict(job["headers"]).items())  # type: ignore[call-overload]
+    host, port, headers = job.host, job.port, job.header_lines
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(
         f"GET /admin/v1/events HTTP/1.1\r\nhost: {host}:{port}\r\naccept: text/event-stream\r\n"
@@ -54,10 +55,10 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
-    job = json.loads(await stdin.readline())
+    job = decode_job(await stdin.readline())
     ready: asyncio.Queue[int] = asyncio.Queue()
     records: list[list[object]] = []
-    count = int(job["subscribers"])
+    count = job.subscribers
     tasks = [asyncio.create_task(subscriber(i, job, ready, records)) for i in range(count)]
     statuses = [await ready.get() for _ in range(count)]
     if any(s != 200 for s in statuses):
