@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from typing import TypeVar
 
+import aiohttp
 import httpx
 import msgspec
 
@@ -69,3 +70,36 @@ def decode_json(resp: httpx.Response, model: type[T], what: str, ok: Collection[
         return msgspec.json.decode(resp.content, type=model)
     except (msgspec.DecodeError, msgspec.ValidationError) as e:
         raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e
+
+
+async def aio_get(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    metrics: Metrics | None,
+    upstream: str,
+    timeout_detail: str,
+    unreachable_detail: str,
+    params: Mapping[str, str] | None = None,
+) -> tuple[int, bytes]:
+    """One GET on a pooled aiohttp session (the probe and metrics-store clients): the caller's
+    identity headers, no redirects, timed and counted under `upstream` like `upstream_call`;
+    a timeout is UpstreamTimeout(timeout_detail), a transport error
+    UpstreamUnavailable(f"{unreachable_detail}: <error type>")."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        async with session.get(
+            url, params=params, headers=outbound_headers(), allow_redirects=False
+        ) as resp:
+            return resp.status, await resp.read()
+    except TimeoutError as e:
+        outcome = "timeout"
+        raise UpstreamTimeout(timeout_detail) from e
+    except aiohttp.ClientError as e:
+        outcome = "unavailable"
+        raise UpstreamUnavailable(f"{unreachable_detail}: {type(e).__name__}") from e
+    finally:
+        if metrics is not None:
+            metrics.upstream_requests.labels(upstream, outcome).inc()
+            metrics.upstream_duration.labels(upstream).observe(time.perf_counter() - started)

@@ -4,14 +4,17 @@ Prometheus or anything that speaks it."""
 from __future__ import annotations
 
 import math
-import time
 
 import aiohttp
 import msgspec
 
-from cloudlysis_control.adapters.http import truncate
-from cloudlysis_control.core.errors import MetricsUnavailable, UpstreamError
-from cloudlysis_control.core.identity import outbound_headers
+from cloudlysis_control.adapters.http import aio_get, truncate
+from cloudlysis_control.core.errors import (
+    MetricsUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.metrics.ports import Series
 
@@ -84,28 +87,18 @@ class PrometheusApi:
             self._session = None
 
     async def _get(self, params: dict[str, str], path: str = "query_range") -> tuple[int, bytes]:
-        started = time.perf_counter()
-        outcome = "ok"
         try:
-            async with self._client().get(
+            return await aio_get(
+                self._client(),
                 f"{self.base_url}/api/v1/{path}",
                 params=params,
-                headers=outbound_headers(),
-                allow_redirects=False,
-            ) as resp:
-                return resp.status, await resp.read()
-        except TimeoutError as e:
-            outcome = "timeout"
-            raise MetricsUnavailable("the metrics store did not answer in time") from e
-        except aiohttp.ClientError as e:
-            outcome = "unavailable"
-            raise MetricsUnavailable(f"the metrics store is unreachable: {type(e).__name__}") from e
-        finally:
-            if self.metrics is not None:
-                self.metrics.upstream_requests.labels("metrics", outcome).inc()
-                self.metrics.upstream_duration.labels("metrics").observe(
-                    time.perf_counter() - started
-                )
+                metrics=self.metrics,
+                upstream="metrics",
+                timeout_detail="the metrics store did not answer in time",
+                unreachable_detail="the metrics store is unreachable",
+            )
+        except (UpstreamTimeout, UpstreamUnavailable) as e:  # no store: no chart, a 503
+            raise MetricsUnavailable(e.detail) from e
 
     async def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
         params = {"query": expr, "start": str(start), "end": str(end), "step": str(step)}

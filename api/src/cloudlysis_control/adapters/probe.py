@@ -8,8 +8,8 @@ import time
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
-from cloudlysis_control.core.identity import outbound_headers
+from cloudlysis_control.adapters.http import aio_get
+from cloudlysis_control.core.errors import UpstreamError
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.fleet.ports import ProbeResult
 
@@ -138,25 +138,14 @@ class ProbeClient:
             self._session = None
 
     async def _get(self, url: str) -> tuple[int, bytes]:
-        started = time.perf_counter()
-        outcome = "ok"
-        try:
-            async with self._client().get(
-                url, headers=outbound_headers(), allow_redirects=False
-            ) as resp:
-                return resp.status, await resp.read()
-        except TimeoutError as e:
-            outcome = "timeout"
-            raise UpstreamTimeout("probe did not answer in time") from e
-        except aiohttp.ClientError as e:
-            outcome = "unavailable"
-            raise UpstreamUnavailable(f"probe target is unreachable: {type(e).__name__}") from e
-        finally:
-            if self.metrics is not None:
-                self.metrics.upstream_requests.labels("probe", outcome).inc()
-                self.metrics.upstream_duration.labels("probe").observe(
-                    time.perf_counter() - started
-                )
+        return await aio_get(
+            self._client(),
+            url,
+            metrics=self.metrics,
+            upstream="probe",
+            timeout_detail="probe did not answer in time",
+            unreachable_detail="probe target is unreachable",
+        )
 
     async def probe(self, base_url: str, metrics: bool = True) -> ProbeResult:
         base = base_url.rstrip("/")
