@@ -6,10 +6,11 @@ import { RIGHTS, useUrlFilters } from "@/lib";
 import { useRights } from "@/session";
 import { filterSessions } from "@/features/iam/model";
 import type { IamSession } from "@/features/iam/parse";
-import { iamQueries, revokeSession, revokeUserSessions } from "@/features/iam/queries";
+import { iamQueries, revokeSession } from "@/features/iam/queries";
 import { useIamChange } from "@/features/iam/use-iam-change";
 import { ChangeNoticeBanner } from "./change-notice";
 import { ConfirmModal } from "./confirm-modal";
+import { RevokeAllSessionsModal } from "./revoke-all-sessions";
 import { SessionsTable } from "./sessions-table";
 
 const FILTERS = ["user", "active", "soon"] as const;
@@ -69,23 +70,15 @@ export default function SessionsPage() {
           Session {revoking?.id} of {revoking?.principalId ?? "an unknown user"} will stop working at once.
         </p>
       </ConfirmModal>
-      <ConfirmModal
+      <RevokeAllSessionsModal
         open={revokingAll}
-        title="Revoke all sessions"
-        action="Revoke all sessions"
-        typed={user}
-        busy={change.pending}
-        error={change.error}
+        user={user}
+        active={activeOfUser}
+        isSelf={user === rights.principalId}
+        change={change}
         onClose={close}
-        onConfirm={() =>
-          change.run({ change: () => revokeUserSessions(user), title: `Every session of ${user} revoked`, onDone: () => setRevokingAll(false) })
-        }
-      >
-        <p>
-          {activeOfUser} active session(s) of {user} stop working at once.
-          {user === rights.principalId ? " This includes the session you are using: you will be signed out." : ""}
-        </p>
-      </ConfirmModal>
+        onDone={() => setRevokingAll(false)}
+      />
     </Page>
   );
 }

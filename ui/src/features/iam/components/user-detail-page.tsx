@@ -6,10 +6,11 @@ import { Button, ErrorState, Input, LoadingState, Modal, StatusBadge } from "@/c
 import { RIGHTS } from "@/lib";
 import { useRights } from "@/session";
 import type { IamSession } from "@/features/iam/parse";
-import { iamQueries, renameUser, revokeSession, revokeUserSessions, setDisabled, setPassword } from "@/features/iam/queries";
+import { iamQueries, renameUser, revokeSession, setDisabled, setPassword } from "@/features/iam/queries";
 import { useIamChange, type ChangeNotice } from "@/features/iam/use-iam-change";
 import { ChangeNoticeBanner } from "./change-notice";
 import { ConfirmModal } from "./confirm-modal";
+import { RevokeAllSessionsModal } from "./revoke-all-sessions";
 import { SessionsTable } from "./sessions-table";
 import { UserBindings } from "./user-bindings";
 
@@ -136,23 +137,15 @@ export default function UserDetailPage() {
             : `${userId} may sign in again (revoked sessions stay revoked).`}
         </p>
       </ConfirmModal>
-      <ConfirmModal
+      <RevokeAllSessionsModal
         open={dialog === "revoke-all"}
-        title="Revoke all sessions"
-        action="Revoke all sessions"
-        typed={userId}
-        busy={change.pending}
-        error={change.error}
+        user={userId}
+        active={active.length}
+        isSelf={isSelf}
+        change={change}
         onClose={close}
-        onConfirm={() =>
-          change.run({ change: () => revokeUserSessions(userId), title: `Every session of ${userId} revoked`, onDone: () => setDialog(null) })
-        }
-      >
-        <p>
-          {active.length} active session(s) of {userId} stop working at once.
-          {isSelf ? " This includes the session you are using: you will be signed out." : ""}
-        </p>
-      </ConfirmModal>
+        onDone={() => setDialog(null)}
+      />
       <ConfirmModal
         open={revoking !== null}
         title="Revoke session"
