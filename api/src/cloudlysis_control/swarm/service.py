@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 from typing import get_args
 
 from cloudlysis_control.core.clock import rfc3339
@@ -16,11 +18,25 @@ from cloudlysis_control.swarm.normalise import (
     normalise_node,
     normalise_service,
 )
-from cloudlysis_control.swarm.ports import SwarmEngine
+from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmNodeList, SwarmService, SwarmServiceList
 
 _log = get_logger("control.swarm")
 _KINDS: tuple[str, ...] = get_args(ServiceKind)
+
+
+@dataclass(frozen=True)
+class SwarmObservation:
+    """One consistent look at the Swarm: the engine's own JSON for services, tasks and nodes,
+    when it was taken (epoch seconds), and whether it may be out of date (`stale`: the event
+    stream that keeps it current is down, so it is as old as `observed_at`)."""
+
+    source: str
+    services: list[Raw]
+    tasks: list[Raw]
+    nodes: list[Raw]
+    observed_at: float
+    stale: bool = False
 
 
 class SwarmView:
@@ -36,6 +52,14 @@ class SwarmView:
         if self._engine is None:
             raise SwarmUnavailable("Swarm integration is off (CONTROL_SWARM_MODE=off)")
         return self._engine
+
+    async def observe(self) -> SwarmObservation:
+        """Services, tasks and nodes as of one moment (what inventory and drift read)."""
+        engine = self.engine
+        services, tasks, nodes = await asyncio.gather(
+            engine.services(), engine.tasks(), engine.nodes()
+        )
+        return SwarmObservation(engine.source, services, tasks, nodes, time.time())
 
     async def list_services(self) -> SwarmServiceList:
         engine = self.engine
