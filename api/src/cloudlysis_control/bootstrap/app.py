@@ -35,6 +35,7 @@ from cloudlysis_control.deployments.controllers import (
     ServiceActionsController,
 )
 from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.drift.controllers import PlatformController
 from cloudlysis_control.fleet.controllers import FleetController
 from cloudlysis_control.iam.controllers import IamController
 from cloudlysis_control.investigate.controllers import (
@@ -72,6 +73,7 @@ CONTROLLERS: list[Any] = [
     PlansController,
     ConfigController,
     SwarmController,
+    PlatformController,
     ServiceActionsController,
     DeploymentsController,
     LocksController,
@@ -101,6 +103,7 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "tenants": c.tenants,
         "planner": c.planner,
         "swarm": c.swarm,
+        "drift": c.drift,
         "locks": c.locks,
         "iam": c.iam,
         "signin": c.signin,

@@ -21,6 +21,7 @@ from cloudlysis_control.adapters.metrics import PrometheusApi
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.adapters.nats.state import (
     BUCKET_CONFIG,
+    BUCKET_DRIFT,
     BUCKET_IDEMPOTENCY,
     BUCKET_JOBS,
     BUCKET_LOCKS,
@@ -52,6 +53,10 @@ from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.staleness import Staleness
 from cloudlysis_control.deployments.plan import ServicePlanner
 from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.drift.classify import Thresholds as DriftThresholds
+from cloudlysis_control.drift.service import DriftService
+from cloudlysis_control.drift.sources import ObservedSources
+from cloudlysis_control.drift.state import DriftState
 from cloudlysis_control.fleet.discovery import DiscoveryLoop
 from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
@@ -227,6 +232,20 @@ class Container:
             config_store, self.config_history, config_world, AssetCatalog(s.config.assets_dir)
         )
         self.definitions = DefinitionsService(config_world, config_store)
+        self.drift = DriftService(
+            self.swarm,
+            DriftState(NatsKeyValue(self.nats, BUCKET_DRIFT)),
+            metrics,
+            stacks_dir=s.drift.stacks_dir,
+            deployments=self.deployments,
+            sources=ObservedSources(
+                self.configs, self.config_agents, self.fleet_registry, self.fleet
+            ),
+            thresholds=DriftThresholds(
+                crash_restarts=s.drift.crash_restarts, crash_window_s=s.drift.crash_window_s
+            ),
+            interval_s=s.drift.interval_s,
+        )
         self.kinds = KindRegistry()
         register_kinds(
             self.kinds,
@@ -240,6 +259,7 @@ class Container:
             config_agents=self.config_agents,
             audit=self.audit,
             annotator=self.annotator,
+            drift=self.drift,
         )
         for kind in extra_kinds or []:
             self.kinds.register(kind)
@@ -330,7 +350,7 @@ class Container:
         await self.nats.connect()
         self._stops.append(self.nats.close)
         await self.nats.provision(
-            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG],
+            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG, BUCKET_DRIFT],
             [STREAM_AUDIT, STREAM_DEPLOYMENTS, STREAM_CONFIG_HISTORY],
         )
         await self._start(self.audit.start, self.audit.stop)
@@ -348,6 +368,9 @@ class Container:
             await self._start(self.deployments.start, self.deployments.stop)
         if self.discovery is not None:
             await self._start(self.discovery.start, self.discovery.stop)
+        if self.swarm_engine is not None:
+            self.drift.start()
+            self._stops.append(self.drift.stop)
         # Last: a job taken over at start-up needs placement and the fleet.
         await self.engine.start()
 

@@ -8,6 +8,8 @@ from cloudlysis_control.config.ports import Annotator, ConfigAgents
 from cloudlysis_control.config.service import ConfigService
 from cloudlysis_control.deployments.jobs import ServiceDeploy, ServiceRollback
 from cloudlysis_control.deployments.plan import ServicePlanner
+from cloudlysis_control.drift.jobs import DriftAcknowledge, DriftAdopt, DriftReapply
+from cloudlysis_control.drift.service import DriftService
 from cloudlysis_control.fleet.jobs import PlatformVerify
 from cloudlysis_control.fleet.ports import Prober
 from cloudlysis_control.fleet.registry import FleetRegistry
@@ -32,6 +34,7 @@ def register_kinds(
     config_agents: ConfigAgents,
     audit: AuditService,
     annotator: Annotator | None,
+    drift: DriftService,
 ) -> None:
     kinds.register(PlatformVerify(fleet, probe))
     kinds.register(TenantDrain(ops))
@@ -43,3 +46,6 @@ def register_kinds(
     step_timeout_s = ops.settings.step_timeout_s
     kinds.register(ConfigApply(configs, config_agents, audit, annotator, step_timeout_s))
     kinds.register(ConfigRollback(configs, config_agents, audit, annotator, step_timeout_s))
+    kinds.register(DriftAcknowledge(drift))
+    kinds.register(DriftAdopt(drift))
+    kinds.register(DriftReapply(drift))

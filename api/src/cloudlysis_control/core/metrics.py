@@ -42,6 +42,12 @@ class Metrics:
         self.jobs = Counter(
             "control_jobs", "Jobs finished by kind and outcome", ["kind", "outcome"], registry=r
         )
+        self.drift_items = Gauge(
+            "control_drift_items",
+            "Open (unacknowledged) drift items by category and severity",
+            ["category", "severity"],
+            registry=r,
+        )
         self.audit_events = Counter(
             "control_audit_events", "Audit events written by outcome", ["outcome"], registry=r
         )

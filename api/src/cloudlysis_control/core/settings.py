@@ -258,6 +258,16 @@ class ConfigSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftSettings:
+    """Drift (docs/drift.md): where desired stacks are, how often it looks, what a crash loop is."""
+
+    stacks_dir: Path | None = None  # one rendered stack file per stack; None: no desired stacks
+    interval_s: float = 10.0
+    crash_restarts: int = 3  # failed tasks of a service ...
+    crash_window_s: float = 600.0  # ... within this window make a crash loop
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -273,6 +283,7 @@ class Settings:
     grafana: GrafanaSettings = field(default_factory=GrafanaSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     config: ConfigSettings = field(default_factory=ConfigSettings)
+    drift: DriftSettings = field(default_factory=DriftSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -329,7 +340,19 @@ class Settings:
             raise SettingsError(
                 f"CONTROL_CONFIG_ASSETS_DIR={assets_raw!r} is invalid: no such directory"
             )
+        stacks_raw = env.opt_str("CONTROL_DRIFT_STACKS_DIR")
+        stacks_dir = Path(stacks_raw) if stacks_raw else None
+        if stacks_dir is not None and not stacks_dir.is_dir():
+            raise SettingsError(
+                f"CONTROL_DRIFT_STACKS_DIR={stacks_raw!r} is invalid: no such directory"
+            )
         return cls(
+            drift=DriftSettings(
+                stacks_dir=stacks_dir,
+                interval_s=env.float_("CONTROL_DRIFT_INTERVAL_S", 10.0, lo=1, hi=3600),
+                crash_restarts=env.int_("CONTROL_DRIFT_CRASH_RESTARTS", 3, lo=1, hi=1000),
+                crash_window_s=env.float_("CONTROL_DRIFT_CRASH_WINDOW_S", 600.0, lo=10, hi=86400),
+            ),
             config=ConfigSettings(
                 assets_dir=assets_dir,
                 agent_timeout_s=env.float_("CONTROL_CONFIG_AGENT_TIMEOUT_S", 5.0, lo=0.1, hi=120),

@@ -141,6 +141,17 @@ class DeploymentHistory:
         for listener in self._listeners:
             listener(d)
 
+    def last_control_image(self, service: str) -> str | None:
+        """The image the control plane last made `service` run: the newest finished deployment
+        a job made (completed: its image; rolled back: the image it went back to)."""
+        mine = [d for d in self.deployments.values() if d.service == service and d.job_id]
+        for d in sorted(mine, key=lambda d: d.started_at, reverse=True):
+            if d.status == "completed" and d.to_image:
+                return d.to_image
+            if d.status == "rolled_back" and d.from_image:
+                return d.from_image
+        return None
+
     def previous_version(self, service_id: str, version: Any) -> int | None:
         """The spec version the service ran before this one, when a deployment recorded it."""
         if not isinstance(version, int):

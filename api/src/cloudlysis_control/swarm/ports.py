@@ -44,6 +44,14 @@ class SwarmEngine(Protocol):
         """Swarm's own `rollback=previous`."""
         ...
 
+    async def create(self, spec: Raw) -> str:
+        """Create a service from `spec`; its id. A taken name raises Conflict."""
+        ...
+
+    async def remove(self, service_id: str) -> None:
+        """Remove a service (NotFound when it is already gone)."""
+        ...
+
     def events(self, since: float | None) -> AsyncIterator[Raw]:
         """Service events (create/update/remove) from `since` (epoch seconds) on, forever:
         reconnects after a lost connection and resumes from the last event seen."""

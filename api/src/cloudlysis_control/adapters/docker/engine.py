@@ -147,6 +147,25 @@ class DockerEngine:
         current = await self.service(service_id)
         await self._post_update(service_id, version, current.get("Spec") or {}, rollback=True)
 
+    async def create(self, spec: Raw) -> str:
+        with _docker_call(self.metrics, "POST services/create"):
+            answer = await self._client()._query_json(
+                "services/create",
+                "POST",
+                data=json.dumps(spec),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            )
+        return str((answer or {}).get("ID") or "")
+
+    async def remove(self, service_id: str) -> None:
+        with _docker_call(self.metrics, f"DELETE services/{service_id}"):
+            async with self._client()._query(
+                f"services/{service_id}",
+                "DELETE",
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            ):
+                pass
+
     async def events(self, since: float | None) -> AsyncIterator[Raw]:
         """Follow `GET /events` (type=service). After a lost connection, reconnect with `since`
         set to the last event's time (seconds, nanosecond precision) and drop what was already

@@ -102,11 +102,11 @@ class FixtureEngine:
     async def nodes(self) -> list[Raw]:
         return copy.deepcopy(self._nodes)
 
-    async def _emit(self, service: Raw, attributes: dict[str, str]) -> None:
+    async def _emit(self, service: Raw, attributes: dict[str, str], action: str = "update") -> None:
         now = time.time_ns()
         event = {
             "Type": "service",
-            "Action": "update",
+            "Action": action,
             "Actor": {
                 "ID": service["ID"],
                 "Attributes": {"name": service["Spec"]["Name"], **attributes},
@@ -157,6 +157,62 @@ class FixtureEngine:
             self._finish(service, "rollback_started", "rollback_completed", "rollback completed")
         )
 
+    async def create(self, spec: Raw) -> str:
+        name = str(spec.get("Name") or "")
+        if any((s.get("Spec") or {}).get("Name") == name for s in self._services):
+            raise Conflict(f"service {name} already exists")
+        sid = f"fx{time.time_ns():x}"[:25]
+        now = rfc3339()
+        service: Raw = {
+            "ID": sid,
+            "Version": {"Index": 1},
+            "CreatedAt": now,
+            "UpdatedAt": now,
+            "Spec": copy.deepcopy(spec),
+        }
+        self._services.append(service)
+        self._converge_tasks(service)
+        await self._emit(service, {}, action="create")
+        return sid
+
+    async def remove(self, service_id: str) -> None:
+        service = self._find(service_id)
+        self._services.remove(service)
+        self._tasks = [t for t in self._tasks if t.get("ServiceID") != service["ID"]]
+        await self._emit(service, {}, action="remove")
+
+    def _converge_tasks(self, service: Raw) -> None:
+        """Running tasks up to the spec's replicas (a replicated service), the rest shut down:
+        what the engine's orchestrator does, done at once."""
+        spec = service.get("Spec") or {}
+        replicas = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas")
+        if not isinstance(replicas, int):
+            return
+        container = dict((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {})
+        mine = [t for t in self._tasks if t.get("ServiceID") == service["ID"]]
+        running = [t for t in mine if t.get("DesiredState") == "running"]
+        node = (self._nodes[0].get("ID") if self._nodes else None) or "fixture-node"
+        for slot in range(len(running) + 1, replicas + 1):
+            now = rfc3339()
+            self._tasks.append(
+                {
+                    "ID": f"fxt{time.time_ns():x}{slot}"[:25],
+                    "Version": {"Index": 1},
+                    "CreatedAt": now,
+                    "UpdatedAt": now,
+                    "Labels": {},
+                    "Spec": {"ContainerSpec": container},
+                    "ServiceID": service["ID"],
+                    "Slot": slot,
+                    "NodeID": node,
+                    "Status": {"Timestamp": now, "State": "running", "Message": "started"},
+                    "DesiredState": "running",
+                }
+            )
+        for t in running[replicas:]:
+            t["DesiredState"] = "shutdown"
+            t["Status"] = {"Timestamp": rfc3339(), "State": "shutdown", "Message": "shutdown"}
+
     def _later(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
@@ -198,6 +254,7 @@ class FixtureEngine:
             return
         status.update({"State": new, "CompletedAt": rfc3339(), "Message": message})
         image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"]
+        self._converge_tasks(service)
         for t in self._tasks:
             if t.get("ServiceID") == service["ID"]:
                 t.setdefault("Spec", {}).setdefault("ContainerSpec", {})["Image"] = image

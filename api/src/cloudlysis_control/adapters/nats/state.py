@@ -83,6 +83,9 @@ class StreamSpec:
 BUCKET_JOBS = BucketSpec("control_jobs", description="Jobs and their steps")
 BUCKET_IDEMPOTENCY = BucketSpec("control_idempotency", description="Idempotency keys → job ids")
 BUCKET_LOCKS = BucketSpec("control_locks", description="Per-tenant / per-domain locks")
+BUCKET_DRIFT = BucketSpec(
+    "control_drift", description="Drift items' first/last seen, acknowledgements, adoptions"
+)
 STREAM_AUDIT = StreamSpec("CONTROL_AUDIT", ["control.audit.>"], "Append-only audit events")
 STREAM_CONFIG_HISTORY = StreamSpec(
     "CONTROL_CONFIG_HISTORY", ["control.config.history"], "Every write of a registry config"

@@ -1,0 +1,1 @@
+"""What runs vs what should: node inventory and platform drift, with remedies as job links."""
