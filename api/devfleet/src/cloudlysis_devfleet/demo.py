@@ -46,7 +46,7 @@ from cloudlysis_control.core.settings import server_port
 from cloudlysis_devfleet import metrics_store
 from cloudlysis_devfleet.demo_principals import post_json, provision_principals
 from cloudlysis_devfleet.traffic import noisy_tenant
-from cloudlysis_devfleet.world import RELEASES, RunningInstance, swarm_document
+from cloudlysis_devfleet.world import RELEASES, RunningInstance, seed_drift, swarm_document
 
 # Fixed by default so bookmarks and docs stay true; DEMO_GATEWAY_PORT / DEMO_PLATFORM_BASE_PORT
 # move them so two demos (e.g. parallel e2e runs) can share a machine.
@@ -131,12 +131,17 @@ def demo_swarm(fleet: list[dict[str, str]], base: Path, template: Path) -> dict[
             )
         )
     doc = swarm_document(instances, node_template=nodes[0] if nodes else None)
+    stacks = base / "stacks"
+    stacks.mkdir(exist_ok=True)
+    (stacks / "platform.yml").write_text(seed_drift(doc, instances))
     path = base / "swarm.json"
     path.write_text(json.dumps(doc, indent=1))
     return {
         "CONTROL_SWARM_MODE": "file",
         "CONTROL_SWARM_FILE": str(path),
         "CONTROL_SWARM_DISCOVERY": "false",
+        "CONTROL_DRIFT_STACKS_DIR": str(stacks),
+        "CONTROL_DRIFT_INTERVAL_S": "3",
     }
 
 

@@ -143,12 +143,15 @@ class DeploymentHistory:
 
     def last_control_image(self, service: str) -> str | None:
         """The image the control plane last made `service` run: the newest finished deployment
-        a job made (completed: its image; rolled back: the image it went back to)."""
+        a job made (an update that completed, or a rollback: the image it landed on; an update
+        that was rolled back: the image it went back to)."""
         mine = [d for d in self.deployments.values() if d.service == service and d.job_id]
         for d in sorted(mine, key=lambda d: d.started_at, reverse=True):
-            if d.status == "completed" and d.to_image:
+            if d.kind == "rollback" and d.status in ("completed", "rolled_back") and d.to_image:
                 return d.to_image
-            if d.status == "rolled_back" and d.from_image:
+            if d.kind == "update" and d.status == "completed" and d.to_image:
+                return d.to_image
+            if d.kind == "update" and d.status == "rolled_back" and d.from_image:
                 return d.from_image
         return None
 

@@ -93,7 +93,7 @@ class PlatformController(Controller):
             bool, QueryParameter(description="Include acknowledged items (default true)")
         ] = True,
         if_none_match: Annotated[
-            str | None, HeaderParameter(header="If-None-Match", max_length=256)
+            str | None, HeaderParameter(name="If-None-Match", max_length=256)
         ] = None,
     ) -> Response[DriftReport | None]:
         report = await drift.report(

@@ -248,7 +248,10 @@ class DriftService:
 
     @staticmethod
     def etag(report: DriftReport) -> str:
-        body = msgspec.json.encode([report.items, report.stacks, report.desired_errors])
+        # What the items say, not when they were last looked at: `last_seen` moves on every
+        # observation and would make every answer new.
+        items = [msgspec.structs.replace(i, last_seen="") for i in report.items]
+        body = msgspec.json.encode([items, report.stacks, report.desired_errors, report.stale])
         return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
     async def finding(self, item_id: str, fresh: bool = True) -> tuple[Finding, Computed]:
