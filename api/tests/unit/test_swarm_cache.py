@@ -205,7 +205,7 @@ async def test_an_unreachable_engine_with_nothing_cached_is_503(engine: MemoryEn
 async def test_once_synced_reads_come_from_memory(
     engine: MemoryEngine, started: tuple[SwarmCache, SwarmView]
 ) -> None:
-    cache, view = started
+    _, view = started
     assert engine.types == ("service", "node")
     engine.calls.clear()
     listed = await view.list_services()

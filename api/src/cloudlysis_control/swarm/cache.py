@@ -101,6 +101,7 @@ class SwarmCache:
         self._nodes = _Keyed()  # "nodes" → every node
         self._stream = Staleness(clock)
         self._stream.set_live(False)  # not following until the stream says it is connected
+        self._followed = False  # the stream has been connected once (its return is a reconnect)
         self._last_ok: float | None = None  # clock() of the last read that succeeded
         self._synced_wall = 0.0  # wall() of the last full read that succeeded
         self._dirty: set[str] = set()
@@ -111,6 +112,7 @@ class SwarmCache:
         self._snapshot: SwarmSnapshot | None = None
         self._running: list[asyncio.Task[None]] = []
         self.generation = 0
+        self.full_reads = 0  # full reads that succeeded
         self.ready = asyncio.Event()  # set after the first full read
 
     # -- what readers see -------------------------------------------------------------------------
@@ -170,6 +172,7 @@ class SwarmCache:
         changed |= self._nodes.put(_NODES, nodes, started)
         self._changed(changed)
         self._synced_wall = self.wall()
+        self.full_reads += 1
         self.ready.set()
 
     async def refresh_tasks(self) -> None:
@@ -225,9 +228,10 @@ class SwarmCache:
         self._wake.set()
 
     def _on_stream(self, live: bool) -> None:
-        was_down = self._stream.stale
+        was_lost = self._stream.stale and self._followed
         self._stream.set_live(live)
-        if live and was_down and self.ready.is_set():
+        self._followed |= live
+        if live and was_lost and self.ready.is_set():
             self._resync_now.set()  # the stream was lost: read everything once it is back
 
     # -- running ----------------------------------------------------------------------------------
