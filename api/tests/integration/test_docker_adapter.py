@@ -36,10 +36,11 @@ E1, E2, E3 = (
 class FakeEngine:
     def __init__(self) -> None:
         self.since: list[str | None] = []
+        self.filters: list[Any] = []
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         self.since.append(request.query.get("since"))
-        assert json.loads(request.query["filters"]) == {"type": ["service"]}
+        self.filters.append(json.loads(request.query["filters"]))
         resp = web.StreamResponse()
         await resp.prepare(request)
         if len(self.since) == 1:
@@ -94,9 +95,10 @@ async def test_events_resume_after_a_dropped_connection(
     engine = DockerEngine(url, None)
     engine.reconnect_delay_s = 0.05
     got: list[dict[str, Any]] = []
+    stream: list[bool] = []
 
     async def collect() -> None:
-        async for e in engine.events(since=1_700_000_000.0):
+        async for e in engine.events(since=1_700_000_000.0, on_stream=stream.append):
             got.append(e)
             if len(got) == 3:
                 return
@@ -109,6 +111,21 @@ async def test_events_resume_after_a_dropped_connection(
     assert states == ["updating", "completed", "rollback_started"]
     assert fake.since[0] == "1700000000.000000000"
     assert fake.since[1] == "1700000000.100000001"  # resumes at the last event, not before
+    assert fake.filters[:2] == [{"type": ["service"]}] * 2  # what the deployments follow
+    assert stream == [True, False, True]  # connected, dropped, connected again
+
+
+async def test_events_can_follow_services_and_nodes(
+    engine_socket: tuple[str, FakeEngine],
+) -> None:
+    url, fake = engine_socket
+    engine = DockerEngine(url, None)
+    try:
+        events = engine.events(since=1_700_000_000.0, types=("service", "node"))
+        await asyncio.wait_for(anext(events), 10)
+    finally:
+        await engine.close()
+    assert fake.filters[0] == {"type": ["service", "node"]}
 
 
 async def test_engine_errors_are_translated(engine_socket: tuple[str, FakeEngine]) -> None:

@@ -110,6 +110,10 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
         ("CONTROL_DOCKER_TIMEOUT_S", "0"),
         ("CONTROL_DEPLOY_HEALTH_TIMEOUT_S", "soon"),
         ("CONTROL_SWARM_DISCOVERY", "sometimes"),
+        ("CONTROL_SWARM_CACHE", "sometimes"),
+        ("CONTROL_SWARM_TASKS_INTERVAL_S", "0"),
+        ("CONTROL_SWARM_RESYNC_INTERVAL_S", "0.5"),
+        ("CONTROL_SWARM_STALE_AFTER_S", "never"),
         ("CONTROL_GRAFANA_API_URL", "grafana:3000"),
         ("CONTROL_GRAFANA_TOKEN_FILE", "/nonexistent/token"),
         ("CONTROL_GRAFANA_ANNOTATION_RETRIES", "-1"),
@@ -250,3 +254,15 @@ def test_swarm_settings(tmp_path: Path) -> None:
     assert s.grafana.api_url == "http://g:3000"
     with pytest.raises(SettingsError, match="CONTROL_SWARM_FILE"):
         Settings.from_env({"CONTROL_SWARM_MODE": "file"})
+
+
+def test_swarm_cache_settings() -> None:
+    s = Settings.from_env({})
+    assert (s.swarm.cache, s.swarm.tasks_interval_s, s.swarm.resync_interval_s) == (True, 2, 30)
+    assert s.swarm.stale_after_s == 60
+    s = Settings.from_env({"CONTROL_SWARM_CACHE": "false", "CONTROL_SWARM_TASKS_INTERVAL_S": "5"})
+    assert (s.swarm.cache, s.swarm.tasks_interval_s) == (False, 5)
+    with pytest.raises(SettingsError, match="CONTROL_SWARM_STALE_AFTER_S"):
+        Settings.from_env(
+            {"CONTROL_SWARM_TASKS_INTERVAL_S": "10", "CONTROL_SWARM_STALE_AFTER_S": "5"}
+        )

@@ -2222,6 +2222,8 @@ export interface components {
             fetched_at: string;
             items: components["schemas"]["SwarmNode"][];
             source: string;
+            /** @default false */
+            stale: boolean;
         };
         /** SwarmService */
         SwarmService: {
@@ -2257,12 +2259,18 @@ export interface components {
             fetched_at: string;
             items: components["schemas"]["SwarmService"][];
             source: string;
+            /** @default false */
+            stale: boolean;
         };
         /** SwarmSetup */
         SwarmSetup: {
+            /** @default false */
+            cache: boolean;
             discovery: boolean;
             discovery_interval_s: number;
             mode: string;
+            /** @default 30 */
+            resync_interval_s: number;
         };
         /** SwarmTask */
         SwarmTask: {

@@ -79,6 +79,7 @@ from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
 from cloudlysis_control.operations.schemas import Thresholds
+from cloudlysis_control.swarm.cache import SwarmCache
 from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
 from cloudlysis_control.system.service import SystemService
@@ -173,7 +174,17 @@ class Container:
                 StoreFleetMetrics(self.metrics_store) if self.metrics_store is not None else None
             ),
         )
-        self.swarm = SwarmView(self.swarm_engine)
+        self.swarm_cache = (
+            SwarmCache(
+                self.swarm_engine,
+                tasks_interval_s=s.swarm.tasks_interval_s,
+                resync_interval_s=s.swarm.resync_interval_s,
+                stale_after_s=s.swarm.stale_after_s,
+            )
+            if self.swarm_engine is not None and s.swarm.cache
+            else None
+        )
+        self.swarm = SwarmView(self.swarm_engine, self.swarm_cache)
         self.discovery = (
             DiscoveryLoop(self.fleet_registry, self.swarm, s.swarm.discovery_interval_s)
             if self.swarm_engine is not None and s.swarm.discovery
@@ -362,6 +373,9 @@ class Container:
         await self._start(self.fleet.start, self.fleet.stop)
         if self.swarm_engine is not None:
             self._stops.append(self.swarm_engine.close)
+        if self.swarm_cache is not None:
+            # no waiting for the first read: until it is done the swarm reads ask the engine
+            await self._start(self.swarm_cache.start, self.swarm_cache.stop)
         if self.annotator is not None:
             await self._start(self.annotator.start, self.annotator.stop)
         if self.deployments is not None:

@@ -227,6 +227,10 @@ class SwarmSettings:
     health_timeout_s: float = 120.0
     discovery: bool = True
     discovery_interval_s: float = 15.0
+    cache: bool = True  # answer the swarm reads from memory, kept current by the engine's events
+    tasks_interval_s: float = 2.0  # tasks have no Swarm events: re-read this often
+    resync_interval_s: float = 30.0  # a full re-read, in case an event was missed
+    stale_after_s: float = 60.0  # no successful read for this long: the cache says `stale`
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +329,16 @@ class Settings:
             discovery_interval_s=env.float_(
                 "CONTROL_SWARM_DISCOVERY_INTERVAL_S", 15.0, lo=1, hi=3600
             ),
+            cache=env.bool_("CONTROL_SWARM_CACHE", True),
+            tasks_interval_s=env.float_("CONTROL_SWARM_TASKS_INTERVAL_S", 2.0, lo=0.1, hi=300),
+            resync_interval_s=env.float_("CONTROL_SWARM_RESYNC_INTERVAL_S", 30.0, lo=1, hi=3600),
+            stale_after_s=env.float_("CONTROL_SWARM_STALE_AFTER_S", 60.0, lo=1, hi=86400),
         )
+        if swarm.cache and swarm.stale_after_s <= swarm.tasks_interval_s:
+            raise SettingsError(
+                "CONTROL_SWARM_STALE_AFTER_S must be longer than CONTROL_SWARM_TASKS_INTERVAL_S "
+                "(every tasks read that succeeds keeps the cache fresh)"
+            )
         if swarm.mode == "file" and swarm.file is None:
             raise SettingsError("CONTROL_SWARM_MODE=file needs CONTROL_SWARM_FILE (a fixture)")
         grafana_url = env.url("CONTROL_GRAFANA_URL")

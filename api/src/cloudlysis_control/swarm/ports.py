@@ -8,10 +8,11 @@ Values are the engine's own JSON (dicts as the Engine API returns them), so the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 Raw = dict[str, Any]
+StreamState = Callable[[bool], None]
 
 
 class SwarmEngine(Protocol):
@@ -52,9 +53,16 @@ class SwarmEngine(Protocol):
         """Remove a service (NotFound when it is already gone)."""
         ...
 
-    def events(self, since: float | None) -> AsyncIterator[Raw]:
-        """Service events (create/update/remove) from `since` (epoch seconds) on, forever:
-        reconnects after a lost connection and resumes from the last event seen."""
+    def events(
+        self,
+        since: float | None,
+        types: tuple[str, ...] = ("service",),
+        on_stream: StreamState | None = None,
+    ) -> AsyncIterator[Raw]:
+        """Events of these object types (`service`: create/update/remove; `node`: create/update/
+        remove) from `since` (epoch seconds) on, forever: reconnects after a lost connection
+        and resumes from the last event seen. `on_stream(True)` when the stream is (re)connected,
+        `on_stream(False)` when it is lost, so a reader can tell whether it is still following."""
         ...
 
     async def close(self) -> None: ...

@@ -46,8 +46,11 @@ class SwarmService(msgspec.Struct, kw_only=True):
 
 class SwarmServiceList(msgspec.Struct):
     source: str  # engine | file
-    fetched_at: str
+    fetched_at: str  # when this view was known current (now, unless `stale`)
     items: list[SwarmService]
+    # true while the engine's event stream (which keeps the view current) is down, or no read
+    # of the engine has succeeded lately: the answer is as old as `fetched_at`
+    stale: bool = False
 
 
 class SwarmNode(msgspec.Struct, kw_only=True):
@@ -66,3 +69,4 @@ class SwarmNodeList(msgspec.Struct):
     source: str
     fetched_at: str
     items: list[SwarmNode]
+    stale: bool = False  # as in SwarmServiceList

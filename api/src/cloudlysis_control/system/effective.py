@@ -63,6 +63,8 @@ def effective_settings(s: Settings, explore: tuple[str, str] | None = None) -> E
             mode=s.swarm.mode,
             discovery=s.swarm.mode != "off" and s.swarm.discovery,
             discovery_interval_s=s.swarm.discovery_interval_s,
+            cache=s.swarm.mode != "off" and s.swarm.cache,
+            resync_interval_s=s.swarm.resync_interval_s,
         ),
         gateway=GatewaySetup(
             url=public_url(gw.url),

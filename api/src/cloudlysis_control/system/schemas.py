@@ -52,6 +52,8 @@ class SwarmSetup(msgspec.Struct):
     mode: str
     discovery: bool
     discovery_interval_s: float
+    cache: bool = False  # reads answered from the event-fed cache
+    resync_interval_s: float = 30.0
 
 
 class GatewaySetup(msgspec.Struct):

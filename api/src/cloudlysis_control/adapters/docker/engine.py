@@ -28,7 +28,7 @@ from cloudlysis_control.core.errors import (
 )
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.swarm.ports import Raw
+from cloudlysis_control.swarm.ports import Raw, StreamState
 
 _log = get_logger("control.docker")
 
@@ -166,15 +166,20 @@ class DockerEngine:
             ):
                 pass
 
-    async def events(self, since: float | None) -> AsyncIterator[Raw]:
-        """Follow `GET /events` (type=service). After a lost connection, reconnect with `since`
-        set to the last event's time (seconds, nanosecond precision) and drop what was already
-        delivered, so no update is lost and none is delivered twice."""
+    async def events(
+        self,
+        since: float | None,
+        types: tuple[str, ...] = ("service",),
+        on_stream: StreamState | None = None,
+    ) -> AsyncIterator[Raw]:
+        """Follow `GET /events` (of these types). After a lost connection, reconnect with
+        `since` set to the last event's time (seconds, nanosecond precision) and drop what was
+        already delivered, so no update is lost and none is delivered twice."""
         last_nano = int(since * 1e9) if since is not None else None
         seen_at_last: set[str] = set()
         delay = self.reconnect_delay_s
         while True:
-            params: dict[str, Any] = {"filters": json.dumps({"type": ["service"]})}
+            params: dict[str, Any] = {"filters": json.dumps({"type": list(types)})}
             if last_nano is not None:
                 params["since"] = f"{last_nano // 1_000_000_000}.{last_nano % 1_000_000_000:09d}"
             try:
@@ -182,6 +187,8 @@ class DockerEngine:
                     "events", "GET", params=params, timeout=aiohttp.ClientTimeout(total=None)
                 ) as response:
                     delay = self.reconnect_delay_s  # connected: the next outage starts afresh
+                    if on_stream is not None:
+                        on_stream(True)
                     async for line in response.content:
                         if not line.strip():
                             continue
@@ -203,6 +210,8 @@ class DockerEngine:
                 raise
             except (aiodocker.DockerError, aiohttp.ClientError, OSError, TimeoutError) as e:
                 _log.warning("docker events interrupted; reconnecting", error=type(e).__name__)
+            if on_stream is not None:
+                on_stream(False)
             if self.metrics is not None:
                 self.metrics.upstream_requests.labels("docker", "reconnect").inc()
             await asyncio.sleep(delay)

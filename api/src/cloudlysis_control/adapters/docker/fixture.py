@@ -30,7 +30,7 @@ from cloudlysis_control.core.clock import rfc3339
 from cloudlysis_control.core.errors import Conflict, NotFound, SettingsError
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.swarm.normalise import normalise_service, service_labels
-from cloudlysis_control.swarm.ports import Raw
+from cloudlysis_control.swarm.ports import Raw, StreamState
 
 ON_CONVERGE_LABEL = "cloudlysis.dev.on_converge_url"
 _PAUSED = {"completed": "paused", "rollback_completed": "rollback_paused"}
@@ -261,9 +261,16 @@ class FixtureEngine:
                 t["UpdatedAt"] = rfc3339()
         await self._emit(service, {"updatestate.old": old, "updatestate.new": new})
 
-    async def events(self, since: float | None) -> AsyncIterator[Raw]:
+    async def events(
+        self,
+        since: float | None,
+        types: tuple[str, ...] = ("service",),
+        on_stream: StreamState | None = None,
+    ) -> AsyncIterator[Raw]:
         since_ns = int(since * 1e9) if since is not None else 0
         index = 0
+        if on_stream is not None:
+            on_stream(True)  # in memory: the stream never breaks
         while True:
             async with self._new_event:
                 while index >= len(self._events):
@@ -271,7 +278,7 @@ class FixtureEngine:
                 batch = self._events[index:]
                 index = len(self._events)
             for event in batch:
-                if event["timeNano"] >= since_ns:
+                if event["timeNano"] >= since_ns and event["Type"] in types:
                     yield event
 
     async def close(self) -> None:
