@@ -102,7 +102,7 @@ class _ConfigChange(JobKind):
         locks: LockService | None = None,
     ) -> None:
         self.service = service
-        self.locks = locks
+        self.lock_service = locks
         self.changes = ChangeSteps(service, agents, audit, annotator)
         self.step_timeout_s = step_timeout_s
 
@@ -148,7 +148,7 @@ class _ConfigChange(JobKind):
             )
         if not plan.changed:
             raise PreflightRefused(f"{cid} already has this value: nothing to change")
-        lock = await checks.lock_free(self.locks, "config", cid.lock_name, ctx.job_id)
+        lock = await checks.lock_free(self.lock_service, "config", cid.lock_name, ctx.job_id)
         blocking = [f for f in plan.findings if f.severity == "error"]
         guarded = {c.check for c in plan.checks}
         checks.refuse(

@@ -282,6 +282,13 @@ class ServiceRollback(_ServiceJob):
     def steps(self, params: Params) -> list[str]:
         return ["preflight", "rollback", "converge", "verify"]
 
+    async def _preflight_failures(self, params: Params, job_id: str) -> list[CheckResult]:
+        """The service's checks, and that there is a spec to roll back to."""
+        version = params.get("to_spec_version")
+        return await self.planner.rollback_failures(
+            str(params["service"]), int(version) if version is not None else None, job_id
+        )
+
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:
         step = ctx.step.name
         if step == "preflight":

@@ -122,6 +122,22 @@ class ServicePlanner:
             raise
         return failed([lock, *await self._checks(s, image)])
 
+    async def rollback_failures(
+        self, name: str, to_spec_version: int | None, job_id: str | None = None
+    ) -> list[CheckResult]:
+        """Every failed guardrail of a rollback of `name`, with its target spec's existence."""
+        lock = await self._lock(name, job_id)
+        try:
+            raw, s = await self.inspect(name)
+        except ControlError as e:
+            if e.status == 404:
+                return failed([lock, checks.service_missing(name)])
+            raise
+        spec = self.rollback_spec(raw, name, to_spec_version)
+        return failed(
+            [lock, *await self._checks(s, None), checks.rollback_target(name, spec is not None)]
+        )
+
     async def _lock(self, name: str, job_id: str | None) -> CheckResult:
         return await checks.lock_free(self.locks, "service", name, job_id, self.clock)
 
