@@ -361,6 +361,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/guardrails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListGuardrails
+         * @description Every guardrail: what it measures, the `check` names its results carry in a refusal's `failures[]`, the workflows (job kinds) it guards, and each threshold's current value with where it comes from (`flag`: the `flags/control/platform` field set; `setting`: the flag is not set, the setting named holds; `default`; `live`: measured per request). 503 `state_unavailable` when the flags cannot be read.
+         */
+        get: operations["ListGuardrails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/iam/{path}": {
         parameters: {
             query?: never;
@@ -1320,6 +1340,8 @@ export interface components {
             base_revision: string | null;
             base_sha256: string | null;
             changed: boolean;
+            /** @default [] */
+            checks: components["schemas"]["CheckResult"][];
             diff: components["schemas"]["DiffHunk"][];
             /** @enum {unknown} */
             domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
@@ -1581,6 +1603,20 @@ export interface components {
             timeout_s: number;
             url: string | null;
         };
+        /** Guardrail */
+        Guardrail: {
+            checks: string[];
+            description: string;
+            name: string;
+            /** @enum {unknown} */
+            phase: "preflight" | "verify";
+            thresholds: components["schemas"]["GuardrailThreshold"][];
+            workflows: string[];
+        };
+        /** GuardrailList */
+        GuardrailList: {
+            items: components["schemas"]["Guardrail"][];
+        };
         /**
          * Guardrails
          * @description The preflight thresholds and timeouts of tenant operations.
@@ -1591,6 +1627,16 @@ export interface components {
             max_lag: number;
             step_timeout_s: number;
             verify_timeout_s: number;
+        };
+        /** GuardrailThreshold */
+        GuardrailThreshold: {
+            description: string;
+            flag: string | null;
+            name: string;
+            setting?: string | null;
+            /** @enum {unknown} */
+            source: "default" | "flag" | "live" | "setting";
+            value: string | number | boolean | null;
         };
         /** Health */
         Health: {
@@ -3873,6 +3919,71 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListGuardrails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuardrailList"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
