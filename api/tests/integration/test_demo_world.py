@@ -27,7 +27,6 @@ from litestar.testing import AsyncTestClient
 from tests.support.wait import eventually
 from tests.support.world import ADMIN, World, demo_world, deploy, job_done
 
-
 ORPHAN_SERVICE = f"{STACK}_{ORPHAN}"
 
 

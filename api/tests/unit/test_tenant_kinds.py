@@ -12,13 +12,13 @@ import pytest
 from cloudlysis_control.core.errors import LockHeld, PreflightRefused
 from cloudlysis_control.core.settings import OpsSettings
 from cloudlysis_control.fleet.registry import FleetRegistry
+from cloudlysis_control.guardrails.limits import Limits, StaticLimits
 from cloudlysis_control.jobs.kinds import PreflightContext, StepContext
 from cloudlysis_control.jobs.schemas import Job, Step
 from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.drain import TenantDrain, TenantResume
 from cloudlysis_control.operations.preflight import Preflight
-from cloudlysis_control.operations.schemas import Thresholds
 from cloudlysis_control.placement.service import PlacementService
 from tests.support.fakes import FakeProber, FakeServiceAdmin, MemoryKeyValue
 
@@ -53,7 +53,13 @@ def deps() -> OpsDeps:
         placement_kv=None,
         admin=admin,
         gateway=None,
-        preflight=Preflight(place, FakeProber(), admin, locks, Thresholds(10, 10)),
+        preflight=Preflight(
+            place,
+            FakeProber(),
+            admin,
+            locks,
+            StaticLimits(Limits(max_tenant_lag=10, max_tenant_inflight=10)),
+        ),
         settings=OpsSettings(drain_timeout_s=1.0),
         fleet=FleetRegistry(),
     )

@@ -361,6 +361,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/guardrails": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * ListGuardrails
+         * @description Every guardrail: what it measures, the `check` names its results carry in a refusal's `failures[]`, the workflows (job kinds) it guards, and each threshold's current value with where it comes from (`flag`: the `flags/control/platform` field set; `setting`: the flag is not set, the setting named holds; `default`; `live`: measured per request). 503 `state_unavailable` when the flags cannot be read.
+         */
+        get: operations["ListGuardrails"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/v1/iam/{path}": {
         parameters: {
             query?: never;
@@ -662,6 +682,106 @@ export interface paths {
          * @description Plan a migration without side effects: ordered steps, compensation steps, preflight results and `plan_hash` (deterministic: same inputs, same hash).
          */
         post: operations["PlanTenantMigration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/platform/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Drift
+         * @description What runs vs what should: every difference between the desired stacks (CONTROL_DRIFT_STACKS_DIR), the control plane's own deployments and the config registry on one side, and one observation of the Swarm, the instances' config revisions and health on the other. Categories missing, extra, version, config, unhealthy; each item with both sides, since when (first/last seen, kept across restarts) and its remedies as job links (never applied by themselves). The summary counts open items (acknowledged ones aside). Filters narrow the items and the summary. ETag / If-None-Match: 304 when nothing changed.
+         */
+        get: operations["GetDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/platform/drift/{item_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge
+         * @description Start a `drift.acknowledge` job: the item stays listed, marked acknowledged (who, why, until when), and leaves the open counts until it expires. 422 `preflight_refused` when the item is no longer open.
+         */
+        post: operations["CreateDriftAcknowledgeJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/platform/drift/{item_id}/adopt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adopt
+         * @description Start a `drift.adopt` job: what runs becomes the desired value for this item (recorded; the Swarm is not touched). 422 when the item is no longer open or adopting is not one of its remedies.
+         */
+        post: operations["CreateDriftAdoptJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/platform/drift/{item_id}/reapply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reapply
+         * @description Start a `drift.reapply` job (create a missing service from its stack file, remove an orphan, restore env / constraints / replicas, restart an unhealthy service; then wait until the item is gone). `confirm` repeats the service name. 422 when the item is no longer open or re-applying it is another job's remedy (`service.deploy`, `config.reload`: its `remedies` name them).
+         */
+        post: operations["CreateDriftReapplyJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/platform/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inventory
+         * @description Swarm nodes (role, availability, status, engine version, labels, CPUs and memory) with the tasks and services running on each, from one observation. 503 `swarm_unavailable` when no engine is reachable or CONTROL_SWARM_MODE=off.
+         */
+        get: operations["GetInventory"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1171,10 +1291,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AcknowledgeRequest
+         * @description Acknowledge a drift item: why, and for how long (60 s to 90 days).
+         */
+        AcknowledgeRequest: {
+            expires_in_s: number;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
+        };
         /** ActivationView */
         ActivationView: {
             revision: string | null;
             scope: string;
+        };
+        /**
+         * AdoptRequest
+         * @description Make what runs the desired value for this item (nothing in the Swarm changes).
+         */
+        AdoptRequest: {
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
         };
         /**
          * AuditEvent
@@ -1320,6 +1457,8 @@ export interface components {
             base_revision: string | null;
             base_sha256: string | null;
             changed: boolean;
+            /** @default [] */
+            checks: components["schemas"]["CheckResult"][];
             diff: components["schemas"]["DiffHunk"][];
             /** @enum {unknown} */
             domain: "flags" | "observability" | "placement" | "routing" | "runner.activation";
@@ -1502,6 +1641,79 @@ export interface components {
         DomainList: {
             items: components["schemas"]["DomainInfo"][];
         };
+        /** DriftAck */
+        DriftAck: {
+            at: string;
+            by: string;
+            expires_at: string;
+            job_id?: string | null;
+            reason: string;
+        };
+        /** DriftItem */
+        DriftItem: {
+            acknowledged?: components["schemas"]["DriftAck"] | null;
+            /** @enum {unknown} */
+            category: "config" | "extra" | "missing" | "unhealthy" | "version";
+            desired?: string | null;
+            detail: string;
+            field: string;
+            first_seen: string;
+            id: string;
+            instance?: string | null;
+            last_seen: string;
+            observed?: string | null;
+            /** @default [] */
+            remedies: components["schemas"]["DriftRemedy"][];
+            service: string;
+            /** @enum {unknown} */
+            severity: "critical" | "warning";
+            stack?: string | null;
+        };
+        /**
+         * DriftRemedy
+         * @description One honest way out, never taken by itself: a job of `job_kind` with these `params`
+         *         prefilled (the console opens the usual job flow: preflight, reason, confirmation).
+         */
+        DriftRemedy: {
+            /** @default false */
+            danger: boolean;
+            endpoint?: string | null;
+            job_kind: string;
+            /** @enum {unknown} */
+            kind: "adopt" | "reapply";
+            label: string;
+            params: {
+                [key: string]: unknown;
+            };
+        };
+        /** DriftReport */
+        DriftReport: {
+            /** @default [] */
+            desired_errors: string[];
+            desired_source?: string | null;
+            items: components["schemas"]["DriftItem"][];
+            observed_at: string;
+            source: string;
+            /** @default [] */
+            stacks: string[];
+            /** @default false */
+            stale: boolean;
+            summary: components["schemas"]["DriftSummary"];
+        };
+        /**
+         * DriftSummary
+         * @description Counts of open items (not acknowledged) per category and severity, and of acknowledged.
+         */
+        DriftSummary: {
+            acknowledged: number;
+            by_category: {
+                [key: string]: number;
+            };
+            by_severity: {
+                [key: string]: number;
+            };
+            total: number;
+        };
         /** EffectiveSettings */
         EffectiveSettings: {
             auth: components["schemas"]["AuthSetup"];
@@ -1581,6 +1793,20 @@ export interface components {
             timeout_s: number;
             url: string | null;
         };
+        /** Guardrail */
+        Guardrail: {
+            checks: string[];
+            description: string;
+            name: string;
+            /** @enum {unknown} */
+            phase: "preflight" | "verify";
+            thresholds: components["schemas"]["GuardrailThreshold"][];
+            workflows: string[];
+        };
+        /** GuardrailList */
+        GuardrailList: {
+            items: components["schemas"]["Guardrail"][];
+        };
         /**
          * Guardrails
          * @description The preflight thresholds and timeouts of tenant operations.
@@ -1591,6 +1817,16 @@ export interface components {
             max_lag: number;
             step_timeout_s: number;
             verify_timeout_s: number;
+        };
+        /** GuardrailThreshold */
+        GuardrailThreshold: {
+            description: string;
+            flag: string | null;
+            name: string;
+            setting?: string | null;
+            /** @enum {unknown} */
+            source: "default" | "flag" | "live" | "setting";
+            value: string | number | boolean | null;
         };
         /** Health */
         Health: {
@@ -1656,6 +1892,48 @@ export interface components {
             shard?: string | null;
             url: string;
             version?: string | null;
+        };
+        /** Inventory */
+        Inventory: {
+            nodes: components["schemas"]["InventoryNode"][];
+            observed_at: string;
+            services_total: number;
+            source: string;
+            /** @default false */
+            stale: boolean;
+            tasks_running: number;
+        };
+        /** InventoryNode */
+        InventoryNode: {
+            addr?: string | null;
+            availability?: string | null;
+            cpus?: number | null;
+            engine_version?: string | null;
+            hostname?: string | null;
+            id: string;
+            /** @default {} */
+            labels: {
+                [key: string]: string;
+            };
+            /** @default false */
+            leader: boolean;
+            memory_bytes?: number | null;
+            role?: string | null;
+            /** @default [] */
+            services: string[];
+            status?: string | null;
+            /** @default [] */
+            tasks: components["schemas"]["InventoryTask"][];
+            /** @default 0 */
+            tasks_running: number;
+        };
+        /** InventoryTask */
+        InventoryTask: {
+            desired_state?: string | null;
+            service: string;
+            slot?: number | null;
+            state: string;
+            task_id: string;
         };
         /** InvestigateLinks */
         InvestigateLinks: {
@@ -1964,6 +2242,15 @@ export interface components {
             };
             /** @enum {unknown} */
             status: "not_ready" | "ready";
+        };
+        /**
+         * ReapplyRequest
+         * @description Make what runs what is desired for this item; `confirm` repeats the service name.
+         */
+        ReapplyRequest: {
+            confirm: string;
+            /** @description Why: shown in the job and the audit trail. Not blank; no control characters or bidirectional overrides. */
+            reason: string;
         };
         /**
          * ReloadRequest
@@ -3908,6 +4195,71 @@ export interface operations {
             };
         };
     };
+    ListGuardrails: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuardrailList"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     IamRead: {
         parameters: {
             query?: never;
@@ -5621,6 +5973,487 @@ export interface operations {
             };
             /** @description A dependency is unavailable (state store, Gateway) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetDrift: {
+        parameters: {
+            query?: {
+                /** @description Include acknowledged items (default true) */
+                acknowledged?: boolean;
+                category?: "missing" | "extra" | "version" | "config" | "unhealthy" | null;
+                service?: string | null;
+                severity?: "critical" | "warning" | null;
+                stack?: string | null;
+            };
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    /** @description Identifies this answer's items */
+                    ETag?: unknown;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftReport"] | null;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateDriftAcknowledgeJob: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description A drift item id */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcknowledgeRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateDriftAdoptJob: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description A drift item id */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdoptRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateDriftReapplyJob: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Unique per attempt (a UUID); repeat it to retry the same request */
+                "Idempotency-Key": string;
+            };
+            path: {
+                /** @description A drift item id */
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReapplyRequest"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict (lock held, idempotency key reused, stale plan) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable (preflight refused) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetInventory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            /** @description Bad request (problem+json with a stable code) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the right the route declares (`missing_right`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (no details are exposed) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream answered with an error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is unavailable (state store, Gateway) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Upstream timed out */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

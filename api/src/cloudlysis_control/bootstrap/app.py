@@ -37,6 +37,7 @@ from cloudlysis_control.deployments.controllers import (
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.drift.controllers import PlatformController
 from cloudlysis_control.fleet.controllers import FleetController
+from cloudlysis_control.guardrails.controllers import GuardrailsController
 from cloudlysis_control.iam.controllers import IamController
 from cloudlysis_control.investigate.controllers import (
     InvestigateController,
@@ -78,6 +79,7 @@ CONTROLLERS: list[Any] = [
     DeploymentsController,
     LocksController,
     MetricsController,
+    GuardrailsController,
     EventsController,
     ConfigRegistryController,
     ConfigPlansController,
@@ -114,6 +116,7 @@ def dependencies(c: Container) -> dict[str, Provide]:
         "service_plans": c.service_plans,
         "configs": c.configs,
         "definitions": c.definitions,
+        "guardrails": c.guardrails,
     }
     provided = {name: _constant(value) for name, value in services.items()}
 

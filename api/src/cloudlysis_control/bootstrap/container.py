@@ -45,6 +45,7 @@ from cloudlysis_control.config.assets import AssetCatalog
 from cloudlysis_control.config.definitions import DefinitionsService
 from cloudlysis_control.config.dev_file import DevFileSections
 from cloudlysis_control.config.history import ConfigHistory
+from cloudlysis_control.config.limits import FlagLimits
 from cloudlysis_control.config.service import ConfigService
 from cloudlysis_control.config.store import ConfigStore
 from cloudlysis_control.config.world import WorldView
@@ -53,13 +54,13 @@ from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.staleness import Staleness
 from cloudlysis_control.deployments.plan import ServicePlanner
 from cloudlysis_control.deployments.service import DeploymentService
-from cloudlysis_control.drift.classify import Thresholds as DriftThresholds
 from cloudlysis_control.drift.service import DriftService
 from cloudlysis_control.drift.sources import ObservedSources
 from cloudlysis_control.drift.state import DriftState
 from cloudlysis_control.fleet.discovery import DiscoveryLoop
 from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
+from cloudlysis_control.guardrails.service import GuardrailService
 from cloudlysis_control.iam.rights import GatewayRightsSource
 from cloudlysis_control.iam.service import IamService
 from cloudlysis_control.iam.signin import SignInService
@@ -78,7 +79,6 @@ from cloudlysis_control.metrics.service import MetricsService
 from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
-from cloudlysis_control.operations.schemas import Thresholds
 from cloudlysis_control.swarm.cache import SwarmCache
 from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
@@ -191,20 +191,38 @@ class Container:
             else None
         )
         self.placement = PlacementRuntime(s.placement, self.nats)
+        placement_kv = (
+            NatsKeyValue(self.nats, BUCKET_PLACEMENT) if s.placement.source == "nats" else None
+        )
+        self.config_agents = ConfigAgentsClient(self.http, metrics, s.config.agent_timeout_s)
+        config_store = ConfigStore(
+            NatsKeyValue(self.nats, BUCKET_CONFIG),
+            placement_kv,
+            self.placement.service,
+            DevFileSections(s.placement.file) if s.placement.source == "file" else None,
+        )
+        config_world = WorldView(
+            config_store,
+            self.placement.service,
+            self.fleet_registry,
+            self.fleet,
+            self.config_agents,
+        )
+        # Every guardrail's thresholds: the flags document, the settings where a flag is unset.
+        self.limits = FlagLimits(config_world, s.ops)
+        self.guardrails = GuardrailService(self.limits)
         preflight = Preflight(
             self.placement.service,
             self.probe,
             self.admin,
             self.locks,
-            Thresholds(max_lag=s.ops.max_lag, max_inflight=s.ops.max_inflight),
+            self.limits,
             timeout_s=s.fleet.tenant_status_timeout_s,
         )
-        self.planner = MigrationPlanner(self.placement.service, preflight, s.ops)
+        self.planner = MigrationPlanner(self.placement.service, preflight)
         self.ops = OpsDeps(
             placement=self.placement.service,
-            placement_kv=(
-                NatsKeyValue(self.nats, BUCKET_PLACEMENT) if s.placement.source == "nats" else None
-            ),
+            placement_kv=placement_kv,
             admin=self.admin,
             gateway=self.gateway,
             preflight=preflight,
@@ -221,23 +239,11 @@ class Container:
             if self.swarm_engine is not None
             else None
         )
-        self.service_plans = ServicePlanner(self.swarm_engine, self.deployments)
+        self.service_plans = ServicePlanner(
+            self.swarm_engine, self.deployments, self.locks, self.limits
+        )
         self.config_history = ConfigHistory(
             NatsEventLog(self.nats, STREAM_CONFIG_HISTORY, "control.config.history")
-        )
-        self.config_agents = ConfigAgentsClient(self.http, metrics, s.config.agent_timeout_s)
-        config_store = ConfigStore(
-            NatsKeyValue(self.nats, BUCKET_CONFIG),
-            self.ops.placement_kv,
-            self.placement.service,
-            DevFileSections(s.placement.file) if s.placement.source == "file" else None,
-        )
-        config_world = WorldView(
-            config_store,
-            self.placement.service,
-            self.fleet_registry,
-            self.fleet,
-            self.config_agents,
         )
         self.configs = ConfigService(
             config_store, self.config_history, config_world, AssetCatalog(s.config.assets_dir)
@@ -252,9 +258,7 @@ class Container:
             sources=ObservedSources(
                 self.configs, self.config_agents, self.fleet_registry, self.fleet
             ),
-            thresholds=DriftThresholds(
-                crash_restarts=s.drift.crash_restarts, crash_window_s=s.drift.crash_window_s
-            ),
+            limits=self.limits,
             interval_s=s.drift.interval_s,
         )
         self.kinds = KindRegistry()

@@ -44,8 +44,9 @@ def register_kinds(
     kinds.register(ServiceDeploy(service_plans, probe, health_timeout_s))
     kinds.register(ServiceRollback(service_plans, probe, health_timeout_s))
     step_timeout_s = ops.settings.step_timeout_s
-    kinds.register(ConfigApply(configs, config_agents, audit, annotator, step_timeout_s))
-    kinds.register(ConfigRollback(configs, config_agents, audit, annotator, step_timeout_s))
+    locks = ops.preflight.locks
+    kinds.register(ConfigApply(configs, config_agents, audit, annotator, step_timeout_s, locks))
+    kinds.register(ConfigRollback(configs, config_agents, audit, annotator, step_timeout_s, locks))
     kinds.register(DriftAcknowledge(drift))
     kinds.register(DriftAdopt(drift))
     kinds.register(DriftReapply(drift))

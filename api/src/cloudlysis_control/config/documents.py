@@ -50,6 +50,14 @@ class Flags(msgspec.Struct, forbid_unknown_fields=True):
     verify_timeout: Duration = "10s"
     # A plan that moves tenants to a shard with an unhealthy instance is refused.
     block_unhealthy_targets: bool = True
+    # Tenant migration preflight: the tenant's lag and inflight on its source shard. Not set:
+    # the settings CONTROL_OPS_MAX_LAG / CONTROL_OPS_MAX_INFLIGHT hold (docs/guardrails.md).
+    max_tenant_lag: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)] | None = None
+    max_tenant_inflight: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
+    # A deploy is refused while the service crash-loops: this many task failures within the
+    # window (Swarm tasks failed or rejected).
+    crash_loop_restarts: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
+    crash_loop_window: Duration = "10m"
 
 
 DEFAULT_FLAGS = Flags(schema_version=1)

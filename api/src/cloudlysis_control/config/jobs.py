@@ -29,6 +29,7 @@ from cloudlysis_control.config.model import (
     as_builtins,
     canonical,
 )
+from cloudlysis_control.config.plan import blocks
 from cloudlysis_control.config.ports import Annotator, ConfigAgents
 from cloudlysis_control.config.schemas import ConfigPlan, HistoryOp, Patch, PlanHash
 from cloudlysis_control.config.service import ConfigService, stale_base
@@ -40,6 +41,7 @@ from cloudlysis_control.core.errors import (
     PlanStale,
     PreflightRefused,
 )
+from cloudlysis_control.guardrails import checks
 from cloudlysis_control.jobs.kinds import (
     JobKind,
     LockSpec,
@@ -50,6 +52,7 @@ from cloudlysis_control.jobs.kinds import (
     StepFailed,
 )
 from cloudlysis_control.jobs.schemas import Job
+from cloudlysis_control.locks.service import LockService
 
 RIGHT_CONFIG_WRITE = "control.config.write"
 RESTORE_STEPS = ["compensate:restore", "compensate:reload", "compensate:verify"]
@@ -96,8 +99,10 @@ class _ConfigChange(JobKind):
         audit: AuditService | None,
         annotator: Annotator | None,
         step_timeout_s: float,
+        locks: LockService | None = None,
     ) -> None:
         self.service = service
+        self.lock_service = locks
         self.changes = ChangeSteps(service, agents, audit, annotator)
         self.step_timeout_s = step_timeout_s
 
@@ -133,30 +138,30 @@ class _ConfigChange(JobKind):
         except ConfigInvalid as e:
             findings = e.extra.get("findings") or []
             raise PreflightRefused(e.detail, failures=_failures(findings), findings=findings) from e
-        if plan.plan_hash != p.plan_hash:
-            raise PlanStale(
+        fresh = checks.plan_hash_fresh(plan.plan_hash, p.plan_hash)
+        if not fresh.ok:
+            raise checks.stale(
                 "the plan changed since it was made (the proposal, the base or the flags' "
                 "thresholds): plan again and confirm the new plan",
+                [fresh],
                 current_revision=plan.base_revision,
-                failures=[
-                    CheckResult(
-                        check="plan_hash",
-                        ok=False,
-                        value=plan.plan_hash,
-                        threshold=p.plan_hash,
-                        detail="the plan made now differs from the one confirmed",
-                    )
-                ],
             )
         if not plan.changed:
             raise PreflightRefused(f"{cid} already has this value: nothing to change")
+        lock = await checks.lock_free(self.lock_service, "config", cid.lock_name, ctx.job_id)
         blocking = [f for f in plan.findings if f.severity == "error"]
-        if blocking:
-            raise PreflightRefused(
-                f"{len(blocking)} finding(s) block this change: {blocking[0].message}",
-                failures=_failures(blocking),
-                findings=blocking,
-            )
+        guarded = {c.check for c in plan.checks}
+        checks.refuse(
+            [
+                lock,
+                *_failures([f for f in blocking if f.code not in guarded]),
+                *[c for c in plan.checks if blocks(c, plan.thresholds)],
+            ],
+            detail=f"{len(blocking)} finding(s) block this change: {blocking[0].message}"
+            if blocking
+            else "",
+            findings=blocking,
+        )
         out: Params = {
             **params,
             "proposed_sha256": plan.proposed_sha256,

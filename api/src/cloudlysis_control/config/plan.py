@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudlysis_control.config.diff import hunks, json_patch
-from cloudlysis_control.config.documents import Flags, duration_s
+from cloudlysis_control.config.documents import Flags
 from cloudlysis_control.config.impact import (
     MAX_CHANGES,
     Change,
@@ -22,20 +22,29 @@ from cloudlysis_control.config.impact import (
     routing_change,
     verification,
 )
+from cloudlysis_control.config.limits import limits_of
 from cloudlysis_control.config.model import ConfigId, canonical, pretty
 from cloudlysis_control.config.schemas import ConfigPlan, Impact, PlanThresholds
-from cloudlysis_control.core.checks import Finding
+from cloudlysis_control.core.checks import CheckResult, Finding
+from cloudlysis_control.guardrails import checks
+from cloudlysis_control.guardrails.limits import Limits
 from cloudlysis_control.placement.schemas import PlacementKind, PlacementMap, RoutingConfig
+
+TARGET_UNHEALTHY = "config.guardrail.target_unhealthy"
 
 
 def thresholds(flags: Flags) -> PlanThresholds:
+    return plan_thresholds(limits_of(flags))
+
+
+def plan_thresholds(limits: Limits) -> PlanThresholds:
     return PlanThresholds(
-        max_impact_percent=flags.max_impact_percent,
-        verify_sample_changed=flags.verify_sample_changed,
-        verify_sample_unchanged=flags.verify_sample_unchanged,
-        verify_timeout_s=duration_s(flags.verify_timeout),
-        block_unhealthy_targets=flags.block_unhealthy_targets,
-        changes_paused=flags.config_changes == "paused",
+        max_impact_percent=limits.max_impact_percent,
+        verify_sample_changed=limits.verify_sample_changed,
+        verify_sample_unchanged=limits.verify_sample_unchanged,
+        verify_timeout_s=limits.verify_timeout_s,
+        block_unhealthy_targets=limits.block_unhealthy_targets,
+        changes_paused=limits.config_changes_paused,
     )
 
 
@@ -96,45 +105,45 @@ def _endpoints_of(i: PlanInputs, kind: str, shard: str | None) -> list[str]:
     return list(doc.shards[shard].endpoints)
 
 
-def guardrails(i: PlanInputs, change: Change, limits: PlanThresholds) -> list[Finding]:
-    out: list[Finding] = []
-    if limits.changes_paused and i.cid.domain != "flags":
-        out.append(
-            Finding(
-                code="config.guardrail.changes_paused",
-                pointer="",
-                message="config changes are paused (flags/control: config_changes)",
-            )
-        )
-    total, moved = change.tenants_total, change.tenants_changed
-    if total and moved * 100 > limits.max_impact_percent * total:
-        out.append(
-            Finding(
-                code="config.guardrail.impact_radius",
-                pointer="",
-                message=f"{moved} of {total} tenants change route "
-                f"({moved * 100 / total:.1f} %), over max_impact_percent "
-                f"{limits.max_impact_percent} %",
-            )
-        )
+def guardrails(i: PlanInputs, change: Change, limits: Limits) -> list[CheckResult]:
+    """The config guardrails of this change (docs/guardrails.md), every one, passed or not."""
+    out = [
+        checks.changes_enabled(limits.config_changes_paused, i.cid.domain),
+        checks.impact_radius(change.tenants_changed, change.tenants_total, limits),
+    ]
     targets = sorted({(c.kind, c.to_shard) for c in change.changes if c.to_shard is not None})
     for kind, shard in targets:
-        bad = [u for u in _endpoints_of(i, kind, shard) if i.healthy(u) is not True]
+        endpoints = _endpoints_of(i, kind, shard)
+        bad = [u for u in endpoints if i.healthy(u) is not True]
         if bad:
-            out.append(
-                Finding(
-                    code="config.guardrail.target_unhealthy",
-                    pointer="",
-                    message=f"target shard {shard} ({kind}) has endpoints that are not healthy "
-                    f"now: {', '.join(sorted(bad))[:300]}",
-                    severity="error" if limits.block_unhealthy_targets else "warning",
-                )
-            )
+            out.append(checks.targets_healthy(kind, shard, bad, len(endpoints)))
     return out
 
 
+def blocks(check: CheckResult, limits: PlanThresholds) -> bool:
+    """A failed guardrail blocks the change, except an unhealthy target when the flags say
+    `block_unhealthy_targets: false` (the plan then only warns)."""
+    if check.ok:
+        return False
+    return check.check != TARGET_UNHEALTHY or limits.block_unhealthy_targets
+
+
+def _findings(results: list[CheckResult], limits: PlanThresholds) -> list[Finding]:
+    return [
+        Finding(
+            code=c.check,
+            pointer="",
+            message=c.detail,
+            severity="error" if blocks(c, limits) else "warning",
+        )
+        for c in results
+        if not c.ok
+    ]
+
+
 def make_plan(i: PlanInputs) -> ConfigPlan:
-    limits = thresholds(i.flags)
+    lim = limits_of(i.flags)
+    limits = plan_thresholds(lim)
     digest = plan_hash(i.cid, i.base_revision, i.proposed_sha256, limits)
     base_text = pretty(i.base_data) if i.base_data is not None else ""
     if i.base_data is None:  # the config does not exist yet: the patch creates it whole
@@ -142,7 +151,8 @@ def make_plan(i: PlanInputs) -> ConfigPlan:
     else:
         patch = json_patch(i.base_data, i.proposed_data)
     change = _change(i)
-    findings = list(i.findings) + guardrails(i, change, limits)
+    results = guardrails(i, change, lim)
+    findings = list(i.findings) + _findings(results, limits)
     changed = i.base_sha256 != i.proposed_sha256
     return ConfigPlan(
         domain=i.cid.domain,
@@ -169,6 +179,7 @@ def make_plan(i: PlanInputs) -> ConfigPlan:
         if changed
         else [],
         findings=findings,
+        checks=results,
         thresholds=limits,
         plan_hash=digest,
         ok=changed and not any(f.severity == "error" for f in findings),

@@ -15,7 +15,7 @@ from cloudlysis_control.config.model import (
     Revision,
     Scope,
 )
-from cloudlysis_control.core.checks import Finding
+from cloudlysis_control.core.checks import CheckResult, Finding
 from cloudlysis_control.core.validation import Reason
 
 Source = Literal["nats", "file"]
@@ -179,6 +179,9 @@ class ConfigPlan(msgspec.Struct, kw_only=True):
     impact: Impact
     verification: list[VerifySample]
     findings: list[Finding]
+    # Every guardrail the plan ran (docs/guardrails.md), with its value and threshold; a
+    # failed one is also a finding (an error when it blocks).
+    checks: list[CheckResult] = []
     thresholds: PlanThresholds
     plan_hash: str
     ok: bool

@@ -15,6 +15,7 @@ from cloudlysis_control.config.model import ConfigId
 from cloudlysis_control.config.ports import ConfigAgents
 from cloudlysis_control.config.schemas import ServiceImpact, VerifySample
 from cloudlysis_control.core.errors import ControlError
+from cloudlysis_control.guardrails import checks
 from cloudlysis_control.jobs.kinds import StepFailed
 
 _POLL_S = 0.2
@@ -101,12 +102,16 @@ async def verify(
     while True:
         problems, seen = await _observe(agents, cid, targets, revision, samples, after)
         waited = round(time.monotonic() - started, 3)
-        resolved = len(seen.get("resolutions", []))
+        resolutions = seen.get("resolutions", [])
+        resolved = len(resolutions)
+        wrong = [p for p in problems if " resolve" in p]
+        routing = checks.routing_verified(resolved, len(wrong), wrong)
         output: dict[str, Any] = {
             "revision": revision,
             "waited_s": waited,
             "resolved": resolved,
             "seen": seen,
+            "checks": [msgspec.to_builtins(routing)],
         }
         if not problems:
             return output

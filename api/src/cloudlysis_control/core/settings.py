@@ -263,12 +263,11 @@ class ConfigSettings:
 
 @dataclass(frozen=True, slots=True)
 class DriftSettings:
-    """Drift (docs/drift.md): where desired stacks are, how often it looks, what a crash loop is."""
+    """Drift (docs/drift.md): where desired stacks are, how often it looks. What a crash loop is
+    comes from the guardrails' thresholds (the `flags` config domain)."""
 
     stacks_dir: Path | None = None  # one rendered stack file per stack; None: no desired stacks
     interval_s: float = 10.0
-    crash_restarts: int = 3  # failed tasks of a service ...
-    crash_window_s: float = 600.0  # ... within this window make a crash loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,8 +362,6 @@ class Settings:
             drift=DriftSettings(
                 stacks_dir=stacks_dir,
                 interval_s=env.float_("CONTROL_DRIFT_INTERVAL_S", 10.0, lo=1, hi=3600),
-                crash_restarts=env.int_("CONTROL_DRIFT_CRASH_RESTARTS", 3, lo=1, hi=1000),
-                crash_window_s=env.float_("CONTROL_DRIFT_CRASH_WINDOW_S", 600.0, lo=10, hi=86400),
             ),
             config=ConfigSettings(
                 assets_dir=assets_dir,

@@ -22,7 +22,6 @@ from cloudlysis_control.core.errors import (
     ConfirmationMismatch,
     ControlError,
     ParamsInvalid,
-    PreflightRefused,
 )
 from cloudlysis_control.deployments.diff import JOB_LABEL
 from cloudlysis_control.deployments.plan import (
@@ -34,6 +33,7 @@ from cloudlysis_control.deployments.plan import (
 from cloudlysis_control.deployments.schemas import DeployParams, RollbackParams
 from cloudlysis_control.deployments.service import DeploymentService
 from cloudlysis_control.fleet.ports import Prober, ProbeResult
+from cloudlysis_control.guardrails import checks
 from cloudlysis_control.jobs.kinds import (
     JobKind,
     LockSpec,
@@ -94,16 +94,13 @@ class _ServiceJob(JobKind):
     async def preflight(self, params: Params, ctx: PreflightContext) -> Params:
         """Refuse (422 preflight_refused, naming every failed invariant) before any side effect.
         Runs before the job is created, and again as the job's first step."""
-        failures = await self._preflight_failures(params)
-        if failures:
-            raise PreflightRefused(
-                f"{params['service']}: " + "; ".join(f.detail for f in failures),
-                failures=failures,
-            )
+        checks.refuse(
+            await self._preflight_failures(params, ctx.job_id), subject=str(params["service"])
+        )
         return params
 
-    async def _preflight_failures(self, params: Params) -> list[CheckResult]:
-        return await self.planner.failures(str(params["service"]))
+    async def _preflight_failures(self, params: Params, job_id: str) -> list[CheckResult]:
+        return await self.planner.failures(str(params["service"]), job_id=job_id)
 
     async def _inspect(self, name: str) -> tuple[Raw, SwarmService]:
         return await self.planner.inspect(name)
@@ -166,7 +163,7 @@ class _ServiceJob(JobKind):
 
     async def _step_preflight(self, ctx: StepContext) -> dict[str, Any]:
         name = ctx.job.params["service"]
-        failures = await self._preflight_failures(ctx.job.params)
+        failures = await self._preflight_failures(ctx.job.params, ctx.job.id)
         if failures:
             raise StepFailed(
                 "preflight_refused",
@@ -197,17 +194,17 @@ class ServiceDeploy(_ServiceJob):
     def steps(self, params: Params) -> list[str]:
         return ["preflight", "update", "converge", "verify"]
 
-    async def _preflight_failures(self, params: Params) -> list[CheckResult]:
+    async def _preflight_failures(self, params: Params, job_id: str) -> list[CheckResult]:
         """The service's checks, and that the engine can resolve the target image."""
         name = str(params["service"])
         try:
             raw = await self.engine.service(name)
         except ControlError as e:
             if e.status == 404:
-                return await self.planner.failures(name)
+                return await self.planner.failures(name, job_id=job_id)
             raise
         image = target_image(raw, params.get("image"), params.get("tag"))
-        return await self.planner.failures(name, image)
+        return await self.planner.failures(name, image, job_id)
 
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:
         step = ctx.step.name
@@ -284,6 +281,13 @@ class ServiceRollback(_ServiceJob):
 
     def steps(self, params: Params) -> list[str]:
         return ["preflight", "rollback", "converge", "verify"]
+
+    async def _preflight_failures(self, params: Params, job_id: str) -> list[CheckResult]:
+        """The service's checks, and that there is a spec to roll back to."""
+        version = params.get("to_spec_version")
+        return await self.planner.rollback_failures(
+            str(params["service"]), int(version) if version is not None else None, job_id
+        )
 
     async def run_step(self, ctx: StepContext) -> dict[str, Any]:
         step = ctx.step.name

@@ -1,7 +1,8 @@
 """What a deploy or rollback of a Swarm service would do, computed before anything is sent.
 
-One place for the service's preflight (it exists, is not updating or paused, every desired task
-runs, and for a deploy the engine can resolve the target image) and for the spec the job would
+One place for the service's preflight, composed from the guardrails (no other job holds the
+service, it exists, is not updating or paused, every desired task runs, and for a deploy it is
+not crash-looping and the engine can resolve the target image) and for the spec the job would
 send; the job kinds run the same checks and build the same spec, and the plan endpoints show the
 diff (the one the deployment history shows afterwards) and the verdict before submit.
 """
@@ -9,13 +10,18 @@ diff (the one the deployment history shows afterwards) and the verdict before su
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Callable
 from typing import Any
 
-from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.checks import CheckResult, failed
 from cloudlysis_control.core.errors import ControlError, ParamsInvalid, SwarmUnavailable
 from cloudlysis_control.deployments.diff import JOB_LABEL, spec_diff
 from cloudlysis_control.deployments.schemas import DeployTarget, RollbackTarget, ServicePlan
 from cloudlysis_control.deployments.service import DeploymentService
+from cloudlysis_control.guardrails import checks
+from cloudlysis_control.guardrails.limits import LimitsSource, StaticLimits
+from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.swarm.normalise import normalise_service, split_image
 from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmService
@@ -71,11 +77,21 @@ def deploy_spec(
 
 
 class ServicePlanner:
-    def __init__(self, engine: SwarmEngine | None, deployments: DeploymentService | None) -> None:
+    def __init__(
+        self,
+        engine: SwarmEngine | None,
+        deployments: DeploymentService | None,
+        locks: LockService | None = None,
+        limits: LimitsSource | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         # Built whether or not a Swarm is configured: without one, every use is a clear
         # 503 swarm_unavailable.
         self._engine = engine
         self._deployments = deployments
+        self.locks = locks
+        self.limits = limits or StaticLimits()
+        self.clock = clock
 
     @property
     def engine(self) -> SwarmEngine:
@@ -93,70 +109,47 @@ class ServicePlanner:
         raw = await self.engine.service(name)
         return raw, normalise_service(raw, await self.engine.tasks(str(raw.get("ID"))))
 
-    async def failures(self, name: str, image: str | None = None) -> list[CheckResult]:
-        """Every failed invariant of a deploy (to `image`) or rollback (image None) of `name`."""
+    async def failures(
+        self, name: str, image: str | None = None, job_id: str | None = None
+    ) -> list[CheckResult]:
+        """Every failed guardrail of a deploy (to `image`) or rollback (image None) of `name`."""
+        lock = await self._lock(name, job_id)
         try:
             _raw, s = await self.inspect(name)
         except ControlError as e:
             if e.status == 404:
-                return [
-                    CheckResult(
-                        check="service_exists",
-                        ok=False,
-                        value=name,
-                        detail=f"no Swarm service {name}",
-                    )
-                ]
+                return failed([lock, checks.service_missing(name)])
             raise
-        return await self._failures(s, image)
+        return failed([lock, *await self._checks(s, image)])
 
-    async def _failures(self, s: SwarmService, image: str | None) -> list[CheckResult]:
-        failures = []
-        if s.update_state in ("updating", "rollback_started"):
-            failures.append(
-                CheckResult(
-                    check="not_updating",
-                    ok=False,
-                    value=s.update_state,
-                    detail=f"an update is in progress ({s.update_state})",
-                )
-            )
-        if s.update_state in ("paused", "rollback_paused"):
-            failures.append(
-                CheckResult(
-                    check="not_paused",
-                    ok=False,
-                    value=s.update_state,
-                    detail=f"the last update is {s.update_state}",
-                )
-            )
-        if s.replicas_desired is not None and s.replicas_running < s.replicas_desired:
-            failures.append(
-                CheckResult(
-                    check="healthy",
-                    ok=False,
-                    value=s.replicas_running,
-                    threshold=s.replicas_desired,
-                    detail=f"{s.replicas_running}/{s.replicas_desired} replicas running",
-                )
-            )
+    async def rollback_failures(
+        self, name: str, to_spec_version: int | None, job_id: str | None = None
+    ) -> list[CheckResult]:
+        """Every failed guardrail of a rollback of `name`, with its target spec's existence."""
+        lock = await self._lock(name, job_id)
+        try:
+            raw, s = await self.inspect(name)
+        except ControlError as e:
+            if e.status == 404:
+                return failed([lock, checks.service_missing(name)])
+            raise
+        spec = self.rollback_spec(raw, name, to_spec_version)
+        return failed(
+            [lock, *await self._checks(s, None), checks.rollback_target(name, spec is not None)]
+        )
+
+    async def _lock(self, name: str, job_id: str | None) -> CheckResult:
+        return await checks.lock_free(self.locks, "service", name, job_id, self.clock)
+
+    async def _checks(self, s: SwarmService, image: str | None) -> list[CheckResult]:
+        """The service's guardrails: settled, healthy, and for a deploy not crash-looping and
+        its image resolvable (docs/guardrails.md)."""
+        out = [*checks.service_settled(s), checks.service_healthy(s)]
         if image is not None:
-            exists = await self.engine.image_exists(image)
-            if exists is not True:
-                failures.append(
-                    CheckResult(
-                        check="image_exists",
-                        ok=False,
-                        value=image,
-                        detail=(
-                            f"the engine cannot resolve image {image}"
-                            if exists is False
-                            else f"could not tell whether image {image} exists "
-                            "(registry and engine did not answer)"
-                        ),
-                    )
-                )
-        return failures
+            limits = await self.limits.limits()
+            out.append(checks.crash_loop(s, limits, self.clock()))
+            out.append(checks.image_exists(image, await self.engine.image_exists(image)))
+        return out
 
     async def plan_deploy(self, name: str, target: DeployTarget) -> ServicePlan:
         if (target.image is None) == (target.tag is None):
@@ -170,7 +163,7 @@ class ServicePlanner:
             to_image=image,
             changes=spec_diff(raw.get("Spec") or {}, spec),
             changes_available=True,
-            failures=await self._failures(s, image),
+            failures=failed([await self._lock(name, None), *await self._checks(s, image)]),
         )
 
     def rollback_spec(self, raw: Raw, name: str, to_spec_version: int | None) -> Raw | None:
@@ -191,15 +184,13 @@ class ServicePlanner:
     async def plan_rollback(self, name: str, target: RollbackTarget) -> ServicePlan:
         raw, s = await self.inspect(name)
         spec = self.rollback_spec(raw, name, target.to_spec_version)
-        failures = await self._failures(s, None)
-        if spec is None:
-            failures.append(
-                CheckResult(
-                    check="previous_spec",
-                    ok=False,
-                    detail=f"{name} has no previous spec to roll back to",
-                )
-            )
+        failures = failed(
+            [
+                await self._lock(name, None),
+                *await self._checks(s, None),
+                checks.rollback_target(name, spec is not None),
+            ]
+        )
         to_image = current_image({"Spec": spec}) if spec is not None else None
         return ServicePlan(
             service=name,

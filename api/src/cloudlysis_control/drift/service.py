@@ -45,6 +45,7 @@ from cloudlysis_control.drift.schemas import (
 )
 from cloudlysis_control.drift.sources import ObservedSources
 from cloudlysis_control.drift.state import Ack, Adoption, DriftState
+from cloudlysis_control.guardrails.limits import LimitsSource
 from cloudlysis_control.swarm.normalise import normalise_node
 from cloudlysis_control.swarm.ports import Raw
 from cloudlysis_control.swarm.service import SwarmObservation, SwarmView
@@ -93,6 +94,7 @@ class DriftService:
         deployments: DeploymentService | None = None,
         sources: ObservedSources | None = None,
         thresholds: Thresholds | None = None,
+        limits: LimitsSource | None = None,
         interval_s: float = 10.0,
         persist_every_s: float = 60.0,
         clock: Callable[[], float] = time.time,
@@ -104,6 +106,7 @@ class DriftService:
         self.deployments = deployments
         self.sources = sources
         self.thresholds = thresholds or Thresholds()
+        self.limits = limits  # when given, the crash-loop thresholds come from the guardrails
         self.interval_s = interval_s
         self.persist_every_s = persist_every_s
         self.clock = clock
@@ -134,6 +137,12 @@ class DriftService:
             if not self.state.loaded:
                 await self.state.load()
             observation = await self.swarm.observe()
+            if self.limits is not None:
+                limits = await self.limits.limits()
+                self.thresholds = Thresholds(
+                    crash_restarts=limits.crash_loop_restarts,
+                    crash_window_s=limits.crash_loop_window_s,
+                )
             desired = self._desired()
             now = self.clock()
             revisions: list[RevisionGap] = []

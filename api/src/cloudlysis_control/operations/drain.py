@@ -157,3 +157,8 @@ class TenantResume(_DrainOrResume):
     endpoint = "POST /admin/v1/tenants/{tenant_id}/resume"
     description = "Resume a drained tenant on every instance of its shard, per kind"
     action = "resume"
+
+    async def preflight(self, params: Params, ctx: PreflightContext) -> Params:
+        tenant = params["tenant_id"]
+        raise_refusal(tenant, await self.deps.preflight.for_resume(tenant, ctx.job_id))
+        return params

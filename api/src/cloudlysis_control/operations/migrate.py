@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from cloudlysis_control.core.errors import PlanStale
+from cloudlysis_control.guardrails import checks
 from cloudlysis_control.jobs.kinds import (
     JobKind,
     LockSpec,
@@ -90,11 +90,12 @@ class TenantMigrate(_TenantOps, JobKind):
         """Plan again now: the job's params are the plan, if it is still the one confirmed."""
         tenant = params["tenant_id"]
         plan = await self.planner.plan(tenant, params["kind"], params["target_shard"], ctx.job_id)
-        if plan.plan_hash != params["plan_hash"]:
-            raise PlanStale(
+        fresh = checks.plan_hash_fresh(plan.plan_hash, params["plan_hash"])
+        if not fresh.ok:
+            raise checks.stale(
                 "placement, source, target or thresholds changed since the plan was made: "
                 "plan again and confirm the new plan",
-                failures=plan.preflight.failures(),
+                [fresh, *plan.preflight.checks],
             )
         raise_refusal(tenant, plan.preflight)
         job = MigrateParams(

@@ -6,7 +6,6 @@ import hashlib
 
 import msgspec
 
-from cloudlysis_control.core.settings import OpsSettings
 from cloudlysis_control.operations.preflight import Preflight
 from cloudlysis_control.operations.schemas import MigrationPlan, PlanStep, Thresholds
 from cloudlysis_control.placement.schemas import PlacementKind
@@ -58,12 +57,9 @@ def steps(pairs: tuple[tuple[str, str], ...]) -> list[PlanStep]:
 class MigrationPlanner:
     """Plans a migration without side effects: the same inputs give the same plan and hash."""
 
-    def __init__(
-        self, placement: PlacementService, preflight: Preflight, settings: OpsSettings
-    ) -> None:
+    def __init__(self, placement: PlacementService, preflight: Preflight) -> None:
         self.placement = placement
         self.preflight = preflight
-        self.thresholds = Thresholds(max_lag=settings.max_lag, max_inflight=settings.max_inflight)
 
     async def plan(
         self,
@@ -75,6 +71,7 @@ class MigrationPlanner:
         state = self.placement.state
         placed = state.index.placement(tenant_id, kind)
         revision = state.maps[kind].revision
+        thresholds = await self.preflight.thresholds()
         report = await self.preflight.for_migrate(
             tenant_id, kind, placed.shard, target_shard, revision, job_id
         )
@@ -85,12 +82,10 @@ class MigrationPlanner:
             source_explicit=placed.explicit,
             target_shard=target_shard,
             placement_revision=revision,
-            thresholds=self.thresholds,
+            thresholds=thresholds,
             steps=steps(MIGRATE_STEPS),
             compensation_steps=steps(COMPENSATE_STEPS),
             preflight=report,
-            plan_hash=plan_hash(
-                tenant_id, kind, revision, placed.shard, target_shard, self.thresholds
-            ),
+            plan_hash=plan_hash(tenant_id, kind, revision, placed.shard, target_shard, thresholds),
             ok=report.ok,
         )

@@ -1,4 +1,6 @@
-"""Reusable preflight checks: each one measures an invariant and says whether it holds.
+"""The tenant operations' preflights, composed from the guardrails (cloudlysis_control.guardrails):
+this module measures (placement, probes, the services' tenant status, locks) and the guardrails
+judge, with thresholds from the flags.
 
 Every check runs (none short-circuits the others), so a refusal lists every failed invariant with
 its measured value and threshold. Checks only read: running them never changes anything.
@@ -11,8 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 
 from cloudlysis_control.core.checks import CheckResult
-from cloudlysis_control.core.errors import ControlError, LockHeld, PreflightRefused
+from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.fleet.ports import Prober, ProbeResult
+from cloudlysis_control.guardrails import checks
+from cloudlysis_control.guardrails.limits import Limits, LimitsSource
 from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.operations.schemas import PreflightReport, Thresholds
 from cloudlysis_control.placement.schemas import PlacementKind, PlacementMap
@@ -27,7 +31,7 @@ class Preflight:
         probe: Prober,
         status: ServiceAdmin,
         locks: LockService | None,
-        thresholds: Thresholds,
+        limits: LimitsSource,
         timeout_s: float = 2.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -35,152 +39,90 @@ class Preflight:
         self.probe = probe
         self.status = status
         self.locks = locks
-        self.thresholds = thresholds
+        self.limits = limits
         self.timeout_s = timeout_s
         self.clock = clock
 
-    # -- single checks ------------------------------------------------------------------------
+    async def thresholds(self) -> Thresholds:
+        """The tenant-load thresholds now (a migration plan's hash covers them)."""
+        limits = await self.limits.limits()
+        return Thresholds(max_lag=limits.max_tenant_lag, max_inflight=limits.max_tenant_inflight)
+
+    # -- measuring the guardrails' inputs -----------------------------------------------------
 
     async def lock_free(self, scope: str, name: str, job_id: str | None) -> CheckResult:
-        holder = None
-        if self.locks is not None:
-            record = await self.locks.get(scope, name)
-            if record is not None and record.job_id != job_id and record.expires_at > self.clock():
-                holder = str(record.job_id)
-        return CheckResult(
-            check="no_conflicting_lock",
-            ok=holder is None,
-            value=holder,
-            threshold=None,
-            detail=f"job {holder} holds the {scope} lock on {name}"
-            if holder
-            else f"no other job holds the {scope} lock on {name}",
-        )
+        return await checks.lock_free(self.locks, scope, name, job_id, self.clock)
 
     def revision(self, kind: PlacementKind, expected: str | None) -> CheckResult:
-        current = self.placement.state.maps[kind].revision
-        return CheckResult(
-            check="placement_revision",
-            ok=current == expected,
-            value=current,
-            threshold=expected,
-            detail="placement unchanged since the plan"
-            if current == expected
-            else f"the {kind} placement changed since the plan (revision {current}, "
-            f"planned {expected}): plan again",
-        )
+        return checks.placement_revision(kind, self.placement.state.maps[kind].revision, expected)
 
     async def shard_ready(self, kind: PlacementKind, shard: str, role: str) -> list[CheckResult]:
         doc = self.placement.state.maps[kind].value
         exists = isinstance(doc, PlacementMap) and shard in doc.shards
-        checks = [
-            CheckResult(
-                check=f"{role}_shard_exists",
-                ok=exists,
-                value=shard,
-                threshold=None,
-                detail=f"shard {shard} is in the {kind} shard directory"
-                if exists
-                else f"shard {shard} is not in the {kind} shard directory",
-            )
-        ]
         urls = self.placement.shard_endpoints(kind, shard)
         results = await asyncio.gather(*(self._probe(u) for u in urls))
-        healthy = sum(1 for r in results if r.health == 200)
-        ready = sum(1 for r in results if r.ready == 200)
-        total = len(urls)
-        bad_health = [r.url for r in results if r.health != 200]
-        bad_ready = [r.url for r in results if r.ready != 200]
-        checks.append(
-            CheckResult(
-                check=f"{role}_healthy",
-                ok=total > 0 and healthy == total,
-                value=f"{healthy}/{total}",
-                threshold=f"{total}/{total}",
-                detail=f"every {shard} instance answers /health"
-                if total and not bad_health
-                else f"{shard}: not healthy: {', '.join(bad_health) or 'no endpoints'}",
-            )
-        )
-        checks.append(
-            CheckResult(
-                check=f"{role}_ready",
-                ok=total > 0 and ready == total,
-                value=f"{ready}/{total}",
-                threshold=f"{total}/{total}",
-                detail=f"every {shard} instance is ready"
-                if total and not bad_ready
-                else f"{shard}: not ready: {', '.join(bad_ready) or 'no endpoints'}",
-            )
-        )
-        return checks
+        return [
+            checks.shard_exists(role, kind, shard, exists),
+            checks.instances_answer(
+                f"{role}_healthy",
+                "answers /health",
+                "not healthy",
+                shard,
+                len(urls),
+                [r.url for r in results if r.health != 200],
+            ),
+            checks.instances_answer(
+                f"{role}_ready",
+                "is ready",
+                "not ready",
+                shard,
+                len(urls),
+                [r.url for r in results if r.ready != 200],
+            ),
+        ]
 
     async def tenant_load(
-        self, kind: PlacementKind, tenant_id: str, shard: str | None
+        self, kind: PlacementKind, tenant_id: str, shard: str | None, limits: Limits
     ) -> list[CheckResult]:
         urls = self.placement.shard_endpoints(kind, shard)
         answers = await asyncio.gather(*(self._status(u, tenant_id) for u in urls))
         errors = [a for a in answers if isinstance(a, str)]
         statuses = [a for a in answers if isinstance(a, TenantStatus)]
         if errors or not urls:
-            detail = "; ".join(errors) or f"shard {shard} has no endpoints"
+            why = "; ".join(errors) or f"shard {shard} has no endpoints"
             return [
-                CheckResult(
-                    check=f"{name}",
-                    ok=False,
-                    value=None,
-                    threshold=limit,
-                    detail=f"cannot measure {name.removeprefix('source_')} on {shard}: {detail}",
-                )
-                for name, limit in (
-                    ("source_lag", self.thresholds.max_lag),
-                    ("source_inflight", self.thresholds.max_inflight),
-                )
+                checks.tenant_lag(None, shard, limits, why),
+                checks.tenant_inflight(None, shard, limits, why),
             ]
         lag = max((s.lag or 0 for s in statuses), default=0)
         inflight = sum(s.inflight for s in statuses)
-        t = self.thresholds
         return [
-            CheckResult(
-                check="source_lag",
-                ok=lag <= t.max_lag,
-                value=lag,
-                threshold=t.max_lag,
-                detail=f"lag {lag} on {shard} (at most {t.max_lag})",
-            ),
-            CheckResult(
-                check="source_inflight",
-                ok=inflight <= t.max_inflight,
-                value=inflight,
-                threshold=t.max_inflight,
-                detail=f"{inflight} inflight on {shard} (at most {t.max_inflight})",
-            ),
+            checks.tenant_lag(lag, shard, limits),
+            checks.tenant_inflight(inflight, shard, limits),
         ]
 
     async def endpoints_reachable(
         self, kinds: Sequence[PlacementKind], tenant_id: str
     ) -> list[CheckResult]:
-        checks = []
+        out = []
         for kind in kinds:
             shard = self.placement.state.index.placement(tenant_id, kind).shard
             urls = self.placement.shard_endpoints(kind, shard)
             answers = await asyncio.gather(*(self._status(u, tenant_id) for u in urls))
             errors = [a for a in answers if isinstance(a, str)]
-            ok = bool(urls) and not errors
-            checks.append(
-                CheckResult(
-                    check=f"{kind}_reachable",
-                    ok=ok,
-                    value=f"{len(urls) - len(errors)}/{len(urls)}",
-                    threshold=f"{len(urls)}/{len(urls)}",
-                    detail=f"every {kind} instance of {shard} answers for {tenant_id}"
-                    if ok
-                    else f"{kind} shard {shard}: {'; '.join(errors) or 'no endpoints'}",
+            out.append(
+                checks.instances_answer(
+                    f"{kind}_reachable",
+                    f"answers for {tenant_id}",
+                    f"{kind} unreachable",
+                    shard,
+                    len(urls),
+                    errors,
                 )
             )
-        return checks
+        return out
 
-    # -- check sets ---------------------------------------------------------------------------
+    # -- each workflow's preflight, composed from the guardrails ------------------------------
 
     async def for_migrate(
         self,
@@ -191,35 +133,32 @@ class Preflight:
         planned_revision: str | None,
         job_id: str | None = None,
     ) -> PreflightReport:
-        different = CheckResult(
-            check="target_differs",
-            ok=source != target,
-            value=source,
-            threshold=f"!= {target}",
-            detail=f"{tenant_id} is on {source}; target is {target}"
-            if source != target
-            else f"{tenant_id} is already on {target}",
-        )
+        limits = await self.limits.limits()
         lock, ready, load = await asyncio.gather(
             self.lock_free("tenant", tenant_id, job_id),
             self.shard_ready(kind, target, "target"),
-            self.tenant_load(kind, tenant_id, source),
+            self.tenant_load(kind, tenant_id, source, limits),
         )
-        checks = [
+        results = [
             self.revision(kind, planned_revision),
-            different,
+            checks.target_differs(tenant_id, source, target),
             lock,
             *ready,
             *load,
         ]
-        return PreflightReport(ok=all(c.ok for c in checks), checks=checks)
+        return PreflightReport(ok=all(c.ok for c in results), checks=results)
 
     async def for_drain(
         self, tenant_id: str, kinds: Sequence[PlacementKind], job_id: str | None = None
     ) -> PreflightReport:
         lock = await self.lock_free("tenant", tenant_id, job_id)
-        checks = [lock, *await self.endpoints_reachable(kinds, tenant_id)]
-        return PreflightReport(ok=all(c.ok for c in checks), checks=checks)
+        results = [lock, *await self.endpoints_reachable(kinds, tenant_id)]
+        return PreflightReport(ok=all(c.ok for c in results), checks=results)
+
+    async def for_resume(self, tenant_id: str, job_id: str | None = None) -> PreflightReport:
+        """A resume undoes a drain: only the lock guards it (it must work on a sick shard)."""
+        lock = await self.lock_free("tenant", tenant_id, job_id)
+        return PreflightReport(ok=lock.ok, checks=[lock])
 
     # -- measuring ----------------------------------------------------------------------------
 
@@ -240,14 +179,4 @@ class Preflight:
 
 def raise_refusal(tenant_id: str, report: PreflightReport) -> None:
     """409 lock_held when another job holds the tenant lock, else 422 listing every failure."""
-    if report.ok:
-        return
-    failures = report.failures()
-    holder = next((c.value for c in failures if c.check == "no_conflicting_lock"), None)
-    if holder is not None:
-        raise LockHeld(
-            f"job {holder} holds the tenant lock on {tenant_id}",
-            job_id=str(holder),
-            failures=failures,
-        )
-    raise PreflightRefused("; ".join(c.detail for c in failures), failures=failures)
+    checks.refuse(report.checks)
