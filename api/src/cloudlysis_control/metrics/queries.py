@@ -60,6 +60,8 @@ CONTROL_UPSTREAM_P95 = (
     f"(rate(control_upstream_request_duration_seconds_bucket[{RI}])))"
 )
 CONTROL_AUDIT_EVENTS = f"sum by (outcome) (rate(control_audit_events_total[{RI}]))"
+# Every API replica computes the same drift: max, not sum, across replicas.
+CONTROL_DRIFT_ITEMS = "max by (category, severity) (control_drift_items)"
 EVENTBUS_PENDING_BY_STREAM = (
     'sum by (stream) (eventbus_consumer_pending_messages{service=~"$service", version=~"$version"})'
 )
