@@ -70,6 +70,7 @@ from cloudlysis_control.live.feeds import Feeds
 from cloudlysis_control.live.service import LiveService
 from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.metrics.service import MetricsService
+from cloudlysis_control.playbooks.service import Playbooks
 from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
@@ -227,6 +228,17 @@ class Container:
             config_store, self.config_history, config_world, AssetCatalog(s.config.assets_dir)
         )
         self.definitions = DefinitionsService(config_world, config_store)
+        self.charts = MetricsService(self.metrics_store, cache_s=s.metrics.cache_s)
+        # Drift is not built yet: `drift=` takes a playbooks.ports.DriftReader once it is.
+        self.playbooks = Playbooks(
+            self.service_plans,
+            self.probe,
+            self.charts,
+            config_world,
+            placement=self.placement.service,
+            fleet=self.fleet_registry,
+            agents=self.config_agents,
+        )
         self.kinds = KindRegistry()
         register_kinds(
             self.kinds,
@@ -235,6 +247,7 @@ class Container:
             ops=self.ops,
             planner=self.planner,
             service_plans=self.service_plans,
+            playbooks=self.playbooks,
             health_timeout_s=s.swarm.health_timeout_s,
             configs=self.configs,
             config_agents=self.config_agents,
@@ -267,7 +280,6 @@ class Container:
             ),
             staleness=self.state_staleness,
         )
-        self.charts = MetricsService(self.metrics_store, cache_s=s.metrics.cache_s)
         self.tenant_operations = TenantOperations()
         self.store.on_change(self.tenant_operations.on_job)
         self.tenant_lag = TenantLag(self.charts)
