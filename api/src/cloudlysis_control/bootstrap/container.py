@@ -70,11 +70,11 @@ from cloudlysis_control.live.feeds import Feeds
 from cloudlysis_control.live.service import LiveService
 from cloudlysis_control.locks.service import LockService
 from cloudlysis_control.metrics.service import MetricsService
-from cloudlysis_control.playbooks.service import Playbooks
 from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
 from cloudlysis_control.operations.schemas import Thresholds
+from cloudlysis_control.playbooks.service import Playbooks
 from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
 from cloudlysis_control.system.service import SystemService

@@ -7,8 +7,8 @@ from cloudlysis_control.config.jobs import ConfigApply, ConfigRollback
 from cloudlysis_control.config.ports import Annotator, ConfigAgents
 from cloudlysis_control.config.service import ConfigService
 from cloudlysis_control.deployments.jobs import ServiceDeploy, ServiceRollback
-from cloudlysis_control.deployments.ports import DeployVerifier
 from cloudlysis_control.deployments.plan import ServicePlanner
+from cloudlysis_control.deployments.ports import DeployVerifier
 from cloudlysis_control.fleet.jobs import PlatformVerify
 from cloudlysis_control.fleet.ports import Prober
 from cloudlysis_control.fleet.registry import FleetRegistry

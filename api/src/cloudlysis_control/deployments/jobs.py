@@ -376,7 +376,6 @@ class ServiceRollback(_ServiceJob):
         return f"rollback {job.params['service']} to {target}: {job.status}"
 
 
-
 def _tag(image: Any) -> str | None:
     """An image reference's tag (None without one)."""
     return split_image(image)[1] if isinstance(image, str) and image else None
