@@ -90,7 +90,7 @@ CATALOGUE: dict[str, NamedQuery] = {
             "latency_p99_by_version",
             "p99 latency of one service by version (raw histogram)",
             "seconds",
-            q.latency_by_version(0.99),
+            q.P99_BY_VERSION,
             ("service",),
             "version",
         ),
