@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 
+import msgspec
+
 from cloudlysis_control.adapters.config_agents import ConfigAgentsClient
 from cloudlysis_control.adapters.docker.engine import DockerEngine
 from cloudlysis_control.adapters.docker.fixture import FixtureEngine
@@ -43,10 +45,13 @@ from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT, PlacementRu
 from cloudlysis_control.config.assets import AssetCatalog
 from cloudlysis_control.config.definitions import DefinitionsService
 from cloudlysis_control.config.dev_file import DevFileSections
+from cloudlysis_control.config.documents import Flags
 from cloudlysis_control.config.history import ConfigHistory
 from cloudlysis_control.config.service import ConfigService
-from cloudlysis_control.config.store import ConfigStore
-from cloudlysis_control.config.world import WorldView
+from cloudlysis_control.config.store import ConfigStore, StaleWrite
+from cloudlysis_control.config.world import FLAGS_ID, WorldView
+from cloudlysis_control.core.errors import SettingsError
+from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.staleness import Staleness
@@ -82,6 +87,8 @@ from cloudlysis_control.tenants.service import TenantService
 from cloudlysis_control.tenants.state import TenantLag, TenantOperations
 
 Step = Callable[[], Awaitable[None]]
+
+_log = get_logger("control.bootstrap")
 
 
 def _swarm_engine(settings: Settings, metrics: Metrics) -> SwarmEngine | None:
@@ -224,6 +231,7 @@ class Container:
             self.fleet,
             self.config_agents,
         )
+        self.config_store = config_store
         self.configs = ConfigService(
             config_store, self.config_history, config_world, AssetCatalog(s.config.assets_dir)
         )
@@ -345,6 +353,7 @@ class Container:
             [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG],
             [STREAM_AUDIT, STREAM_DEPLOYMENTS, STREAM_CONFIG_HISTORY],
         )
+        await self._seed_flags()
         await self._start(self.audit.start, self.audit.stop)
         await self._start(self.store.start, self.store.stop)
         self._stops.append(self.engine.stop)  # started last, stopped first among the jobs
@@ -362,6 +371,22 @@ class Container:
             await self._start(self.discovery.start, self.discovery.stop)
         # Last: a job taken over at start-up needs placement and the fleet.
         await self.engine.start()
+
+    async def _seed_flags(self) -> None:
+        """CONTROL_FLAGS_SEED_FILE: the `flags` document when none is stored yet."""
+        path = self.settings.config.flags_seed_file
+        if path is None:
+            return
+        raw = path.read_bytes()
+        try:
+            msgspec.json.decode(raw, type=Flags)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise SettingsError(f"CONTROL_FLAGS_SEED_FILE is invalid: {e}") from e
+        if (await self.config_store.read(FLAGS_ID)).raw is not None:
+            return
+        with contextlib.suppress(StaleWrite):  # another replica seeded it first
+            await self.config_store.write(FLAGS_ID, raw, None)
+            _log.info("flags seeded", seed_file=str(path))
 
     async def _start(self, start: Step, stop: Step) -> None:
         await start()
