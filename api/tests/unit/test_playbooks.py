@@ -3,17 +3,21 @@ metrics store: the named queries it runs, with which windows, and what it conclu
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
 import pytest
 
 from cloudlysis_control.config.documents import DEFAULT_FLAGS, Flags
+from cloudlysis_control.config.ports import AgentResolution
 from cloudlysis_control.core.errors import MetricsUnavailable
 from cloudlysis_control.deployments.ports import VerifyRequest
 from cloudlysis_control.fleet.ports import ProbeResult
+from cloudlysis_control.fleet.registry import FleetRegistry, FleetService
 from cloudlysis_control.metrics.ports import Series
 from cloudlysis_control.metrics.service import MetricsService
+from cloudlysis_control.placement.service import TenantIndex
 from cloudlysis_control.playbooks.checks import WindowFigures, error_rate_check, p99_check
 from cloudlysis_control.playbooks.service import Playbooks, settle_s
 from cloudlysis_control.swarm.schemas import SwarmService, SwarmTask
@@ -314,3 +318,68 @@ async def test_new_drift_since_the_deploy_started_fails() -> None:
     report = await p.verify(REQUEST)
     assert report.failed() == ["no_new_drift"]
     assert drift.asked == [("platform_aggregate-1", DEPLOYED_AT)]
+
+
+# -- routing resolution, sampled ---------------------------------------------------------------
+
+
+class FakeAgents:
+    """Gateways answering resolve: the shard placement says, except where `wrong` says."""
+
+    def __init__(self, index: TenantIndex, wrong: dict[tuple[str, str], str] | None = None) -> None:
+        self.index = index
+        self.wrong = wrong or {}
+        self.asked: list[tuple[str, str, str]] = []
+
+    async def resolve(self, url: str, tenant: str, kind: str) -> AgentResolution:
+        self.asked.append((url, tenant, kind))
+        shard = self.wrong.get((url, tenant)) or self.index.placement(tenant, kind).shard  # type: ignore[arg-type]
+        return AgentResolution(tenant=tenant, kind=kind, shard=shard)
+
+
+class FakePlacement:
+    def __init__(self, index: TenantIndex) -> None:
+        self.state = SimpleNamespace(index=index)
+
+
+INDEX = TenantIndex(
+    tenants=tuple(f"t{i:02d}" for i in range(20)),
+    by_kind={
+        "aggregate": {f"t{i:02d}": ("aggregate-a" if i < 10 else "aggregate-b") for i in range(20)},
+        "projection": {},
+        "runner": {},
+    },
+    defaults={"aggregate": None, "projection": "projection-1", "runner": "runner-1"},
+)
+GATEWAYS = FleetRegistry(
+    [
+        FleetService(name="gateway-1", kind="gateway", url="http://gw1"),
+        FleetService(name="gateway-2", kind="gateway", url="http://gw2"),
+        FleetService(name="aggregate-a", kind="aggregate", url="http://agg-a"),
+    ]
+)
+
+
+async def routing_of(agents: FakeAgents) -> Any:
+    p, _ = playbooks(FakeStore(windows(10.0, 0.0, 10.0, 0.0)))
+    p.placement, p.fleet, p.agents = FakePlacement(INDEX), GATEWAYS, agents  # type: ignore[assignment]
+    report = await p.verify(REQUEST)
+    return next(c for c in report.checks if c.check == "routing_resolution"), report
+
+
+async def test_sampled_tenants_resolve_as_placed_through_every_gateway() -> None:
+    agents = FakeAgents(INDEX)
+    check, report = await routing_of(agents)
+    assert report.ok and check.ok
+    # 5 tenants (flags default) spread over the ids, of the deployed kind, through both Gateways
+    assert sorted({t for _, t, _ in agents.asked}) == ["t00", "t04", "t08", "t12", "t16"]
+    assert {k for *_, k in agents.asked} == {"aggregate"}
+    assert {u for u, *_ in agents.asked} == {"http://gw1", "http://gw2"}
+    assert (check.value, check.threshold) == (10, 10)
+
+
+async def test_a_gateway_resolving_elsewhere_fails_the_routing_check() -> None:
+    check, report = await routing_of(FakeAgents(INDEX, {("http://gw2", "t12"): "aggregate-a"}))
+    assert report.failed() == ["routing_resolution"]
+    assert (check.value, check.threshold) == (9, 10)
+    assert "gateway-2 resolves t12 (aggregate) to aggregate-a, expected aggregate-b" in check.detail
