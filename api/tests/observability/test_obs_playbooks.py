@@ -33,8 +33,10 @@ FLAGS = {
     "playbook_window_s": WINDOW_S,
     "playbook_min_requests": 50,
     "playbook_max_error_rate_increase": 0.05,
-    "playbook_max_p99_ratio": 3.0,
-    "playbook_p99_floor_ms": 250,
+    # Lenient on latency: the instances, the traffic and the API share one event loop here, so
+    # a busy machine stretches p99; the evidence is the error rate (30 % of a bad build's).
+    "playbook_max_p99_ratio": 20.0,
+    "playbook_p99_floor_ms": 3000,
 }
 
 
