@@ -329,6 +329,11 @@ def latency_by_version(quantile: float) -> str:
     return f"histogram_quantile({quantile}, sum by (version, le) (rate({_HTTP_BUCKETS}}}[{RI}])))"
 
 
+# The console's (and the deploy verification playbooks') p99 from the raw histograms: it needs no
+# recording rule, so it answers for a window of seconds right after a deploy.
+P99_BY_VERSION = latency_by_version(0.99)
+
+
 ROUTE_P95_BY_VERSION_30M = (
     f"histogram_quantile(0.95, sum by (version, route, le) (rate({_HTTP_BUCKETS}}}[30m])))"
 )
