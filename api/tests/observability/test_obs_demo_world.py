@@ -10,10 +10,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from cloudlysis_devfleet.metrics_store import write_scrape_config
 from cloudlysis_devfleet.world import RELEASES
-from tests.support.net import free_port
-from tests.support.obs import REPO, VictoriaMetrics, require_binary
+from tests.support.obs import VictoriaMetrics, require_binary, scraping
 from tests.support.wait import eventually
 from tests.support.world import demo_world, deploy, tenant_traffic
 
@@ -43,19 +41,7 @@ async def test_a_bad_tag_raises_the_error_ratio_and_a_rollback_lowers_it(
     ) as world:
         target = world.instances["aggregate-1"]
         instance = f"127.0.0.1:{target.port}"
-        config = write_scrape_config(
-            REPO,
-            tmp_path / "scrape.yml",
-            [target.url],
-            ("127.0.0.1", free_port()),  # no API here: its target is down, as it may be
-            ("0.1.0", "test"),
-            interval="1s",
-        )
-        (tmp_path / "vm").mkdir()
-        vm = VictoriaMetrics(
-            tmp_path / "vm",
-            [f"-promscrape.config={config}", "-promscrape.httpSDCheckInterval=1s"],
-        )
+        vm = scraping(tmp_path, target.url)
         try:
             async with tenant_traffic(target.url):
 

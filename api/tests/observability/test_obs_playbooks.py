@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import nats
-from cloudlysis_devfleet.metrics_store import write_scrape_config
 from cloudlysis_devfleet.world import RELEASES
 from tests.support.auth import bearer
 from tests.support.net import free_port
-from tests.support.obs import REPO, VictoriaMetrics, require_binary
+from tests.support.obs import VictoriaMetrics, require_binary, scraping
 from tests.support.wait import eventually
 from tests.support.world import demo_world, deploy, job_done, tenant_traffic
 
@@ -74,20 +73,7 @@ async def test_a_bad_version_fails_post_deploy_on_the_error_rate_and_is_rolled_b
             await put_flags(server.url, FLAGS)
             target = world.instances["aggregate-1"]
             instance = f"127.0.0.1:{target.port}"
-            config = write_scrape_config(
-                REPO,
-                tmp_path / "scrape.yml",
-                [target.url],
-                ("127.0.0.1", free_port()),  # no API here: its target is down, as it may be
-                ("0.1.0", "test"),
-                interval="1s",
-            )
-            (tmp_path / "vm").mkdir()
-            vm = VictoriaMetrics(
-                tmp_path / "vm",
-                [f"-promscrape.config={config}", "-promscrape.httpSDCheckInterval=1s"],
-                port=vm_port,
-            )
+            vm = scraping(tmp_path, target.url, port=vm_port)
             store = vm
             async with tenant_traffic(target.url):
 

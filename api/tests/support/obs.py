@@ -564,3 +564,25 @@ def exposition_text(contract: dict[str, Any], emitters: set[str]) -> str:
                 value = 1 if name.endswith("_build_info") else 3
                 out.append(f"{name}{_fmt_labels(labels)} {value}")
     return "\n".join(out) + "\n"
+
+
+def scraping(data_dir: Path, target_url: str, port: int | None = None) -> VictoriaMetrics:
+    """A VictoriaMetrics scraping one devfleet instance every second with the demo's scrape
+    config (vmagent/scrape.yml's relabeling, HTTP service discovery from the instance); the
+    control API's target is a free port nobody answers on, as it may be. Stop it when done."""
+    from cloudlysis_devfleet.metrics_store import write_scrape_config
+
+    config = write_scrape_config(
+        REPO,
+        data_dir / "scrape.yml",
+        [target_url],
+        ("127.0.0.1", free_port()),
+        ("0.1.0", "test"),
+        interval="1s",
+    )
+    (data_dir / "vm").mkdir()
+    return VictoriaMetrics(
+        data_dir / "vm",
+        [f"-promscrape.config={config}", "-promscrape.httpSDCheckInterval=1s"],
+        port=port,
+    )
