@@ -87,7 +87,6 @@ export function DriftJobButton({
     }
   };
 
-  const formId = `drift-job-${target.action}`;
   return (
     <>
       <Button size="sm" variant={variant} disabledReason={rights.reasonIfMissing(RIGHT[target.action])} onClick={() => setOpen(true)}>
@@ -103,8 +102,7 @@ export function DriftJobButton({
             <Button onClick={close}>Cancel</Button>
             <Button
               variant={variant === "danger" ? "danger" : "primary"}
-              type="submit"
-              form={formId}
+              onClick={submit}
               disabled={!confirmed || start.isPending}
             >
               {start.isPending ? "Starting…" : start.isError ? "Retry" : target.action === "acknowledge" ? "Acknowledge" : "Start"}
@@ -113,7 +111,6 @@ export function DriftJobButton({
         }
       >
         <form
-          id={formId}
           className="flex flex-col gap-3"
           onSubmit={(event) => {
             event.preventDefault();

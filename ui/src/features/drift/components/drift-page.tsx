@@ -21,7 +21,7 @@ const chip = (pressed: boolean) =>
 function Chip({ label, count, pressed, onClick }: { label: string; count: number; pressed: boolean; onClick: () => void }) {
   return (
     <button type="button" aria-pressed={pressed} className={chip(pressed)} onClick={onClick}>
-      {label}
+      {label}{" "}
       <span className="rounded-full bg-black/10 px-1.5 text-xs font-semibold dark:bg-white/15">{count}</span>
     </button>
   );
