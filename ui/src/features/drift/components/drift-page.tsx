@@ -62,7 +62,7 @@ export default function DriftPage() {
         {report.isError ? (
           <ErrorState error={report.error} onRetry={() => void report.refetch()} title="The drift report could not be loaded" />
         ) : (
-          <LoadingState label="Comparing what runs with what should…" />
+          <LoadingState label="Loading the drift report…" />
         )}
       </Page>
     );

@@ -50,7 +50,7 @@ export function DriftTable({ items, selected, onSelect }: { items: readonly Drif
                 key={item.id}
                 data-item={item.id}
                 data-category={item.category}
-                aria-selected={current}
+                data-selected={current || undefined}
                 className={cn("border-t border-zinc-200 dark:border-zinc-800", current && "bg-sky-50 dark:bg-sky-950")}
               >
                 <td className={td}>
