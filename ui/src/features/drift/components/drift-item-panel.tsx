@@ -112,7 +112,7 @@ export function DriftItemPanel({ item }: { item: DriftItem }) {
         <Side title="Observed" value={item.observed} />
       </section>
       <p className="text-xs text-zinc-700 dark:text-zinc-300">
-        First seen <RelativeTime value={item.first_seen} /> ({formatAbsolute(item.first_seen)}), last seen{" "}
+        First seen <RelativeTime value={item.first_seen} />, at {formatAbsolute(item.first_seen)}; last seen{" "}
         <RelativeTime value={item.last_seen} />
         {item.stack ? ` · stack ${item.stack}` : ""}
       </p>

@@ -31,7 +31,7 @@ function Source({ report }: { report: DriftReport }) {
   return (
     <section aria-label="Desired state" className="flex flex-col gap-1 text-sm text-zinc-700 dark:text-zinc-300">
       <p>
-        Observed <RelativeTime value={report.observed_at} /> ({formatAbsolute(report.observed_at)}) from {report.source}. Desired:{" "}
+        Observed <RelativeTime value={report.observed_at} />, at {formatAbsolute(report.observed_at)}, from {report.source}. Desired:{" "}
         {report.desired_source ? <code className="font-mono text-xs">{report.desired_source}</code> : "no stack files configured"}
         {(report.stacks ?? []).length > 0 ? `, stacks ${(report.stacks ?? []).join(", ")}` : ""}.
       </p>

@@ -92,7 +92,7 @@ export function InventoryView() {
         </p>
       ) : null}
       <p className="text-sm text-zinc-700 dark:text-zinc-300">
-        {data.nodes.length} nodes, {data.services_total} services, {data.tasks_running} tasks running (source: {data.source}, observed{" "}
+        {data.nodes.length} {data.nodes.length === 1 ? "node" : "nodes"}, {data.services_total} services, {data.tasks_running} tasks running (source: {data.source}, observed{" "}
         <RelativeTime value={data.observed_at} />).
       </p>
       <NodeInventoryTable nodes={data.nodes} />
