@@ -33,7 +33,11 @@ ORPHAN_SERVICE = f"{STACK}_{ORPHAN}"
 @pytest.fixture
 async def world(nats_url: str, secret_file: Path, tmp_path: Path) -> AsyncIterator[World]:
     counts: dict[PlatformKind, int] = {"aggregate": 2, "projection": 1, "runner": 1}
-    async with demo_world(nats_url, secret_file, tmp_path, counts) as w:
+    # A busy machine (CI runs suites side by side) can make a 2 s probe time out: a real
+    # `unhealthy` drift item, but not one the demo seeds.
+    async with demo_world(
+        nats_url, secret_file, tmp_path, counts, CONTROL_PROBE_TIMEOUT_S="10"
+    ) as w:
         yield w
 
 
@@ -125,7 +129,12 @@ async def test_the_demo_starts_with_one_seeded_drift_item_of_each_category(world
         items = await drift_items(world.client)
         return items if not any(i["field"] == "health" for i in items) else None
 
-    items = await eventually(settled, 30)
+    try:
+        items = await eventually(settled, 60)
+    except AssertionError:
+        raise AssertionError(
+            [(i["field"], i["detail"]) for i in await drift_items(world.client)]
+        ) from None
     found = {(i["category"], i["service"], i["field"]) for i in items}
     assert found == {
         ("missing", f"{STACK}_{MISSING}", "service"),

@@ -212,7 +212,12 @@ async def test_deploy_and_rollback_jobs_record_deployments_and_annotations(
                 "converge",
                 "verify",
             ]
-            assert job["steps"][3]["output"]["health"] == "ok"
+            report = job["steps"][3]["output"]
+            assert (report["playbook"], report["ok"]) == ("post_deploy", True)
+            checks = {c["check"]: c for c in report["checks"]}
+            assert checks["healthy_ready"]["ok"] and checks["tasks_converged"]["ok"]
+            assert checks["error_rate"]["detail"].startswith("not measured: no metrics store")
+            assert report["to_version"] == "1.5.0" and report["from_version"] == "1.4.2"
             svc = (await c.get("/admin/v1/swarm/services/platform_gateway", headers=VIEWER)).json()
             assert svc["image_tag"] == "1.5.0"
 
@@ -382,7 +387,9 @@ async def test_a_deploy_that_fails_its_health_check_is_rolled_back(
             verify = job["steps"][3]
             assert verify["error"]["code"] == "deploy_failed_rolled_back"
             assert verify["output"]["rolled_back"] is True
-            assert verify["output"]["ready_status"] == 503
+            checks = {c["check"]: c for c in verify["output"]["checks"]}
+            assert checks["healthy_ready"]["ok"] is False
+            assert checks["healthy_ready"]["value"] == "health 200, ready 503"
             svc = (await c.get("/admin/v1/swarm/services/platform_runner", headers=VIEWER)).json()
             assert (svc["image_tag"], svc["update_state"]) == ("0.7.3", "rollback_completed")
 

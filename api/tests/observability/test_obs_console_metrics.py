@@ -28,6 +28,8 @@ VALUES: dict[str, dict[str, Any]] = {
     "p50_by_service": {"kind": "gateway"},
     "request_rate_by_instance": {"service": "gateway"},
     "error_ratio_by_version": {"service": "gateway"},
+    "request_rate_by_version": {"service": "gateway"},
+    "latency_p99_by_version": {"service": "gateway"},
     "p99_of_service_by_version": {"service": "gateway"},
     "tenant_gateway_inflight": {"tenant": "t-acme"},
     "tenant_aggregate_inflight": {"tenant": "t-acme"},

@@ -7,46 +7,18 @@ Values only, polled with `eventually`: no timing is asserted."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 from cloudlysis_devfleet.metrics_store import write_scrape_config
 from cloudlysis_devfleet.world import RELEASES
 from tests.support.net import free_port
 from tests.support.obs import REPO, VictoriaMetrics, require_binary
 from tests.support.wait import eventually
-from tests.support.world import demo_world, deploy
+from tests.support.world import demo_world, deploy, tenant_traffic
 
 SERVICE = "platform_aggregate-1"
 _WORK = 'route=~"/v1/.*"'
-
-
-@contextlib.asynccontextmanager
-async def tenant_traffic(url: str) -> AsyncIterator[None]:
-    """About 50 tenant requests a second at the instance until the block ends."""
-    stop = asyncio.Event()
-
-    async def drive() -> None:
-        pending: set[asyncio.Task[httpx.Response]] = set()
-        async with httpx.AsyncClient(timeout=5) as c:
-            while not stop.is_set():
-                if len(pending) < 64:
-                    task = asyncio.create_task(
-                        c.post(f"{url}/v1/tenants/acme/work", json={"duration_ms": 0})
-                    )
-                    pending.add(task)
-                    task.add_done_callback(pending.discard)
-                await asyncio.sleep(0.02)
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    runner = asyncio.create_task(drive())
-    try:
-        yield
-    finally:
-        stop.set()
-        await runner
 
 
 def ratio_by_version(vm: VictoriaMetrics, instance: str) -> dict[str, float]:

@@ -453,8 +453,10 @@ def require_binary(name: str) -> str:
 
 
 class VictoriaMetrics:
-    def __init__(self, data_dir: Path, extra_args: Sequence[str] = ()) -> None:
-        self.port = free_port()
+    def __init__(
+        self, data_dir: Path, extra_args: Sequence[str] = (), port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.http = httpx.Client(timeout=30)
         self.log = (data_dir / "vm.log").open("wb")

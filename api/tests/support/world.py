@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 from cloudlysis_devfleet.demo import demo_swarm
 from cloudlysis_devfleet.gateway import GatewayConfig, create_gateway_app
 from cloudlysis_devfleet.platform import PlatformKind
@@ -46,6 +47,7 @@ async def demo_world(
     tmp_path: Path,
     counts: dict[PlatformKind, int],
     baseline_error_ratio: float = 0.0,
+    **env: str,
 ) -> AsyncIterator[World]:
     releases = {k: (r.version, r.git_sha) for k, r in RELEASES.items() if k != "gateway"}
     configs = fleet_configs(counts, releases=releases, baseline_error_ratio=baseline_error_ratio)
@@ -60,7 +62,7 @@ async def demo_world(
         (tmp_path / "fleet.json").write_text(json.dumps(fleet))
         # The demo's generator reads each instance's /metrics (blocking I/O): off the loop that
         # serves them.
-        env = await asyncio.to_thread(demo_swarm, fleet, tmp_path, EXAMPLE_FIXTURE)
+        demo_env = await asyncio.to_thread(demo_swarm, fleet, tmp_path, EXAMPLE_FIXTURE)
         swarm = json.loads(await asyncio.to_thread((tmp_path / "swarm.json").read_text))
         settings = app_settings(
             nats_url,
@@ -68,8 +70,8 @@ async def demo_world(
             tmp_path,
             CONTROL_FLEET_FILE=str(tmp_path / "fleet.json"),
             CONTROL_FLEET_SNAPSHOT_MAX_AGE_S="0.5",
-            CONTROL_DEPLOY_HEALTH_TIMEOUT_S="10",
-            **env,
+            **{"CONTROL_DEPLOY_HEALTH_TIMEOUT_S": "10", **env},
+            **demo_env,
         )
         app = create_app(settings, rights_source=FakeRights())
         async with AsyncTestClient(app=app) as client:
@@ -96,3 +98,29 @@ async def deploy(
     )
     assert r.status_code == 202, r.text
     return await job_done(client, r.json()["id"])
+
+
+@asynccontextmanager
+async def tenant_traffic(url: str) -> AsyncIterator[None]:
+    """About 50 tenant requests a second at the instance until the block ends."""
+    stop = asyncio.Event()
+
+    async def drive() -> None:
+        pending: set[asyncio.Task[httpx.Response]] = set()
+        async with httpx.AsyncClient(timeout=5) as c:
+            while not stop.is_set():
+                if len(pending) < 64:
+                    task = asyncio.create_task(
+                        c.post(f"{url}/v1/tenants/acme/work", json={"duration_ms": 0})
+                    )
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                await asyncio.sleep(0.02)
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    runner = asyncio.create_task(drive())
+    try:
+        yield
+    finally:
+        stop.set()
+        await runner

@@ -362,3 +362,20 @@ async def test_adopting_keeps_the_item_away_until_what_runs_changes(tmp_path: Pa
     swarm.now = clock[0]
     (back,) = (await _drift(swarm, kv, tmp_path, clock).report(DriftFilter())).items
     assert back.observed == "example/api:1.2"
+
+
+def test_stack_files_are_read_again_only_when_they_change(tmp_path: Path) -> None:
+    import os
+
+    from cloudlysis_control.drift.desired import StackReader
+
+    path = tmp_path / "shop.yml"
+    path.write_text(STACK)
+    reader = StackReader(tmp_path, environ={})
+    first = reader.read()
+    assert reader.read() is first and reader.reads == 1
+    path.write_text(STACK.replace("example/api:1.0", "example/api:2.0"))
+    os.utime(path, ns=(1, 1))  # a new mtime even within the clock's resolution
+    second = reader.read()
+    assert reader.reads == 2
+    assert {s.image for s in second.services} >= {"example/api:2.0"}

@@ -88,6 +88,14 @@ def dashboard() -> Any:
                 w=8,
             ),
             ts(
+                "Platform drift by category and severity",
+                prom(q.CONTROL_DRIFT_ITEMS, "{{category}} {{severity}}"),
+                desc="Open drift items (control_drift_items): missing, extra, version, config, "
+                "unhealthy. Remedies are in the console (Platform → Drift).",
+                unit="short",
+                w=24,
+            ),
+            ts(
                 "Event bus pending messages by stream",
                 prom(q.EVENTBUS_PENDING_BY_STREAM, "{{stream}}"),
             ),

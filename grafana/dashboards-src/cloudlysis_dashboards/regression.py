@@ -52,7 +52,7 @@ def dashboard() -> Any:
             ts("p50 latency by version", prom(q.latency_by_version(0.5), "{{version}}"), unit="s"),
             ts(
                 "p99 latency by version",
-                prom(q.latency_by_version(0.99), "{{version}}"),
+                prom(q.P99_BY_VERSION, "{{version}}"),
                 unit="s",
             ),
             tbl(

@@ -2555,6 +2555,10 @@ export interface components {
             cache: boolean;
             discovery: boolean;
             discovery_interval_s: number;
+            /** @default false */
+            drift_desired_stacks: boolean;
+            /** @default 10 */
+            drift_interval_s: number;
             mode: string;
             /** @default 30 */
             resync_interval_s: number;

@@ -425,6 +425,9 @@ class _Demo:
             env["CONTROL_UI_DIR"] = str(ui_dir)
         if seed_file.is_file():
             env["CONTROL_PLACEMENT_SEED_FILE"] = str(seed_file)
+        flags_file = repo_root / "config" / "flags" / "demo.json"
+        if flags_file.is_file():  # short playbook windows: a deploy verifies in seconds
+            env["CONTROL_FLAGS_SEED_FILE"] = str(flags_file)
         self.api_env = env
         self._wait_http(f"{gateway_url}/ready")
         for p in platform_ports:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable
 
+import msgspec
+
 from cloudlysis_control.adapters.config_agents import ConfigAgentsClient
 from cloudlysis_control.adapters.docker.engine import DockerEngine
 from cloudlysis_control.adapters.docker.fixture import FixtureEngine
@@ -44,11 +46,14 @@ from cloudlysis_control.bootstrap.placement import BUCKET_PLACEMENT, PlacementRu
 from cloudlysis_control.config.assets import AssetCatalog
 from cloudlysis_control.config.definitions import DefinitionsService
 from cloudlysis_control.config.dev_file import DevFileSections
+from cloudlysis_control.config.documents import Flags
 from cloudlysis_control.config.history import ConfigHistory
 from cloudlysis_control.config.limits import FlagLimits
 from cloudlysis_control.config.service import ConfigService
-from cloudlysis_control.config.store import ConfigStore
-from cloudlysis_control.config.world import WorldView
+from cloudlysis_control.config.store import ConfigStore, StaleWrite
+from cloudlysis_control.config.world import FLAGS_ID, WorldView
+from cloudlysis_control.core.errors import SettingsError
+from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.staleness import Staleness
@@ -79,6 +84,7 @@ from cloudlysis_control.metrics.service import MetricsService
 from cloudlysis_control.operations.deps import OpsDeps
 from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
+from cloudlysis_control.playbooks.service import Playbooks
 from cloudlysis_control.swarm.cache import SwarmCache
 from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
@@ -87,6 +93,8 @@ from cloudlysis_control.tenants.service import TenantService
 from cloudlysis_control.tenants.state import TenantLag, TenantOperations
 
 Step = Callable[[], Awaitable[None]]
+
+_log = get_logger("control.bootstrap")
 
 
 def _swarm_engine(settings: Settings, metrics: Metrics) -> SwarmEngine | None:
@@ -245,6 +253,7 @@ class Container:
         self.config_history = ConfigHistory(
             NatsEventLog(self.nats, STREAM_CONFIG_HISTORY, "control.config.history")
         )
+        self.config_store = config_store
         self.configs = ConfigService(
             config_store, self.config_history, config_world, AssetCatalog(s.config.assets_dir)
         )
@@ -261,6 +270,17 @@ class Container:
             limits=self.limits,
             interval_s=s.drift.interval_s,
         )
+        self.charts = MetricsService(self.metrics_store, cache_s=s.metrics.cache_s)
+        self.playbooks = Playbooks(
+            self.service_plans,
+            self.probe,
+            self.charts,
+            config_world,
+            placement=self.placement.service,
+            fleet=self.fleet_registry,
+            agents=self.config_agents,
+            drift=self.drift,
+        )
         self.kinds = KindRegistry()
         register_kinds(
             self.kinds,
@@ -269,6 +289,7 @@ class Container:
             ops=self.ops,
             planner=self.planner,
             service_plans=self.service_plans,
+            playbooks=self.playbooks,
             health_timeout_s=s.swarm.health_timeout_s,
             configs=self.configs,
             config_agents=self.config_agents,
@@ -302,7 +323,6 @@ class Container:
             ),
             staleness=self.state_staleness,
         )
-        self.charts = MetricsService(self.metrics_store, cache_s=s.metrics.cache_s)
         self.tenant_operations = TenantOperations()
         self.store.on_change(self.tenant_operations.on_job)
         self.tenant_lag = TenantLag(self.charts)
@@ -368,6 +388,7 @@ class Container:
             [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG, BUCKET_DRIFT],
             [STREAM_AUDIT, STREAM_DEPLOYMENTS, STREAM_CONFIG_HISTORY],
         )
+        await self._seed_flags()
         await self._start(self.audit.start, self.audit.stop)
         await self._start(self.store.start, self.store.stop)
         self._stops.append(self.engine.stop)  # started last, stopped first among the jobs
@@ -391,6 +412,22 @@ class Container:
             self._stops.append(self.drift.stop)
         # Last: a job taken over at start-up needs placement and the fleet.
         await self.engine.start()
+
+    async def _seed_flags(self) -> None:
+        """CONTROL_FLAGS_SEED_FILE: the `flags` document when none is stored yet."""
+        path = self.settings.config.flags_seed_file
+        if path is None:
+            return
+        raw = path.read_bytes()
+        try:
+            msgspec.json.decode(raw, type=Flags)
+        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+            raise SettingsError(f"CONTROL_FLAGS_SEED_FILE is invalid: {e}") from e
+        if (await self.config_store.read(FLAGS_ID)).raw is not None:
+            return
+        with contextlib.suppress(StaleWrite):  # another replica seeded it first
+            await self.config_store.write(FLAGS_ID, raw, None)
+            _log.info("flags seeded", seed_file=str(path))
 
     async def _start(self, start: Step, stop: Step) -> None:
         await start()

@@ -58,6 +58,22 @@ class Flags(msgspec.Struct, forbid_unknown_fields=True):
     # window (Swarm tasks failed or rejected).
     crash_loop_restarts: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 5
     crash_loop_window: Duration = "10m"
+    # Verification playbooks (playbook.post_deploy, playbook.rollback_verify; the verify step of
+    # service.deploy and service.rollback): the window before the deploy is compared with the
+    # window of the same length after it converged.
+    playbook_window_s: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 300
+    # Fails when the 5xx ratio after exceeds the ratio before by more than this (absolute).
+    playbook_max_error_rate_increase: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.02
+    # Fails when p99 latency after / p99 before exceeds this ...
+    playbook_max_p99_ratio: Annotated[float, msgspec.Meta(ge=1, le=100)] = 1.5
+    # ... unless the p99 after is below this floor (a few ms more is no regression).
+    playbook_p99_floor_ms: Annotated[int, msgspec.Meta(ge=0, le=60_000)] = 50
+    # Fewer requests than this in either window: the metric checks are "not measured".
+    playbook_min_requests: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = 100
+    # `not measured` (no metrics store, store down, too little traffic) passes unless this is set.
+    playbook_require_metrics: bool = False
+    # Tenants whose routing resolution is sampled through every Gateway after a deploy.
+    playbook_routing_samples: Annotated[int, msgspec.Meta(ge=0, le=100)] = 5
 
 
 DEFAULT_FLAGS = Flags(schema_version=1)

@@ -55,23 +55,37 @@ async def _observe(
         seen[t.instance] = {"revision": got, "config_generation": state.config_generation}
         if got != revision:
             problems.append(f"{t.instance} serves {key} revision {got}, expected {revision}")
-    gateways = [t for t in targets if t.kind == "gateway"]
+    gateways = [(t.instance, t.url) for t in targets if t.kind == "gateway"]
+    answers = await resolve_samples(agents, gateways, samples, after, problems)
+    seen["resolutions"] = answers
+    return problems, seen
+
+
+async def resolve_samples(
+    agents: ConfigAgents,
+    gateways: list[tuple[str, str]],
+    samples: list[VerifySample],
+    after: bool,
+    problems: list[str],
+) -> list[dict[str, Any]]:
+    """Resolve every sampled tenant through every Gateway (`(instance, url)`): each answer, and
+    a line in `problems` for each one that is not the shard (and endpoints) expected."""
     answers: list[dict[str, Any]] = []
     for s in samples:
         want_shard = s.shard if after else s.before_shard
         want_endpoints = s.endpoints if after else s.before_endpoints
-        for g in gateways:
+        for instance, url in gateways:
             try:
-                answer = await agents.resolve(g.url, s.tenant, s.kind)
+                answer = await agents.resolve(url, s.tenant, s.kind)
             except ControlError as e:
-                problems.append(f"{g.instance} resolve {s.tenant}: {e.detail}")
+                problems.append(f"{instance} resolve {s.tenant}: {e.detail}")
                 continue
             ok = answer.shard == want_shard and (
                 not want_endpoints or sorted(answer.endpoints) == sorted(want_endpoints)
             )
             answers.append(
                 {
-                    "gateway": g.instance,
+                    "gateway": instance,
                     "tenant": s.tenant,
                     "kind": s.kind,
                     "expected": want_shard,
@@ -81,11 +95,10 @@ async def _observe(
             )
             if not ok:
                 problems.append(
-                    f"{g.instance} resolves {s.tenant} ({s.kind}) to {answer.shard}, "
+                    f"{instance} resolves {s.tenant} ({s.kind}) to {answer.shard}, "
                     f"expected {want_shard}"
                 )
-    seen["resolutions"] = answers
-    return problems, seen
+    return answers
 
 
 async def verify(

@@ -259,6 +259,9 @@ class ConfigSettings:
     # The repository root whose grafana/, vmagent/, loki/, tempo/ are shown read-only.
     assets_dir: Path | None = None
     agent_timeout_s: float = 5.0  # one call to an instance (reload, state, resolve)
+    # Written as the `flags` document on first start when none is stored (the demo's short
+    # playbook windows); a stored one is never overwritten.
+    flags_seed_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +369,7 @@ class Settings:
             config=ConfigSettings(
                 assets_dir=assets_dir,
                 agent_timeout_s=env.float_("CONTROL_CONFIG_AGENT_TIMEOUT_S", 5.0, lo=0.1, hi=120),
+                flags_seed_file=env.file("CONTROL_FLAGS_SEED_FILE"),
             ),
             swarm=swarm,
             grafana=grafana,

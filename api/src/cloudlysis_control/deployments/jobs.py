@@ -1,10 +1,12 @@
 """Job kinds `service.deploy` and `service.rollback`.
 
 Both hold the `service` lock for their service, run a preflight before any side effect (the
-service exists, is not already updating, every desired task runs), and check post-conditions
-(the update converges: UpdateStatus completed and all replicas running; the service's /health
-and /ready answer 200 when it has an admin address label). A deploy that fails its
-post-conditions is rolled back automatically (Swarm `rollback=previous`) and the job fails with
+service exists, is not already updating, every desired task runs), and check post-conditions:
+the update converges (UpdateStatus completed and all replicas running), then the verify step
+runs the verification playbook (`playbook.post_deploy` after a deploy, `playbook.rollback_verify`
+after a rollback: the one implementation behind the `DeployVerifier` port) and stores its
+report, every check with its value and threshold, as the step's output. A deploy that fails
+either is rolled back automatically (Swarm `rollback=previous`) and the job fails with
 `deploy_failed_rolled_back`. Both require `confirm` equal to the service name.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 import msgspec
 
 from cloudlysis_control.core.checks import CheckResult
+from cloudlysis_control.core.clock import parse_rfc3339
 from cloudlysis_control.core.errors import (
     ConfirmationMismatch,
     ControlError,
@@ -30,9 +33,14 @@ from cloudlysis_control.deployments.plan import (
     deploy_spec,
     target_image,
 )
+from cloudlysis_control.deployments.ports import (
+    DeployVerifier,
+    PlaybookName,
+    PlaybookReport,
+    VerifyRequest,
+)
 from cloudlysis_control.deployments.schemas import DeployParams, RollbackParams
 from cloudlysis_control.deployments.service import DeploymentService
-from cloudlysis_control.fleet.ports import Prober, ProbeResult
 from cloudlysis_control.guardrails import checks
 from cloudlysis_control.jobs.kinds import (
     JobKind,
@@ -44,12 +52,16 @@ from cloudlysis_control.jobs.kinds import (
     StepFailed,
 )
 from cloudlysis_control.jobs.schemas import Job
+from cloudlysis_control.swarm.normalise import split_image
 from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 from cloudlysis_control.swarm.schemas import SwarmService
 
 POLL_S = 0.5
 UPDATE_FAILED = ("paused", "rollback_started", "rollback_completed", "rollback_paused")
 RIGHT_DEPLOY = "control.deployments.operate"
+# The longest a playbook waits for its window after the deploy (flags.playbook_window_s ≤ 3600)
+# plus the store's settle time and its queries.
+MAX_PLAYBOOK_WAIT_S = 3600 + 120
 
 
 def _check_confirm(service: str, confirm: str) -> None:
@@ -65,15 +77,20 @@ class _ServiceJob(JobKind):
     continue_on_failure = False
 
     def __init__(
-        self, planner: ServicePlanner, prober: Prober, health_timeout_s: float = 120.0
+        self, planner: ServicePlanner, verifier: DeployVerifier, health_timeout_s: float = 120.0
     ) -> None:
         # Registered whether or not a Swarm is configured: without one, every request is a
         # clear 503 swarm_unavailable (not an unknown kind).
         self.planner = planner
-        self.prober = prober
+        self.verifier = verifier
         self.health_timeout_s = health_timeout_s
         self.step_timeout_s = 2 * health_timeout_s + 60
-        self.job_timeout_s = 4 * health_timeout_s + 300
+        self.job_timeout_s = 4 * health_timeout_s + 300 + MAX_PLAYBOOK_WAIT_S
+
+    def step_timeout_for(self, step: str) -> float:
+        if step == "verify":  # health, then the playbook's window after the deploy
+            return self.step_timeout_s + MAX_PLAYBOOK_WAIT_S
+        return self.step_timeout_s
 
     @property
     def engine(self) -> SwarmEngine:
@@ -123,25 +140,6 @@ class _ServiceJob(JobKind):
                 return False, s
             await asyncio.sleep(POLL_S)
 
-    async def _wait_healthy(self, s: SwarmService, timeout_s: float) -> dict[str, Any]:
-        if s.admin_url is None:
-            return {"health": "skipped", "why": "no cloudlysis.admin_url/admin_port label"}
-        deadline = time.monotonic() + timeout_s
-        last: ProbeResult | None = None
-        while True:
-            last = await self.prober.probe(s.admin_url)
-            if last.health == 200 and last.ready == 200:
-                return {"health": "ok", "url": s.admin_url, "version": last.version}
-            if time.monotonic() >= deadline:
-                return {
-                    "health": "failing",
-                    "url": s.admin_url,
-                    "health_status": last.health,
-                    "ready_status": last.ready,
-                    "error": last.error,
-                }
-            await asyncio.sleep(POLL_S)
-
     async def _rollback_and_wait(self, name: str, job_id: str, timeout_s: float) -> dict[str, Any]:
         raw = await self.engine.service(name)
         state = (raw.get("UpdateStatus") or {}).get("State")
@@ -160,6 +158,31 @@ class _ServiceJob(JobKind):
 
     def _timeout_of(self, job: Job) -> float:
         return float(job.params.get("health_timeout_s") or self.health_timeout_s)
+
+    async def _playbook(
+        self,
+        job: Job,
+        playbook: PlaybookName,
+        change_step: str,
+        versions: tuple[str | None, str | None],
+    ) -> PlaybookReport:
+        """Run the verification playbook over this job's own change: the window before ends
+        when its `change_step` (update or rollback) started, the window after starts when the
+        converge step finished."""
+        steps = {s.name: s for s in job.steps}
+        started = steps[change_step].started_at
+        converged = steps["converge"].finished_at
+        now = time.time()
+        request = VerifyRequest(
+            playbook=playbook,
+            service=str(job.params["service"]),
+            started_at=parse_rfc3339(started).timestamp() if started else now,
+            converged_at=parse_rfc3339(converged).timestamp() if converged else now,
+            from_version=versions[0],
+            to_version=versions[1],
+            health_wait_s=self._timeout_of(job),
+        )
+        return await self.verifier.verify(request)
 
     async def _step_preflight(self, ctx: StepContext) -> dict[str, Any]:
         name = ctx.job.params["service"]
@@ -249,16 +272,19 @@ class ServiceDeploy(_ServiceJob):
                 output=out,
             )
         if step == "verify":
-            _raw, s = await self._inspect(name)
-            health = await self._wait_healthy(s, timeout_s)
-            if health["health"] == "failing":
-                health |= await self._rollback_and_wait(name, ctx.job.id, timeout_s)
+            update = ctx.job.steps[1].output or {}
+            versions = (_tag(update.get("from_image")), _tag(update.get("to_image")))
+            report = await self._playbook(ctx.job, "post_deploy", "update", versions)
+            verified = _output(report)
+            if not report.ok:
+                verified |= await self._rollback_and_wait(name, ctx.job.id, timeout_s)
                 raise StepFailed(
                     "deploy_failed_rolled_back",
-                    f"{name} is not healthy after the deploy; rolled back",
-                    output=health,
+                    f"{name} failed playbook.post_deploy ({', '.join(report.failed())}); "
+                    "rolled back",
+                    output=verified,
                 )
-            return health
+            return verified
         raise StepFailed("unknown_step", step)
 
     def summarize(self, job: Job) -> str:
@@ -334,16 +360,31 @@ class ServiceRollback(_ServiceJob):
                 )
             return out
         if step == "verify":
-            _raw, s = await self._inspect(name)
-            health = await self._wait_healthy(s, timeout_s)
-            if health["health"] == "failing":
+            before = ctx.job.steps[0].output or {}
+            after = ctx.job.steps[2].output or {}
+            versions = (_tag(before.get("image")), after.get("image_tag"))
+            report = await self._playbook(ctx.job, "rollback_verify", "rollback", versions)
+            verified = _output(report)
+            if not report.ok:
                 raise StepFailed(
-                    "rollback_unhealthy", f"{name} is not healthy after the rollback", output=health
+                    "rollback_unhealthy",
+                    f"{name} failed playbook.rollback_verify ({', '.join(report.failed())})",
+                    output=verified,
                 )
-            return health
+            return verified
         raise StepFailed("unknown_step", step)
 
     def summarize(self, job: Job) -> str:
         to = job.params.get("to_spec_version")
         target = f"spec v{to}" if to else "the previous spec"
         return f"rollback {job.params['service']} to {target}: {job.status}"
+
+
+def _tag(image: Any) -> str | None:
+    """An image reference's tag (None without one)."""
+    return split_image(image)[1] if isinstance(image, str) and image else None
+
+
+def _output(report: PlaybookReport) -> dict[str, Any]:
+    out: dict[str, Any] = msgspec.to_builtins(report)
+    return out

@@ -237,11 +237,9 @@ def _compare(d: DesiredService, o: _Observed) -> Iterable[Finding]:
             "configs",
             ", ".join(d.configs) or "none",
             ", ".join(o.configs) or "none",
-            f"{s} mounts other Swarm configs than the stack file",
-            remedies=(
-                _reapply(s, "configs", "Restore the stack file's configs"),
-                _adopt(s, "configs", ", ".join(o.configs) or "none"),
-            ),
+            f"{s} mounts other Swarm configs than the stack file (re-apply with "
+            "`docker stack deploy`: a config's file target and mode are not kept here)",
+            remedies=(_adopt(s, "configs", ", ".join(o.configs) or "none"),),
         )
     if tuple(d.constraints) != o.constraints:
         yield Finding(

@@ -25,6 +25,10 @@ _VAR = re.compile(
 )
 
 
+# libyaml's safe loader when it is there (several times faster), else the pure-Python one.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class StackFileError(ValueError):
     """A desired stack file that cannot be read (named in the drift report, never a 5xx)."""
 
@@ -130,7 +134,7 @@ def _service(
 
 def parse_stack(stack: str, text: str, environ: Mapping[str, str]) -> list[DesiredService]:
     try:
-        doc = yaml.safe_load(interpolate(text, environ))
+        doc = yaml.load(interpolate(text, environ), Loader=_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as e:
         raise StackFileError(f"stack {stack}: not YAML ({e.__class__.__name__})") from e
     except RecursionError as e:
@@ -167,3 +171,37 @@ def load_desired(directory: Path | None, environ: Mapping[str, str] | None = Non
         except StackFileError as e:
             errors.append(str(e))
     return DesiredState(str(directory), tuple(services), tuple(stacks), tuple(errors))
+
+
+class StackReader:
+    """`load_desired` that reads the directory again only when a stack file changed (a file's
+    name, size or modification time): parsing YAML is most of what drift costs."""
+
+    def __init__(self, directory: Path | None, environ: Mapping[str, str] | None = None) -> None:
+        self.directory = directory
+        self.environ = environ
+        self._signature: tuple[tuple[str, int, int], ...] | None = None
+        self._state: DesiredState | None = None
+        self.reads = 0
+
+    def _stat(self) -> tuple[tuple[str, int, int], ...] | None:
+        if self.directory is None:
+            return ()
+        try:
+            return tuple(
+                sorted(
+                    (p.name, st.st_size, st.st_mtime_ns)
+                    for p in self.directory.iterdir()
+                    if p.suffix in (".yml", ".yaml") and (st := p.stat())
+                )
+            )
+        except OSError:
+            return None  # unreadable: read (and report) every time
+
+    def read(self) -> DesiredState:
+        signature = self._stat()
+        if signature is None or signature != self._signature or self._state is None:
+            self._state = load_desired(self.directory, self.environ)
+            self._signature = signature
+            self.reads += 1
+        return self._state

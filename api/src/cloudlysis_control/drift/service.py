@@ -31,7 +31,7 @@ from cloudlysis_control.drift.classify import (
     Thresholds,
     classify,
 )
-from cloudlysis_control.drift.desired import DesiredService, DesiredState, load_desired
+from cloudlysis_control.drift.desired import DesiredService, DesiredState, StackReader
 from cloudlysis_control.drift.schemas import (
     CATEGORIES,
     SEVERITIES,
@@ -103,6 +103,7 @@ class DriftService:
         self.state = state
         self.metrics = metrics
         self.stacks_dir = stacks_dir
+        self.stacks = StackReader(stacks_dir)
         self.deployments = deployments
         self.sources = sources
         self.thresholds = thresholds or Thresholds()
@@ -117,7 +118,7 @@ class DriftService:
     # -- desired ---------------------------------------------------------------------------
 
     def _desired(self) -> DesiredState:
-        desired = load_desired(self.stacks_dir)
+        desired = self.stacks.read()
         if self.deployments is None:
             return desired
         # A deployment the control plane made (a job's) is what is now desired for its service.

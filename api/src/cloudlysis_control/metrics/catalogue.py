@@ -79,6 +79,22 @@ CATALOGUE: dict[str, NamedQuery] = {
             "version image_tag",
         ),
         NamedQuery(
+            "request_rate_by_version",
+            "Request rate of one service by version",
+            "reqps",
+            q.REQUEST_RATE_BY_VERSION,
+            ("service",),
+            "version image_tag",
+        ),
+        NamedQuery(
+            "latency_p99_by_version",
+            "p99 latency of one service by version (raw histogram)",
+            "seconds",
+            q.P99_BY_VERSION,
+            ("service",),
+            "version",
+        ),
+        NamedQuery(
             "p99_of_service_by_version",
             "p99 latency of one service by version",
             "seconds",
@@ -145,21 +161,34 @@ _SERVICE_OF_KIND = {"control": "control-api"}  # the label the control API repor
 _SAFE = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 
 
+def service_label(kind: str) -> str:
+    """The `service` label a service kind's series carry (the control API reports `control-api`)."""
+    return _SERVICE_OF_KIND.get(kind, kind)
+
+
 def rate_interval(step_s: float) -> str:
     """Grafana's $__rate_interval for a step: at least four scrapes (15 s) and two steps."""
     return f"{int(max(60.0, 2 * step_s))}s"
 
 
-def render(query: NamedQuery, step_s: float, values: dict[Variable, str]) -> str:
+def render(
+    query: NamedQuery,
+    step_s: float,
+    values: dict[Variable, str],
+    rate_window_s: float | None = None,
+) -> str:
     """The query's PromQL with Grafana's variables filled: the given ones (already validated by
-    the API's patterns) as exact matches, the rest as "any" (`.*`)."""
+    the API's patterns) as exact matches, the rest as "any" (`.*`). `rate_window_s` sets
+    `$__rate_interval` itself (a playbook's window) instead of deriving it from the step."""
     for name, value in values.items():
         if name not in query.variables or not _SAFE.match(value):
             raise ValueError(f"{name}={value!r} is not accepted by {query.name}")
     kind = values.get("kind")
-    service = values.get("service") or (_SERVICE_OF_KIND.get(kind, kind) if kind else None)
+    service = values.get("service") or (service_label(kind) if kind else None)
     fills = {
-        "$__rate_interval": rate_interval(step_s),
+        "$__rate_interval": (
+            f"{int(rate_window_s)}s" if rate_window_s is not None else rate_interval(step_s)
+        ),
         "$service": service or ".*",
         "$version": ".*",
         "$tenant": values.get("tenant", ".*"),

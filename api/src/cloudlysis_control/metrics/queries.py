@@ -60,6 +60,8 @@ CONTROL_UPSTREAM_P95 = (
     f"(rate(control_upstream_request_duration_seconds_bucket[{RI}])))"
 )
 CONTROL_AUDIT_EVENTS = f"sum by (outcome) (rate(control_audit_events_total[{RI}]))"
+# Every API replica computes the same drift: max, not sum, across replicas.
+CONTROL_DRIFT_ITEMS = "max by (category, severity) (control_drift_items)"
 EVENTBUS_PENDING_BY_STREAM = (
     'sum by (stream) (eventbus_consumer_pending_messages{service=~"$service", version=~"$version"})'
 )
@@ -325,6 +327,11 @@ ERROR_RATIO_BY_VERSION = (
 
 def latency_by_version(quantile: float) -> str:
     return f"histogram_quantile({quantile}, sum by (version, le) (rate({_HTTP_BUCKETS}}}[{RI}])))"
+
+
+# The console's (and the deploy verification playbooks') p99 from the raw histograms: it needs no
+# recording rule, so it answers for a window of seconds right after a deploy.
+P99_BY_VERSION = latency_by_version(0.99)
 
 
 ROUTE_P95_BY_VERSION_30M = (

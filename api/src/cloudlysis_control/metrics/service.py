@@ -102,6 +102,24 @@ class MetricsService:
             series=series,
         )
 
+    async def window(
+        self, name: str, values: dict[Variable, str], end: float, window_s: float
+    ) -> list[tuple[dict[str, str], float | None]]:
+        """A named query evaluated once, at `end`, over the window `[end - window_s, end]`
+        (`$__rate_interval` is the window): each series' labels and value (None: no sample).
+        Raise MetricsUnavailable without a store or while it is down."""
+        query = self.named(name)
+        if self.store is None:
+            raise MetricsUnavailable("no metrics store is configured (CONTROL_METRICS_URL)")
+        expr = render(query, window_s, values, rate_window_s=window_s)
+        # Two points (start and end): few enough that no store shifts them to align a cache.
+        series = await self._query(expr, end - window_s, end, window_s)
+        out: list[tuple[dict[str, str], float | None]] = []
+        for s in series:
+            at_end = [v for t, v in s.points if abs(t - end) < 1e-3]
+            out.append((s.labels, at_end[0] if at_end else None))
+        return out
+
     async def _query(self, expr: str, start: float, end: float, step: float) -> list[Series]:
         assert self.store is not None
         ttl = min(self.cache_s, step)

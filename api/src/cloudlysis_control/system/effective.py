@@ -65,6 +65,8 @@ def effective_settings(s: Settings, explore: tuple[str, str] | None = None) -> E
             discovery_interval_s=s.swarm.discovery_interval_s,
             cache=s.swarm.mode != "off" and s.swarm.cache,
             resync_interval_s=s.swarm.resync_interval_s,
+            drift_desired_stacks=s.drift.stacks_dir is not None,
+            drift_interval_s=s.drift.interval_s,
         ),
         gateway=GatewaySetup(
             url=public_url(gw.url),

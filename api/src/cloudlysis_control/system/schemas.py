@@ -54,6 +54,9 @@ class SwarmSetup(msgspec.Struct):
     discovery_interval_s: float
     cache: bool = False  # reads answered from the event-fed cache
     resync_interval_s: float = 30.0
+    # Drift (docs/drift.md): whether desired stacks are configured (not where: a server path)
+    drift_desired_stacks: bool = False
+    drift_interval_s: float = 10.0
 
 
 class GatewaySetup(msgspec.Struct):

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 import { emptyFleet, installFakeApi, problem, type FakeReply } from "@/test/fake-api";
-import { makeJob, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
+import { makeJob, makeStep, VIEWER_RIGHTS, whoami } from "@/test/fixtures";
 import { renderApp, signInForTest } from "@/test/render";
 import type { Deployment, DeploymentDetail, SwarmService } from "./types";
 
@@ -384,7 +384,7 @@ describe("Deploy and rollback", () => {
     installFakeApi({ whoami: whoami([...VIEWER_RIGHTS, "control.deployments.read"], "viewer"), routes: swarmRoutes() });
     signInForTest("viewer");
     renderApp("/deployments/dep-runner-1012");
-    for (const name of ["Deploy platform_runner", "Roll back platform_runner"]) {
+    for (const name of ["Deploy platform_runner", "Roll back platform_runner", "Run playbook again"]) {
       const button = await screen.findByRole("button", { name });
       await waitFor(() => expect(button).toHaveAttribute("aria-disabled", "true"));
       expect(button).toHaveAccessibleDescription("Requires the right control.deployments.operate");
@@ -451,5 +451,82 @@ describe("Fleet → Swarm", () => {
     const notice = await screen.findByRole("status", { name: "Swarm integration unavailable" });
     expect(notice).toHaveTextContent("Swarm integration is off or unreachable");
     expect(notice).toHaveTextContent("CONTROL_SWARM_MODE=off");
+  });
+});
+
+describe("Verification playbook", () => {
+  // The verify step's output of a deploy that failed playbook.post_deploy and was rolled back.
+  const report = {
+    playbook: "post_deploy",
+    service: "platform_runner",
+    ok: false,
+    checks: [
+      { check: "tasks_converged", ok: true, value: 2, threshold: 2, detail: "2 replica(s) running cloudlysis/runner:0.7.4 (completed)" },
+      { check: "error_rate", ok: false, value: 0.31, threshold: 0.02, detail: "5xx ratio 31.00% after (812 requests) vs 0.00% before (905 requests)" },
+      { check: "no_new_drift", ok: true, value: null, threshold: null, detail: "drift not configured" },
+    ],
+    before: [1_795_000_000, 1_795_000_300],
+    after: [1_795_000_330, 1_795_000_630],
+    from_version: "0.7.3",
+    to_version: "0.7.4",
+    rolled_back: true,
+  };
+  const deployJob = () =>
+    makeJob({
+      id: "job-deploy-runner",
+      kind: "service.deploy",
+      status: "failed",
+      steps: [makeStep({ name: "converge" }), makeStep({ name: "verify", status: "failed", output: report, error: { code: "deploy_failed_rolled_back", message: "rolled back", retryable: false } })],
+    });
+
+  it("shows each check of the deploy's playbook with its value and threshold", async () => {
+    installFakeApi({ jobs: [deployJob()], routes: swarmRoutes() });
+    signInForTest();
+    renderApp("/deployments/dep-runner-1012");
+    const section = await screen.findByRole("region", { name: "Verification playbook" });
+    const table = await within(section).findByRole("table", { name: "Playbook checks" });
+    const row = within(table).getByText("error_rate").closest("tr")!;
+    expect(within(row).getByText("failed")).toHaveAttribute("data-status", "failed");
+    expect(row).toHaveTextContent("0.31");
+    expect(row).toHaveTextContent("0.02");
+    expect(row).toHaveTextContent("31.00% after (812 requests)");
+    const converged = within(table).getByText("tasks_converged").closest("tr")!;
+    expect(within(converged).getByText("ok")).toHaveAttribute("data-status", "ok");
+    expect(section).toHaveTextContent("playbook.post_deploy");
+    expect(section).toHaveTextContent("0.7.3 → 0.7.4");
+    expect(section).toHaveTextContent("rolled back");
+  });
+
+  it("says so when the deployment's job holds no playbook result", async () => {
+    installFakeApi({ jobs: [makeJob({ id: "job-deploy-runner", kind: "service.deploy", status: "failed", steps: [makeStep({ name: "converge", status: "failed" })] })], routes: swarmRoutes() });
+    signInForTest();
+    renderApp("/deployments/dep-runner-1012");
+    const section = await screen.findByRole("region", { name: "Verification playbook" });
+    expect(await within(section).findByText(/has no playbook result/)).toBeInTheDocument();
+    expect(within(section).queryByRole("table")).not.toBeInTheDocument();
+  });
+
+  it("runs the playbook again over this deployment through the job flow: reason, then the job's progress", async () => {
+    const created = makeJob({ id: "job-playbook-1", kind: "playbook.post_deploy", status: "running", finished_at: null, steps: [] });
+    const fake = installFakeApi({
+      jobs: [deployJob(), created],
+      routes: swarmRoutes([["POST", /^\/admin\/v1\/jobs\/kinds\/playbook\.post_deploy$/, () => ({ status: 202, body: created })]]),
+    });
+    signInForTest();
+    const { router } = renderApp("/deployments/dep-runner-1012");
+    await userEvent.click(await enabled("Run playbook again"));
+    const dialog = screen.getByRole("dialog", { name: "Run playbook.post_deploy again" });
+    await userEvent.click(within(dialog).getByRole("button", { name: "Run playbook" }));
+    expect(jobPosts(fake)).toHaveLength(0); // a reason is required
+    await userEvent.type(within(dialog).getByLabelText("Reason (required)"), "error rate looked odd");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Run playbook" }));
+    await waitFor(() => expect(router.state.location.pathname).toBe("/jobs/job-playbook-1"));
+    const post = jobPosts(fake)[0]!;
+    expect(new URL(post.url).pathname).toBe("/admin/v1/jobs/kinds/playbook.post_deploy");
+    expect(post.headers.get("idempotency-key")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await post.clone().json()).toEqual({
+      reason: "error rate looked odd",
+      params: { service: "platform_runner", deployment_id: "dep-runner-1012" },
+    });
   });
 });

@@ -1,3 +1,6 @@
+import { parseRefusalCheck, type RefusalCheck } from "@/features/jobs";
+import type { Deployment } from "./types";
+
 /** Environment values are secrets: the API redacts them, and the UI never shows one anyway. */
 export function isSecretPath(path: string): boolean {
   return path === "env" || path.startsWith("env.");
@@ -20,3 +23,42 @@ export function deploymentBand(d: { service: string; kind: string; started_at: s
     label: `${d.kind === "rollback" ? "rollback" : "deploy"} ${d.service}${tag ? ` → ${tag}` : ""}`,
   };
 }
+
+/** The verification playbook a deployment of this kind runs (and runs again). */
+export function playbookKind(d: Pick<Deployment, "kind">): "playbook.post_deploy" | "playbook.rollback_verify" {
+  return d.kind === "rollback" ? "playbook.rollback_verify" : "playbook.post_deploy";
+}
+
+export interface PlaybookReport {
+  playbook: string;
+  ok: boolean;
+  checks: RefusalCheck[];
+  before: [number, number] | null;
+  after: [number, number] | null;
+  fromVersion: string | null;
+  toVersion: string | null;
+  rolledBack: boolean | null;
+}
+
+function timeWindow(raw: unknown): [number, number] | null {
+  return Array.isArray(raw) && raw.length === 2 && raw.every((n) => typeof n === "number") ? [raw[0] as number, raw[1] as number] : null;
+}
+
+/** A verify step's output (service.deploy / service.rollback) or a playbook job's: null when it holds no report. */
+export function parsePlaybookReport(output: unknown): PlaybookReport | null {
+  if (!output || typeof output !== "object" || Array.isArray(output)) return null;
+  const o = output as Record<string, unknown>;
+  if (typeof o.playbook !== "string" || !Array.isArray(o.checks)) return null;
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  return {
+    playbook: o.playbook,
+    ok: o.ok === true,
+    checks: o.checks.map(parseRefusalCheck),
+    before: timeWindow(o.before),
+    after: timeWindow(o.after),
+    fromVersion: text(o.from_version),
+    toVersion: text(o.to_version),
+    rolledBack: typeof o.rolled_back === "boolean" ? o.rolled_back : null,
+  };
+}
+

@@ -4,5 +4,5 @@ export { FailedChecks, JobRefusal } from "./components/job-refusal";
 export { JobsTable } from "./components/jobs-table";
 export { RunVerificationButton } from "./components/run-verification";
 export { useJobSubmission, type JobSubmission, type JobSubmissionOptions } from "./job-submission";
-export { isActive, jobKeys, jobQueries, type JobAttempt, type JobFilters } from "./queries";
+export { isActive, jobKeys, jobQueries, startJob, type JobAttempt, type JobFilters, type StartJobInput } from "./queries";
 export { parseRefusalCheck, refusalChecks, type CheckValue, type RefusalCheck } from "./refusal";

@@ -9,6 +9,7 @@ import { deploymentBand, imageRef } from "@/features/deployments/model";
 import { deploymentQueries, swarmQueries } from "@/features/deployments/queries";
 import type { Deployment, TimelineEntry } from "@/features/deployments/types";
 import { ChangesTable } from "./changes-table";
+import { PlaybookResults, RunPlaybookButton } from "./playbook-results";
 import { StateBadge } from "./deployment-status";
 import { ServiceActionButton } from "./service-action";
 import { SwarmErrorState } from "./swarm-unavailable";
@@ -154,6 +155,12 @@ function DeploymentDetailPage({ deploymentId }: { deploymentId: string }) {
             ) : (
               <LoadingState label="Loading the service…" />
             )}
+          </Section>
+          <Section title="Verification playbook">
+            <PlaybookResults d={detail.data.deployment} />
+            <div>
+              <RunPlaybookButton d={detail.data.deployment} />
+            </div>
           </Section>
           <Section title="Timeline">
             <Timeline entries={detail.data.deployment.timeline ?? []} />
