@@ -22,4 +22,5 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { echo "e2e: demo not ready" >&2; tail -50 "$log" >&2; exit 1; }
-cd ui && E2E_BASE_URL="http://127.0.0.1:$port" E2E_TOKENS_DIR="$dir/tokens" E2E_ACCESS_TTL_S=${DEMO_GATEWAY_ACCESS_TTL_S:-20} CI_REPORTS=1 npm run e2e
+# Arguments go to Playwright: spec files, -g "title", … (none: every spec).
+cd ui && E2E_BASE_URL="http://127.0.0.1:$port" E2E_TOKENS_DIR="$dir/tokens" E2E_ACCESS_TTL_S=${DEMO_GATEWAY_ACCESS_TTL_S:-20} CI_REPORTS=1 npm run e2e -- "$@"

@@ -5,9 +5,8 @@ import { makeAuditEvent, makeJob } from "@/test/fixtures";
 import { renderApp, signInForTest } from "@/test/render";
 import { PAGE_ROUTES } from "./pages";
 
-const NOT_AVAILABLE: Record<string, string> = {
-  "/drift": "Drift",
-};
+// Pages still waiting for their API (none today): each says so instead of failing.
+const NOT_AVAILABLE: Record<string, string> = {};
 
 describe("every route renders against a mocked API", () => {
   const job = makeJob({ id: "job-route-test" });

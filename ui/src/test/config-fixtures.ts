@@ -76,6 +76,7 @@ export function makePlan(overrides: Partial<ConfigPlan> = {}): ConfigPlan {
     proposed_sha256: "12".repeat(32),
     target_revision: null,
     changed: true,
+    checks: [],
     patch: [{ op: "add", path: "/overrides/1", value: { tenant: "globex", kind: "aggregate", shard: "aggregate-1", endpoints: [] } }],
     diff: [
       {

@@ -1,6 +1,6 @@
 // Issue #7 against the demo's Swarm (file mode, generated from the devfleet it runs: one service
-// per instance, 7). Deploys a known next tag and rolls it back, so it does not depend on the
-// order of specs.
+// per instance, 7, plus the orphan the demo seeds for drift). Deploys a known next tag and rolls
+// it back, so it does not depend on the order of specs.
 import { expect, test, type APIRequestContext, type Locator, type Page } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 import { bearerOf, devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
@@ -15,6 +15,9 @@ const SERVICES = [
   "platform_runner-1",
   "platform_runner-2",
 ];
+// Seeded drift (api/devfleet world.seed_drift): runs in the stack but is in no stack file, 1 of 2
+// replicas, not a fleet instance. drift.spec.ts covers it; here it is only tolerated.
+const ORPHAN = "platform_legacy-exporter";
 
 async function fillGuardedDialog(page: Page, name: string, fields: Record<string, string>) {
   const dialog = page.getByRole("dialog", { name });
@@ -51,13 +54,15 @@ test.describe("Swarm and deployments", () => {
     await devLogin(page, "admin");
   });
 
-  test("Fleet → Swarm lists the 7 demo services with their tasks, each in the fleet, and the nodes", async ({ page }, testInfo) => {
+  test("Fleet → Swarm lists the 7 demo services with their tasks, each in the fleet, and the nodes (the seeded orphan aside)", async ({ page }, testInfo) => {
     await page.goto("/fleet");
     await page.getByRole("tab", { name: "Swarm" }).click();
     await expect(page).toHaveURL(/view=swarm/);
     const table = page.getByRole("table", { name: "Swarm services" });
-    await expect(table.getByRole("rowheader")).toHaveCount(7);
-    expect((await table.getByRole("rowheader").allTextContents()).map((t) => t.replace(/^[▸▾]/, "").trim())).toEqual(SERVICES);
+    await expect(table.getByRole("button", { name: `${SERVICES.at(-1)} tasks`, exact: true })).toBeVisible();
+    const listed = (await table.getByRole("rowheader").allTextContents()).map((t) => t.replace(/^[▸▾]/, "").trim());
+    expect(listed.filter((name) => name !== ORPHAN)).toEqual(SERVICES);
+    expect(listed.length - SERVICES.length).toBeLessThanOrEqual(1);
     for (const name of SERVICES) {
       const toggle = table.getByRole("button", { name: `${name} tasks`, exact: true });
       await toggle.click();

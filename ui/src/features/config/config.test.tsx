@@ -35,6 +35,21 @@ describe("config registry pages", () => {
     expect(screen.getByTestId("config-revision")).toHaveTextContent("12");
   });
 
+  it("proposes the rollback a link names (?rollback=, from a drift item) and plans it only on click", async () => {
+    const api = installFakeApi({
+      routes: [["POST", /^\/admin\/v1\/plans\/config\/routing\/gateway\/rollback$/, () => ({ body: makePlan({ target_revision: "9" }) })]],
+    });
+    signInForTest();
+    renderApp("/config/routing/gateway?rollback=9");
+    const proposal = await screen.findByRole("region", { name: "Proposed rollback" });
+    expect(proposal).toHaveTextContent("roll back to revision 9");
+    const planned = () => api.requests.filter((r) => new URL(r.url).pathname.endsWith("/rollback"));
+    expect(planned()).toHaveLength(0);
+    await userEvent.click(within(proposal).getByRole("button", { name: "Plan the rollback to revision 9" }));
+    await waitFor(() => expect(planned()).toHaveLength(1));
+    expect(await planned()[0]!.clone().json()).toMatchObject({ target_revision: "9" });
+  });
+
   it("plans the edited document and applies the plan's patch with an Idempotency-Key", async () => {
     const job = makeJob({ id: "j_" + "2".repeat(32), kind: "config.apply" });
     const api = installFakeApi({

@@ -1,2 +1,3 @@
-// Public surface of the drift feature: nothing is used by other features; its pages are in routes.tsx.
-export {};
+// Public surface of the drift feature: its query keys (the live stream's invalidation uses them);
+// its pages are in routes.tsx.
+export { driftKeys } from "./queries";

@@ -4,6 +4,7 @@ import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import type { LiveEvent } from "@/api";
 import { auditKeys } from "@/features/audit";
 import { deploymentKeys, swarmKeys } from "@/features/deployments";
+import { driftKeys } from "@/features/drift";
 import { fleetKeys } from "@/features/fleet";
 import { investigateKeys } from "@/features/investigate";
 import { jobKeys } from "@/features/jobs";
@@ -25,6 +26,7 @@ export function coveredKeys(): QueryKey[] {
     fleetKeys.all,
     deploymentKeys.all,
     swarmKeys.all,
+    driftKeys.all,
     investigateKeys.all,
   ];
 }
@@ -37,13 +39,14 @@ export function keysForEvent(event: LiveEvent): QueryKey[] {
     case "resync":
       return coveredKeys();
     case "job":
-      // Lists (Jobs, the Overview's recent jobs), the job's page, investigations, the tenant's recent jobs.
-      return [jobKeys.lists(), jobKeys.detail(event.data.id), investigateKeys.all, ...tenantDetail(event.data.tenant_id)];
+      // Lists (Jobs, the Overview's recent jobs), the job's page, investigations, the tenant's recent
+      // jobs, and drift (a remedy or an acknowledgement is a job; drift itself is polled besides).
+      return [jobKeys.lists(), jobKeys.detail(event.data.id), investigateKeys.all, driftKeys.all, ...tenantDetail(event.data.tenant_id)];
     case "audit":
       // Every audit list, the job page's own audit table (an audit list by correlation id) included.
       return [auditKeys.lists(), investigateKeys.all, ...tenantDetail(event.data.tenant_id)];
     case "deployment":
-      return [deploymentKeys.lists(), deploymentKeys.detail(event.data.id), swarmKeys.all];
+      return [deploymentKeys.lists(), deploymentKeys.detail(event.data.id), swarmKeys.all, driftKeys.all];
     case "placement":
       return [placementKeys.all, tenantKeys.lists(), tenantKeys.details()];
     case "fleet":

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AuditEvent, Job } from "@/api";
 import { auditKeys } from "@/features/audit";
 import { deploymentKeys, swarmKeys } from "@/features/deployments";
+import { driftKeys } from "@/features/drift";
 import { fleetKeys } from "@/features/fleet";
 import { investigateKeys } from "@/features/investigate";
 import { jobKeys } from "@/features/jobs";
@@ -19,17 +20,19 @@ import { coveredKeys, createInvalidator, keysForEvent } from "./invalidation";
 afterEach(() => liveStream.set(OFF_STREAM));
 
 describe("keysForEvent", () => {
-  it("maps a job event to the jobs lists, the job's page, investigations and the job's tenant", () => {
+  it("maps a job event to the jobs lists, the job's page, investigations, drift and the job's tenant", () => {
     expect(keysForEvent({ topic: "job", data: { id: "j1", kind: "tenant.drain", status: "running", tenant_id: "acme" } })).toEqual([
       jobKeys.lists(),
       jobKeys.detail("j1"),
       investigateKeys.all,
+      driftKeys.all,
       tenantKeys.detail("acme"),
     ]);
     expect(keysForEvent({ topic: "job", data: { id: "j2", kind: "platform.verify", status: "pending", tenant_id: null } })).toEqual([
       jobKeys.lists(),
       jobKeys.detail("j2"),
       investigateKeys.all,
+      driftKeys.all,
     ]);
   });
 
@@ -43,6 +46,7 @@ describe("keysForEvent", () => {
       deploymentKeys.lists(),
       deploymentKeys.detail("d1"),
       swarmKeys.all,
+      driftKeys.all,
     ]);
     expect(keysForEvent({ topic: "placement", data: { generation: 3, revisions: {} } })).toEqual([placementKeys.all, tenantKeys.lists(), tenantKeys.details()]);
     expect(keysForEvent({ topic: "fleet", data: { taken_at: "", instances: 1, healthy: 1, ready: 1 } })).toEqual([fleetKeys.all, tenantKeys.details()]);

@@ -45,6 +45,10 @@ export default function ConfigDetailPage() {
 
 function ConfigEditorPage({ configRef: ref, initial }: { configRef: ConfigRef; initial: ConfigDetail }) {
   const rights = useRights();
+  // `?rollback=<revision>`: a link from elsewhere (a drift item's "adopt what runs" remedy) that
+  // proposes rolling back to that revision; planning it is still the operator's click.
+  const [search] = useSearchParams();
+  const proposedRollback = search.get("rollback");
   const queryClient = useQueryClient();
   const detail = useQuery(configQueries.detail(ref));
   const history = useQuery(configQueries.history(ref));
@@ -142,6 +146,16 @@ function ConfigEditorPage({ configRef: ref, initial }: { configRef: ConfigRef; i
         {d.path ? <div className="col-span-2">File: <code className="font-mono text-xs">{d.path}</code></div> : null}
       </section>
       {info ? <p className="text-sm text-zinc-700 dark:text-zinc-300">{info.description}. A change reloads {info.reloads}.</p> : null}
+      {proposedRollback && !readOnly && proposedRollback !== d.revision ? (
+        <section aria-label="Proposed rollback" className="flex flex-wrap items-center gap-2 rounded border border-sky-300 bg-sky-50 p-3 text-sm dark:border-sky-800 dark:bg-sky-950">
+          <p className="mr-auto">
+            Proposed: roll back to revision <strong>{proposedRollback}</strong> (what the instances run). Planning changes nothing.
+          </p>
+          <Button variant="primary" onClick={() => void rollbackTo(proposedRollback)} disabled={busy}>
+            Plan the rollback to revision {proposedRollback}
+          </Button>
+        </section>
+      ) : null}
 
       <section aria-label="Editor" className="flex flex-col gap-2">
         <div className="flex flex-wrap items-end gap-2">

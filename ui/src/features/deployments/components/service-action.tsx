@@ -34,25 +34,31 @@ function recordedSpecVersions(
 /**
  * Deploy a new tag (or image) to a Swarm service, or roll it back, after a guarded modal: a
  * required reason and the service name typed again. The job starts through useJobSubmission.
+ * `prefillImage` opens the deploy form with that image (a drift remedy's desired image) and
+ * `label` names the button (and its dialog) after what it does then.
  */
 export function ServiceActionButton({
   action,
   service,
   currentImage,
   currentSpecVersion,
+  prefillImage,
+  label,
   size = "md",
 }: {
   action: ServiceAction;
   service: string;
   currentImage?: string | null;
   currentSpecVersion?: number | null;
+  prefillImage?: string;
+  label?: string;
   size?: "sm" | "md";
 }) {
   const rights = useRights();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [tag, setTag] = useState("");
-  const [image, setImage] = useState("");
+  const [image, setImage] = useState(prefillImage ?? "");
   const [gitSha, setGitSha] = useState("");
   const [toSpec, setToSpec] = useState("");
   const [confirm, setConfirm] = useState("");
@@ -61,6 +67,7 @@ export function ServiceActionButton({
 
   const deploy = action === "deploy";
   const verb = deploy ? "Deploy" : "Roll back";
+  const title = label ? `${label} on ${service}` : `${verb} ${service}`;
 
   // What the job would change, asked as the operator types (settled for 300 ms): the same diff
   // the history shows afterwards, and the preflight's verdict.
@@ -78,7 +85,7 @@ export function ServiceActionButton({
     setOpen(false);
     setReason("");
     setTag("");
-    setImage("");
+    setImage(prefillImage ?? "");
     setGitSha("");
     setToSpec("");
     setConfirm("");
@@ -124,14 +131,14 @@ export function ServiceActionButton({
         variant={deploy ? "primary" : "danger"}
         disabledReason={rights.reasonIfMissing(RIGHTS.deploymentsOperate)}
         onClick={() => setOpen(true)}
-        aria-label={`${verb} ${service}`}
+        aria-label={label ?? title}
       >
-        {verb}
+        {label ?? verb}
       </Button>
       <Modal
         open={open}
         onClose={close}
-        title={`${verb} ${service}`}
+        title={title}
         description={
           deploy
             ? "Starts a service.deploy job: preflight, update, converge, verify. A deploy that does not converge or stays unhealthy is rolled back automatically. It is recorded in the audit log with your reason."

@@ -5,6 +5,7 @@ import { Page } from "@/components/layout";
 import { DataTable, type ColumnDef, StaleNotice, ErrorState, LoadingState, RelativeTime, StatusBadge, TruncatedText, UpdatedAgo } from "@/components/ui";
 import { formatDuration } from "@/lib";
 import { InstanceSparkline } from "@/features/metrics";
+import { InventoryView } from "./inventory";
 import { SwarmView } from "./swarm";
 import { TopologyView } from "./topology";
 import { fleetQueries } from "@/features/fleet/queries";
@@ -29,18 +30,19 @@ const columns: ColumnDef<InstanceHealth, unknown>[] = [
   { id: "error", header: "Error", accessorFn: (i) => i.error ?? "", cell: (c) => <TruncatedText value={c.row.original.error} label="Error" />, meta: { priority: 2, width: 160 } },
 ];
 
-type View = "instances" | "topology" | "swarm";
+type View = "instances" | "topology" | "swarm" | "nodes";
 const VIEWS: ReadonlyArray<[View, string]> = [
   ["instances", "Instances"],
   ["topology", "Topology"],
   ["swarm", "Swarm"],
+  ["nodes", "Nodes"],
 ];
 
 export default function FleetPage() {
   const fleet = useQuery(fleetQueries.snapshot());
   const [params, setParams] = useSearchParams();
   const requested = params.get("view");
-  const view: View = requested === "topology" || requested === "swarm" ? requested : "instances";
+  const view: View = VIEWS.some(([id]) => id === requested) ? (requested as View) : "instances";
   const select = (next: View) =>
     setParams(
       (current) => {
@@ -117,6 +119,8 @@ export default function FleetPage() {
               <TopologyView fleet={fleet.data} />
             ) : view === "swarm" ? (
               <SwarmView fleet={fleet.data} />
+            ) : view === "nodes" ? (
+              <InventoryView />
             ) : (
               <DataTable
                 id="fleet"
