@@ -1,9 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
-import { Button, Modal, ReasonField, StatusBadge } from "@/components/ui";
+import { StatusBadge } from "@/components/ui";
 import { formatScalar, RIGHTS } from "@/lib";
-import { useRights } from "@/session";
-import { JobRefusal, jobQueries, startJob, useJobSubmission, type StartJobInput } from "@/features/jobs";
+import { jobQueries, ReasonJobButton } from "@/features/jobs";
 import { parsePlaybookReport, playbookKind, type PlaybookReport } from "@/features/deployments/model";
 import type { Deployment } from "@/features/deployments/types";
 
@@ -63,57 +61,18 @@ export function PlaybookResults({ d }: { d: Deployment }) {
 
 /** "Run playbook again": the usual job flow (reason, confirmation, progress) over this deployment. */
 export function RunPlaybookButton({ d }: { d: Deployment }) {
-  const rights = useRights();
-  const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState("");
-  const [touched, setTouched] = useState(false);
   const kind = playbookKind(d);
-  const close = () => {
-    setOpen(false);
-    setReason("");
-    setTouched(false);
-    start.reset();
-  };
-  const start = useJobSubmission<StartJobInput>({
-    start: startJob,
-    startedTitle: () => `${kind} of ${d.service} started`,
-    beforeNavigate: close,
-  });
-  const submit = () => {
-    setTouched(true);
-    if (!reason.trim()) return;
-    start.submit({ kind, reason: reason.trim(), params: { service: d.service, deployment_id: d.id } });
-  };
   return (
-    <>
-      <Button disabledReason={rights.reasonIfMissing(RIGHTS.deploymentsOperate)} onClick={() => setOpen(true)}>
-        Run playbook again
-      </Button>
-      <Modal
-        open={open}
-        onClose={close}
-        title={`Run ${kind} again`}
-        description={`Checks ${d.service} over this deployment's windows again (read-only: nothing is changed or rolled back). It is recorded in the audit log with your reason.`}
-        footer={
-          <>
-            <Button onClick={close}>Cancel</Button>
-            <Button variant="primary" onClick={submit} disabled={start.isPending}>
-              {start.isPending ? "Starting…" : start.isError ? "Retry" : "Run playbook"}
-            </Button>
-          </>
-        }
-      >
-        <form
-          className="flex flex-col gap-3"
-          onSubmit={(event) => {
-            event.preventDefault();
-            submit();
-          }}
-        >
-          <ReasonField value={reason} onChange={setReason} touched={touched} autoFocus />
-          {start.isError ? <JobRefusal error={start.error} title="The playbook could not be started" /> : null}
-        </form>
-      </Modal>
-    </>
+    <ReasonJobButton
+      kind={kind}
+      params={{ service: d.service, deployment_id: d.id }}
+      right={RIGHTS.deploymentsOperate}
+      label="Run playbook again"
+      title={`Run ${kind} again`}
+      description={`Checks ${d.service} over this deployment's windows again (read-only: nothing is changed or rolled back). It is recorded in the audit log with your reason.`}
+      submitLabel="Run playbook"
+      startedTitle={`${kind} of ${d.service} started`}
+      refusalTitle="The playbook could not be started"
+    />
   );
 }
