@@ -57,6 +57,14 @@ def _ts(epoch: float) -> str:
     return rfc3339(datetime.fromtimestamp(epoch, UTC))
 
 
+def _raise_if_cancelling(exc: BaseException | None = None) -> None:
+    """A client library may turn our cancellation into its own error (nats-py: a timeout): a
+    loop that goes on after it would never stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
+
+
 @dataclass(frozen=True)
 class DriftFilter:
     category: str | None = None
@@ -155,6 +163,7 @@ class DriftService:
                         self.sources.health_failures(observation.services),
                     )
                 except ControlError as e:
+                    _raise_if_cancelling(e)
                     _log.warning("drift: instance revisions or health unavailable", error=e.detail)
             found = classify(
                 desired,
@@ -389,9 +398,13 @@ class DriftService:
             except asyncio.CancelledError:
                 raise
             except ControlError as e:
+                _raise_if_cancelling(e)
                 _log.warning("drift observation failed", error=e.detail)
-            except Exception:  # never let the loop die; the endpoint reports its own errors
+            except Exception as e:  # never let the loop die; the endpoint reports its own errors
+                _raise_if_cancelling(e)
                 _log.exception("drift observation failed")
+            # A cancel that something below swallowed (and returned normally) still stops us.
+            _raise_if_cancelling()
             await asyncio.sleep(self.interval_s)
 
     def start(self) -> None:
