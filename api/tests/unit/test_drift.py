@@ -379,3 +379,28 @@ def test_stack_files_are_read_again_only_when_they_change(tmp_path: Path) -> Non
     second = reader.read()
     assert reader.reads == 2
     assert {s.image for s in second.services} >= {"example/api:2.0"}
+
+
+async def test_the_loop_stops_even_when_a_cancel_is_swallowed_below_it(tmp_path: Path) -> None:
+    """Python 3.11's asyncio.wait_for can return a result and drop the cancel: the loop must
+    still stop (app shutdown hung on it)."""
+    import asyncio
+
+    class Swallowing(_Swarm):
+        async def observe(self) -> SwarmObservation:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                pass  # swallowed, like wait_for's race
+            return await super().observe()
+
+    services, tasks = _agreeing()
+    clock = [NOW]
+    drift = _drift(Swallowing(services, tasks), MemoryKeyValue(), tmp_path, clock)
+    drift.start()
+    task = drift._task
+    assert task is not None
+    await asyncio.sleep(0.05)
+    stopping = asyncio.ensure_future(drift.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=5)
+    assert stopping in done and task.done(), "the drift loop did not stop"
