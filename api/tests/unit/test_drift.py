@@ -385,13 +385,12 @@ async def test_the_loop_stops_even_when_a_cancel_is_swallowed_below_it(tmp_path:
     """Python 3.11's asyncio.wait_for can return a result and drop the cancel: the loop must
     still stop (app shutdown hung on it)."""
     import asyncio
+    import contextlib
 
     class Swallowing(_Swarm):
         async def observe(self) -> SwarmObservation:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):  # swallowed, like wait_for's race
                 await asyncio.sleep(3600)
-            except asyncio.CancelledError:
-                pass  # swallowed, like wait_for's race
             return await super().observe()
 
     services, tasks = _agreeing()
