@@ -31,12 +31,14 @@ ORPHAN_SERVICE = f"{STACK}_{ORPHAN}"
 
 
 @pytest.fixture
-async def world(nats_url: str, secret_file: Path, tmp_path: Path) -> AsyncIterator[World]:
+async def world(own_nats: str, secret_file: Path, tmp_path: Path) -> AsyncIterator[World]:
+    # A NATS of its own: deploy playbooks sample placed tenants, drift remembers what it saw, and
+    # neither may meet what other tests left in the session's server.
     counts: dict[PlatformKind, int] = {"aggregate": 2, "projection": 1, "runner": 1}
     # A busy machine (CI runs suites side by side) can make a 2 s probe time out: a real
     # `unhealthy` drift item, but not one the demo seeds.
     async with demo_world(
-        nats_url, secret_file, tmp_path, counts, CONTROL_PROBE_TIMEOUT_S="10"
+        own_nats, secret_file, tmp_path, counts, CONTROL_PROBE_TIMEOUT_S="10"
     ) as w:
         yield w
 

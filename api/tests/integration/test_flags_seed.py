@@ -5,29 +5,17 @@ nats-server of its own: the flags it writes are seen by no other test."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.bootstrap.app import create_app
 from cloudlysis_control.core.errors import SettingsError
 from tests.support.auth import FakeRights, bearer
 from tests.support.settings import app_settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def own_nats(tmp_path: Path) -> AsyncIterator[str]:
-    server = EmbeddedNatsServer(tmp_path / "nats")
-    await server.start()
-    try:
-        yield server.url
-    finally:
-        await server.stop()
 
 
 async def stored_flags(nats_url: str, secret_file: Path, tmp_path: Path, seed: Path) -> dict:  # type: ignore[type-arg]

@@ -32,7 +32,10 @@ VIEWER = bearer("viewer")
 def swarm_app(
     nats_url: str, secret_file: Path, tmp_path: Path, fixture: Path, **env: str
 ) -> Litestar:
-    env = {"CONTROL_DEPLOY_HEALTH_TIMEOUT_S": "10", **env}
+    # Discovery off unless a test wants it: the example's Gateway (an address nobody answers
+    # on) would otherwise join the fleet, and a deploy's playbook would find that tenants placed
+    # by other tests (one NATS for the session) do not resolve through it.
+    env = {"CONTROL_DEPLOY_HEALTH_TIMEOUT_S": "10", "CONTROL_SWARM_DISCOVERY": "false", **env}
     settings = app_settings(
         nats_url,
         secret_file,
@@ -205,7 +208,10 @@ async def test_deploy_and_rollback_jobs_record_deployments_and_annotations(
             )
             assert r.status_code == 202, r.text
             job = await job_done(c, r.json()["id"])
-            assert job["status"] == "succeeded", job
+            assert job["status"] == "succeeded", (
+                job["error"],
+                [(s["name"], s.get("output")) for s in job["steps"]],
+            )
             assert [s["name"] for s in job["steps"]] == [
                 "preflight",
                 "update",
@@ -400,7 +406,12 @@ async def test_swarm_services_with_kind_and_admin_labels_join_the_fleet(
     with serve_in_thread(health_app()) as svc_url:
         fixture = isolated_fixture(tmp_path, admin_urls={"platform_aggregate-a-m": svc_url})
         app = swarm_app(
-            nats_url, secret_file, tmp_path, fixture, CONTROL_SWARM_DISCOVERY_INTERVAL_S="1"
+            nats_url,
+            secret_file,
+            tmp_path,
+            fixture,
+            CONTROL_SWARM_DISCOVERY="true",
+            CONTROL_SWARM_DISCOVERY_INTERVAL_S="1",
         )
         async with AsyncTestClient(app=app) as c:
 
@@ -544,7 +555,10 @@ async def _rollback_plan(client: AsyncTestClient[Litestar]) -> None:
     )
     assert r.status_code == 202, r.text
     job = await job_done(client, r.json()["id"])
-    assert job["status"] == "succeeded", job
+    assert job["status"] == "succeeded", (
+        job["error"],
+        [(s["name"], s.get("output")) for s in job["steps"]],
+    )
     plan = (await client.post(url, json={}, headers=ADMIN)).json()
     assert plan["changes_available"] is True
     assert plan["from_image"] == "cloudlysis/runner:0.8.1"

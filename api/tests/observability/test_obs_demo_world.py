@@ -32,12 +32,14 @@ def ratio_by_version(vm: VictoriaMetrics, instance: str) -> dict[str, float]:
 
 
 async def test_a_bad_tag_raises_the_error_ratio_and_a_rollback_lowers_it(
-    nats_url: str, secret_file: Path, tmp_path: Path
+    own_nats: str, secret_file: Path, tmp_path: Path
 ) -> None:
+    """(A NATS of its own: a deploy's playbook samples placed tenants through the Gateway, and
+    tenants other tests placed in the session's server are not the devfleet's.)"""
     require_binary("victoria-metrics")
     release = RELEASES["aggregate"]
     async with demo_world(
-        nats_url, secret_file, tmp_path, {"aggregate": 1}, baseline_error_ratio=0.02
+        own_nats, secret_file, tmp_path, {"aggregate": 1}, baseline_error_ratio=0.02
     ) as world:
         target = world.instances["aggregate-1"]
         instance = f"127.0.0.1:{target.port}"
@@ -53,14 +55,14 @@ async def test_a_bad_tag_raises_the_error_ratio_and_a_rollback_lowers_it(
                 assert good[release.version] < 0.1, good
 
                 job = await deploy(world.client, SERVICE, release.bad)
-                assert job["status"] == "succeeded", job
+                assert job["status"] == "succeeded", (job["error"], job["steps"])
                 hurt = await eventually(
                     lambda: ratios(lambda r: r.get(release.bad, 0.0) > 0.15), 60
                 )
                 assert release.version not in hurt or hurt[release.bad] > hurt[release.version]
 
                 job = await deploy(world.client, SERVICE)  # roll back
-                assert job["status"] == "succeeded", job
+                assert job["status"] == "succeeded", (job["error"], job["steps"])
                 healed = await eventually(
                     lambda: ratios(lambda r: release.bad not in r and release.version in r), 60
                 )

@@ -40,6 +40,18 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         loop.close()
 
 
+@pytest.fixture
+async def own_nats(tmp_path: Path) -> AsyncIterator[str]:
+    """A nats-server of this test's own: nothing other tests left in the session's server
+    (placed tenants, flags, deployment history, drift records) reaches it."""
+    server = EmbeddedNatsServer(tmp_path / "own-nats")
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
+
+
 @pytest.fixture(scope="session")
 def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("keys") / "hs256.secret"
