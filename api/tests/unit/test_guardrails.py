@@ -175,7 +175,9 @@ def env() -> Env:
         fleet=FleetRegistry(),
     )
     engine = FakeEngine()
-    planner = ServicePlanner(engine, None, locks, limits)  # type: ignore[arg-type]
+    # The planner's clock is the fixtures' NOW: this module may be imported long before it runs
+    # (the whole API suite is collected first), and task failures are dated from NOW.
+    planner = ServicePlanner(engine, None, locks, limits, clock=lambda: NOW)  # type: ignore[arg-type]
     config = ConfigWorld()
     e = Env(limits, locks, admin, prober, engine, config)
     apply = PlannedApply(config.service, config.apply.changes.agents, None, None, 5.0, locks)  # type: ignore[arg-type]
