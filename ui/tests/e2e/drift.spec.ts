@@ -2,7 +2,8 @@
 // (api/devfleet world.seed_drift) seeds one item of each category. The version item is re-applied
 // through the guarded deploy flow until it leaves the list; the missing one is acknowledged.
 import { expect, test, type Page } from "@playwright/test";
-import { devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
+import { randomUUID } from "node:crypto";
+import { bearerOf, devLogin, expectNoSeriousA11yViolations, screenshot, settle } from "./helpers";
 
 const SEEDED: ReadonlyArray<[category: string, service: string]> = [
   ["missing", "platform_runner-3"],
@@ -29,7 +30,7 @@ test.describe("Drift page", () => {
     await devLogin(page, "admin");
   });
 
-  test("shows each seeded category with both sides; acknowledge one; re-apply the version item until it is gone", async ({ page }, testInfo) => {
+  test("shows each seeded category with both sides; acknowledge one; re-apply the version item until it is gone", async ({ page, request }, testInfo) => {
     test.setTimeout(180_000);
     await page.goto("/drift");
     await expect(page.getByRole("heading", { level: 1, name: "Drift" })).toBeVisible();
@@ -86,6 +87,25 @@ test.describe("Drift page", () => {
     await expect(itemRow(page, "missing", "platform_runner-3")).toHaveCount(1);
     await expect(itemRow(page, "version", "platform_projection-1")).toHaveCount(0, { timeout: 30_000 });
     await screenshot(page, testInfo, "drift-after-reapply");
+
+    // Leave the demo as the other specs expect it (one version per service): roll projection-1
+    // back through the API. The control plane's own rollback is then what is desired for it, so
+    // no version item comes back.
+    const headers = await bearerOf(request, "admin");
+    const created = await request.post("/admin/v1/swarm/services/platform_projection-1/rollback", {
+      headers: { ...headers, "idempotency-key": randomUUID() },
+      data: { confirm: "platform_projection-1", reason: "e2e: restore the demo after re-applying drift" },
+    });
+    expect(created.status(), await created.text()).toBe(202);
+    const id = ((await created.json()) as { id: string }).id;
+    await expect(async () => {
+      const job = await request.get(`/admin/v1/jobs/${id}`, { headers });
+      expect(((await job.json()) as { status: string }).status).toBe("succeeded");
+    }).toPass({ timeout: 90_000 });
+    await expect(async () => {
+      const report = await request.get("/admin/v1/platform/drift?category=version", { headers });
+      expect(((await report.json()) as { items: unknown[] }).items).toHaveLength(0);
+    }).toPass({ timeout: 30_000 });
   });
 });
 
