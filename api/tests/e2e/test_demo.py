@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from cloudlysis_devfleet.demo import GATEWAY_PORT
+from cloudlysis_devfleet.world import ORPHAN, STACK
 
 from tests.support.net import free_port
 
@@ -186,7 +187,10 @@ def check_metrics_history(c: httpx.Client, admin: dict[str, str], log: Path) -> 
     deadline = time.monotonic() + 180
     while empty and time.monotonic() < deadline:
         for name in sorted(empty):
-            params = {"range": 600, **({"service": "aggregate"} if name in service_scoped else {})}
+            params: dict[str, str | int] = {
+                "range": 600,
+                **({"service": "aggregate"} if name in service_scoped else {}),
+            }
             r = c.get(f"/admin/v1/metrics/{name}", params=params, headers=admin)
             assert r.status_code == 200, r.text
             if r.json()["series"]:
@@ -290,10 +294,21 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
             assert any(e.get("job_id") == job_id for e in events)
             # the demo Swarm (file mode) and its deployment history are there for the UI
             # (generated from the devfleet: one service per instance, each at its address)
+            # (plus the one orphan the demo seeds for drift, which has no admin address)
             swarm = c.get("/admin/v1/swarm/services", headers=admin).json()
-            assert swarm["source"] == "file" and len(swarm["items"]) == 7
+            services = [s for s in swarm["items"] if s["service"] != f"{STACK}_{ORPHAN}"]
+            assert swarm["source"] == "file" and len(swarm["items"]) == 8 and len(services) == 7
             fleet = c.get("/admin/v1/fleet", headers=admin).json()["instances"]
-            assert {s["admin_url"] for s in swarm["items"]} == {i["url"] for i in fleet}
+            assert {s["admin_url"] for s in services} == {i["url"] for i in fleet}
+            # ... and drift shows one seeded item of each category
+            drift = c.get("/admin/v1/platform/drift", headers=admin).json()
+            assert {i["category"] for i in drift["items"]} >= {
+                "missing",
+                "extra",
+                "version",
+                "config",
+                "unhealthy",
+            }, drift["items"]
             deployments = c.get("/admin/v1/deployments", headers=admin).json()["items"]
             assert {d["service"] for d in deployments} >= {"platform_gateway", "platform_runner-1"}
         nats = nats_port(base)
