@@ -40,6 +40,15 @@ def parse_rfc3339(value: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+def raise_if_cancelling(exc: BaseException | None = None) -> None:
+    """Raise CancelledError when the current task is being cancelled. A client library may turn
+    our cancellation into its own error (nats-py: a timeout), and Python 3.11's wait_for can
+    return a result instead of raising: a loop that goes on after either would never stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from exc
+
+
 async def cancel_and_wait(tasks: Iterable[asyncio.Task[object]], timeout_s: float = 5.0) -> int:
     """Cancel background tasks and wait for them, bounded: shutdown must never hang.
 

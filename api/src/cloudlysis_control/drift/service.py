@@ -19,7 +19,7 @@ from pathlib import Path
 
 import msgspec
 
-from cloudlysis_control.core.clock import rfc3339
+from cloudlysis_control.core.clock import raise_if_cancelling, rfc3339
 from cloudlysis_control.core.errors import ControlError, NotFound
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
@@ -55,14 +55,6 @@ _log = get_logger("control.drift")
 
 def _ts(epoch: float) -> str:
     return rfc3339(datetime.fromtimestamp(epoch, UTC))
-
-
-def _raise_if_cancelling(exc: BaseException | None = None) -> None:
-    """A client library may turn our cancellation into its own error (nats-py: a timeout): a
-    loop that goes on after it would never stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError from exc
 
 
 @dataclass(frozen=True)
@@ -163,7 +155,7 @@ class DriftService:
                         self.sources.health_failures(observation.services),
                     )
                 except ControlError as e:
-                    _raise_if_cancelling(e)
+                    raise_if_cancelling(e)
                     _log.warning("drift: instance revisions or health unavailable", error=e.detail)
             found = classify(
                 desired,
@@ -398,13 +390,13 @@ class DriftService:
             except asyncio.CancelledError:
                 raise
             except ControlError as e:
-                _raise_if_cancelling(e)
+                raise_if_cancelling(e)
                 _log.warning("drift observation failed", error=e.detail)
             except Exception as e:  # never let the loop die; the endpoint reports its own errors
-                _raise_if_cancelling(e)
+                raise_if_cancelling(e)
                 _log.exception("drift observation failed")
             # A cancel that something below swallowed (and returned normally) still stops us.
-            _raise_if_cancelling()
+            raise_if_cancelling()
             await asyncio.sleep(self.interval_s)
 
     def start(self) -> None:

@@ -7,6 +7,7 @@ workflow's preflight to it (each check listed here blocks each workflow listed w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from cloudlysis_control.guardrails.limits import Limits
 from cloudlysis_control.guardrails.schemas import Guardrail, GuardrailList, GuardrailThreshold
@@ -32,7 +33,7 @@ class Definition:
     checks: tuple[str, ...]
     workflows: tuple[str, ...]
     thresholds: tuple[Threshold, ...] = ()
-    phase: str = "preflight"
+    phase: Literal["preflight", "verify"] = "preflight"
 
 
 LIVE_REPLICAS = Threshold("", None, None, "the service's desired replicas (its spec)")
@@ -248,7 +249,7 @@ def describe(limits: Limits) -> GuardrailList:
                 description=d.description,
                 checks=list(d.checks),
                 workflows=list(d.workflows),
-                phase=d.phase,  # type: ignore[arg-type]
+                phase=d.phase,
                 thresholds=[_threshold(t, limits) for t in d.thresholds],
             )
             for d in GUARDRAILS

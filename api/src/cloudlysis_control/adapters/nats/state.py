@@ -22,6 +22,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue as NatsKV
 
+from cloudlysis_control.core.clock import raise_if_cancelling
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.ports import KeyExists, KVEntry, RevisionMismatch, StreamMessage
@@ -50,20 +51,10 @@ def _translate(op: str) -> Any:
         raise
     except _TRANSIENT as e:
         # nats-py turns a cancelled request into its own TimeoutError; keep it a cancellation.
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise asyncio.CancelledError from e
+        raise_if_cancelling(e)
         raise StateUnavailable(f"NATS {op} failed: {type(e).__name__}") from e
     except nats.errors.Error as e:
         raise StateUnavailable(f"NATS {op} failed: {type(e).__name__}") from e
-
-
-def _raise_if_cancelling(exc: BaseException) -> None:
-    """nats-py turns a cancellation inside a request (e.g. creating a watcher) into its own
-    TimeoutError; a loop that retries on it would swallow the cancel and never stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,14 +157,14 @@ class NatsKeyValue:
                     except nats.errors.TimeoutError as exc:
                         # Python 3.11's wait_for can turn a cancel that races the timeout
                         # into a timeout; do not let that swallow the cancel.
-                        _raise_if_cancelling(exc)
+                        raise_if_cancelling(exc)
                         continue
                     if e is None:
                         continue
                     deleted = e.operation in ("DEL", "PURGE")
                     yield KVEntry(e.key, None if deleted else e.value, int(e.revision or 0))
             except _INTERRUPTED as exc:
-                _raise_if_cancelling(exc)
+                raise_if_cancelling(exc)
                 _log.warning(
                     "kv watch interrupted", bucket=self.spec.name, error=type(exc).__name__
                 )
@@ -235,7 +226,7 @@ class NatsEventLog:
                     except nats.errors.TimeoutError as exc:
                         # Python 3.11's wait_for can turn a cancel that races the timeout
                         # into a timeout; do not let that swallow the cancel.
-                        _raise_if_cancelling(exc)
+                        raise_if_cancelling(exc)
                         continue
                     seq = int(msg.metadata.sequence.stream)
                     if seq < next_seq:
@@ -243,7 +234,7 @@ class NatsEventLog:
                     next_seq = seq + 1
                     yield StreamMessage(seq, msg.data)
             except _INTERRUPTED as exc:
-                _raise_if_cancelling(exc)
+                raise_if_cancelling(exc)
                 _log.warning(
                     "stream follow interrupted", stream=self.spec.name, error=type(exc).__name__
                 )
