@@ -13,19 +13,21 @@ from cloudlysis_control.core.errors import ControlError
 from cloudlysis_control.drift.classify import HealthFailure, RevisionGap
 from cloudlysis_control.fleet.registry import FleetRegistry
 from cloudlysis_control.fleet.snapshot import FleetSnapshotService
-from cloudlysis_control.swarm.normalise import LABEL_ADMIN_URL, STACK_LABEL, service_labels
+from cloudlysis_control.swarm.normalise import STACK_LABEL, admin_url, service_labels
 from cloudlysis_control.swarm.ports import Raw
 
 
 def _by_url(services: list[Raw]) -> dict[str, tuple[str, str | None]]:
-    """Instance URL → (Swarm service name, stack), from the services' admin-address labels."""
+    """Instance URL → (Swarm service name, stack): the admin address the Swarm view derives from
+    a service's labels (`cloudlysis.admin_url`, or the admin/metrics port)."""
     out: dict[str, tuple[str, str | None]] = {}
     for raw in services:
+        spec = raw.get("Spec") or {}
+        name = str(spec.get("Name") or raw.get("ID"))
         labels = service_labels(raw)
-        url = labels.get(LABEL_ADMIN_URL)
+        url = admin_url(name, labels)
         if url:
-            spec = raw.get("Spec") or {}
-            out[url.rstrip("/")] = (str(spec.get("Name") or raw.get("ID")), labels.get(STACK_LABEL))
+            out[url.rstrip("/")] = (name, labels.get(STACK_LABEL))
     return out
 
 
