@@ -1,9 +1,12 @@
 """Creates jobs over HTTP from its own process (not a benchmark itself).
 
 `bench_reload_jobs.py` starts it so that the client sending 500 create requests does not share a
-CPU budget or an event loop with the benchmark's observer. It reads its job as JSON on stdin:
+CPU budget or an event loop with the benchmark's observer. Plain HTTP/1.1 over asyncio streams
+(like _loadgen.py): an httpx client with 100 connections spent more CPU per request than the API
+and delivered the 500 requests over 10-15 s, so the benchmark measured its client. It reads its
+job as JSON on stdin:
 
-    {"url": "http://127.0.0.1:8080", "token": "...", "services": ["svc-1", ...],
+    {"host": "127.0.0.1", "port": 8080, "token": "...", "services": ["svc-1", ...],
      "concurrency": 100}
 
 sends one `POST /admin/v1/config/reload` per service (its own Idempotency-Key) at once over
@@ -19,38 +22,50 @@ import sys
 import time
 import uuid
 
-import httpx
 
-
-async def create(http: httpx.AsyncClient, service: str) -> str:
-    key = uuid.uuid4().hex
-    for attempt in range(3):
-        try:
-            r = await http.post(
-                "/admin/v1/config/reload",
-                json={"reason": "benchmark", "services": [service]},
-                headers={"Idempotency-Key": key},
-            )
-            break
-        except httpx.TransportError:
-            # A keep-alive connection closed under us: resend, the key makes it safe.
-            if attempt == 2:
-                raise
-    if r.status_code != 202:
-        raise RuntimeError(f"create answered {r.status_code}: {r.text[:300]}")
-    job_id: str = r.json()["id"]
-    return job_id
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    return status, await reader.readexactly(length) if length else b""
 
 
 async def run(job: dict[str, object]) -> dict[str, object]:
-    headers = {"authorization": f"Bearer {job['token']}"}
-    limits = httpx.Limits(max_connections=int(job.get("concurrency", 100)))  # type: ignore[call-overload]
-    async with httpx.AsyncClient(
-        base_url=str(job["url"]), headers=headers, timeout=120, limits=limits
-    ) as http:
-        started = time.perf_counter()
-        ids = await asyncio.gather(*(create(http, s) for s in job["services"]))  # type: ignore[attr-defined]
-        return {"ids": ids, "elapsed_s": time.perf_counter() - started}
+    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
+    queue = list(reversed(job["services"]))  # type: ignore[call-overload]
+    ids: list[str] = []
+    head = f"host: {host}:{port}\r\nauthorization: Bearer {job['token']}\r\n"
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while queue:
+                service = queue.pop()
+                body = json.dumps({"reason": "benchmark", "services": [service]}).encode()
+                writer.write(
+                    (
+                        f"POST /admin/v1/config/reload HTTP/1.1\r\n{head}"
+                        f"idempotency-key: {uuid.uuid4().hex}\r\n"
+                        "content-type: application/json\r\n"
+                        f"content-length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    + body
+                )
+                status, answer = await _read_response(reader)
+                if status != 202:
+                    raise RuntimeError(f"create answered {status}: {answer[:300]!r}")
+                ids.append(json.loads(answer)["id"])
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(int(job.get("concurrency", 100)))))  # type: ignore[call-overload]
+    return {"ids": ids, "elapsed_s": time.perf_counter() - started}
 
 
 if __name__ == "__main__":

@@ -187,7 +187,14 @@ async def load(url: str, services: list[str]) -> tuple[list[str], float]:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    job = {"url": url, "token": token(), "services": services, "concurrency": 100}
+    parsed = httpx.URL(url)
+    job = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "token": token(),
+        "services": services,
+        "concurrency": 100,
+    }
     out, _ = await proc.communicate(json.dumps(job).encode())
     if proc.returncode != 0:
         raise RuntimeError(f"job load generator exited with {proc.returncode}")
@@ -247,21 +254,33 @@ async def bench(jobs: int, workers: int, profile: str) -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
                 # Baseline: one job at a time.
                 await observer.wait({await create(http, services[-1])})  # warm-up
+                # The API's own background work (watches, timers) while idle: subtracted from
+                # the CPU of each phase, so the figure is what the jobs cost.
+                idle0, idle_t0 = cpu_s(api.pid), time.monotonic()
+                await asyncio.sleep(3)
+                idle_rate = (cpu_s(api.pid) - idle0) / (time.monotonic() - idle_t0)
                 start_counts = await read_counts(counts_file)
+                t0 = time.monotonic()
                 cpu0 = cpu_s(api.pid)
                 alone = []
                 for service in services[jobs : jobs + BASELINE_JOBS - 1]:
                     alone.extend(await observer.wait({await create(http, service)}))
-                alone_cpu = cpu_s(api.pid) - cpu0
+                alone_cpu = cpu_s(api.pid) - cpu0 - idle_rate * (time.monotonic() - t0)
                 alone_counts = await read_counts(counts_file) - start_counts
             # Load: every request at once, from the load generator's own process.
             before = await read_counts(counts_file)
-            cpu0 = cpu_s(api.pid)
+            cpu0, t0 = cpu_s(api.pid), time.monotonic()
+            assert server.process is not None
+            others0 = {"devfleet": cpu_s(devfleet.pid), "nats": cpu_s(server.process.pid)}
             if profile:
                 os.kill(api.pid, signal.SIGUSR1)
             ids, created_s = await load(url, services[:jobs])
             done = await observer.wait(set(ids))
-            load_cpu = cpu_s(api.pid) - cpu0
+            load_cpu = cpu_s(api.pid) - cpu0 - idle_rate * (time.monotonic() - t0)
+            others = {
+                "devfleet": cpu_s(devfleet.pid) - others0["devfleet"],
+                "nats": cpu_s(server.process.pid) - others0["nats"],
+            }
             if profile:
                 os.kill(api.pid, signal.SIGUSR2)
                 await asyncio.sleep(1)
@@ -291,8 +310,12 @@ async def bench(jobs: int, workers: int, profile: str) -> dict[str, Any]:
         "p99_ms": round(pct(lat, 99) * 1000, 1),
         "alone_p50_ms": round(pct(alone_lat, 50) * 1000, 1),
         "alone_p99_ms": round(pct(alone_lat, 99) * 1000, 1),
+        "api_idle_cpu_pct": round(idle_rate * 100, 1),
         "api_cpu_ms_per_job_alone": round(alone_cpu * 1000 / len(alone), 2),
         "api_cpu_ms_per_job_load": round(load_cpu * 1000 / jobs, 2),
+        # The other processes of the run, under load (not net of their idle work).
+        "devfleet_cpu_ms_per_job_load": round(others["devfleet"] * 1000 / jobs, 2),
+        "nats_cpu_ms_per_job_load": round(others["nats"] * 1000 / jobs, 2),
         "kv_ops_per_job_alone": per_job(alone_counts, len(alone)),
         "kv_ops_per_job_load": per_job(load_counts, jobs),
     }
@@ -315,7 +338,9 @@ def main() -> int:
     )
     print(
         f"API CPU per job: alone {r['api_cpu_ms_per_job_alone']} ms, "
-        f"under load {r['api_cpu_ms_per_job_load']} ms"
+        f"under load {r['api_cpu_ms_per_job_load']} ms (idle API: {r['api_idle_cpu_pct']} % of "
+        f"a core, subtracted); devfleet {r['devfleet_cpu_ms_per_job_load']} ms, nats-server "
+        f"{r['nats_cpu_ms_per_job_load']} ms per job under load"
     )
     print(f"KV operations per job, alone: {r['kv_ops_per_job_alone']}")
     print(f"KV operations per job, under load: {r['kv_ops_per_job_load']}")
