@@ -158,6 +158,9 @@ class JobEngine:
     # -- claiming ---------------------------------------------------------------------------
     async def _claim(self, job_id: str) -> RunningJob | None:
         handed = self._handed.pop(job_id, None)
+        cached = self.store.cached(job_id)
+        if handed is not None and cached is not None and cached.revision != handed[1]:
+            handed = None  # written since it was created (e.g. cancelled): read it again
         if handed is not None:
             job, revision, locks = handed
             # Leased to us at creation: claim in memory, the first write (CAS on the create's
@@ -403,6 +406,17 @@ class JobEngine:
                 s.error = None
 
             await handle.save(begin)
+            if handle.cancel_requested and not handle.compensating:
+                # The cancel arrived while this step was being recorded as running.
+                await self._step_done(
+                    handle,
+                    index,
+                    started,
+                    "cancelled",
+                    None,
+                    StepError("cancelled", "cancelled by request"),
+                )
+                return "cancelled"
             timeout = kind.step_timeout_for(step.name)
             if deadline is not None:
                 timeout = max(0.0, min(timeout, deadline - self.clock()))
