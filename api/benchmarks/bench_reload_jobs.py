@@ -8,13 +8,17 @@ reloads one instance (so the per-service config locks never collide) and is crea
 Measured:
 * baseline, same run: 20 jobs one after the other (each created, then awaited): the latency of a
   job alone, and the NATS KV operations one job costs;
-* load: 500 requests sent concurrently; jobs/s (500 / (last finished - first created)), p50/p99
-  job latency (`finished_at - created_at` of each job record), KV operations per job.
+* load: 500 requests sent concurrently from a separate load-generator process (_job_loadgen.py,
+  plain sockets); jobs/s (500 / (last finished - first created)), p50/p99 job latency
+  (`finished_at - created_at` of each job record), KV operations per job, CPU per job of the API
+  (net of its idle rate), the devfleet and the nats-server.
 
-KV operations are counted inside the API process by wrapping the KV adapter (`NatsKeyValue`:
-get, create, update, put, delete), per bucket. The ratio printed is p99 under load / a job alone.
+Completion is observed on the `control_jobs` KV bucket over NATS (not by polling the API). KV
+operations are counted inside the API process by wrapping the KV adapter (`NatsKeyValue`: get,
+create, update, put, delete), per bucket. The ratio printed is p99 under load / p99 alone.
+`--profile FILE` runs the API's load phase under cProfile and writes the stats to FILE.
 
-    uv run python benchmarks/bench_reload_jobs.py [--jobs 500] [--workers 8]
+    uv run python benchmarks/bench_reload_jobs.py [--jobs 500] [--workers 8] [--profile FILE]
 """
 
 from __future__ import annotations
