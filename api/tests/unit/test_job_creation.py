@@ -25,7 +25,7 @@ from cloudlysis_control.core.errors import (
     TenantRequired,
 )
 from cloudlysis_control.core.metrics import Metrics
-from cloudlysis_control.jobs.creation import JobCreation, job_id_for
+from cloudlysis_control.jobs.creation import JobCreation, job_id_for, key_digest, request_hash
 from cloudlysis_control.jobs.engine import JobEngine
 from cloudlysis_control.jobs.kinds import (
     JobKind,
@@ -274,3 +274,44 @@ async def test_a_job_costs_at_most_seven_kv_operations_and_creation_two_round_tr
         assert again.id == job.id and len(jobs_kv.calls + locks_kv.calls) == before
     finally:
         await engine.stop()
+
+
+async def test_a_key_remembered_before_issue_19_still_finds_its_job() -> None:
+    """Upgrade: control_idempotency records written by the previous version are honoured, so a
+    retry across the upgrade gets the job its key made (and another body is refused)."""
+    kind = OneStep()
+    kinds = KindRegistry()
+    kinds.register(kind)
+    audit = AuditService(MemoryEventLog(), Metrics())
+    store = JobStore(MemoryKeyValue())
+    legacy = MemoryKeyValue()
+    old = Job(
+        id="j_" + "3" * 32,
+        kind=kind.name,
+        status="succeeded",
+        reason="because",
+        params={"tenant_id": "acme"},
+        tenant_id="acme",
+        created_by="admin",
+        created_at="2026-01-01T00:00:00.000Z",
+    )
+    await store.create(old)
+    digest = request_hash(kind.name, "acme", "because", {"tenant_id": "acme"})
+    record = {"job_id": old.id, "request_hash": digest, "job": msgspec.to_builtins(old)}
+    await legacy.create(key_digest("admin", kind.name, "k-old"), msgspec.json.encode(record))
+    runner = RecordingRunner()
+    locks = LockService(MemoryKeyValue(), instance_id="r1")
+    service = JobService(JobCreation(store, kinds, runner, audit, locks, legacy=legacy))
+    args: dict[str, Any] = {
+        "kind_name": kind.name,
+        "reason": "because",
+        "params": {},
+        "principal": principal(),
+        "tenant_id": "acme",
+    }
+    again = await service.create(**args, idempotency_key="k-old")
+    assert again.id == old.id and runner.ids == []
+    with pytest.raises(IdempotencyKeyReused):
+        await service.create(**{**args, "reason": "other"}, idempotency_key="k-old")
+    fresh = await service.create(**args, idempotency_key="k-new")
+    assert fresh.id == job_id_for("admin", kind.name, "k-new") and runner.ids == [fresh.id]

@@ -313,7 +313,14 @@ class Container:
             fence_margin_s=s.jobs.fence_margin_s,
         )
         self.jobs = JobService(
-            JobCreation(self.store, self.kinds, self.engine, self.audit, self.locks),
+            JobCreation(
+                self.store,
+                self.kinds,
+                self.engine,
+                self.audit,
+                self.locks,
+                legacy=NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
+            ),
             staleness=self.state_staleness,
         )
         self.tenant_operations = TenantOperations()

@@ -58,7 +58,7 @@ from cloudlysis_control.jobs.kinds import (
 from cloudlysis_control.jobs.schemas import Job, new_steps
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.locks.service import LockService
-from cloudlysis_control.ports import KeyExists
+from cloudlysis_control.ports import KeyExists, KeyValue
 
 # Refusals a preflight or the lock check may raise: audited, nothing created.
 REFUSALS = (PreflightRefused, PlanStale, Conflict)
@@ -88,10 +88,20 @@ def request_hash(kind: str, tenant_id: str | None, reason: str, params: Params) 
     return hashlib.sha256(canonical).hexdigest()
 
 
+def key_digest(principal_id: str, kind_name: str, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{principal_id}\0{kind_name}\0{idempotency_key}".encode()).hexdigest()
+
+
 def job_id_for(principal_id: str, kind_name: str, idempotency_key: str) -> str:
     """The id of the job a (principal, kind, Idempotency-Key) creates: the same for a replay."""
-    digest = hashlib.sha256(f"{principal_id}\0{kind_name}\0{idempotency_key}".encode())
-    return f"j_{digest.hexdigest()[:32]}"
+    return f"j_{key_digest(principal_id, kind_name, idempotency_key)[:32]}"
+
+
+class LegacyRecord(msgspec.Struct):
+    """What this version reads of an idempotency record written before issue 19."""
+
+    job_id: str
+    request_hash: str
 
 
 class JobCreation:
@@ -102,12 +112,17 @@ class JobCreation:
         engine: Runner,
         audit: AuditService,
         locks: LockService | None = None,
+        legacy: KeyValue | None = None,
     ) -> None:
         self.store = store
         self.kinds = kinds
         self.engine = engine
         self.audit = audit
         self.locks = locks
+        # control_idempotency, written before issue 19: a retry across the upgrade still finds
+        # the job its key made. Its keys are listed once (on the first creation).
+        self.legacy = legacy
+        self._legacy_keys: set[str] | None = None
 
     # -- creation -----------------------------------------------------------------------------
 
@@ -154,6 +169,11 @@ class JobCreation:
         cached = self.store.cached(job_id)
         if cached is not None:
             return self._replayed(cached.job, digest)
+        legacy = await self._legacy_replay(
+            key_digest(principal.id, kind.name, idempotency_key), digest
+        )
+        if legacy is not None:
+            return legacy
 
         job_params = request_params
         if kind.checks_world:
@@ -244,6 +264,30 @@ class JobCreation:
         """The job an earlier request with this key made, or None when there is none yet."""
         stored = await self.store.get(job_id)
         return None if stored is None else self._replayed(stored.job, digest)
+
+    async def _legacy_replay(self, record_key: str, digest: str) -> Job | None:
+        if self.legacy is None:
+            return None
+        if self._legacy_keys is None:
+            with contextlib.suppress(ControlError):
+                self._legacy_keys = set(await self.legacy.keys())
+        if not self._legacy_keys or record_key not in self._legacy_keys:
+            return None
+        entry = await self.legacy.get(record_key)
+        if entry is None or entry.value is None:
+            return None
+        try:
+            record = msgspec.json.decode(entry.value, type=LegacyRecord)
+        except msgspec.DecodeError:
+            return None
+        stored = await self.store.get(record.job_id)
+        if stored is None:
+            return None  # abandoned before it was written: create it now
+        if record.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", job_id=record.job_id
+            )
+        return stored.job
 
     async def _lost_race(
         self, kind: JobKind, job: Job, digest: str, held: dict[LockSpec, int]
