@@ -266,3 +266,16 @@ def test_swarm_cache_settings() -> None:
         Settings.from_env(
             {"CONTROL_SWARM_TASKS_INTERVAL_S": "10", "CONTROL_SWARM_STALE_AFTER_S": "5"}
         )
+
+
+def test_job_lease_timing_defaults_follow_the_lease_and_are_checked() -> None:
+    """Issue 19, lease fencing: renew every lease/3, fence margin lease/5 by default; a renewal
+    interval that does not fit before the fence is refused at start-up, naming the rule."""
+    s = Settings.from_env({})
+    assert (s.jobs.lease_s, s.jobs.renew_s, s.jobs.fence_margin_s) == (15.0, 5.0, 3.0)
+    s = Settings.from_env({"CONTROL_JOB_LEASE_S": "30"})
+    assert (s.jobs.renew_s, s.jobs.fence_margin_s) == (10.0, 6.0)
+    with pytest.raises(SettingsError, match="CONTROL_JOB_RENEW_S=12 is invalid"):
+        Settings.from_env({"CONTROL_JOB_RENEW_S": "12"})  # 15 - 3 = 12: not strictly less
+    with pytest.raises(SettingsError, match="CONTROL_JOB_FENCE_MARGIN_S"):
+        Settings.from_env({"CONTROL_JOB_FENCE_MARGIN_S": "11"})

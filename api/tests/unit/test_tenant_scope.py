@@ -21,7 +21,7 @@ from cloudlysis_control.jobs.service import JobFilter, JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.locks.service import LockService
 from tests.support.clock import FakeClock
-from tests.support.fakes import MemoryEventLog, MemoryKeyValue
+from tests.support.fakes import MemoryEventLog, MemoryKeyValue, RecordingRunner
 
 OPERATE = "control.tenants.operate"
 
@@ -53,11 +53,6 @@ class Kind(JobKind):
         return {}
 
 
-class Enqueued:
-    def enqueue(self, job_id: str) -> None:
-        pass
-
-
 @pytest.fixture
 def jobs() -> JobService:
     kinds = KindRegistry()
@@ -67,13 +62,10 @@ def jobs() -> JobService:
     return JobService(
         JobCreation(
             JobStore(MemoryKeyValue()),
-            MemoryKeyValue(),
             kinds,
-            Enqueued(),
+            RecordingRunner(),
             AuditService(MemoryEventLog(), Metrics()),
             LockService(MemoryKeyValue(), instance_id="r1", clock=clock),
-            instance_id="r1",
-            clock=clock,
         )
     )
 

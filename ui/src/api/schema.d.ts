@@ -1966,6 +1966,7 @@ export interface components {
             };
             reason: string;
             remediation?: string | null;
+            request_hash?: string | null;
             request_id?: string | null;
             /** @default 0 */
             runs: number;

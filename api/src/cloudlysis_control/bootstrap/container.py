@@ -309,17 +309,17 @@ class Container:
             lease_s=s.jobs.lease_s,
             workers=s.jobs.workers,
             locks=self.locks,
+            renew_s=s.jobs.renew_s,
+            fence_margin_s=s.jobs.fence_margin_s,
         )
         self.jobs = JobService(
             JobCreation(
                 self.store,
-                NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
                 self.kinds,
                 self.engine,
                 self.audit,
                 self.locks,
-                instance_id=s.server.instance_id,
-                creation_window_s=2 * s.nats.op_timeout_s,
+                legacy=NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
             ),
             staleness=self.state_staleness,
         )

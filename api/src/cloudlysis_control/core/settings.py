@@ -190,6 +190,12 @@ class JobSettings:
     lease_s: float = 15.0
     fleet_file: Path | None = None
     probe_timeout_s: float = 2.0
+    # Issue 19 — lease fencing (docs/jobs-and-locks.md, "Leases and fencing"): the owner renews
+    # its lease every `renew_s`; when no renewal has succeeded for `lease_s - fence_margin_s` it
+    # stops acting on the job (cancels the step, writes nothing more), `fence_margin_s` before
+    # another replica may take it over. renew_s < lease_s - fence_margin_s.
+    renew_s: float = 5.0
+    fence_margin_s: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -418,12 +424,7 @@ class Settings:
                 grafana_loki_uid=env.str_("CONTROL_GRAFANA_LOKI_UID", "loki"),
                 grafana_tempo_uid=env.str_("CONTROL_GRAFANA_TEMPO_UID", "tempo"),
             ),
-            jobs=JobSettings(
-                workers=env.int_("CONTROL_JOB_WORKERS", 8, lo=1, hi=256),
-                lease_s=env.float_("CONTROL_JOB_LEASE_S", 15.0, lo=1.0, hi=600.0),
-                fleet_file=env.file("CONTROL_FLEET_FILE"),
-                probe_timeout_s=env.float_("CONTROL_PROBE_TIMEOUT_S", 2.0, lo=0.05, hi=60),
-            ),
+            jobs=_job_settings(env),
             placement=PlacementSettings(
                 source=env.choice("CONTROL_PLACEMENT_SOURCE", "nats", ("nats", "file")),
                 file=Path(env.str_("CONTROL_PLACEMENT_FILE", "config/placement/dev.json")),
@@ -447,3 +448,23 @@ class Settings:
                 verify_timeout_s=env.float_("CONTROL_OPS_VERIFY_TIMEOUT_S", 10.0, lo=0.1, hi=600),
             ),
         )
+
+
+def _job_settings(env: _Env) -> JobSettings:
+    lease_s = env.float_("CONTROL_JOB_LEASE_S", 15.0, lo=1.0, hi=600.0)
+    renew_s = env.float_("CONTROL_JOB_RENEW_S", lease_s / 3, lo=0.05, hi=600.0)
+    margin_s = env.float_("CONTROL_JOB_FENCE_MARGIN_S", lease_s / 5, lo=0.0, hi=600.0)
+    if renew_s >= lease_s - margin_s:
+        raise SettingsError(
+            f"CONTROL_JOB_RENEW_S={renew_s:g} is invalid: must be < CONTROL_JOB_LEASE_S - "
+            f"CONTROL_JOB_FENCE_MARGIN_S = {lease_s - margin_s:g} (a lease must survive a "
+            "missed renewal before its owner fences itself)"
+        )
+    return JobSettings(
+        workers=env.int_("CONTROL_JOB_WORKERS", 8, lo=1, hi=256),
+        lease_s=lease_s,
+        fleet_file=env.file("CONTROL_FLEET_FILE"),
+        probe_timeout_s=env.float_("CONTROL_PROBE_TIMEOUT_S", 2.0, lo=0.05, hi=60),
+        renew_s=renew_s,
+        fence_margin_s=margin_s,
+    )

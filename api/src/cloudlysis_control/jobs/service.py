@@ -155,7 +155,9 @@ class JobService:
             job = stored.job
             if job.terminal or job.status == "cancelling":
                 return job
-            if job.status == "pending" and job.lease_owner is None:
+            # Never started (leased to its creator at most): cancelled at once. Its creator's
+            # first write (a CAS on the revision it created) then fails and it drops the job.
+            if job.status == "pending" and job.runs == 0:
                 job.status = "cancelled"
                 job.finished_at = rfc3339()
                 for s in job.steps:
