@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -47,4 +48,19 @@ class EventLog(Protocol):
 
     def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]:
         """Every message with seq >= from_seq, then new ones as they arrive; survives reconnects."""
+        ...
+
+    async def bounds(self) -> tuple[int, int]:
+        """(first, last) sequence of the log now: a snapshot a query reads up to. An empty log
+        answers (0, 0) or (last + 1, last) once everything was removed."""
+        ...
+
+    def read(self, start_seq: int, end_seq: int, batch: int = 1024) -> AsyncIterator[StreamMessage]:
+        """Every message with start_seq <= seq <= end_seq, in order, fetched `batch` at a time;
+        stops at end_seq (or the end of the log) instead of waiting for new ones."""
+        ...
+
+    async def seq_at(self, at: datetime) -> int:
+        """The first sequence appended at or after `at` (by the log's own clock); last + 1
+        when nothing was appended since."""
         ...

@@ -8,7 +8,9 @@ meet the same rules as against the real adapters; integration tests use the real
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import bisect
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 from cloudlysis_control.core.errors import UpstreamUnavailable
 from cloudlysis_control.fleet.ports import ProbeResult
@@ -72,18 +74,23 @@ class MemoryKeyValue:
 
 
 class MemoryEventLog:
-    """The EventLog port in memory: appends dedup by message id, followers see every event."""
+    """The EventLog port in memory: appends dedup by message id, followers see every event,
+    bounded reads and time seeks as the stream answers them (`now` stamps each append)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
         self.messages: list[StreamMessage] = []
+        self.times: list[datetime] = []
         self._ids: dict[str, int] = {}
         self._changed = asyncio.Condition()
+        self._now = now or (lambda: datetime.now(UTC))
+        self.reads = 0  # bounded reads started (how often a query went past the cache)
 
     async def publish(self, data: bytes, msg_id: str) -> tuple[int, bool]:
         if msg_id in self._ids:
             return self._ids[msg_id], True
         seq = len(self.messages) + 1
         self.messages.append(StreamMessage(seq, data))
+        self.times.append(self._now())
         self._ids[msg_id] = seq
         async with self._changed:
             self._changed.notify_all()
@@ -94,6 +101,19 @@ class MemoryEventLog:
 
     async def last_seq(self) -> int:
         return len(self.messages)
+
+    async def bounds(self) -> tuple[int, int]:
+        return (1 if self.messages else 0), len(self.messages)
+
+    async def read(
+        self, start_seq: int, end_seq: int, batch: int = 1024
+    ) -> AsyncIterator[StreamMessage]:
+        self.reads += 1
+        for seq in range(max(1, start_seq), min(end_seq, len(self.messages)) + 1):
+            yield self.messages[seq - 1]
+
+    async def seq_at(self, at: datetime) -> int:
+        return bisect.bisect_left(self.times, at) + 1
 
     async def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]:
         next_seq = max(1, from_seq)

@@ -117,7 +117,7 @@ async def test_a_job_is_created_once_with_its_audit_event_and_lock(world: Any) -
     assert job.params == {"tenant_id": "acme", "target": "a", "planned": True}
     assert enq.ids == [job.id]
     assert (await locks.get("tenant", "acme")).job_id == job.id
-    events = audit.query(AuditFilter(job_id=job.id), None, 10).items
+    events = (await audit.query(AuditFilter(job_id=job.id), None, 10)).items
     assert [(e.action, e.outcome) for e in events] == [("job.create.test.thing", "accepted")]
     again = await create(service)
     assert again.id == job.id and kind.preflights == 1  # a replay runs no second preflight
@@ -138,7 +138,7 @@ async def test_refusals_change_nothing_and_are_audited_once(world: Any) -> None:
     with pytest.raises(PreflightRefused):
         await create(service)
     assert list(store.all()) == [] and enq.ids == [] and await idem.keys() == []
-    refused = audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10).items
+    refused = (await audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10)).items
     assert len(refused) == 1 and refused[0].action == "job.create.test.thing"
     assert refused[0].target.startswith("job:j_")
     kind.refuse = None
@@ -147,7 +147,9 @@ async def test_refusals_change_nothing_and_are_audited_once(world: Any) -> None:
         await create(service, key="k2")
     assert held.value.extra["job_id"] == "j_" + "0" * 32
     assert list(store.all()) == [] and await idem.keys() == []
-    assert len(audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10).items) == 2
+    assert (
+        len((await audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10)).items) == 2
+    )
 
 
 async def test_right_key_and_tenant_are_checked_first(world: Any) -> None:
@@ -159,7 +161,7 @@ async def test_right_key_and_tenant_are_checked_first(world: Any) -> None:
     with pytest.raises(Forbidden) as denied:
         await create(service, principal=principal("viewer", frozenset({"control.jobs.read"})))
     assert denied.value.extra["missing_right"] == "control.tenants.operate"
-    denials = audit.query(AuditFilter(action="authz.deny"), None, 10).items
+    denials = (await audit.query(AuditFilter(action="authz.deny"), None, 10)).items
     assert len(denials) == 1 and denials[0].actor == "viewer"
 
 
@@ -191,7 +193,7 @@ async def test_an_abandoned_record_is_cleared_with_its_lock_not_named(
     assert job.id != ghost.id
     assert [j.id for j in store.all()] == [job.id]
     assert (await locks.get("tenant", "acme")).job_id == job.id
-    abandoned = audit.query(AuditFilter(outcomes=frozenset({"failed"})), None, 10).items
+    abandoned = (await audit.query(AuditFilter(outcomes=frozenset({"failed"})), None, 10)).items
     assert [e.target for e in abandoned] == [f"job:{ghost.id}"]
 
 

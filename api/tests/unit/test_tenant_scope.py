@@ -112,7 +112,7 @@ async def test_a_tenant_job_is_created_only_for_a_tenant_in_scope(jobs: JobServi
     with pytest.raises(Forbidden) as platform:
         await create(jobs, operator("acme-eu"), "t.platform_op", None)
     assert platform.value.extra["scope"] == "platform"
-    denials = jobs.audit.query(AuditFilter(action="authz.deny"), None, 10).items
+    denials = (await jobs.audit.query(AuditFilter(action="authz.deny"), None, 10)).items
     assert [(d.target, d.tenant_id, d.detail) for d in denials] == [
         (
             "job.create.t.platform_op",

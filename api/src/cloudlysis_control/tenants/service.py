@@ -189,6 +189,6 @@ class TenantService:
             placement=placement,
             recent_jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 20) if self.jobs else [],
             recent_audit_events=(
-                self.audit.recent(AuditFilter(tenant_id=tenant_id), 20) if self.audit else []
+                await self.audit.recent(AuditFilter(tenant_id=tenant_id), 20) if self.audit else []
             ),
         )
