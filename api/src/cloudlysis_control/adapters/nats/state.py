@@ -20,16 +20,10 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import (
-    AckPolicy,
-    ConsumerConfig,
-    DeliverPolicy,
-    KeyValueConfig,
-    StorageType,
-    StreamConfig,
-)
+from nats.js.api import ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue as NatsKV
 
+from cloudlysis_control.adapters.nats.reads import StreamReader
 from cloudlysis_control.core.clock import raise_if_cancelling
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.logging import get_logger
@@ -265,7 +259,7 @@ class NatsEventLog:
     ) -> AsyncIterator[StreamMessage]:
         if end_seq < max(1, start_seq):
             return
-        sub = await self._reader(
+        reader = await self._reader(
             ConsumerConfig(
                 deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, start_seq)
             )
@@ -275,66 +269,45 @@ class NatsEventLog:
             while next_seq <= end_seq:
                 want = min(batch, end_seq - next_seq + 1)
                 with _translate("stream read"):
-                    try:
-                        msgs = await sub.fetch(want, timeout=self._state.op_timeout_s)
-                    except nats.errors.TimeoutError as exc:
-                        raise_if_cancelling(exc)
-                        return  # nothing left up to end_seq
-                for m in msgs:
-                    seq = int(m.metadata.sequence.stream)
+                    msgs = await reader.fetch(want)
+                for subject, seq, data in msgs:
                     if seq > end_seq:
                         return
                     next_seq = seq + 1
-                    if m.subject == self.subject:
-                        yield StreamMessage(seq, m.data)
+                    if subject == self.subject:
+                        yield StreamMessage(seq, data)
                 if len(msgs) < want:
                     return  # the fetch asks "no wait": fewer than asked is all there is
         finally:
-            await self._drop_reader(sub)
+            await reader.close()
 
     async def seq_at(self, at: datetime) -> int:
         first, last = await self.bounds()
         if last == 0 or last < first:
             return last + 1
-        with _translate("stream get"):
-            try:
-                newest = await self._state.js.get_msg(self.spec.name, last)
-                if newest.time is not None and newest.time < at:
-                    return last + 1
-            except nats.js.errors.NotFoundError:
-                pass
-        sub = await self._reader(
+        reader = await self._reader(
             ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=at)
         )
         try:
             with _translate("stream seek"):
-                try:
-                    msgs = await sub.fetch(1, timeout=self._state.op_timeout_s)
-                except nats.errors.TimeoutError as exc:
-                    raise_if_cancelling(exc)
-                    return last + 1
-            return int(msgs[0].metadata.sequence.stream)
+                msgs = await reader.fetch(1)
+            return msgs[0][1] if msgs else last + 1
         finally:
-            await self._drop_reader(sub)
+            await reader.close()
 
-    async def _reader(self, config: ConsumerConfig) -> Any:
-        """An ephemeral pull consumer over the whole stream: no acks, in memory, removed by the
-        server if this process dies before deleting it."""
+    async def _reader(self, config: ConsumerConfig) -> StreamReader:
         self._state.require_connected()
-        config.ack_policy = AckPolicy.NONE
-        config.mem_storage = True
-        config.num_replicas = 1
-        config.inactive_threshold = 30.0
+        nc = self._state.nc
+        assert nc is not None
         with _translate("stream reader"):
-            return await self._state.js.pull_subscribe(
-                self.spec.subjects[0], stream=self.spec.name, config=config
+            return await StreamReader.open(
+                nc,
+                self._state.js,
+                self.spec.name,
+                self.spec.subjects[0],
+                config,
+                self._state.op_timeout_s,
             )
-
-    async def _drop_reader(self, sub: Any) -> None:
-        with contextlib.suppress(Exception):
-            await sub.unsubscribe()
-        with contextlib.suppress(Exception):
-            await self._state.js.delete_consumer(self.spec.name, sub._consumer)
 
 
 @dataclass
