@@ -29,16 +29,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer  # noqa: E402
-from cloudlysis_control.adapters.nats.state import (  # noqa: E402
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
+from cloudlysis_control.adapters.nats.state import (
     STREAM_AUDIT,
     NatsEventLog,
     NatsState,
 )
-from cloudlysis_control.audit.export import as_ndjson  # noqa: E402
-from cloudlysis_control.audit.schemas import AuditFilter  # noqa: E402
-from cloudlysis_control.audit.service import AuditService  # noqa: E402
-from cloudlysis_control.core.metrics import Metrics  # noqa: E402
+from cloudlysis_control.audit.export import as_ndjson
+from cloudlysis_control.audit.schemas import AuditFilter
+from cloudlysis_control.audit.service import AuditService
+from cloudlysis_control.core.metrics import Metrics
 
 
 async def _phase(url: str, phase: str, events: int) -> dict[str, Any]:
@@ -55,8 +55,7 @@ async def _phase(url: str, phase: str, events: int) -> dict[str, Any]:
         else:
             service = AuditService(log, Metrics(), max_indexed=events if phase == "cache" else 0)
             await service.start()
-            while phase == "cache" and service._cover_hi < events:
-                await asyncio.sleep(0.05)
+            await service.caught_up.wait()
             started = time.perf_counter()
             async for chunk in as_ndjson(await service.export(AuditFilter())):
                 n += chunk.count(b"\n")
@@ -85,7 +84,6 @@ def _in_process(url: str, phase: str, events: int) -> dict[str, Any]:
 
 async def _fill(url: str, events: int) -> None:
     import nats
-
     from tests.support.audit_stream import append_events
 
     state = NatsState(url=url)

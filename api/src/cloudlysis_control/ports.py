@@ -34,6 +34,11 @@ class KeyValue(Protocol):
         """Current values first, then every change; survives reconnects (re-sends values)."""
         ...
 
+    async def last_revision(self) -> int:
+        """The bucket's newest revision now (0 when nothing was ever written): a watcher that
+        has seen it holds everything the bucket held at that moment."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class StreamMessage:

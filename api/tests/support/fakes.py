@@ -62,6 +62,9 @@ class MemoryKeyValue:
     async def keys(self) -> list[str]:
         return [k for k, e in self.entries.items() if e.value is not None]
 
+    async def last_revision(self) -> int:
+        return self.revision
+
     async def watch_all(self) -> AsyncIterator[KVEntry]:
         seen = 0
         while True:

@@ -71,7 +71,7 @@ class AuditService:
         self._cover_hi = 0
         self._follower: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[AuditEvent], None]] = []
-        self.caught_up = asyncio.Event()
+        self.caught_up = asyncio.Event()  # followed up to the stream's end at start-up
 
     async def record(
         self,
@@ -141,7 +141,7 @@ class AuditService:
         self._follower = asyncio.create_task(self._follow(), name="audit-follower")
 
     async def _follow(self) -> None:
-        start = 1
+        start, last = 1, 0
         try:
             first, last = await self.log.bounds()
             # Only the newest events need to be in memory: begin where the cache will end.
@@ -150,12 +150,16 @@ class AuditService:
             _log.warning("audit stream bounds unknown; following from the start", error=e.detail)
         self._cover_lo = max(self._cover_lo, start)
         self._cover_hi = max(self._cover_hi, start - 1)
+        if self._cover_hi >= last:
+            self.caught_up.set()
         async for msg in self.log.follow(start):
             try:
                 self._index(msg.seq, _decoder.decode(msg.data))
             except msgspec.DecodeError:
                 _log.warning("undecodable audit event skipped", seq=msg.seq)
             self._cover_hi = max(self._cover_hi, msg.seq)
+            if msg.seq >= last:
+                self.caught_up.set()  # the cache holds what the stream held when it started
 
     async def stop(self) -> None:
         if self._follower is not None and await cancel_and_wait([self._follower]):

@@ -76,7 +76,7 @@ class InvestigateService:
                 )
             )
         for kind, jflt, aflt in candidates:
-            matched_jobs = self.jobs.find(jflt, 100)
+            matched_jobs = await self.jobs.find(jflt, 100)
             matched_events = await self.audit.recent(aflt, 200)
             if matched_jobs or matched_events:
                 kinds.append(kind)
@@ -103,6 +103,6 @@ class InvestigateService:
     async def tenant_activity(self, tenant_id: str) -> TenantActivity:
         return TenantActivity(
             tenant_id=tenant_id,
-            jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 50),
+            jobs=await self.jobs.find(JobFilter(tenant_id=tenant_id), 50),
             audit_events=await self.audit.recent(AuditFilter(tenant_id=tenant_id), 50),
         )

@@ -146,6 +146,12 @@ class NatsKeyValue:
             except nats.js.errors.NoKeysError:
                 return []
 
+    async def last_revision(self) -> int:
+        self._state.require_connected()
+        with _translate("kv status"):
+            info = await self._state.js.stream_info(f"KV_{self.spec.name}")
+        return int(info.state.last_seq)
+
     async def watch_all(self) -> AsyncIterator[KVEntry]:
         while True:
             generation = self._state.generation
