@@ -1,9 +1,10 @@
 """Several API replicas as real processes (`python -m cloudlysis_control serve`) on one real
-nats-server, with the devfleet's Gateway issuing the token and the rights (issue 19: every
-replica answers the same)."""
+nats-server, with the devfleet's Gateway issuing the token and the rights and making up the
+fleet (issue 19: every replica answers the same)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -52,6 +53,10 @@ async def api_replicas(
             r = await c.post(f"{gateway_url}/auth/v1/dev-login", json={"principal": "admin"})
             r.raise_for_status()
             token = r.json()["access_token"]
+        fleet_file = tmp_path / "fleet.json"
+        fleet_file.write_text(
+            json.dumps([{"name": "gateway", "kind": "gateway", "url": gateway_url}])
+        )
         with ExitStack() as procs:
             urls, started, logs = [], [], []
             for i in range(count):
@@ -66,6 +71,7 @@ async def api_replicas(
                             "CONTROL_DATA_DIR": str(tmp_path / f"data-{i}"),
                             "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
                             "CONTROL_GATEWAY_URL": gateway_url,
+                            "CONTROL_FLEET_FILE": str(fleet_file),
                             "CONTROL_LOG_LEVEL": "warning",
                             **env,
                         },

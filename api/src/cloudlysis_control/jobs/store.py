@@ -97,23 +97,28 @@ class JobStore:
         for listener in self._listeners:
             listener(job)
 
+    # The index keeps its own copy of what was written (decoded from the bytes), never the
+    # caller's object: the engine goes on changing its job between writes, and a replica must
+    # list what the bucket holds, as every other replica does.
+
     async def create(self, job: Job) -> int:
-        rev = await self.kv.create(job.id, msgspec.json.encode(job))
-        self._remember(job, rev)
+        data = msgspec.json.encode(job)
+        rev = await self.kv.create(job.id, data)
+        self._remember(_decoder.decode(data), rev)
         return rev
 
     async def get(self, job_id: str) -> StoredJob | None:
         entry = await self.kv.get(job_id)
         if entry is None or entry.value is None:
             return None
-        job = _decoder.decode(entry.value)
-        self._remember(job, entry.revision)
-        return StoredJob(job, entry.revision)
+        self._remember(_decoder.decode(entry.value), entry.revision)
+        return StoredJob(_decoder.decode(entry.value), entry.revision)
 
     async def update(self, job: Job, revision: int) -> int:
         """CAS write; raises ports.RevisionMismatch when someone else wrote first."""
-        rev = await self.kv.update(job.id, msgspec.json.encode(job), revision)
-        self._remember(job, rev)
+        data = msgspec.json.encode(job)
+        rev = await self.kv.update(job.id, data, revision)
+        self._remember(_decoder.decode(data), rev)
         return rev
 
     def cached(self, job_id: str) -> StoredJob | None:
