@@ -168,3 +168,19 @@ async def test_exports_are_streamed_in_chunks_whatever_the_source(log: MemoryEve
     finally:
         await full.stop()
         await none.stop()
+
+
+async def test_listeners_hear_each_event_once_whatever_the_cache(log: MemoryEventLog) -> None:
+    for cache in (0, 1, 10_000):
+        service = await _replica(log, cache)
+        heard: list[str] = []
+        service.on_event(lambda e, heard=heard: heard.append(e.id))
+        try:
+            for i in range(3):
+                await service.record(actor="dave", action="x.y", target=f"t{i}", outcome="accepted")
+            await log.append(b"{}", msg_id=f"other-{cache}")  # the follower passes its writes
+            for _ in range(100):
+                await asyncio.sleep(0)
+            assert len(heard) == len(set(heard)) == 3, (cache, heard)
+        finally:
+            await service.stop()

@@ -69,6 +69,7 @@ class AuditService:
         # decodes is in it (the follower delivered them in order, eviction only moves lo up).
         self._cover_lo = 1
         self._cover_hi = 0
+        self._own: set[int] = set()  # this replica's writes the follower has not reached yet
         self._follower: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[AuditEvent], None]] = []
         self.caught_up = asyncio.Event()  # followed up to the stream's end at start-up
@@ -108,6 +109,7 @@ class AuditService:
         except StateUnavailable as e:
             _log.error("audit write failed", action=action, error=e.detail)
             raise AuditWriteFailed() from e
+        self._own.add(seq)
         self._index(seq, event)
         self.metrics.audit_events.labels(outcome).inc()
         return event
@@ -153,10 +155,15 @@ class AuditService:
         if self._cover_hi >= last:
             self.caught_up.set()
         async for msg in self.log.follow(start):
-            try:
-                self._index(msg.seq, _decoder.decode(msg.data))
-            except msgspec.DecodeError:
-                _log.warning("undecodable audit event skipped", seq=msg.seq)
+            if msg.seq in self._own:
+                # Indexed and announced when this replica wrote it (and perhaps evicted since,
+                # by a small cache: then it is older than the cache, as it should be).
+                self._own.discard(msg.seq)
+            else:
+                try:
+                    self._index(msg.seq, _decoder.decode(msg.data))
+                except msgspec.DecodeError:
+                    _log.warning("undecodable audit event skipped", seq=msg.seq)
             self._cover_hi = max(self._cover_hi, msg.seq)
             if msg.seq >= last:
                 self.caught_up.set()  # the cache holds what the stream held when it started
