@@ -47,7 +47,9 @@ async def test_job_runs_steps_in_order(replica: Replica, kind: ScriptedKind) -> 
     assert [s.status for s in done.steps] == ["succeeded"] * 3
     assert [e[1] for e in kind.executions] == ["one", "two", "three"]
     assert all(s.attempts == 1 and s.duration_ms is not None for s in done.steps)
-    actions = [e.action for e in replica.audit.query(AuditFilter(job_id=job.id), None, 10).items]
+    actions = [
+        e.action for e in (await replica.audit.query(AuditFilter(job_id=job.id), None, 10)).items
+    ]
     assert actions == ["job.succeeded", f"job.create.{kind.name}"]
 
 

@@ -8,8 +8,10 @@ meet the same rules as against the real adapters; integration tests use the real
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from cloudlysis_control.core.errors import UpstreamUnavailable
@@ -63,6 +65,9 @@ class MemoryKeyValue:
 
     async def keys(self) -> list[str]:
         return [k for k, e in self.entries.items() if e.value is not None]
+
+    async def last_revision(self) -> int:
+        return self.revision
 
     async def watch_all(self) -> AsyncIterator[KVEntry]:
         seen = 0
@@ -139,18 +144,23 @@ class RecordingRunner:
 
 
 class MemoryEventLog:
-    """The EventLog port in memory: appends dedup by message id, followers see every event."""
+    """The EventLog port in memory: appends dedup by message id, followers see every event,
+    bounded reads and time seeks as the stream answers them (`now` stamps each append)."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], datetime] | None = None) -> None:
         self.messages: list[StreamMessage] = []
+        self.times: list[datetime] = []
         self._ids: dict[str, int] = {}
         self._changed = asyncio.Condition()
+        self._now = now or (lambda: datetime.now(UTC))
+        self.reads = 0  # bounded reads started (how often a query went past the cache)
 
     async def publish(self, data: bytes, msg_id: str) -> tuple[int, bool]:
         if msg_id in self._ids:
             return self._ids[msg_id], True
         seq = len(self.messages) + 1
         self.messages.append(StreamMessage(seq, data))
+        self.times.append(self._now())
         self._ids[msg_id] = seq
         async with self._changed:
             self._changed.notify_all()
@@ -161,6 +171,19 @@ class MemoryEventLog:
 
     async def last_seq(self) -> int:
         return len(self.messages)
+
+    async def bounds(self) -> tuple[int, int]:
+        return (1 if self.messages else 0), len(self.messages)
+
+    async def read(
+        self, start_seq: int, end_seq: int, batch: int = 1024
+    ) -> AsyncIterator[StreamMessage]:
+        self.reads += 1
+        for seq in range(max(1, start_seq), min(end_seq, len(self.messages)) + 1):
+            yield self.messages[seq - 1]
+
+    async def seq_at(self, at: datetime) -> int:
+        return bisect.bisect_left(self.times, at) + 1
 
     async def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]:
         next_seq = max(1, from_seq)

@@ -367,7 +367,7 @@ async def _create(env: Env, workflow: str, params: dict[str, Any], tenant: str |
         )
     except ControlError as refusal:
         assert list(store.all()) == [] and enq.ids == []  # no side effect
-        events = audit.query(AuditFilter(), None, 10).items
+        events = (await audit.query(AuditFilter(), None, 10)).items
         return refusal, events
     return job, []
 

@@ -111,7 +111,7 @@ async def test_a_job_is_created_once_with_its_audit_event_and_lock(world: Any) -
     assert job.params == {"tenant_id": "acme", "target": "a", "planned": True}
     assert enq.ids == [job.id]
     assert (await locks.get("tenant", "acme")).job_id == job.id
-    events = audit.query(AuditFilter(job_id=job.id), None, 10).items
+    events = (await audit.query(AuditFilter(job_id=job.id), None, 10)).items
     assert [(e.action, e.outcome) for e in events] == [("job.create.test.thing", "accepted")]
     again = await create(service)
     assert again.id == job.id and kind.preflights == 1  # a replay runs no second preflight
@@ -132,7 +132,7 @@ async def test_refusals_change_nothing_and_are_audited_once(world: Any) -> None:
     with pytest.raises(PreflightRefused):
         await create(service)
     assert list(store.all()) == [] and enq.ids == [] and await locks.get("tenant", "acme") is None
-    refused = audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10).items
+    refused = (await audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10)).items
     assert len(refused) == 1 and refused[0].action == "job.create.test.thing"
     assert refused[0].target.startswith("job:j_")
     kind.refuse = None
@@ -141,7 +141,9 @@ async def test_refusals_change_nothing_and_are_audited_once(world: Any) -> None:
         await create(service, key="k2")
     assert held.value.extra["job_id"] == "j_" + "0" * 32
     assert list(store.all()) == [] and enq.ids == []
-    assert len(audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10).items) == 2
+    assert (
+        len((await audit.query(AuditFilter(outcomes=frozenset({"refused"})), None, 10)).items) == 2
+    )
 
 
 async def test_right_key_and_tenant_are_checked_first(world: Any) -> None:
@@ -153,7 +155,7 @@ async def test_right_key_and_tenant_are_checked_first(world: Any) -> None:
     with pytest.raises(Forbidden) as denied:
         await create(service, principal=principal("viewer", frozenset({"control.jobs.read"})))
     assert denied.value.extra["missing_right"] == "control.tenants.operate"
-    denials = audit.query(AuditFilter(action="authz.deny"), None, 10).items
+    denials = (await audit.query(AuditFilter(action="authz.deny"), None, 10)).items
     assert len(denials) == 1 and denials[0].actor == "viewer"
 
 
@@ -170,7 +172,7 @@ async def test_a_creation_that_failed_half_way_blocks_no_retry(world: Any, same_
     assert job.id == job_id
     assert [j.id for j in store.all()] == [job.id]
     assert (await locks.get("tenant", "acme")).job_id == job.id
-    accepted = audit.query(AuditFilter(outcomes=frozenset({"accepted"})), None, 10).items
+    accepted = (await audit.query(AuditFilter(outcomes=frozenset({"accepted"})), None, 10)).items
     assert [e.target for e in accepted] == [f"job:{job.id}"]
 
 
@@ -180,7 +182,7 @@ async def test_identical_requests_at_once_make_one_job_and_one_event(world: Any)
     assert {j.id for j in jobs} == {jobs[0].id}
     assert [j.id for j in store.all()] == [jobs[0].id] and kind.preflights >= 1
     assert (await locks.get("tenant", "acme")).job_id == jobs[0].id  # kept: the job holds it
-    events = audit.query(AuditFilter(job_id=jobs[0].id), None, 50).items
+    events = (await audit.query(AuditFilter(job_id=jobs[0].id), None, 50)).items
     assert [(e.action, e.outcome) for e in events] == [("job.create.test.thing", "accepted")]
     assert len(enq.handed) == 1
 

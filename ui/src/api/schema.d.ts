@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * ListEvents
-         * @description Audit events, newest first. A principal whose right is limited to some tenants sees those tenants' events only.
+         * @description Audit events, newest first. A principal whose right is limited to some tenants sees those tenants' events only. A page examines at most 100,000 events: a search for something rare may answer fewer rows than `limit` with a `next_cursor` to continue.
          */
         get: operations["ListAuditEvents"];
         put?: never;
@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * ExportEvents
-         * @description Every matching event, newest first, as NDJSON or CSV (within a tenant scope, those tenants' events only).
+         * @description Every matching event of the requested range (`since`, `until`), newest first, as NDJSON or CSV (within a tenant scope, those tenants' events only). Read from the audit stream as it is sent, so any range can be exported from any replica.
          */
         get: operations["ExportAuditEvents"];
         put?: never;

@@ -166,6 +166,7 @@ class Container:
         self.audit = AuditService(
             NatsEventLog(self.nats, STREAM_AUDIT, "control.audit.events"),
             metrics,
+            max_indexed=s.audit.cache_events,
             staleness=self.state_staleness,
         )
         self.locks = LockService(

@@ -280,6 +280,15 @@ class DriftSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditSettings:
+    """Audit queries (issue 19, queries from JetStream): every search and export reads the
+    CONTROL_AUDIT stream; this many of the newest events are also kept in memory as a cache
+    that follows the stream (a page inside it is answered without reading the stream)."""
+
+    cache_events: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -296,6 +305,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     config: ConfigSettings = field(default_factory=ConfigSettings)
     drift: DriftSettings = field(default_factory=DriftSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -368,6 +378,9 @@ class Settings:
                 f"CONTROL_DRIFT_STACKS_DIR={stacks_raw!r} is invalid: no such directory"
             )
         return cls(
+            audit=AuditSettings(
+                cache_events=env.int_("CONTROL_AUDIT_CACHE_EVENTS", 200_000, lo=0, hi=10_000_000),
+            ),
             drift=DriftSettings(
                 stacks_dir=stacks_dir,
                 interval_s=env.float_("CONTROL_DRIFT_INTERVAL_S", 10.0, lo=1, hi=3600),

@@ -12,6 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import nats
@@ -22,6 +23,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType, StreamConfig
 from nats.js.kv import KeyValue as NatsKV
 
+from cloudlysis_control.adapters.nats.reads import StreamReader
 from cloudlysis_control.core.clock import raise_if_cancelling
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.logging import get_logger
@@ -144,6 +146,12 @@ class NatsKeyValue:
             except nats.js.errors.NoKeysError:
                 return []
 
+    async def last_revision(self) -> int:
+        self._state.require_connected()
+        with _translate("kv status"):
+            info = await self._state.js.stream_info(f"KV_{self.spec.name}")
+        return int(info.state.last_seq)
+
     async def watch_all(self) -> AsyncIterator[KVEntry]:
         while True:
             generation = self._state.generation
@@ -243,6 +251,69 @@ class NatsEventLog:
                 if sub is not None:
                     with contextlib.suppress(Exception):
                         await sub.unsubscribe()
+
+    # -- bounded reads (issue 19: queries served from the stream, not from one replica's memory)
+
+    async def bounds(self) -> tuple[int, int]:
+        self._state.require_connected()
+        with _translate("stream info"):
+            info = await self._state.js.stream_info(self.spec.name)
+        return int(info.state.first_seq), int(info.state.last_seq)
+
+    async def read(
+        self, start_seq: int, end_seq: int, batch: int = 1024
+    ) -> AsyncIterator[StreamMessage]:
+        if end_seq < max(1, start_seq):
+            return
+        reader = await self._reader(
+            ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, start_seq)
+            )
+        )
+        try:
+            next_seq = max(1, start_seq)
+            while next_seq <= end_seq:
+                want = min(batch, end_seq - next_seq + 1)
+                with _translate("stream read"):
+                    msgs = await reader.fetch(want)
+                for subject, seq, data in msgs:
+                    if seq > end_seq:
+                        return
+                    next_seq = seq + 1
+                    if subject == self.subject:
+                        yield StreamMessage(seq, data)
+                if len(msgs) < want:
+                    return  # the fetch asks "no wait": fewer than asked is all there is
+        finally:
+            await reader.close()
+
+    async def seq_at(self, at: datetime) -> int:
+        first, last = await self.bounds()
+        if last == 0 or last < first:
+            return last + 1
+        reader = await self._reader(
+            ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=at)
+        )
+        try:
+            with _translate("stream seek"):
+                msgs = await reader.fetch(1)
+            return msgs[0][1] if msgs else last + 1
+        finally:
+            await reader.close()
+
+    async def _reader(self, config: ConsumerConfig) -> StreamReader:
+        self._state.require_connected()
+        nc = self._state.nc
+        assert nc is not None
+        with _translate("stream reader"):
+            return await StreamReader.open(
+                nc,
+                self._state.js,
+                self.spec.name,
+                self.spec.subjects[0],
+                config,
+                self._state.op_timeout_s,
+            )
 
 
 @dataclass
