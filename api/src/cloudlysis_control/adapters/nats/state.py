@@ -60,7 +60,7 @@ _KV_OP = "KV-Operation"  # header of a KV delete (DEL) or purge (PURGE) marker
 # A consumer idle this long is asked whether it still exists (its server may have died without
 # the client's connection breaking: an ordered consumer lives on one server).
 _STALL_CHECK_S = 3.0
-# JetStream API errors (err_code) the replication probe and the provisioning tell apart.
+# JetStream API errors (err_code) the replication probe tells apart.
 _ERR_NOT_CLUSTERED = 10074  # replicas > 1 not supported in non-clustered mode
 _ERR_NO_PEERS = 10005  # no suitable peers for placement
 
