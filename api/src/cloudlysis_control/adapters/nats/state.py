@@ -460,14 +460,25 @@ class NatsState:
         timeout or an unavailable JetStream (a cluster still electing) is retried for a while."""
         deadline = time.monotonic() + max(30.0, 3 * self.op_timeout_s)
         races = 0
+        created = False
         while True:
             try:
                 with _translate("provision"):
                     try:
-                        info = await self.js.stream_info(name)
+                        info: StreamInfo = await self.js.stream_info(name)
                     except nats.js.errors.NotFoundError:
-                        await create()
-                        return
+                        if created and time.monotonic() < deadline:
+                            # Just created (here or by another replica): on a cluster its info
+                            # can answer "not found" until its group is up. Read again.
+                            await asyncio.sleep(0.2)
+                            continue
+                        await create()  # idempotent: the same config again is no change
+                        created = True
+                        continue
+                    leaderless = info.cluster is not None and not info.cluster.leader
+                    if leaderless and time.monotonic() < deadline:
+                        await asyncio.sleep(0.2)  # not usable before it has a leader
+                        continue
                     cfg = info.config
                     changed = False
                     if (cfg.num_replicas or 1) < replicas:
