@@ -112,7 +112,8 @@ def summarize(result: dict[str, Any], marks: dict[str, float]) -> str:
 async def test_200_clients_see_no_5xx_outside_the_failover_window(
     nats_cluster: NatsCluster, tmp_path: Path
 ) -> None:
-    async with ha_world(tmp_path, nats_cluster) as world:
+    # Enough Runners that most job creations do not wait on each other's config locks (409).
+    async with ha_world(tmp_path, nats_cluster, runners=16) as world:
         proc = await start_load(world, DURATION_S, CLIENTS)
         marks: dict[str, float] = {}
         await asyncio.sleep(DURATION_S / 4)

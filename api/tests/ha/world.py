@@ -120,7 +120,11 @@ def _devfleet_replicated() -> Iterator[None]:
 
 @asynccontextmanager
 async def ha_world(
-    tmp_path: Path, cluster: NatsCluster, lease_s: float = 2.0, **extra_env: str
+    tmp_path: Path,
+    cluster: NatsCluster,
+    lease_s: float = 2.0,
+    runners: int = 1,
+    **extra_env: str,
 ) -> AsyncIterator[HaWorld]:
     async with AsyncExitStack() as stack:
         await _provision_replicated(cluster)
@@ -135,7 +139,9 @@ async def ha_world(
         js = nc.jetstream(timeout=5)
         placement = await js.key_value(BUCKET_PLACEMENT.name)
         locks = await js.key_value(BUCKET_LOCKS.name)
-        configs = fleet_configs({"aggregate": 2, "projection": 1, "runner": 1}, tenants=[TENANT])
+        configs = fleet_configs(
+            {"aggregate": 2, "projection": 1, "runner": runners}, tenants=[TENANT]
+        )
         hosted = await stack.enter_async_context(
             serve_platform(configs, nats_url=nats_url(cluster))
         )
