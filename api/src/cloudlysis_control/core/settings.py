@@ -95,6 +95,20 @@ class _Env:
             )
         return raw.rstrip("/")
 
+    def url_list(self, name: str, schemes: tuple[str, ...]) -> str | None:
+        """A comma-separated list of URLs (each checked as `url` does); returned comma-joined."""
+        raw = self.raw(name)
+        if raw is None:
+            return None
+        urls = [u.strip().rstrip("/") for u in raw.split(",")]
+        for i, u in enumerate(urls, 1):
+            if not re.match(rf"^({'|'.join(schemes)})://[^\s/,]+$", u):
+                raise SettingsError(
+                    f"{name} is invalid: entry {i} ({u!r}) is not a URL starting with "
+                    + " or ".join(f"{s}://" for s in schemes)
+                )
+        return ",".join(urls)
+
     def file(self, name: str) -> Path | None:
         raw = self.raw(name)
         if raw is None:
@@ -112,6 +126,14 @@ def _port(env: _Env) -> int:
 def server_port(environ: Mapping[str, str]) -> int:
     """CONTROL_PORT as the API reads it (the demo's API port too, unless --port is given)."""
     return _port(_Env(environ))
+
+
+def _nats_replicas(env: _Env) -> int | None:
+    """CONTROL_NATS_REPLICAS: `auto` (None) or 1..5."""
+    raw = env.raw("CONTROL_NATS_REPLICAS")
+    if raw is None or raw.lower() == "auto":
+        return None
+    return env.int_("CONTROL_NATS_REPLICAS", 1, lo=1, hi=5)
 
 
 def _docker_host(env: _Env) -> str:
@@ -141,9 +163,12 @@ class BuildSettings:
 
 @dataclass(frozen=True, slots=True)
 class NatsSettings:
-    url: str | None = None  # None → start an embedded nats-server
+    # None → start an embedded nats-server. Otherwise one URL or several, comma-separated (the
+    # servers of a cluster): the client connects to any and reconnects across all of them.
+    url: str | None = None
     data_dir: Path = Path(".data")
-    replicas: int = 1
+    # Replicas of every bucket and stream; None = auto (3 on a JetStream cluster, else 1).
+    replicas: int | None = None
     connect_timeout_s: float = 5.0
     op_timeout_s: float = 5.0
 
@@ -391,9 +416,9 @@ class Settings:
                 git_sha=env.str_("CONTROL_GIT_SHA", "unknown"),
             ),
             nats=NatsSettings(
-                url=env.url("CONTROL_NATS_URL", schemes=("nats", "tls")),
+                url=env.url_list("CONTROL_NATS_URL", schemes=("nats", "tls")),
                 data_dir=data_dir,
-                replicas=env.int_("CONTROL_NATS_REPLICAS", 1, lo=1, hi=5),
+                replicas=_nats_replicas(env),
                 connect_timeout_s=env.float_("CONTROL_NATS_CONNECT_TIMEOUT_S", 5.0, lo=0.1),
                 op_timeout_s=env.float_("CONTROL_NATS_OP_TIMEOUT_S", 5.0, lo=0.1),
             ),
