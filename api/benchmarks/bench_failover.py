@@ -38,9 +38,10 @@ from _bench_support import pct, start_api, stop_api, token, wait_ready, write_se
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support (the harness)
 
-from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port  # noqa: E402
-from cloudlysis_control.core.clock import parse_rfc3339  # noqa: E402
-from tests.support.nats_cluster import NatsCluster  # noqa: E402
+from tests.support.nats_cluster import NatsCluster
+
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
+from cloudlysis_control.core.clock import parse_rfc3339
 
 NAME = "failover"
 JOBS_STREAM = "KV_control_jobs"
@@ -48,7 +49,9 @@ TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 LOAD = Path(__file__).resolve().parents[1] / "tests" / "support" / "ha_load.py"
 
 
-async def start_devfleet(base: Path, runners: int) -> tuple[asyncio.subprocess.Process, list[dict[str, Any]]]:
+async def start_devfleet(
+    base: Path, runners: int
+) -> tuple[asyncio.subprocess.Process, list[dict[str, Any]]]:
     fleet_file = base / "fleet.json"
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -70,10 +73,12 @@ async def start_devfleet(base: Path, runners: int) -> tuple[asyncio.subprocess.P
     return proc, json.loads(fleet_file.read_text())
 
 
-def api_env(base: Path, nats_url: str, replicas: int, name: str, fleet_file: Path) -> dict[str, str]:
+def api_env(
+    base: Path, nats_url: str, replicas: str, name: str, fleet_file: Path
+) -> dict[str, str]:
     return {
         "CONTROL_NATS_URL": nats_url,
-        "CONTROL_NATS_REPLICAS": str(replicas),
+        "CONTROL_NATS_REPLICAS": replicas,
         "CONTROL_TOKEN_HS256_SECRET_FILE": str(write_secret(base)),
         "CONTROL_DATA_DIR": str(base / f"data-{name}"),
         "CONTROL_FLEET_FILE": str(fleet_file),
@@ -104,7 +109,9 @@ async def create(http: httpx.AsyncClient, service: str) -> str:
     raise RuntimeError("job creation kept failing")
 
 
-async def wait_jobs(http: httpx.AsyncClient, ids: set[str], timeout_s: float = 300) -> list[dict[str, Any]]:
+async def wait_jobs(
+    http: httpx.AsyncClient, ids: set[str], timeout_s: float = 300
+) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout_s
     done: dict[str, dict[str, Any]] = {}
     while True:
@@ -177,7 +184,11 @@ async def failover_times(
             raise RuntimeError(f"run {i}: no job was created after the kill: {result['counts']}")
         first = min(t[2] for t in after) - killed_at
         failed = len(result["failures"])
-        print(f"  run {i + 1}: killed n{node + 1}; first job write {first * 1000:.0f} ms later ({failed} failed requests)", flush=True)
+        print(
+            f"  run {i + 1}: killed n{node + 1}; first job write {first * 1000:.0f} ms later "
+            f"({failed} failed requests)",
+            flush=True,
+        )
         times.append(first)
     await cluster_ready(cluster)
     return times
@@ -234,9 +245,13 @@ async def bench(runs: int, jobs: int, delay_runs: int) -> dict[str, Any]:
             await cluster.wait_healthy(60)
             ports = {"cluster": free_port(), "single": free_port()}
             apis.append(
-                start_api(api_env(base, cluster.url, 3, "cluster", fleet_file), ports["cluster"])
+                start_api(
+                    api_env(base, cluster.url, "auto", "cluster", fleet_file), ports["cluster"]
+                )
             )
-            apis.append(start_api(api_env(base, single.url, 1, "single", fleet_file), ports["single"]))
+            apis.append(
+                start_api(api_env(base, single.url, "auto", "single", fleet_file), ports["single"])
+            )
             urls = {k: f"http://127.0.0.1:{p}" for k, p in ports.items()}
             for u in urls.values():
                 await wait_ready(u, 60)
@@ -244,23 +259,34 @@ async def bench(runs: int, jobs: int, delay_runs: int) -> dict[str, Any]:
             limits = httpx.Limits(max_connections=100)
             result: dict[str, Any] = {"name": NAME}
             async with (
-                httpx.AsyncClient(base_url=urls["cluster"], headers=headers, timeout=60, limits=limits) as on_cluster,
-                httpx.AsyncClient(base_url=urls["single"], headers=headers, timeout=60, limits=limits) as on_single,
+                httpx.AsyncClient(
+                    base_url=urls["cluster"], headers=headers, timeout=60, limits=limits
+                ) as on_cluster,
+                httpx.AsyncClient(
+                    base_url=urls["single"], headers=headers, timeout=60, limits=limits
+                ) as on_single,
             ):
                 # 3. throughput first, on a calm cluster: cluster, single, cluster, single.
                 pool = names[:jobs]
                 rates: dict[str, list[float]] = {"cluster": [], "single": []}
-                for round_ in range(2):
+                for _round in range(2):
                     for label, http in (("cluster", on_cluster), ("single", on_single)):
                         rate, statuses = await throughput(http, pool)
-                        print(f"  {jobs} jobs at once on the {label}: {rate:.1f} jobs/s {statuses}", flush=True)
+                        print(
+                            f"  {jobs} jobs at once on the {label}: {rate:.1f} jobs/s {statuses}",
+                            flush=True,
+                        )
                         rates[label].append(rate)
-                result["throughput_jobs_per_s"] = {k: [round(v, 1) for v in vs] for k, vs in rates.items()}
+                result["throughput_jobs_per_s"] = {
+                    k: [round(v, 1) for v in vs] for k, vs in rates.items()
+                }
                 result["throughput_ratio_cluster_vs_single"] = [
                     round(c / s, 2) for c, s in zip(rates["cluster"], rates["single"], strict=True)
                 ]
                 # 2. completion delay.
-                calm, disturbed = await completion_delay(cluster, on_cluster, fleet[jobs:], delay_runs)
+                calm, disturbed = await completion_delay(
+                    cluster, on_cluster, fleet[jobs:], delay_runs
+                )
                 result["job_alone_s"] = [round(x, 2) for x in calm]
                 result["job_through_failover_s"] = [round(x, 2) for x in disturbed]
                 result["completion_delay_p50_s"] = round(pct(disturbed, 50) - pct(calm, 50), 2)
@@ -293,8 +319,8 @@ def main() -> int:
         f"p99 {r['failover_p99_ms']} ms over {r['runs']} runs"
     )
     print(
-        f"a 2 s job: alone {r['job_alone_s']} s, through a leader kill {r['job_through_failover_s']} "
-        f"s (p50 delay {r['completion_delay_p50_s']} s)"
+        f"a 2 s job: alone {r['job_alone_s']} s, through a leader kill "
+        f"{r['job_through_failover_s']} s (p50 delay {r['completion_delay_p50_s']} s)"
     )
     print(
         f"{args.jobs} jobs at once: cluster {r['throughput_jobs_per_s']['cluster']} jobs/s, single "

@@ -64,19 +64,20 @@ async def lock_holder(world: HaWorld) -> str | None:
     return holder
 
 
-async def assert_audit_complete(world: HaWorld, job_ids: list[str]) -> dict[str, int]:
+async def assert_audit_complete(world: HaWorld, jobs: dict[str, str]) -> dict[str, int]:
     """CONTROL_AUDIT has no gap (every sequence from the first to the last is there, nothing
-    deleted) and each job has one acceptance and one end, not two."""
+    deleted) and each job (id: its final status) has one acceptance and one end, not two."""
     state, events = await audit_stream(world)
     seqs = [seq for seq, _ in events]
     assert state["num_deleted"] == 0, state
     assert state["messages"] == state["last_seq"] - state["first_seq"] + 1, state
     assert seqs == list(range(state["first_seq"], state["last_seq"] + 1)), seqs
-    for job_id in job_ids:
+    for job_id, status in jobs.items():
         mine = [e for _, e in events if e.get("job_id") == job_id]
         actions = [(e["action"], e["outcome"]) for e in mine]
         accepted = [a for a in actions if a[0].startswith("job.create.") and a[1] == "accepted"]
         ended = [a for a in actions if a[0] in ("job.succeeded", "job.failed")]
         assert len(accepted) == 1, actions
-        assert ended == [("job.succeeded", "succeeded")], actions
+        outcome = "succeeded" if status == "succeeded" else "failed"
+        assert ended == [(f"job.{status}", outcome)], actions
     return state

@@ -16,15 +16,14 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import nats
-import pytest
 from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
 from cloudlysis_devfleet.platform_host import HostedInstance, fleet_configs, serve_platform
 from nats.aio.client import Client as NatsClient
@@ -92,30 +91,17 @@ class HaWorld:
 
 def nats_url(cluster: NatsCluster) -> str:
     """What CONTROL_NATS_URL is set to: the full server list."""
-    return cluster.urls[0]  # TODO(ha-state): cluster.url once CONTROL_NATS_URL takes a list
+    return cluster.url
 
 
 async def _provision_replicated(cluster: NatsCluster) -> None:
-    """The buckets the test seeds before the API starts, replicated on all three nodes."""
-    state = NatsState(url=nats_url(cluster), replicas=3)
+    """The buckets the test seeds before the API starts (replicas auto: R3 here)."""
+    state = NatsState(url=nats_url(cluster))
     await state.connect()
     try:
         await state.provision([BUCKET_PLACEMENT, BUCKET_LOCKS, BUCKET_CONFIG], [])
     finally:
         await state.close()
-
-
-@contextmanager
-def _devfleet_replicated() -> Iterator[None]:
-    original = NatsState.provision
-
-    async def provision(self: NatsState, buckets: Any, streams: Any) -> None:
-        self.replicas = 3
-        await original(self, buckets, streams)
-
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(NatsState, "provision", provision)
-        yield
 
 
 @asynccontextmanager
@@ -128,7 +114,6 @@ async def ha_world(
 ) -> AsyncIterator[HaWorld]:
     async with AsyncExitStack() as stack:
         await _provision_replicated(cluster)
-        stack.enter_context(_devfleet_replicated())  # TEMP until ha-state's replicas=auto
         nc = await nats.connect(
             servers=cluster.urls,
             max_reconnect_attempts=-1,
@@ -165,7 +150,7 @@ async def ha_world(
             token = r.json()["access_token"]
         base_env = {
             "CONTROL_NATS_URL": nats_url(cluster),
-            "CONTROL_NATS_REPLICAS": "3",
+            "CONTROL_NATS_REPLICAS": "auto",
             "CONTROL_HOST": "127.0.0.1",
             "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
             "CONTROL_GATEWAY_URL": gateway_url,

@@ -27,6 +27,7 @@ every key a 202 was given for, with the job ids it got (one, whatever the resend
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -100,7 +101,7 @@ class Client:
             reader, writer = self.conn
             writer.write(data)
             status, headers, body = await asyncio.wait_for(_read(reader), self.job["timeout_s"])
-        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as e:
             self.close()
             self.result["failures"].append(
                 {
@@ -122,10 +123,8 @@ class Client:
             self.close()
         if status >= 500:
             code = None
-            try:
+            with contextlib.suppress(ValueError):
                 code = json.loads(body).get("code")
-            except ValueError:
-                pass
             self.result["failures"].append(
                 {
                     "op": op,
