@@ -8,7 +8,7 @@ stops answering without closing its sockets: the closest thing to a partition on
 
     cluster.urls          ["nats://127.0.0.1:p1", ...] (one per node, index order)
     cluster.url           the same, comma-joined (what CONTROL_NATS_URL takes)
-    await cluster.wait_healthy()          every running node up, meta leader elected
+    await cluster.wait_healthy()          every running node up and current, meta leader elected
     await cluster.leader_of("STREAM")     index of the node leading that stream
 """
 
@@ -166,7 +166,9 @@ class NatsCluster:
             return False, "no node running"
         leaders: set[str] = set()
         for n in up:
-            if n.monitor("/healthz?js-enabled-only=true") is None:
+            # The full /healthz: JetStream up, meta leader known, and this node's streams and
+            # consumers current (a restarted node catching up is not healthy yet).
+            if n.monitor("/healthz") is None:
                 return False, f"{n.name} not healthy"
             jsz = n.monitor("/jsz")
             meta = (jsz or {}).get("meta_cluster") or {}
@@ -184,7 +186,8 @@ class NatsCluster:
         return True, "ok"
 
     async def wait_healthy(self, timeout_s: float = 30.0) -> None:
-        """Every running node answers, all agree on one meta leader that sees them current."""
+        """Every running node answers /healthz (its streams current), all agree on one meta
+        leader that sees them current."""
         deadline = time.monotonic() + timeout_s
         why = ""
         while time.monotonic() < deadline:

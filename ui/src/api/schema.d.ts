@@ -2240,6 +2240,7 @@ export interface components {
             dependencies: {
                 [key: string]: string;
             };
+            state?: components["schemas"]["StateReplication"] | null;
             /** @enum {unknown} */
             status: "not_ready" | "ready";
         };
@@ -2456,12 +2457,26 @@ export interface components {
             /** @description The redirect URI the authorization request named */
             redirect_uri: string;
         };
+        /**
+         * StateReplication
+         * @description The replication every bucket and stream is created with, how it was chosen
+         *         (CONTROL_NATS_REPLICAS or `auto`), the server this replica is connected to, and each
+         *         bucket's and stream's replicas and leader.
+         */
+        StateReplication: {
+            chosen_by: string;
+            replicas: number | null;
+            server: string | null;
+            streams: {
+                [key: string]: components["schemas"]["StreamReplication"];
+            };
+        };
         /** StateSetup */
         StateSetup: {
             backend: string;
             nats: string;
             op_timeout_s: number;
-            replicas: number;
+            replicas: number | "auto";
         };
         /** Step */
         Step: {
@@ -2487,6 +2502,14 @@ export interface components {
             message: string;
             /** @default false */
             retryable: boolean;
+        };
+        /**
+         * StreamReplication
+         * @description A bucket's (its `KV_<bucket>` stream's) or stream's replication, as the server reports it.
+         */
+        StreamReplication: {
+            leader: string | null;
+            replicas: number | null;
         };
         /** SwarmNode */
         SwarmNode: {
