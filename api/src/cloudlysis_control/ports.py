@@ -30,7 +30,8 @@ class KeyValue(Protocol):
     async def delete(self, key: str, revision: int | None = None) -> None: ...
     async def keys(self) -> list[str]: ...
     def watch_all(self) -> AsyncIterator[KVEntry]:
-        """Current values first, then every change; survives reconnects (re-sends values)."""
+        """Current values first, then every change in revision order; survives reconnects and
+        failovers by resuming at the last revision seen + 1 (nothing missed or repeated)."""
         ...
 
 
@@ -46,5 +47,6 @@ class EventLog(Protocol):
         ...
 
     def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]:
-        """Every message with seq >= from_seq, then new ones as they arrive; survives reconnects."""
+        """Every message with seq >= from_seq, then new ones as they arrive; survives reconnects
+        and failovers by resuming at the last sequence delivered + 1."""
         ...

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nats
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
@@ -42,7 +43,9 @@ async def test_ready_names_a_missing_bucket(tmp_path: Path, secret_file: Path, b
         await server.stop()
 
 
-async def test_ready_names_the_replication_on_a_single_server(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_ready_names_the_replication_on_a_single_server(
+    client: AsyncTestClient[Litestar],
+) -> None:
     r = await client.get("/ready")
     assert r.status_code == 200, r.text
     state = r.json()["state"]

@@ -29,7 +29,6 @@ from tests.support.stacks import (
     services,
 )
 
-
 DEVFLEET_ALL = (*BASE_FILES, DEVFLEET)
 
 

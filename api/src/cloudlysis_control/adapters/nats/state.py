@@ -519,6 +519,12 @@ class NatsState:
             sub = None
             try:
                 await self.wait_connected()
+                if next_seq is not None and next_seq > 1:
+                    last = int((await self.js.stream_info(stream)).state.last_seq)
+                    if last < next_seq - 1:
+                        # Deleted and created again (its sequences start over): start over too.
+                        _log.warning("stream recreated; reading it again", stream=stream)
+                        next_seq = None if from_seq is None else 1
                 config = (
                     ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT)
                     if next_seq is None
