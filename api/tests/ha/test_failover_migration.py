@@ -65,7 +65,8 @@ async def _migrate_through_failure(
     async with world.client(survivor) as api:
         job, seen = await wait_terminal(api, job_id)
     print(f"job {job_id} as seen through {survivor.instance_id}: {seen}")
-    return job, seen, survivor.instance_id
+    # What was polled before the kills comes first: the dead replica's run.
+    return job, [(owner.instance_id, running["runs"], "running"), *seen], survivor.instance_id
 
 
 async def test_jobs_leader_and_replica_killed_mid_migration_complete_it_exactly_once(
@@ -81,13 +82,13 @@ async def test_jobs_leader_and_replica_killed_mid_migration_complete_it_exactly_
         # The takeover, in the job's own record: run 2 by the survivor, after run 1 by the
         # replica that died; the lease is given up at the end.
         assert job["runs"] >= 2 and job["lease_owner"] is None, job
-        # As polled: the dead replica's lease (until it lapses), then the survivor's, in a
-        # later run, then nobody's.
+        # As polled: the dead replica's lease (before the kills, and until it lapses), then the
+        # survivor's, in a later run, then nobody's.
         owners = [(owner, runs) for owner, runs, _ in seen if owner]
         assert {o for o, _ in owners} <= {killed.instance_id, survivor}, seen
         order = [o for o, _ in owners]
         assert order == sorted(order, key=lambda o: o == survivor), seen
-        first_run = min(r for o, r in owners if o == killed.instance_id) if owners else 1
+        first_run = min(r for o, r in owners if o == killed.instance_id)
         assert all(r > first_run for o, r in owners if o == survivor), seen
         timeline = job_events(world.replica(survivor).log, job["id"])
         print(f"{survivor}'s timeline of the job: {timeline}")
