@@ -88,7 +88,7 @@ def summarize(result: dict[str, Any], marks: dict[str, float]) -> str:
     total = sum(sum(c.values()) for c in result["counts"].values())
     lines = [
         f"{total} answers in {result['ended'] - t0:.1f} s; by operation and status: "
-        f"{result['counts']}",
+        f"{result['counts']}; 4xx by code: {result['codes']}",
         "marks (s after the load started): "
         + ", ".join(f"{k} {v - t0:.2f}" for k, v in marks.items()),
     ]

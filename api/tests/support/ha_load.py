@@ -18,9 +18,9 @@ timeout), sleeps `think_s`. Operations:
 * create  POST /admin/v1/config/reload for one service, with an Idempotency-Key; after a 5xx or
           a transport error the client resends the same key next time (what a client should do).
 
-The result counts answers per operation and status, and lists every 5xx and transport error
-with its start and end (wall clock), status, problem code, content type and Retry-After; and
-every key a 202 was given for, with the job ids it got (one, whatever the resends). With
+The result counts answers per operation and status (4xx also by problem code), and lists every
+5xx and transport error with its start and end (wall clock), status, problem code, content type
+and Retry-After; and every key a 202 was given for, with the job ids it got (one, whatever the resends). With
 `"trace": true` it also lists every answer as [op, start, end, status] (benchmarks).
 """
 
@@ -121,6 +121,12 @@ class Client:
         counts[str(status)] = counts.get(str(status), 0) + 1
         if headers.get("connection", "").lower() == "close":
             self.close()
+        if 400 <= status < 500:
+            code = None
+            with contextlib.suppress(ValueError, AttributeError):
+                code = json.loads(body).get("code")
+            codes = self.result["codes"]
+            codes[f"{op} {status} {code}"] = codes.get(f"{op} {status} {code}", 0) + 1
         if status >= 500:
             code = None
             with contextlib.suppress(ValueError):
@@ -158,7 +164,7 @@ class Client:
 
 
 async def run(job: dict[str, Any]) -> dict[str, Any]:
-    result: dict[str, Any] = {"counts": {}, "failures": [], "created": {}, "trace": []}
+    result: dict[str, Any] = {"counts": {}, "codes": {}, "failures": [], "created": {}, "trace": []}
     deadline = time.monotonic() + job["duration_s"]
     result["started"] = time.time()
     clients = [Client(job, i, result) for i in range(job["clients"])]
