@@ -20,8 +20,8 @@ timeout), sleeps `think_s`. Operations:
 
 The result counts answers per operation and status (4xx also by problem code), and lists every
 5xx and transport error with its start and end (wall clock), status, problem code, content type
-and Retry-After; and every key a 202 was given for, with the job ids it got (one, whatever the resends). With
-`"trace": true` it also lists every answer as [op, start, end, status] (benchmarks).
+and Retry-After; and every key a 202 was given for, with the job ids it got (one, whatever the
+resends). With `"trace": true` it also lists every answer as [op, start, end, status].
 """
 
 from __future__ import annotations
