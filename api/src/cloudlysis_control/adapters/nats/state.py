@@ -60,7 +60,7 @@ _KV_OP = "KV-Operation"  # header of a KV delete (DEL) or purge (PURGE) marker
 # A consumer idle this long is asked whether it still exists (its server may have died without
 # the client's connection breaking: an ordered consumer lives on one server).
 _STALL_CHECK_S = 3.0
-# JetStream API errors (err_code) the replication probe and the provisioning tell apart.
+# JetStream API errors (err_code) the replication probe tells apart.
 _ERR_NOT_CLUSTERED = 10074  # replicas > 1 not supported in non-clustered mode
 _ERR_NO_PEERS = 10005  # no suitable peers for placement
 
@@ -430,8 +430,7 @@ class NatsState:
                 )
 
             await self._ensure(f"KV_{b.name}", create, replicas, None)
-            self._buckets.pop(b.name, None)
-            await self.bucket(b.name)
+            self._buckets.pop(b.name, None)  # looked up again at first use
         for s in streams:
             cfg = StreamConfig(
                 name=s.name,
@@ -457,9 +456,11 @@ class NatsState:
     ) -> None:
         """One stream: created when missing; otherwise its replicas raised to `replicas` and (a
         stream's) subjects and description brought to `spec`. A create or update that loses a
-        race to another replica is followed by a fresh read, until nothing is left to do."""
-        last: BaseException | None = None
-        for _attempt in range(8):
+        race to another replica is followed by a fresh read, until nothing is left to do; a
+        timeout or an unavailable JetStream (a cluster still electing) is retried for a while."""
+        deadline = time.monotonic() + max(30.0, 3 * self.op_timeout_s)
+        races = 0
+        while True:
             try:
                 with _translate("provision"):
                     try:
@@ -485,16 +486,21 @@ class NatsState:
                     await self.js.update_stream(cfg)
                     return
             except StateUnavailable as e:
-                # A concurrent create/update by another replica answers with an API error
-                # (already in use, update in progress): read again.
                 cause = e.__cause__
-                if not isinstance(cause, nats.js.errors.APIError) or isinstance(
-                    cause, nats.js.errors.ServiceUnavailableError
-                ):
-                    raise
-                last = cause
-                await asyncio.sleep(0.2)
-        raise StateUnavailable(f"cannot provision {name}: {last}") from last
+                transient = isinstance(
+                    cause, (*_TRANSIENT, nats.js.errors.ServiceUnavailableError)
+                ) or not isinstance(cause, nats.js.errors.APIError)
+                if transient:
+                    if time.monotonic() > deadline:
+                        raise
+                else:
+                    # An API error after a concurrent create/update by another replica
+                    # (already in use, update in progress): read again, a few times.
+                    races += 1
+                    if races > 8:
+                        raise StateUnavailable(f"cannot provision {name}: {cause}") from cause
+                _log.warning("provisioning retried", stream=name, error=type(cause).__name__)
+                await asyncio.sleep(0.5 if transient else 0.2)
 
     async def bucket(self, name: str) -> NatsKV:
         kv = self._buckets.get(name)
