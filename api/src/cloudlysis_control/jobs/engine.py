@@ -26,7 +26,7 @@ import msgspec
 from cloudlysis_control.audit.schemas import AuditOutcome
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.clock import cancel_and_wait, parse_rfc3339, rfc3339, utcnow
-from cloudlysis_control.core.errors import ControlError
+from cloudlysis_control.core.errors import ControlError, StateUnavailable
 from cloudlysis_control.core.identity import RequestIdentity, current_identity, new_span_id
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
@@ -266,6 +266,15 @@ class JobEngine:
             try:
                 handle.check_fence()
                 _, handle.locks[(scope, name)] = await locks.take(scope, name, handle.job.id)
+            except StateUnavailable as e:
+                # NATS failing over is not a lost lock: leave the job to be claimed again once
+                # this run's lease lapses (issue 19's HA suite found jobs failing here).
+                _log.warning(
+                    "could not re-take the job's locks; retrying later",
+                    job_id=handle.job.id,
+                    error=e.detail,
+                )
+                return False
             except ControlError as e:
                 await self._finish(handle, "failed", StepError("lock_lost", e.detail))
                 return False
