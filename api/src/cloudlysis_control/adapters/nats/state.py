@@ -218,31 +218,6 @@ class NatsEventLog:
         async for seq, msg in self._state.ordered(self.spec.name, self.subject, max(1, from_seq)):
             yield StreamMessage(seq, msg.data)
 
-
-@dataclass(frozen=True, slots=True)
-class StreamHealth:
-    """One bucket's (its KV_<name> stream's) or stream's replication as the server reports it."""
-
-    replicas: int | None  # as configured on the server (None: its info did not answer)
-    leader: str | None  # server name of its leader (None: no leader, so no quorum)
-    problem: str | None = None  # why it is not usable, when it is not
-
-
-@dataclass(frozen=True, slots=True)
-class StateReport:
-    """What /ready says of the state: failures (empty when ready) and every stream's health."""
-
-    failures: dict[str, str]
-    replicas: int | None  # chosen for every bucket and stream (None: not chosen yet)
-    replicas_source: str  # how it was chosen
-    server: str | None  # name of the server the client is connected to
-    streams: dict[str, StreamHealth]
-
-
-def _err_code(e: BaseException) -> int | None:
-    code = getattr(e, "err_code", None)
-    return int(code) if isinstance(code, int) else None
-
     # -- bounded reads (issue 19: queries served from the stream, not from one replica's memory)
 
     async def bounds(self) -> tuple[int, int]:
@@ -305,6 +280,31 @@ def _err_code(e: BaseException) -> int | None:
                 config,
                 self._state.op_timeout_s,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """One bucket's (its KV_<name> stream's) or stream's replication as the server reports it."""
+
+    replicas: int | None  # as configured on the server (None: its info did not answer)
+    leader: str | None  # server name of its leader (None: no leader, so no quorum)
+    problem: str | None = None  # why it is not usable, when it is not
+
+
+@dataclass(frozen=True, slots=True)
+class StateReport:
+    """What /ready says of the state: failures (empty when ready) and every stream's health."""
+
+    failures: dict[str, str]
+    replicas: int | None  # chosen for every bucket and stream (None: not chosen yet)
+    replicas_source: str  # how it was chosen
+    server: str | None  # name of the server the client is connected to
+    streams: dict[str, StreamHealth]
+
+
+def _err_code(e: BaseException) -> int | None:
+    code = getattr(e, "err_code", None)
+    return int(code) if isinstance(code, int) else None
 
 
 @dataclass
