@@ -1,7 +1,7 @@
 """Audit export of 1,000,000 events from either of two API replicas (issue 19, Evidence): the
 same bytes (sha256) and every line, read from the stream with memory that does not grow with
-the log. Each process's peak RSS (VmHWM) is printed before and after its export; the growth must
-stay under RSS_GROWTH_BOUND_MB.
+the log, on the three-node cluster (R3). Each process's peak RSS (VmHWM) is printed before and
+after its export; the growth must stay under RSS_GROWTH_BOUND_MB.
 
 The events are appended straight to the stream with nats-py (batches of unacknowledged
 publishes, each closed by one acknowledged publish), as the API would have written them."""
@@ -16,8 +16,9 @@ import httpx
 import nats
 import pytest
 
-from cloudlysis_control.adapters.nats.state import STREAM_AUDIT, NatsState
-from tests.support.audit_stream import append_events
+from cloudlysis_control.adapters.nats.state import STREAM_AUDIT
+from tests.support.audit_stream import append_events, provision_audit_stream
+from tests.support.nats_cluster import NatsCluster
 from tests.support.replicas import api_replicas, peak_rss_kb
 
 pytestmark = pytest.mark.integration
@@ -32,13 +33,10 @@ RSS_GROWTH_BOUND_MB = 64
 
 
 async def test_a_million_event_export_is_identical_from_both_replicas_in_bounded_memory(
-    own_nats: str, tmp_path: Path
+    nats_cluster: NatsCluster, tmp_path: Path
 ) -> None:
-    state = NatsState(url=own_nats)
-    await state.connect()
-    await state.provision([], [STREAM_AUDIT])
-    await state.close()
-    nc = await nats.connect(own_nats)
+    await provision_audit_stream(nats_cluster.url)
+    nc = await nats.connect(servers=nats_cluster.urls)
     try:
         js = nc.jetstream()
         started = time.monotonic()
@@ -48,7 +46,7 @@ async def test_a_million_event_export_is_identical_from_both_replicas_in_bounded
         assert info.state.messages == EVENTS
     finally:
         await nc.close()
-    async with api_replicas(tmp_path, own_nats, CONTROL_AUDIT_CACHE_EVENTS=str(CACHE)) as r:
+    async with api_replicas(tmp_path, nats_cluster.url, CONTROL_AUDIT_CACHE_EVENTS=str(CACHE)) as r:
         digests, lines = [], []
         for url, proc in zip(r.urls, r.procs, strict=True):
             before = peak_rss_kb(proc.pid)

@@ -13,8 +13,7 @@ import msgspec
 import nats
 import pytest
 
-from cloudlysis_control.adapters.nats.state import STREAM_AUDIT, NatsState
-from tests.support.audit_stream import append_events
+from tests.support.audit_stream import append_events, provision_audit_stream
 from tests.support.replicas import api_replicas
 
 pytestmark = pytest.mark.integration
@@ -39,10 +38,7 @@ async def _walk(api: httpx.AsyncClient, params: dict[str, Any]) -> list[dict[str
 async def test_replicas_export_and_search_an_old_range_identically(
     own_nats: str, tmp_path: Path
 ) -> None:
-    state = NatsState(url=own_nats)
-    await state.connect()
-    await state.provision([], [STREAM_AUDIT])
-    await state.close()
+    await provision_audit_stream(own_nats)
     nc = await nats.connect(own_nats)
     try:
         js = nc.jetstream()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 from nats.js import JetStreamContext
 
-from cloudlysis_control.adapters.nats.state import STREAM_AUDIT
+from cloudlysis_control.adapters.nats.state import STREAM_AUDIT, NatsState
 from cloudlysis_control.audit.schemas import AuditEvent
 from cloudlysis_control.core.clock import rfc3339
 
@@ -55,3 +55,13 @@ async def append_events(
         await js.publish(SUBJECT, encode(last), stream=STREAM_AUDIT.name, timeout=30)
         i += n
     return keep
+
+
+async def provision_audit_stream(url: str) -> None:
+    """Create CONTROL_AUDIT as the API would (replication chosen from the server or cluster)."""
+    state = NatsState(url=url)
+    await state.connect()
+    try:
+        await state.provision([], [STREAM_AUDIT])
+    finally:
+        await state.close()

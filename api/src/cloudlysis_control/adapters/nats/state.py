@@ -62,6 +62,7 @@ _KV_OP = "KV-Operation"  # header of a KV delete (DEL) or purge (PURGE) marker
 # A consumer idle this long is asked whether it still exists (its server may have died without
 # the client's connection breaking: an ordered consumer lives on one server).
 _STALL_CHECK_S = 3.0
+_READ_WAIT_S = 2.0  # a bulk read's fetch waits this long for sequences that should exist
 # JetStream API errors (err_code) the replication probe tells apart.
 _ERR_NOT_CLUSTERED = 10074  # replicas > 1 not supported in non-clustered mode
 _ERR_NO_PEERS = 10005  # no suitable peers for placement
@@ -241,7 +242,12 @@ class NatsEventLog:
             while next_seq <= end_seq:
                 want = min(batch, end_seq - next_seq + 1)
                 with _translate("stream read"):
-                    msgs = await reader.fetch(want)
+                    # Every sequence asked for exists (end_seq is a snapshot of the log's last),
+                    # so the server fills the batch at once. On a cluster the first pull can
+                    # reach the new consumer before it serves (503): the reader asks again,
+                    # and any other early end raises — the HA suite's 1,000,000-event export
+                    # once lost whole windows to a read that ended early in silence.
+                    msgs = await reader.fetch(want, wait_s=_READ_WAIT_S)
                 for subject, seq, data in msgs:
                     if seq > end_seq:
                         return
@@ -249,7 +255,7 @@ class NatsEventLog:
                     if subject == self.subject:
                         yield StreamMessage(seq, data)
                 if len(msgs) < want:
-                    return  # the fetch asks "no wait": fewer than asked is all there is
+                    return  # waited _READ_WAIT_S: the rest was removed (limits) meanwhile
         finally:
             await reader.close()
 
