@@ -280,6 +280,17 @@ class JobEngine:
                 return False
         return True
 
+    async def _cancelled_by_request(self, handle: RunningJob, index: int, started: float) -> str:
+        await self._step_done(
+            handle,
+            index,
+            started,
+            "cancelled",
+            None,
+            StepError("cancelled", "cancelled by request"),
+        )
+        return "cancelled"
+
     async def _heartbeat(self, handle: RunningJob) -> None:
         """Renew the job's locks and its lease every `renew_s` (each one compare-and-set)."""
         while True:
@@ -417,15 +428,7 @@ class JobEngine:
             await handle.save(begin)
             if handle.cancel_requested and not handle.compensating:
                 # The cancel arrived while this step was being recorded as running.
-                await self._step_done(
-                    handle,
-                    index,
-                    started,
-                    "cancelled",
-                    None,
-                    StepError("cancelled", "cancelled by request"),
-                )
-                return "cancelled"
+                return await self._cancelled_by_request(handle, index, started)
             timeout = kind.step_timeout_for(step.name)
             if deadline is not None:
                 timeout = max(0.0, min(timeout, deadline - self.clock()))
@@ -458,15 +461,7 @@ class JobEngine:
                     raise  # this replica is shutting down: the lease expires, another resumes
                 if handle.compensating or not handle.cancel_requested:
                     raise LeaseLost(handle.job.id) from None  # the heartbeat lost the lease
-                await self._step_done(
-                    handle,
-                    index,
-                    started,
-                    "cancelled",
-                    None,
-                    StepError("cancelled", "cancelled by request"),
-                )
-                return "cancelled"
+                return await self._cancelled_by_request(handle, index, started)
             except ControlError as e:
                 error = StepError(e.code, e.detail, e.status >= 500)
             finally:
