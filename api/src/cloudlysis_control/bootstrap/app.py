@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import os
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from litestar import Litestar
@@ -199,3 +201,16 @@ def create_app(
     app.state.route_templates = handler_templates(app)
     app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing)
     return app
+
+
+def worker_app() -> Litestar:
+    """The app of one worker process (the factory the ASGI server imports in each worker):
+    settings read in the worker and, with several workers (CONTROL_WORKERS > 1), an instance id
+    of its own — each worker claims jobs, locks and idempotency records like a replica, so two
+    workers must never pass for one owner."""
+    settings = Settings.from_env()
+    server = settings.server
+    suffix = f"-{os.getpid()}"
+    if server.workers > 1 and not server.instance_id.endswith(suffix):
+        settings = replace(settings, server=replace(server, instance_id=server.instance_id + suffix))
+    return create_app(settings)

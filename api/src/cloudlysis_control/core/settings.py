@@ -125,12 +125,18 @@ def _docker_host(env: _Env) -> str:
     return raw
 
 
+ASGI_SERVERS = ("uvicorn", "granian")
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     ui_dir: Path | None = None
     instance_id: str = ""
+    # Issue 19 — request path: the ASGI server and its worker processes per replica.
+    asgi_server: str = "uvicorn"
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +391,8 @@ class Settings:
                 instance_id=env.str_(
                     "CONTROL_INSTANCE_ID", f"{socket.gethostname()}-{os.getpid()}"
                 ),
+                asgi_server=env.choice("CONTROL_SERVER", "uvicorn", ASGI_SERVERS),
+                workers=env.int_("CONTROL_WORKERS", 1, lo=1, hi=64),
             ),
             build=BuildSettings(
                 version=env.str_("CONTROL_VERSION", "0.1.0"),
