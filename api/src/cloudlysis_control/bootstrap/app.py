@@ -14,7 +14,6 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from cloudlysis_control.audit.controllers import AuditController
-from cloudlysis_control.auth.guards import authorize
 from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddleware
 from cloudlysis_control.auth.rights import RightsSource
 from cloudlysis_control.bootstrap.container import Container
@@ -175,7 +174,7 @@ def create_app(
                 exclude_http_methods=[],
             )
         ],
-        guards=[authorize],
+        # No app-wide guard: BearerAuthMiddleware authorizes every non-public route (see there).
         dependencies=dependencies(container),
         lifespan=[lifespan],
         openapi_config=openapi_config(settings),
@@ -198,8 +197,8 @@ def create_app(
         debug=False,
     )
     finalize_openapi(app)
-    app.state.route_templates = handler_templates(app)
-    app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing)
+    app.state.route_templates = templates = handler_templates(app)
+    app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing, templates)
     return app
 
 
