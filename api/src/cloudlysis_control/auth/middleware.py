@@ -48,13 +48,22 @@ async def authenticate(
     return principal, token
 
 
+def _authorization(scope: Any) -> str | None:
+    """The first Authorization header, as `connection.headers.get` gives it (latin-1), without
+    building Litestar's Headers object for one value."""
+    for key, value in scope.get("headers") or ():
+        if key == b"authorization" or key.lower() == b"authorization":
+            return value.decode("latin-1")  # type: ignore[no-any-return]
+    return None
+
+
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         state = connection.app.state
         principal, token = await authenticate(
-            state.token_verifier, state.rights_resolver, connection.headers.get("authorization")
+            state.token_verifier, state.rights_resolver, _authorization(connection.scope)
         )
         ident = current_identity.get()
         if ident is not None:

@@ -55,16 +55,41 @@ def _is_secret_key(key: str) -> bool:
     return _SECRET_KEY.search(key) is not None
 
 
+# Key -> does it name a credential: the keys of log lines are a small fixed set, so a plain dict
+# lookup (bounded like the lru_cache behind it) instead of a cached call per key and line.
+_SECRET_KEYS: dict[str, bool] = {}
+_SECRET_KEYS_MAX = 4096
+_PLAIN_TYPES = frozenset({int, float, bool, type(None)})
+
+
+def _secret_key(key: Any) -> bool:
+    found = _SECRET_KEYS.get(key)
+    if found is None:
+        found = isinstance(key, str) and _is_secret_key(key)
+        if isinstance(key, str) and len(_SECRET_KEYS) < _SECRET_KEYS_MAX:
+            _SECRET_KEYS[key] = found
+    return found
+
+
 def _redact_processor(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     # Fast path for the common flat line of short strings and numbers: one search over the
     # values joined by NUL (no pattern can match across it). Anything else takes the full walk.
     strings: list[str] = []
+    secret_keys = _SECRET_KEYS
     for key, value in event_dict.items():
-        if isinstance(key, str) and _is_secret_key(key):
+        secret = secret_keys.get(key)
+        if secret is None:
+            secret = _secret_key(key)
+        if secret:
             return redact(dict(event_dict))  # type: ignore[no-any-return]
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
+            strings.append(value)
+        elif kind in _PLAIN_TYPES:
+            continue
+        elif isinstance(value, str):
             strings.append(value)
         elif not (value is None or isinstance(value, int | float)):
             return redact(dict(event_dict))  # type: ignore[no-any-return]
@@ -103,6 +128,7 @@ def _encode_json(obj: Any, **_kw: Any) -> bytes:
 
 
 def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:
+    _BOUND.clear()  # loggers bound under the previous configuration
     out = stream or sys.stdout
     if fmt == "json":
         renderer: Any = structlog.processors.JSONRenderer(serializer=_encode_json)
@@ -164,3 +190,17 @@ def get_logger(name: str = "control") -> Any:
     # the configuration of that moment, so module-level loggers created at import (before
     # configure_logging) would skip redaction, identity binding and JSON rendering for good.
     return structlog.get_logger(name, service="control-api")
+
+
+_BOUND: dict[str, Any] = {}
+
+
+def bound_logger(name: str) -> Any:
+    """`get_logger(name)`, materialised once per configure_logging call (for the hot path: the
+    access line). The lazy proxy get_logger returns builds a new logger (and its output object)
+    from the configuration on every line; this one is built on first use after each
+    configure_logging, so it never outlives the configuration it was built from."""
+    logger = _BOUND.get(name)
+    if logger is None:
+        logger = _BOUND[name] = get_logger(name).bind()
+    return logger

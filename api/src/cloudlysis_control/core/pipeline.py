@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
-from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.logging import bound_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.problems import PROBLEM_MEDIA_TYPE, problem_document
 from cloudlysis_control.core.tracing import Tracing
@@ -183,7 +183,6 @@ class RequestPipeline:
         self.metrics = metrics
         self.tracing = tracing
         self.templates = templates
-        self.log = get_logger("control.access")
         # The metric children per label set: prometheus_client's labels() takes a lock and
         # validates the labels on every call.
         self._counters: dict[tuple[str, str, int], Any] = {}
@@ -253,7 +252,9 @@ class RequestPipeline:
             # stream): the server's send raises; that ends the answer, it is not a fault.
             if not (started_holder[0] and _client_gone(exc)):
                 raise
-            self.log.info("client went away mid-response", route=self._route(scope))
+            bound_logger("control.access").info(
+                "client went away mid-response", route=self._route(scope)
+            )
         finally:
             status = status_holder[0]
             route = self._route(scope)
@@ -261,7 +262,7 @@ class RequestPipeline:
             self._observe(method, route, status, elapsed)
             self.tracing.end_server_span(span, method, route, status)
             if route not in _QUIET_ROUTES or status >= 400:
-                self.log.info(
+                bound_logger("control.access").info(
                     "request",
                     method=method,
                     route=route,
