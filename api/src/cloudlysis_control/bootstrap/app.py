@@ -24,7 +24,7 @@ from cloudlysis_control.config.controllers import (
     DefinitionsController,
 )
 from cloudlysis_control.core.errors import SwarmUnavailable
-from cloudlysis_control.core.logging import configure_logging
+from cloudlysis_control.core.logging import configure_logging, get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
@@ -160,6 +160,8 @@ def create_app(
         finally:
             await container.stop()
             tracing.shutdown()
+            # The last word of a graceful shutdown (the ASGI lifespan's shutdown ran).
+            get_logger("control").info("stopped", instance_id=settings.server.instance_id)
 
     handlers: list[Any] = list(CONTROLLERS)
     if settings.server.ui_dir is not None:

@@ -367,6 +367,11 @@ class Settings:
             raise SettingsError(
                 f"CONTROL_DRIFT_STACKS_DIR={stacks_raw!r} is invalid: no such directory"
             )
+        if env.int_("CONTROL_WORKERS", 1, lo=1, hi=64) > 1 and env.raw("CONTROL_NATS_URL") is None:
+            raise SettingsError(
+                "CONTROL_WORKERS > 1 needs CONTROL_NATS_URL: without it every worker would start "
+                "its own embedded nats-server on the same data directory"
+            )
         return cls(
             drift=DriftSettings(
                 stacks_dir=stacks_dir,
