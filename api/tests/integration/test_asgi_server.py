@@ -58,12 +58,12 @@ def _lines(log: Path) -> list[dict[str, Any]]:
     return out
 
 
-async def _sse_until(response: httpx.Response, event: str, timeout_s: float) -> list[str]:
+async def _sse_until(lines: AsyncIterator[str], event: str, timeout_s: float) -> list[str]:
     """Read the stream until an `event: <event>` line; return the event names seen."""
     seen: list[str] = []
 
     async def read() -> None:
-        async for line in response.aiter_lines():
+        async for line in lines:
             if line.startswith("event: "):
                 seen.append(line[len("event: ") :])
                 if seen[-1] == event:
@@ -105,6 +105,8 @@ async def test_the_server_keeps_the_guarantees(
 ) -> None:
     port = free_port()
     log = tmp_path / "api.log"
+    fleet_file = tmp_path / "fleet.json"
+    fleet_file.write_text(json.dumps([{"name": "gateway", "kind": "gateway", "url": gateway_url}]))
     env = {
         **os.environ,
         "CONTROL_SERVER": server,
@@ -118,6 +120,7 @@ async def test_the_server_keeps_the_guarantees(
         "CONTROL_INSTANCE_ID": f"asgi-{server}-{workers}",
         "CONTROL_LOG_LEVEL": "info",
         "CONTROL_SWARM_MODE": "off",
+        "CONTROL_FLEET_FILE": str(fleet_file),
     }
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient() as c:
@@ -152,7 +155,8 @@ async def test_the_server_keeps_the_guarantees(
         ):
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")
-            assert await _sse_until(stream, "resync", 15) == ["resync"]
+            events = stream.aiter_lines()
+            assert await _sse_until(events, "resync", 15) == ["resync"]
             job_ids = []
             for i in range(6):
                 async with httpx.AsyncClient(base_url=url, timeout=30) as c:
@@ -163,7 +167,7 @@ async def test_the_server_keeps_the_guarantees(
                     )
                 assert r.status_code == 202, r.text
                 job_ids.append(r.json()["id"])
-            assert (await _sse_until(stream, "job", 30))[-1] == "job"
+            assert (await _sse_until(events, "job", 30))[-1] == "job"
 
         async with httpx.AsyncClient(base_url=url, headers=auth, timeout=30) as c:
             deadline = time.monotonic() + 60
@@ -184,7 +188,10 @@ async def test_the_server_keeps_the_guarantees(
         proc.send_signal(signal.SIGTERM)
         answer = await in_flight
         assert answer.startswith(b"HTTP/1.1 202"), (answer[:300], tail(log))
-        assert await asyncio.to_thread(proc.wait, 60) == 0, tail(log)
+        code = await asyncio.to_thread(proc.wait, 60)
+        # uvicorn re-raises the signal once it has shut down gracefully (the `stopped` lines
+        # below show the lifespan shutdown ran); granian exits 0.
+        assert code in ((0,) if server == "granian" else (0, -signal.SIGTERM)), tail(log)
     finally:
         if proc.poll() is None:
             proc.kill()
