@@ -70,6 +70,8 @@ class RandomHex:
 
     def take(self, nbytes: int) -> str:
         """2 × nbytes hex characters never handed out before."""
+        if nbytes <= 0:
+            return ""
         width = 2 * nbytes
         with self._lock:
             pos = self._pos
@@ -216,20 +218,41 @@ def identity_from_headers(
     span_id: str | None = None,
     sampled_default: bool = True,
 ) -> RequestIdentity:
-    request_id = request_ids[0] if len(request_ids) == 1 and valid_id(request_ids[0]) else mint_id()
+    request_id = request_ids[0] if len(request_ids) == 1 and valid_id(request_ids[0]) else None
     correlation_id = (
         correlation_ids[0]
         if len(correlation_ids) == 1 and valid_id(correlation_ids[0])
-        else mint_id()
+        else None
     )
     parent = parse_traceparent(traceparents)
+    # Every id this request needs minted, from one draw of the random source.
+    fresh = _random_hex.take(
+        (16 if request_id is None else 0)
+        + (16 if correlation_id is None else 0)
+        + (16 if parent is None else 0)
+        + (0 if span_id else 8)
+    )
+    at = 0
+    if request_id is None:
+        request_id, at = fresh[at : at + 32], at + 32
+    if correlation_id is None:
+        correlation_id, at = fresh[at : at + 32], at + 32
+    new_trace = None
+    if parent is None:
+        new_trace, at = fresh[at : at + 32], at + 32
+        if new_trace == _ZERO_TRACE_ID:
+            new_trace = new_trace_id()
+    if not span_id:
+        span_id = fresh[at : at + 16]
+        if span_id == _ZERO_SPAN_ID:
+            span_id = new_span_id()
     if parent is None:
         # A new trace: its id is 16 random bytes, so the random-trace-id flag is set.
         return RequestIdentity(
             request_id=request_id,
             correlation_id=correlation_id,
-            trace_id=new_trace_id(),
-            span_id=span_id or new_span_id(),
+            trace_id=new_trace or new_trace_id(),
+            span_id=span_id,
             parent_span_id=None,
             trace_flags=FLAG_RANDOM_TRACE_ID | (FLAG_SAMPLED if sampled_default else 0),
             tracestate=None,
@@ -238,7 +261,7 @@ def identity_from_headers(
         request_id=request_id,
         correlation_id=correlation_id,
         trace_id=parent.trace_id,
-        span_id=span_id or new_span_id(),
+        span_id=span_id,
         parent_span_id=parent.parent_id,
         # The trace continues: both defined flags are kept as received, reserved bits cleared.
         trace_flags=parent.flags & KNOWN_TRACE_FLAGS,

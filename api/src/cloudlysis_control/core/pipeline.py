@@ -22,7 +22,7 @@ from cloudlysis_control.core.tracing import Tracing
 ASGIApp = Any
 
 _QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
-_ID_HEADERS = (b"x-request-id", b"x-correlation-id", b"traceparent")
+_ID_HEADERS = frozenset((b"x-request-id", b"x-correlation-id", b"traceparent"))
 # Every response unless it set its own (the UI's assets are cacheable): API answers are about
 # live state and may name tenants, so no cache keeps them and no browser sniffs their type.
 _DEFAULT_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
@@ -228,11 +228,16 @@ class RequestPipeline:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
                 started_holder[0] = True
-                out = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() not in _ID_HEADERS
-                ]
-                present = {k.lower() for k, _ in out}
-                out.extend(h for h in _DEFAULT_HEADERS if h[0] not in present)
+                out = []
+                present = set()
+                for header in message.get("headers", ()):
+                    name = header[0].lower()
+                    if name not in _ID_HEADERS:
+                        out.append(header)
+                        present.add(name)
+                for default in _DEFAULT_HEADERS:
+                    if default[0] not in present:
+                        out.append(default)
                 out.append((b"x-request-id", ident.request_id.encode()))
                 out.append((b"x-correlation-id", ident.correlation_id.encode()))
                 out.append((b"traceparent", ident.traceparent().encode()))
