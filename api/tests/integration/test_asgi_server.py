@@ -211,3 +211,72 @@ async def test_the_server_keeps_the_guarantees(
     assert len(stopped) == workers, tail(log)
     if workers > 1:  # each worker its own owner of leases, locks and idempotency records
         assert len({x["instance_id"] for x in stopped}) == workers
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+async def test_workers_die_with_a_killed_server_process(
+    server: str, nats_url: str, tmp_path: Path
+) -> None:
+    """A SIGKILL of the server process is the crash of the replica: no worker is left behind
+    serving the port and running jobs (the crash tests rely on it)."""
+    port = free_port()
+    log = tmp_path / "api.log"
+    secret = tmp_path / "hs256.secret"
+    secret.write_bytes(b"k" * 48)
+    env = {
+        **os.environ,
+        "CONTROL_SERVER": server,
+        "CONTROL_WORKERS": "2",
+        "CONTROL_NATS_URL": nats_url,
+        "CONTROL_HOST": "127.0.0.1",
+        "CONTROL_PORT": str(port),
+        "CONTROL_DATA_DIR": str(tmp_path / "data"),
+        "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
+    }
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cloudlysis_control", "serve"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    children: list[int] = []
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", proc, log)
+        children = _children(proc.pid)
+        assert len(children) >= 2, tail(log)
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while [c for c in children if _running(c)]:
+            assert time.monotonic() < deadline, [c for c in children if _running(c)]
+            await asyncio.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for child in children:
+            if _running(child):
+                os.kill(child, signal.SIGKILL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 import os
+import signal
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -28,6 +29,7 @@ from cloudlysis_control.core.logging import configure_logging, get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
+from cloudlysis_control.core.procs import die_with_own_parent
 from cloudlysis_control.core.requests import ControlRequest
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
@@ -209,6 +211,12 @@ def worker_app() -> Litestar:
     settings read in the worker and, with several workers (CONTROL_WORKERS > 1), an instance id
     of its own — each worker claims jobs, locks and idempotency records like a replica, so two
     workers must never pass for one owner."""
+    # A worker dies with the server process that started it, a SIGKILL of that one included:
+    # the replica is the server process, and a crash of it must not leave workers behind that
+    # keep serving the port and running jobs (in a container PID 1's death does it anyway).
+    parent = os.getppid()
+    if die_with_own_parent(signal.SIGKILL) and os.getppid() != parent:
+        os._exit(1)  # the server process died before the signal was armed
     settings = Settings.from_env()
     server = settings.server
     suffix = f"-{os.getpid()}"

@@ -135,7 +135,7 @@ class ServerSettings:
     ui_dir: Path | None = None
     instance_id: str = ""
     # Issue 19 — request path: the ASGI server and its worker processes per replica.
-    asgi_server: str = "uvicorn"
+    asgi_server: str = "granian"
     workers: int = 1
 
 
@@ -396,7 +396,7 @@ class Settings:
                 instance_id=env.str_(
                     "CONTROL_INSTANCE_ID", f"{socket.gethostname()}-{os.getpid()}"
                 ),
-                asgi_server=env.choice("CONTROL_SERVER", "uvicorn", ASGI_SERVERS),
+                asgi_server=env.choice("CONTROL_SERVER", "granian", ASGI_SERVERS),
                 workers=env.int_("CONTROL_WORKERS", 1, lo=1, hi=64),
             ),
             build=BuildSettings(
