@@ -3,9 +3,10 @@
 where the time of one request goes, as a share of the server process's time.
 
 For each of `GET /health` and the authenticated `GET /admin/v1/whoami`: starts a real nats-server,
-the devfleet Gateway and `python -m cProfile -m cloudlysis_control serve` (uvicorn, 1 worker,
-log level info), loads it for DURATION s from a client in its own process, stops it (SIGINT: the
-profile is written on the way out) and prints the top entries by own time and by cumulative time.
+the devfleet Gateway and `python -m cProfile -m cloudlysis_control serve` (CONTROL_SERVER=uvicorn,
+1 worker, log level info), loads it for DURATION s from a client in its own process, stops it
+(SIGINT: the profile is written on the way out) and prints the top entries by own time and by
+cumulative time.
 
     uv run python benchmarks/profile_request_path.py [--duration 10] [--top 25]
 """
@@ -39,8 +40,16 @@ def profile(duration_s: int, top: int, connections: int) -> str:
             gateway_port = free_port()
             gateway_url = f"http://127.0.0.1:{gateway_port}"
             gateway = spawn(
-                [sys.executable, "-m", "cloudlysis_devfleet", "gateway", "--port",
-                 str(gateway_port), "--data-dir", str(base / "gateway")],
+                [
+                    sys.executable,
+                    "-m",
+                    "cloudlysis_devfleet",
+                    "gateway",
+                    "--port",
+                    str(gateway_port),
+                    "--data-dir",
+                    str(base / "gateway"),
+                ],
                 env,
                 base / "gateway.log",
             )
@@ -57,8 +66,16 @@ def profile(duration_s: int, top: int, connections: int) -> str:
                 prof = base / f"{name}.prof"
                 log = base / f"api-{name}.log"
                 api = spawn(
-                    [sys.executable, "-m", "cProfile", "-o", str(prof),
-                     "-m", "cloudlysis_control", "serve"],
+                    [
+                        sys.executable,
+                        "-m",
+                        "cProfile",
+                        "-o",
+                        str(prof),
+                        "-m",
+                        "cloudlysis_control",
+                        "serve",
+                    ],
                     {
                         **env,
                         "CONTROL_HOST": "127.0.0.1",
@@ -68,6 +85,9 @@ def profile(duration_s: int, top: int, connections: int) -> str:
                         "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
                         "CONTROL_GATEWAY_URL": gateway_url,
                         "CONTROL_LOG_LEVEL": "info",
+                        # cProfile sees the process it runs: uvicorn serves in that process,
+                        # granian in a worker process of its own.
+                        "CONTROL_SERVER": "uvicorn",
                     },
                     log,
                 )

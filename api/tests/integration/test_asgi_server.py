@@ -98,6 +98,17 @@ async def _in_flight_post(port: int, path: str, token: str, body: bytes) -> asyn
     return asyncio.ensure_future(finish())
 
 
+def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "cloudlysis_control", "serve"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("server", ["granian", "uvicorn"])
 async def test_the_server_keeps_the_guarantees(
@@ -127,14 +138,7 @@ async def test_the_server_keeps_the_guarantees(
         r = await c.post(f"{gateway_url}/auth/v1/dev-login", json={"principal": "admin"})
         token = r.json()["access_token"]
     auth = {"authorization": f"Bearer {token}"}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cloudlysis_control", "serve"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = _start(env, log)
     try:
         await wait_ready(url, proc, log)
 
@@ -181,9 +185,7 @@ async def test_the_server_keeps_the_guarantees(
 
         # -- graceful shutdown ------------------------------------------------------------
         body = json.dumps({"reason": "in flight at SIGTERM" + " " * 200}).encode()
-        in_flight = await _in_flight_post(
-            port, "/admin/v1/jobs/kinds/platform.verify", token, body
-        )
+        in_flight = await _in_flight_post(port, "/admin/v1/jobs/kinds/platform.verify", token, body)
         await asyncio.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
         answer = await in_flight
@@ -254,14 +256,7 @@ async def test_workers_die_with_a_killed_server_process(
         "CONTROL_DATA_DIR": str(tmp_path / "data"),
         "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
     }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cloudlysis_control", "serve"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    proc = _start(env, log)
     children: list[int] = []
     try:
         await wait_ready(f"http://127.0.0.1:{port}", proc, log)

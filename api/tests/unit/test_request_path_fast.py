@@ -26,11 +26,19 @@ from cloudlysis_control.core.logging import _SECRET_VALUE, _may_hold_secret
 # Letters of the patterns in every case, the Unicode characters Python's re folds onto ASCII
 # letters (dotless i, long s, Kelvin sign), separators and token characters.
 _ALPHABET = st.sampled_from(
-    list("bearBEARyjYJ eEiInNkKsS-.-_=/+09aZ\t") + ["\u0131", "\u0130", "\u017f", "\u212a"]
+    [*"bearBEARyjYJ eEiInNkKsS-.-_=/+09aZ\t", "\u0131", "\u0130", "\u017f", "\u212a"]
 )
 _SNIPPETS = st.sampled_from(
-    ["bearer ", "Bearer x", "BEARER\tabc", "eyJabcd.efgh.", "EYJ0000.1111.2", "-----BEGIN ",
-     "PRIVATE KEY-----", "-----BEG\u0131N EC PRIVATE KEY-----"]
+    [
+        "bearer ",
+        "Bearer x",
+        "BEARER\tabc",
+        "eyJabcd.efgh.",
+        "EYJ0000.1111.2",
+        "-----BEGIN ",
+        "PRIVATE KEY-----",
+        "-----BEG\u0131N EC PRIVATE KEY-----",
+    ]
 )
 
 

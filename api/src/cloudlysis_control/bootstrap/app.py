@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import os
 import signal
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -221,5 +221,7 @@ def worker_app() -> Litestar:
     server = settings.server
     suffix = f"-{os.getpid()}"
     if server.workers > 1 and not server.instance_id.endswith(suffix):
-        settings = replace(settings, server=replace(server, instance_id=server.instance_id + suffix))
+        settings = replace(
+            settings, server=replace(server, instance_id=server.instance_id + suffix)
+        )
     return create_app(settings)

@@ -69,7 +69,7 @@ class RandomHex:
         self._lock = threading.Lock()
 
     def take(self, nbytes: int) -> str:
-        """2 × nbytes hex characters never handed out before."""
+        """2 * nbytes hex characters never handed out before."""
         if nbytes <= 0:
             return ""
         width = 2 * nbytes
@@ -220,9 +220,7 @@ def identity_from_headers(
 ) -> RequestIdentity:
     request_id = request_ids[0] if len(request_ids) == 1 and valid_id(request_ids[0]) else None
     correlation_id = (
-        correlation_ids[0]
-        if len(correlation_ids) == 1 and valid_id(correlation_ids[0])
-        else None
+        correlation_ids[0] if len(correlation_ids) == 1 and valid_id(correlation_ids[0]) else None
     )
     parent = parse_traceparent(traceparents)
     # Every id this request needs minted, from one draw of the random source.
