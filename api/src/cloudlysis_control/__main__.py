@@ -15,6 +15,13 @@ def _serve(_args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     server = settings.server
+    if server.asgi_server == "granian" or server.workers > 1:
+        from cloudlysis_control.bootstrap.app import create_app
+
+        # The workers build the app themselves; build it once here first so that a setting
+        # only checked then (the key source, the fleet file's content) fails the command
+        # (exit 2, one line) before any worker starts, as with one uvicorn worker.
+        create_app(settings)
     if server.asgi_server == "granian":
         _serve_granian(settings)
         return 0
