@@ -94,3 +94,16 @@ def test_a_forked_child_does_not_reuse_the_parents_buffer() -> None:
     os.waitpid(pid, 0)
     assert len(child) == 32
     assert child != source.take(16)  # the parent's next id: the child did not take it too
+
+
+def test_the_access_logger_follows_a_reconfiguration() -> None:
+    """The access logger is cached per configuration: structlog's capture_logs (which
+    reconfigures structlog) still sees its lines."""
+    from structlog.testing import capture_logs
+
+    from cloudlysis_control.core.logging import bound_logger
+
+    bound_logger("control.access").info("before")  # cached under the current configuration
+    with capture_logs() as logs:
+        bound_logger("control.access").info("request", route="/x")
+    assert [e["event"] for e in logs] == ["request"]

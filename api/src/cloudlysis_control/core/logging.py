@@ -204,15 +204,28 @@ def get_logger(name: str = "control") -> Any:
     return structlog.get_logger(name, service="control-api")
 
 
-_BOUND: dict[str, Any] = {}
+_BOUND: dict[str, tuple[tuple[int, int, int], Any]] = {}
+
+
+def _config_key() -> tuple[int, int, int]:
+    config = structlog.get_config()
+    return (
+        id(config["processors"]),
+        id(config["wrapper_class"]),
+        id(config["logger_factory"]),
+    )
 
 
 def bound_logger(name: str) -> Any:
-    """`get_logger(name)`, materialised once per configure_logging call (for the hot path: the
+    """`get_logger(name)`, materialised once per structlog configuration (for the hot path: the
     access line). The lazy proxy get_logger returns builds a new logger (and its output object)
-    from the configuration on every line; this one is built on first use after each
-    configure_logging, so it never outlives the configuration it was built from."""
-    logger = _BOUND.get(name)
-    if logger is None:
-        logger = _BOUND[name] = get_logger(name).bind()
+    from the configuration on every line; this one is rebuilt only when the configuration
+    changed (configure_logging, or structlog.configure elsewhere, e.g. structlog's
+    capture_logs), so it never outlives the configuration it was built from."""
+    key = _config_key()
+    cached = _BOUND.get(name)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    logger = get_logger(name).bind()
+    _BOUND[name] = (key, logger)
     return logger
