@@ -107,3 +107,54 @@ def test_the_access_logger_follows_a_reconfiguration() -> None:
     with capture_logs() as logs:
         bound_logger("control.access").info("request", route="/x")
     assert [e["event"] for e in logs] == ["request"]
+
+
+def _json_lines(raw: bytes) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def test_the_access_line_is_the_structlog_line() -> None:
+    """access_line writes what get_logger("control.access").info("request", ...) writes: the same
+    keys in the same order, the same values but the time, the same redaction."""
+    import io
+
+    from cloudlysis_control.core.identity import current_identity
+    from cloudlysis_control.core.logging import access_line, configure_logging, get_logger
+
+    buffer = io.BytesIO()
+    configure_logging("info", "json", stream=io.TextIOWrapper(buffer))
+    ident = identity_from_headers(["eyJhbGciOi.eyJzdWIiOi.sig"], [], [], [])
+    ident.principal_id = "admin"
+    token = current_identity.set(ident)
+    try:
+        access_line("GET", "/admin/v1/whoami", 200, 1.25)
+        get_logger("control.access").info(
+            "request", method="GET", route="/admin/v1/whoami", status=200, duration_ms=1.25
+        )
+    finally:
+        current_identity.reset(token)
+    fast, slow = _json_lines(buffer.getvalue())
+    assert list(fast) == list(slow)
+    fast.pop("timestamp")
+    slow.pop("timestamp")
+    assert fast == slow
+    assert fast["request_id"] == "[REDACTED]"  # a JWT-shaped id is redacted on both paths
+    assert fast["principal_id"] == "admin" and fast["event"] == "request"
+
+
+def test_the_access_line_follows_the_level_and_the_format() -> None:
+    import io
+
+    from cloudlysis_control.core.logging import access_line, configure_logging
+
+    buffer = io.BytesIO()
+    configure_logging("warning", "json", stream=io.TextIOWrapper(buffer))
+    access_line("GET", "/x", 200, 1.0)
+    assert buffer.getvalue() == b""
+    text = io.StringIO()
+    configure_logging("info", "console", stream=text)
+    access_line("GET", "/x", 200, 1.0)
+    assert "request" in text.getvalue() and "/x" in text.getvalue()
+    configure_logging("info", "json")  # what the rest of the suite expects

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
-from cloudlysis_control.core.logging import bound_logger
+from cloudlysis_control.core.logging import access_line, bound_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.problems import PROBLEM_MEDIA_TYPE, problem_document
 from cloudlysis_control.core.tracing import Tracing
@@ -267,11 +267,5 @@ class RequestPipeline:
             self._observe(method, route, status, elapsed)
             self.tracing.end_server_span(span, method, route, status)
             if route not in _QUIET_ROUTES or status >= 400:
-                bound_logger("control.access").info(
-                    "request",
-                    method=method,
-                    route=route,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 3),
-                )
+                access_line(method, route, status, round(elapsed * 1000, 3))
             current_identity.reset(token)
