@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from datetime import UTC, datetime
 from collections.abc import Mapping, MutableMapping
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
