@@ -14,7 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from cloudlysis_control.adapters.nats.state import BUCKET_IDEMPOTENCY, BUCKET_JOBS, NatsKeyValue
+from cloudlysis_control.adapters.nats.state import BUCKET_JOBS, NatsKeyValue
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.errors import AuditWriteFailed, StateUnavailable
 from cloudlysis_control.core.metrics import Metrics
@@ -219,8 +219,7 @@ async def test_mutation_fails_closed_when_audit_cannot_be_written(nats_url: str)
         kinds.register(kind)
         store = JobStore(NatsKeyValue(replica.nats, BUCKET_JOBS))
         engine = JobEngine(store, kinds, failing, metrics, instance_id="x")
-        idem = NatsKeyValue(replica.nats, BUCKET_IDEMPOTENCY)
-        service = JobService(JobCreation(store, idem, kinds, engine, failing))
+        service = JobService(JobCreation(store, kinds, engine, failing))
         key = uuid.uuid4().hex
         with pytest.raises(AuditWriteFailed):
             await service.create(

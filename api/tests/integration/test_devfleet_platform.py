@@ -100,6 +100,25 @@ async def test_drain_stops_new_work_and_inflight_decays(fleet: dict[str, HostedI
         assert (await c.post(f"{url}/v1/tenants/{tenant}/work")).status_code == 202
 
 
+async def test_admin_calls_count_drains_and_resumes_that_changed_state(
+    fleet: dict[str, HostedInstance],
+) -> None:
+    """The HA suite counts effects from these: a repeated drain is counted, not started again."""
+    url = fleet["aggregate"].url
+    async with httpx.AsyncClient() as c:
+        for _ in range(2):
+            assert (await c.post(f"{url}/admin/v1/tenants/tenant-05/drain")).status_code == 202
+        for _ in range(2):
+            assert (await c.post(f"{url}/admin/v1/tenants/tenant-05/resume")).status_code == 200
+        calls = (await c.get(f"{url}/admin/v1/instance")).json()["admin_calls"]
+    assert calls == {
+        "drain:tenant-05": 2,
+        "drain_started:tenant-05": 1,
+        "resume:tenant-05": 2,
+        "resume_started:tenant-05": 1,
+    }
+
+
 async def test_reload_switches_and_errors(fleet: dict[str, HostedInstance]) -> None:
     url = fleet["aggregate"].url
     async with httpx.AsyncClient() as c:

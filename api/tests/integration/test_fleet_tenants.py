@@ -149,6 +149,10 @@ def _epoch(rfc3339: str) -> float:
 
 
 async def test_fleet_snapshot_normalises_every_instance(env: Env) -> None:
+    # A service's request counter has no sample until it has answered one request, and the
+    # probe reads /metrics alongside /health: serve one first so the counter is there to select.
+    async with httpx.AsyncClient() as c:
+        assert (await c.get(f"{env.instances['aggregate-1'].url}/health")).status_code == 200
     body = await fresh_snapshot(env.api, time.time())
     assert body["max_age_s"] == 0.5 and isinstance(body["age_s"], float)
     by_name = {i["instance"]: i for i in body["instances"]}

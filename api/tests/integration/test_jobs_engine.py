@@ -47,7 +47,9 @@ async def test_job_runs_steps_in_order(replica: Replica, kind: ScriptedKind) -> 
     assert [s.status for s in done.steps] == ["succeeded"] * 3
     assert [e[1] for e in kind.executions] == ["one", "two", "three"]
     assert all(s.attempts == 1 and s.duration_ms is not None for s in done.steps)
-    actions = [e.action for e in replica.audit.query(AuditFilter(job_id=job.id), None, 10).items]
+    actions = [
+        e.action for e in (await replica.audit.query(AuditFilter(job_id=job.id), None, 10)).items
+    ]
     assert actions == ["job.succeeded", f"job.create.{kind.name}"]
 
 
@@ -152,6 +154,43 @@ async def test_cancel_a_running_job(replica: Replica, kind: ScriptedKind) -> Non
     assert done.status == "cancelled"
     assert [s.status for s in done.steps] == ["succeeded", "cancelled", "cancelled"]
     assert done.cancel_requested_by == "admin"
+
+
+async def test_a_job_cancelled_before_it_started_never_runs_and_frees_its_lock(
+    nats_url: str, kind: ScriptedKind
+) -> None:
+    """Created (leased to its creator) but still queued behind a busy worker: a cancel ends it
+    at once, its lock is released, and the creator never runs it."""
+    r = await make_replica(nats_url, kind, "replica-c", workers=1)
+    try:
+        kind.gates["block"] = asyncio.Event()
+        first = await r.service.create(
+            kind_name=kind.name,
+            **job_request("admin", steps=["block"]),
+            idempotency_key=uuid.uuid4().hex,
+        )
+        async with asyncio.timeout(10):
+            while not any(e[0] == first.id for e in kind.executions):
+                await asyncio.sleep(0.02)
+        tenant = f"t{uuid.uuid4().hex[:8]}"
+        queued = await r.service.create(
+            kind_name=kind.name,
+            **job_request("admin", lock=tenant),
+            idempotency_key=uuid.uuid4().hex,
+        )
+        assert queued.status == "pending" and queued.lease_owner == "replica-c"
+        assert (await r.locks.get("tenant", tenant)).job_id == queued.id  # type: ignore[union-attr]
+        cancelled = await r.service.cancel(queued.id, principal())
+        assert cancelled.status == "cancelled"
+        assert await r.locks.get("tenant", tenant) is None
+        kind.gates.pop("block").set()
+        assert (await wait_terminal(r.service, first.id)).status == "succeeded"
+        await asyncio.sleep(0.3)  # the worker has long picked the cancelled job up by now
+        done = await wait_terminal(r.service, queued.id)
+        assert done.status == "cancelled" and done.runs == 0
+        assert [e for e in kind.executions if e[0] == queued.id] == []
+    finally:
+        await r.stop()
 
 
 async def test_crashed_runner_is_taken_over_and_resumes(nats_url: str, kind: ScriptedKind) -> None:

@@ -145,8 +145,10 @@ async def test_a_conflicting_job_is_refused_with_the_holders_id(
         assert err.value.extra["job_id"] == first.id
         # Nothing was created for the refused request, and the refusal is audited.
         assert [j.id for j in r.store.all() if j.params.get("tenant") == name] == [first.id]
-        refused = r.audit.query(
-            AuditFilter(actor="other", outcomes=frozenset({"refused"})), None, 10
+        refused = (
+            await r.audit.query(
+                AuditFilter(actor="other", outcomes=frozenset({"refused"})), None, 10
+            )
         ).items
         assert refused and refused[0].action == f"job.create.{locking_kind.name}"
         # The job ends → the lock is gone, and the same request (same key) now goes through.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nats
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
@@ -40,3 +41,15 @@ async def test_ready_names_a_missing_bucket(tmp_path: Path, secret_file: Path, b
             assert body["dependencies"] == {f"jetstream:KV_{bucket}": "missing"}
     finally:
         await server.stop()
+
+
+async def test_ready_names_the_replication_on_a_single_server(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    r = await client.get("/ready")
+    assert r.status_code == 200, r.text
+    state = r.json()["state"]
+    assert state["replicas"] == 1
+    assert state["chosen_by"] == "auto: a single server (not part of a cluster)"
+    assert state["streams"]["KV_control_jobs"] == {"replicas": 1, "leader": state["server"]}
+    assert state["streams"]["CONTROL_AUDIT"]["leader"]

@@ -82,7 +82,7 @@ def _add_secret(files: Files) -> None:
 
 
 def _ghost_volume(files: Files) -> None:
-    svc(files, "control.yml", "nats")["volumes"] = ["ghost:/data"]
+    svc(files, "control.yml", "nats-1")["volumes"] = ["ghost:/data"]
 
 
 def _missing_config_file(files: Files) -> None:
@@ -160,11 +160,11 @@ CASES: list[tuple[str, tuple[str, ...], Callable[[Files], None], str, str]] = [
         "images",
         "no image",
     ),
-    ("untagged image", ALL, _set("control.yml:nats|image", "nats"), "images", "no tag"),
+    ("untagged image", ALL, _set("control.yml:nats-1|image", "nats"), "images", "no tag"),
     (
         "no healthcheck",
         ALL,
-        _set("control.yml:nats|healthcheck", DELETE),
+        _set("control.yml:nats-1|healthcheck", DELETE),
         "healthchecks",
         "no healthcheck",
     ),

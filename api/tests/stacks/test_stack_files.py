@@ -16,7 +16,9 @@ from tests.support.stacks import (
     BASE_FILES,
     COMBOS,
     DEPLOYABLE,
+    DEVFLEET,
     REPO,
+    SINGLE,
     STACKS,
     WITH_CI,
     Combo,
@@ -26,6 +28,8 @@ from tests.support.stacks import (
     run_stack_config,
     services,
 )
+
+DEVFLEET_ALL = (*BASE_FILES, DEVFLEET)
 
 
 def _ids(combos: tuple[Combo, ...]) -> list[str]:
@@ -168,10 +172,75 @@ def test_hostnames_used_by_configs_are_services() -> None:
         )
     ]
     texts += [str(svc.get("environment")) for svc in services(merged(BASE_FILES)).values()]
+    texts += [str(svc.get("command")) for svc in services(merged(DEVFLEET_ALL)).values()]
     hosts = set()
     for text in texts:
         hosts.update(re.findall(r"(?:https?|nats)://([a-z][a-z0-9-]*):\d+", text))
     hosts -= {"localhost"}
+    # A network alias names a service too (`nats`: any node of the NATS cluster).
+    aliases = {
+        alias
+        for svc in services(merged(BASE_FILES)).values()
+        if isinstance(svc.get("networks"), dict)
+        for net in svc["networks"].values()
+        for alias in (net or {}).get("aliases") or []
+    }
     # alertmanager is referenced by vmalert/loki flags but not deployed (docs/stacks.md).
-    assert hosts - svcs <= {"alertmanager"}, hosts - svcs
-    assert hosts >= {"victoriametrics", "loki", "tempo", "nats", "gateway"}
+    assert hosts - svcs - aliases <= {"alertmanager"}, hosts - svcs - aliases
+    assert hosts >= {"victoriametrics", "loki", "tempo", "nats", "nats-1", "gateway"}
+
+
+NATS_NODES = ("nats-1", "nats-2", "nats-3")
+
+
+def test_control_runs_a_three_node_nats_cluster_spread_over_nodes() -> None:
+    svcs = services(merged(BASE_FILES))
+    assert {n for n in svcs if n.startswith("nats")} == set(NATS_NODES)
+    volumes, labels = set(), set()
+    for i, name in enumerate(NATS_NODES, 1):
+        svc = svcs[name]
+        deploy = svc["deploy"]
+        assert svc["environment"] == {"NATS_SERVER_NAME": name}
+        assert deploy["replicas"] == 1
+        assert deploy["update_config"]["order"] == "stop-first"
+        assert deploy["rollback_config"]["order"] == "stop-first"
+        constraints = deploy["placement"]["constraints"]
+        own = [c for c in constraints if c.startswith("node.labels.cloudlysis.nats.")]
+        assert own == [f"node.labels.cloudlysis.nats.{i} == true"], constraints
+        labels.update(own)
+        (volume,) = svc["volumes"]
+        assert volume["target"] == "/data"
+        volumes.add(volume["source"])
+        assert svc["networks"]["internal"]["aliases"] == ["nats"]
+        assert svc["configs"][0]["source"] == "nats_cluster_conf"
+    assert len(volumes) == 3 and len(labels) == 3  # own store, own node
+
+    conf = (STACKS / "nats" / "nats-cluster.conf").read_text()
+    assert "server_name: $NATS_SERVER_NAME" in conf
+    assert "store_dir: /data/jetstream" in conf
+    routes = re.findall(r"nats-route://([a-z0-9-]+):(\d+)", conf)
+    assert routes == [(n, "6222") for n in NATS_NODES]
+    assert re.search(r"^\s*port: 6222$", conf, re.M)
+
+    api = svcs["api"]
+    assert api["environment"]["CONTROL_NATS_URL"] == ",".join(
+        f"nats://{n}:4222" for n in NATS_NODES
+    )
+    assert api["environment"]["CONTROL_NATS_REPLICAS"] == "auto"
+    assert api["deploy"]["replicas"] >= 2
+
+
+def test_the_single_server_layout_differs_only_in_nats() -> None:
+    cluster = services(merged(("control.yml",)))
+    single = services(merged((SINGLE,)))
+    assert set(single) == {"api", "ui", "nats"}
+    assert single["nats"]["deploy"]["replicas"] == 1
+    assert single["api"]["environment"]["CONTROL_NATS_URL"] == "nats://nats:4222"
+    assert single["ui"] == cluster["ui"]
+
+    def without_nats_url(svc: dict[str, object]) -> dict[str, object]:
+        env = dict(svc["environment"])  # type: ignore[call-overload]
+        env.pop("CONTROL_NATS_URL")
+        return {**svc, "environment": env}
+
+    assert without_nats_url(single["api"]) == without_nats_url(cluster["api"])

@@ -132,9 +132,7 @@ async def make_replica(
         workers=workers,
         locks=locks,
     )
-    service = JobService(
-        JobCreation(store, NatsKeyValue(nats, BUCKET_IDEMPOTENCY), kinds, engine, audit, locks)
-    )
+    service = JobService(JobCreation(store, kinds, engine, audit, locks))
     await store.start()
     await engine.start()
     return Replica(nats, store, engine, service, audit, locks)

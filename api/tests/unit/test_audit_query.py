@@ -48,23 +48,27 @@ async def audit() -> AuditService:
     return service
 
 
-def test_substring_search_over_actor_action_and_target(audit: AuditService) -> None:
-    found = audit.query(AuditFilter(text="alice"), None, 50).items
+async def test_substring_search_over_actor_action_and_target(audit: AuditService) -> None:
+    found = (await audit.query(AuditFilter(text="alice"), None, 50)).items
     assert sorted(e.actor for e in found) == ["Bob", "alice", "alice", "alice"]  # target too
-    assert [e.action for e in audit.query(AuditFilter(text="IAM.P"), None, 50).items] == [
+    assert [e.action for e in (await audit.query(AuditFilter(text="IAM.P"), None, 50)).items] == [
         "iam.post"
     ]
 
 
-def test_outcomes_are_included_or_excluded(audit: AuditService) -> None:
-    only = audit.query(AuditFilter(outcomes=frozenset({"failed", "accepted"})), None, 50).items
+async def test_outcomes_are_included_or_excluded(audit: AuditService) -> None:
+    only = (
+        await audit.query(AuditFilter(outcomes=frozenset({"failed", "accepted"})), None, 50)
+    ).items
     assert {e.outcome for e in only} == {"failed", "accepted"} and len(only) == 4
-    without = audit.query(AuditFilter(exclude_outcomes=frozenset({"denied"})), None, 50).items
+    without = (
+        await audit.query(AuditFilter(exclude_outcomes=frozenset({"denied"})), None, 50)
+    ).items
     assert all(e.outcome != "denied" for e in without) and len(without) == 4
 
 
-def test_runs_of_one_denial_collapse_into_a_row_with_its_count(audit: AuditService) -> None:
-    rows = audit.query(AuditFilter(actor="mallory"), None, 50, collapse_denials=True).items
+async def test_runs_of_one_denial_collapse_into_a_row_with_its_count(audit: AuditService) -> None:
+    rows = (await audit.query(AuditFilter(actor="mallory"), None, 50, collapse_denials=True)).items
     assert [(r.detail or {}).get("missing_right") for r in rows] == [
         "control.jobs.run",
         "control.iam.write",
@@ -72,18 +76,22 @@ def test_runs_of_one_denial_collapse_into_a_row_with_its_count(audit: AuditServi
     ]
     assert [r.repeat for r in rows] == [2, 1, 5]
     assert rows[0].first_at is not None and rows[0].first_at <= rows[0].at
-    plain = audit.query(AuditFilter(actor="mallory"), None, 50).items
+    plain = (await audit.query(AuditFilter(actor="mallory"), None, 50)).items
     assert len(plain) == 8 and all(r.repeat == 1 for r in plain)
 
 
-def test_a_collapsed_page_continues_after_everything_it_collapsed(audit: AuditService) -> None:
-    first = audit.query(AuditFilter(actor="mallory"), None, 2, collapse_denials=True)
+async def test_a_collapsed_page_continues_after_everything_it_collapsed(
+    audit: AuditService,
+) -> None:
+    first = await audit.query(AuditFilter(actor="mallory"), None, 2, collapse_denials=True)
     assert [r.repeat for r in first.items] == [2, 1] and first.next_cursor is not None
-    rest = audit.query(AuditFilter(actor="mallory"), first.next_cursor, 2, collapse_denials=True)
+    rest = await audit.query(
+        AuditFilter(actor="mallory"), first.next_cursor, 2, collapse_denials=True
+    )
     assert [r.repeat for r in rest.items] == [5] and rest.next_cursor is None
 
 
-def test_the_total_counts_every_match(audit: AuditService) -> None:
-    page = audit.query(AuditFilter(outcomes=frozenset({"denied"})), None, 3, count=True)
+async def test_the_total_counts_every_match(audit: AuditService) -> None:
+    page = await audit.query(AuditFilter(outcomes=frozenset({"denied"})), None, 3, count=True)
     assert (page.total, page.total_capped, len(page.items)) == (8, False, 3)
-    assert audit.query(AuditFilter(), None, 3).total == 0  # not asked: not counted
+    assert (await audit.query(AuditFilter(), None, 3)).total == 0  # not asked: not counted

@@ -56,7 +56,7 @@ async def test_a_record_lost_to_a_state_outage_is_written_by_the_next_reconcile(
     try:
 
         async def all_recorded() -> int | None:
-            n = len(service.page(DeploymentFilter(), None, 500).items)
+            n = len((await service.page(DeploymentFilter(), None, 500)).items)
             return n if n == 8 else None
 
         assert await eventually(all_recorded, 10, interval=0.05) == 8

@@ -26,7 +26,7 @@ def test_the_effective_setup_names_what_runs_and_hides_every_secret(tmp_path: Pa
     secret.write_bytes(b"s3cr3t-" * 8)
     s = Settings.from_env(
         {
-            "CONTROL_NATS_URL": "nats://ops:hunter2@nats.internal:4222",
+            "CONTROL_NATS_URL": "nats://ops:hunter2@nats.internal:4222,nats://ops:hunter2@n2:4222",
             "CONTROL_NATS_REPLICAS": "3",
             "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
             "CONTROL_GATEWAY_URL": "https://svc:pw@gateway.internal:8443/?api_key=k",
@@ -44,7 +44,8 @@ def test_the_effective_setup_names_what_runs_and_hides_every_secret(tmp_path: Pa
     text = msgspec.json.encode(doc).decode()
     for secret_text in ("hunter2", "ops:", "svc:pw", "api_key", "token=abc", "s3cr3t"):
         assert secret_text not in text, secret_text
-    assert doc.state.nats == "nats://nats.internal:4222" and doc.state.replicas == 3
+    assert doc.state.nats == "nats://nats.internal:4222,nats://n2:4222"
+    assert doc.state.replicas == 3
     assert doc.gateway.url == "https://gateway.internal:8443/"
     assert (
         doc.gateway.public_url == "https://gw.example"
@@ -57,3 +58,4 @@ def test_the_effective_setup_names_what_runs_and_hides_every_secret(tmp_path: Pa
     assert links[0].startswith("https://grafana.example/explore?") and "loki" in links[0]
     assert '"traceqlSearch"' in httpx.URL(links[1]).params["panes"]
     assert effective_settings(Settings.from_env({})).state.nats == "embedded"
+    assert effective_settings(Settings.from_env({})).state.replicas == "auto"

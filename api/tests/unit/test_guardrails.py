@@ -43,7 +43,13 @@ from cloudlysis_control.operations.plan import MigrationPlanner
 from cloudlysis_control.operations.preflight import Preflight
 from cloudlysis_control.placement.service import PlacementService
 from cloudlysis_control.tenants.ports import TenantStatus
-from tests.support.fakes import FakeProber, FakeServiceAdmin, MemoryEventLog, MemoryKeyValue
+from tests.support.fakes import (
+    FakeProber,
+    FakeServiceAdmin,
+    MemoryEventLog,
+    MemoryKeyValue,
+    RecordingRunner,
+)
 from tests.support.jobs import principal
 from tests.unit.test_config_jobs import World as ConfigWorld
 from tests.unit.test_config_plan import _inputs as config_inputs
@@ -348,14 +354,8 @@ async def _create(env: Env, workflow: str, params: dict[str, Any], tenant: str |
     audit = AuditService(MemoryEventLog(), Metrics())
     store = JobStore(MemoryKeyValue())
 
-    class Enq:
-        ids: list[str] = []
-
-        def enqueue(self, job_id: str) -> None:
-            self.ids.append(job_id)
-
-    enq = Enq()
-    creation = JobCreation(store, MemoryKeyValue(), registry, enq, audit, env.locks)
+    enq = RecordingRunner()
+    creation = JobCreation(store, registry, enq, audit, env.locks)
     try:
         job = await creation.create(
             kind_name=workflow,
@@ -367,7 +367,7 @@ async def _create(env: Env, workflow: str, params: dict[str, Any], tenant: str |
         )
     except ControlError as refusal:
         assert list(store.all()) == [] and enq.ids == []  # no side effect
-        events = audit.query(AuditFilter(), None, 10).items
+        events = (await audit.query(AuditFilter(), None, 10)).items
         return refusal, events
     return job, []
 

@@ -55,6 +55,21 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
     assert s.gateway.public_url == s.gateway.url and s.gateway.cookie_secure is True
 
 
+def test_nats_url_takes_a_server_list_and_replicas_default_to_auto() -> None:
+    s = Settings.from_env(
+        {"CONTROL_NATS_URL": "nats://n1:4222, nats://n2:4222/ ,tls://u:p@n3:4222"}
+    )
+    assert s.nats.url == "nats://n1:4222,nats://n2:4222,tls://u:p@n3:4222"
+    assert s.nats.replicas is None  # auto
+    assert Settings.from_env({"CONTROL_NATS_REPLICAS": "AUTO"}).nats.replicas is None
+    assert Settings.from_env({"CONTROL_NATS_REPLICAS": "5"}).nats.replicas == 5
+
+
+def test_a_bad_entry_of_the_nats_server_list_is_named() -> None:
+    with pytest.raises(SettingsError, match=r"CONTROL_NATS_URL is invalid: entry 2 \('n2:4222'\)"):
+        Settings.from_env({"CONTROL_NATS_URL": "nats://n1:4222,n2:4222"})
+
+
 @pytest.mark.parametrize(
     ("var", "value"),
     [
@@ -90,6 +105,10 @@ def test_valid_values_are_typed(tmp_path: Path, key_file: Path) -> None:
         # bad URLs
         ("CONTROL_NATS_URL", "http://127.0.0.1:4222"),
         ("CONTROL_NATS_URL", "127.0.0.1:4222"),
+        ("CONTROL_NATS_URL", "nats://a:4222,b:4222"),
+        ("CONTROL_NATS_URL", "nats://a:4222,,nats://b:4222"),
+        ("CONTROL_NATS_URL", "nats://a:4222,http://b:4222"),
+        ("CONTROL_NATS_REPLICAS", "automatic"),
         ("CONTROL_GATEWAY_URL", "gateway:8701"),
         ("CONTROL_GATEWAY_URL", "ftp://gateway"),
         ("CONTROL_GATEWAY_URL", "http://"),
@@ -266,3 +285,16 @@ def test_swarm_cache_settings() -> None:
         Settings.from_env(
             {"CONTROL_SWARM_TASKS_INTERVAL_S": "10", "CONTROL_SWARM_STALE_AFTER_S": "5"}
         )
+
+
+def test_job_lease_timing_defaults_follow_the_lease_and_are_checked() -> None:
+    """Issue 19, lease fencing: renew every lease/3, fence margin lease/5 by default; a renewal
+    interval that does not fit before the fence is refused at start-up, naming the rule."""
+    s = Settings.from_env({})
+    assert (s.jobs.lease_s, s.jobs.renew_s, s.jobs.fence_margin_s) == (15.0, 5.0, 3.0)
+    s = Settings.from_env({"CONTROL_JOB_LEASE_S": "30"})
+    assert (s.jobs.renew_s, s.jobs.fence_margin_s) == (10.0, 6.0)
+    with pytest.raises(SettingsError, match="CONTROL_JOB_RENEW_S=12 is invalid"):
+        Settings.from_env({"CONTROL_JOB_RENEW_S": "12"})  # 15 - 3 = 12: not strictly less
+    with pytest.raises(SettingsError, match="CONTROL_JOB_FENCE_MARGIN_S"):
+        Settings.from_env({"CONTROL_JOB_FENCE_MARGIN_S": "11"})

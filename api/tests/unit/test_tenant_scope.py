@@ -21,7 +21,7 @@ from cloudlysis_control.jobs.service import JobFilter, JobService
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.locks.service import LockService
 from tests.support.clock import FakeClock
-from tests.support.fakes import MemoryEventLog, MemoryKeyValue
+from tests.support.fakes import MemoryEventLog, MemoryKeyValue, RecordingRunner
 
 OPERATE = "control.tenants.operate"
 
@@ -53,11 +53,6 @@ class Kind(JobKind):
         return {}
 
 
-class Enqueued:
-    def enqueue(self, job_id: str) -> None:
-        pass
-
-
 @pytest.fixture
 def jobs() -> JobService:
     kinds = KindRegistry()
@@ -67,13 +62,10 @@ def jobs() -> JobService:
     return JobService(
         JobCreation(
             JobStore(MemoryKeyValue()),
-            MemoryKeyValue(),
             kinds,
-            Enqueued(),
+            RecordingRunner(),
             AuditService(MemoryEventLog(), Metrics()),
             LockService(MemoryKeyValue(), instance_id="r1", clock=clock),
-            instance_id="r1",
-            clock=clock,
         )
     )
 
@@ -112,7 +104,7 @@ async def test_a_tenant_job_is_created_only_for_a_tenant_in_scope(jobs: JobServi
     with pytest.raises(Forbidden) as platform:
         await create(jobs, operator("acme-eu"), "t.platform_op", None)
     assert platform.value.extra["scope"] == "platform"
-    denials = jobs.audit.query(AuditFilter(action="authz.deny"), None, 10).items
+    denials = (await jobs.audit.query(AuditFilter(action="authz.deny"), None, 10)).items
     assert [(d.target, d.tenant_id, d.detail) for d in denials] == [
         (
             "job.create.t.platform_op",
@@ -142,9 +134,9 @@ async def test_jobs_are_read_cancelled_and_listed_within_scope(jobs: JobService)
         with pytest.raises(Forbidden):
             await jobs.cancel(other.id, op)
     assert (await jobs.cancel(acme.id, op)).status in ("cancelled", "cancelling")
-    listed = jobs.page(JobFilter(scope=op.scope("control.jobs.read")), None, 50).items
+    listed = (await jobs.page(JobFilter(scope=op.scope("control.jobs.read")), None, 50)).items
     assert [j.id for j in listed] == [acme.id]
-    assert len(jobs.page(JobFilter(), None, 50).items) == 3
+    assert len((await jobs.page(JobFilter(), None, 50)).items) == 3
 
 
 def test_audit_filter_hides_other_tenants_and_platform_events() -> None:

@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * ListEvents
-         * @description Audit events, newest first. A principal whose right is limited to some tenants sees those tenants' events only.
+         * @description Audit events, newest first. A principal whose right is limited to some tenants sees those tenants' events only. A page examines at most 100,000 events: a search for something rare may answer fewer rows than `limit` with a `next_cursor` to continue.
          */
         get: operations["ListAuditEvents"];
         put?: never;
@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * ExportEvents
-         * @description Every matching event, newest first, as NDJSON or CSV (within a tenant scope, those tenants' events only).
+         * @description Every matching event of the requested range (`since`, `until`), newest first, as NDJSON or CSV (within a tenant scope, those tenants' events only). Read from the audit stream as it is sent, so any range can be exported from any replica.
          */
         get: operations["ExportAuditEvents"];
         put?: never;
@@ -1966,6 +1966,7 @@ export interface components {
             };
             reason: string;
             remediation?: string | null;
+            request_hash?: string | null;
             request_id?: string | null;
             /** @default 0 */
             runs: number;
@@ -2240,6 +2241,7 @@ export interface components {
             dependencies: {
                 [key: string]: string;
             };
+            state?: components["schemas"]["StateReplication"] | null;
             /** @enum {unknown} */
             status: "not_ready" | "ready";
         };
@@ -2456,12 +2458,26 @@ export interface components {
             /** @description The redirect URI the authorization request named */
             redirect_uri: string;
         };
+        /**
+         * StateReplication
+         * @description The replication every bucket and stream is created with, how it was chosen
+         *         (CONTROL_NATS_REPLICAS or `auto`), the server this replica is connected to, and each
+         *         bucket's and stream's replicas and leader.
+         */
+        StateReplication: {
+            chosen_by: string;
+            replicas: number | null;
+            server: string | null;
+            streams: {
+                [key: string]: components["schemas"]["StreamReplication"];
+            };
+        };
         /** StateSetup */
         StateSetup: {
             backend: string;
             nats: string;
             op_timeout_s: number;
-            replicas: number;
+            replicas: number | "auto";
         };
         /** Step */
         Step: {
@@ -2487,6 +2503,14 @@ export interface components {
             message: string;
             /** @default false */
             retryable: boolean;
+        };
+        /**
+         * StreamReplication
+         * @description A bucket's (its `KV_<bucket>` stream's) or stream's replication, as the server reports it.
+         */
+        StreamReplication: {
+            leader: string | null;
+            replicas: number | null;
         };
         /** SwarmNode */
         SwarmNode: {

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -104,6 +105,9 @@ class PlatformInstance:
         self.config_generation = 1
         self.reloaded_at: float | None = None
         self.tenants: dict[str, _Tenant] = {}
+        # Admin calls received, by "<op>:<tenant>" ("drain", "drain_started": a drain that
+        # changed the state, "resume", "resume_started"), for tests that count effects.
+        self.admin_calls: Counter[str] = Counter()
         for tenant in config.tenants:
             self.tenant(tenant)
         self.kit.registry.register(_Collector(self))
@@ -163,7 +167,9 @@ class PlatformInstance:
     def drain(self, tenant_id: str) -> dict[str, Any]:
         now = self.clock()
         t = self.tenant(tenant_id)
+        self.admin_calls[f"drain:{tenant_id}"] += 1
         if t.drained_at is None:
+            self.admin_calls[f"drain_started:{tenant_id}"] += 1
             t.inflight_at_drain = float(self.inflight(t, now) - self._work(t, now))
             t.lag_at_drain = float(self.lag(t, now) or 0)
             t.drained_at = now
@@ -171,6 +177,9 @@ class PlatformInstance:
 
     def resume(self, tenant_id: str) -> dict[str, Any]:
         t = self.tenant(tenant_id)
+        self.admin_calls[f"resume:{tenant_id}"] += 1
+        if t.drained_at is not None:
+            self.admin_calls[f"resume_started:{tenant_id}"] += 1
         t.drained_at = None
         t.backlog = 0  # the backlog was worked off during the drain
         return self.status(tenant_id)
@@ -325,6 +334,7 @@ def platform_handlers(instance_for: InstanceResolver) -> list[BaseRouteHandler]:
                 "git_sha": i.kit.git_sha,
                 "config_generation": i.config_generation,
                 "revisions": i.revisions,
+                "admin_calls": dict(i.admin_calls),
             }
         )
 

@@ -113,7 +113,9 @@ class AuditController(Controller):
         opt={"right": RIGHT_READ, **SCOPE_ANY},
         responses=problems(),
         description="Audit events, newest first. A principal whose right is limited to some "
-        "tenants sees those tenants' events only.",
+        "tenants sees those tenants' events only. A page examines at most 100,000 events: a "
+        "search for something rare may answer fewer rows than `limit` with a `next_cursor` to "
+        "continue.",
     )
     async def list_events(
         self,
@@ -134,15 +136,16 @@ class AuditController(Controller):
         ] = False,
     ) -> AuditPage:
         flt.scope = request.user.scope(RIGHT_READ)
-        return audit.query(flt, cursor, limit, collapse_denials=collapse_denials, count=count)
+        return await audit.query(flt, cursor, limit, collapse_denials=collapse_denials, count=count)
 
     @get(
         "/export",
         operation_id="ExportAuditEvents",
         opt={"right": RIGHT_EXPORT, **SCOPE_ANY},
         responses=problems(),
-        description="Every matching event, newest first, as NDJSON or CSV (within a tenant "
-        "scope, those tenants' events only).",
+        description="Every matching event of the requested range (`since`, `until`), newest "
+        "first, as NDJSON or CSV (within a tenant scope, those tenants' events only). Read from "
+        "the audit stream as it is sent, so any range can be exported from any replica.",
         operation_class=ExportOperation,
     )
     async def export_events(
@@ -153,7 +156,7 @@ class AuditController(Controller):
         format: FromQuery[Literal["ndjson", "csv"]] = "ndjson",
     ) -> Stream:
         flt.scope = request.user.scope(RIGHT_EXPORT)
-        events = list(audit.iter_matching(flt))
+        events = await audit.export(flt)
         if format == "csv":
             return Stream(
                 as_csv(events),

@@ -88,6 +88,7 @@ from cloudlysis_control.playbooks.service import Playbooks
 from cloudlysis_control.swarm.cache import SwarmCache
 from cloudlysis_control.swarm.ports import SwarmEngine
 from cloudlysis_control.swarm.service import SwarmView
+from cloudlysis_control.system.schemas import StateReplication, StreamReplication
 from cloudlysis_control.system.service import SystemService
 from cloudlysis_control.tenants.service import TenantService
 from cloudlysis_control.tenants.state import TenantLag, TenantOperations
@@ -95,6 +96,10 @@ from cloudlysis_control.tenants.state import TenantLag, TenantOperations
 Step = Callable[[], Awaitable[None]]
 
 _log = get_logger("control.bootstrap")
+# Every bucket and stream the API provisions at start-up (placement's bucket: bootstrap/placement)
+# and /ready checks (each must exist and have a leader).
+_BUCKETS = [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG, BUCKET_DRIFT]
+_STREAMS = [STREAM_AUDIT, STREAM_DEPLOYMENTS, STREAM_CONFIG_HISTORY]
 
 
 def _swarm_engine(settings: Settings, metrics: Metrics) -> SwarmEngine | None:
@@ -166,6 +171,7 @@ class Container:
         self.audit = AuditService(
             NatsEventLog(self.nats, STREAM_AUDIT, "control.audit.events"),
             metrics,
+            max_indexed=s.audit.cache_events,
             staleness=self.state_staleness,
         )
         self.locks = LockService(
@@ -309,17 +315,17 @@ class Container:
             lease_s=s.jobs.lease_s,
             workers=s.jobs.workers,
             locks=self.locks,
+            renew_s=s.jobs.renew_s,
+            fence_margin_s=s.jobs.fence_margin_s,
         )
         self.jobs = JobService(
             JobCreation(
                 self.store,
-                NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
                 self.kinds,
                 self.engine,
                 self.audit,
                 self.locks,
-                instance_id=s.server.instance_id,
-                creation_window_s=2 * s.nats.op_timeout_s,
+                legacy=NatsKeyValue(self.nats, BUCKET_IDEMPOTENCY),
             ),
             staleness=self.state_staleness,
         )
@@ -384,10 +390,7 @@ class Container:
         self._stops.append(self.tenant_lag.stop)  # a refresh in flight uses the store's client
         await self.nats.connect()
         self._stops.append(self.nats.close)
-        await self.nats.provision(
-            [BUCKET_JOBS, BUCKET_IDEMPOTENCY, BUCKET_LOCKS, BUCKET_CONFIG, BUCKET_DRIFT],
-            [STREAM_AUDIT, STREAM_DEPLOYMENTS, STREAM_CONFIG_HISTORY],
-        )
+        await self.nats.provision(_BUCKETS, _STREAMS)
         await self._seed_flags()
         await self._start(self.audit.start, self.audit.stop)
         await self._start(self.store.start, self.store.stop)
@@ -433,11 +436,23 @@ class Container:
         await start()
         self._stops.append(stop)
 
-    async def readiness(self) -> dict[str, str]:
-        buckets = [BUCKET_JOBS.name, BUCKET_IDEMPOTENCY.name, BUCKET_LOCKS.name, BUCKET_CONFIG.name]
+    async def readiness(self) -> tuple[dict[str, str], StateReplication | None]:
+        """Every bucket and stream the API needs must exist and have a leader (JetStream
+        quorum); the report names each one's replicas and leader either way."""
+        buckets = [b.name for b in _BUCKETS]
         if self.settings.placement.source == "nats":
             buckets.append(BUCKET_PLACEMENT.name)
-        return await self.nats.readiness(buckets, [STREAM_AUDIT.name])
+        report = await self.nats.readiness(buckets, [s.name for s in _STREAMS])
+        state = StateReplication(
+            replicas=report.replicas,
+            chosen_by=report.replicas_source,
+            server=report.server,
+            streams={
+                name: StreamReplication(h.replicas, h.leader)
+                for name, h in sorted(report.streams.items())
+            },
+        )
+        return report.failures, state
 
     async def stop(self) -> None:
         while self._stops:

@@ -95,6 +95,20 @@ class _Env:
             )
         return raw.rstrip("/")
 
+    def url_list(self, name: str, schemes: tuple[str, ...]) -> str | None:
+        """A comma-separated list of URLs (each checked as `url` does); returned comma-joined."""
+        raw = self.raw(name)
+        if raw is None:
+            return None
+        urls = [u.strip().rstrip("/") for u in raw.split(",")]
+        for i, u in enumerate(urls, 1):
+            if not re.match(rf"^({'|'.join(schemes)})://[^\s/,]+$", u):
+                raise SettingsError(
+                    f"{name} is invalid: entry {i} ({u!r}) is not a URL starting with "
+                    + " or ".join(f"{s}://" for s in schemes)
+                )
+        return ",".join(urls)
+
     def file(self, name: str) -> Path | None:
         raw = self.raw(name)
         if raw is None:
@@ -112,6 +126,14 @@ def _port(env: _Env) -> int:
 def server_port(environ: Mapping[str, str]) -> int:
     """CONTROL_PORT as the API reads it (the demo's API port too, unless --port is given)."""
     return _port(_Env(environ))
+
+
+def _nats_replicas(env: _Env) -> int | None:
+    """CONTROL_NATS_REPLICAS: `auto` (None) or 1..5."""
+    raw = env.raw("CONTROL_NATS_REPLICAS")
+    if raw is None or raw.lower() == "auto":
+        return None
+    return env.int_("CONTROL_NATS_REPLICAS", 1, lo=1, hi=5)
 
 
 def _docker_host(env: _Env) -> str:
@@ -147,9 +169,12 @@ class BuildSettings:
 
 @dataclass(frozen=True, slots=True)
 class NatsSettings:
-    url: str | None = None  # None → start an embedded nats-server
+    # None → start an embedded nats-server. Otherwise one URL or several, comma-separated (the
+    # servers of a cluster): the client connects to any and reconnects across all of them.
+    url: str | None = None
     data_dir: Path = Path(".data")
-    replicas: int = 1
+    # Replicas of every bucket and stream; None = auto (3 on a JetStream cluster, else 1).
+    replicas: int | None = None
     connect_timeout_s: float = 5.0
     op_timeout_s: float = 5.0
 
@@ -196,6 +221,12 @@ class JobSettings:
     lease_s: float = 15.0
     fleet_file: Path | None = None
     probe_timeout_s: float = 2.0
+    # Issue 19 — lease fencing (docs/jobs-and-locks.md, "Leases and fencing"): the owner renews
+    # its lease every `renew_s`; when no renewal has succeeded for `lease_s - fence_margin_s` it
+    # stops acting on the job (cancels the step, writes nothing more), `fence_margin_s` before
+    # another replica may take it over. renew_s < lease_s - fence_margin_s.
+    renew_s: float = 5.0
+    fence_margin_s: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +311,15 @@ class DriftSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditSettings:
+    """Audit queries (issue 19, queries from JetStream): every search and export reads the
+    CONTROL_AUDIT stream; this many of the newest events are also kept in memory as a cache
+    that follows the stream (a page inside it is answered without reading the stream)."""
+
+    cache_events: int = 200_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
@@ -296,6 +336,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     config: ConfigSettings = field(default_factory=ConfigSettings)
     drift: DriftSettings = field(default_factory=DriftSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -373,6 +414,9 @@ class Settings:
                 "its own embedded nats-server on the same data directory"
             )
         return cls(
+            audit=AuditSettings(
+                cache_events=env.int_("CONTROL_AUDIT_CACHE_EVENTS", 200_000, lo=0, hi=10_000_000),
+            ),
             drift=DriftSettings(
                 stacks_dir=stacks_dir,
                 interval_s=env.float_("CONTROL_DRIFT_INTERVAL_S", 10.0, lo=1, hi=3600),
@@ -404,9 +448,9 @@ class Settings:
                 git_sha=env.str_("CONTROL_GIT_SHA", "unknown"),
             ),
             nats=NatsSettings(
-                url=env.url("CONTROL_NATS_URL", schemes=("nats", "tls")),
+                url=env.url_list("CONTROL_NATS_URL", schemes=("nats", "tls")),
                 data_dir=data_dir,
-                replicas=env.int_("CONTROL_NATS_REPLICAS", 1, lo=1, hi=5),
+                replicas=_nats_replicas(env),
                 connect_timeout_s=env.float_("CONTROL_NATS_CONNECT_TIMEOUT_S", 5.0, lo=0.1),
                 op_timeout_s=env.float_("CONTROL_NATS_OP_TIMEOUT_S", 5.0, lo=0.1),
             ),
@@ -431,12 +475,7 @@ class Settings:
                 grafana_loki_uid=env.str_("CONTROL_GRAFANA_LOKI_UID", "loki"),
                 grafana_tempo_uid=env.str_("CONTROL_GRAFANA_TEMPO_UID", "tempo"),
             ),
-            jobs=JobSettings(
-                workers=env.int_("CONTROL_JOB_WORKERS", 8, lo=1, hi=256),
-                lease_s=env.float_("CONTROL_JOB_LEASE_S", 15.0, lo=1.0, hi=600.0),
-                fleet_file=env.file("CONTROL_FLEET_FILE"),
-                probe_timeout_s=env.float_("CONTROL_PROBE_TIMEOUT_S", 2.0, lo=0.05, hi=60),
-            ),
+            jobs=_job_settings(env),
             placement=PlacementSettings(
                 source=env.choice("CONTROL_PLACEMENT_SOURCE", "nats", ("nats", "file")),
                 file=Path(env.str_("CONTROL_PLACEMENT_FILE", "config/placement/dev.json")),
@@ -460,3 +499,23 @@ class Settings:
                 verify_timeout_s=env.float_("CONTROL_OPS_VERIFY_TIMEOUT_S", 10.0, lo=0.1, hi=600),
             ),
         )
+
+
+def _job_settings(env: _Env) -> JobSettings:
+    lease_s = env.float_("CONTROL_JOB_LEASE_S", 15.0, lo=1.0, hi=600.0)
+    renew_s = env.float_("CONTROL_JOB_RENEW_S", lease_s / 3, lo=0.05, hi=600.0)
+    margin_s = env.float_("CONTROL_JOB_FENCE_MARGIN_S", lease_s / 5, lo=0.0, hi=600.0)
+    if renew_s >= lease_s - margin_s:
+        raise SettingsError(
+            f"CONTROL_JOB_RENEW_S={renew_s:g} is invalid: must be < CONTROL_JOB_LEASE_S - "
+            f"CONTROL_JOB_FENCE_MARGIN_S = {lease_s - margin_s:g} (a lease must survive a "
+            "missed renewal before its owner fences itself)"
+        )
+    return JobSettings(
+        workers=env.int_("CONTROL_JOB_WORKERS", 8, lo=1, hi=256),
+        lease_s=lease_s,
+        fleet_file=env.file("CONTROL_FLEET_FILE"),
+        probe_timeout_s=env.float_("CONTROL_PROBE_TIMEOUT_S", 2.0, lo=0.05, hi=60),
+        renew_s=renew_s,
+        fence_margin_s=margin_s,
+    )

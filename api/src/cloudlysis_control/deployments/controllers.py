@@ -50,9 +50,8 @@ class DeploymentsController(Controller):
         description="Deployment history (newest first) built from Swarm service update events: "
         "updates and rollbacks with their status, spec versions, images and timeline. "
         "503 `swarm_unavailable` when CONTROL_SWARM_MODE=off.",
-        sync_to_thread=False,
     )
-    def list_deployments(
+    async def list_deployments(
         self,
         deployments: NamedDependency[DeploymentService],
         service: Annotated[str | None, QueryParameter(max_length=128)] = None,
@@ -67,7 +66,7 @@ class DeploymentsController(Controller):
         flt = DeploymentFilter(
             service=service, stack=stack, status=status, kind=kind, since=since, until=until
         )
-        return deployments.page(flt, cursor, limit)
+        return await deployments.page(flt, cursor, limit)
 
     @get(
         "/{deployment_id:str}",
@@ -76,14 +75,13 @@ class DeploymentsController(Controller):
         responses=problems(404),
         description="One deployment with what changed: image, env keys (values redacted), "
         "labels, replicas, resources, placement, update and rollback policy.",
-        sync_to_thread=False,
     )
-    def get_deployment(
+    async def get_deployment(
         self,
         deployments: NamedDependency[DeploymentService],
         deployment_id: Annotated[str, PathParameter(max_length=64)],
     ) -> DeploymentDetail:
-        return deployments.get(deployment_id)
+        return await deployments.get(deployment_id)
 
 
 class ServiceActionsController(Controller):

@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from cloudlysis_control.core.clock import cancel_and_wait, parse_rfc3339, rfc3339
-from cloudlysis_control.core.errors import ControlError, NotFound
+from cloudlysis_control.core.errors import ControlError, NotFound, StateUnavailable
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.deployments.diff import JOB_LABEL
@@ -41,6 +41,8 @@ from cloudlysis_control.swarm.ports import Raw, SwarmEngine
 
 _log = get_logger("control.deployments")
 _decoder = msgspec.json.Decoder(DeploymentRecord)
+# How long a read waits for this replica's history to fold what the stream holds.
+SYNC_TIMEOUT_S = 5.0
 
 _OUTCOME: dict[str, str] = {
     "completed": "completed",
@@ -85,17 +87,39 @@ class DeploymentService:
         self.caught_up = asyncio.Event()
         self.watching = asyncio.Event()
         self._target_seq: int | None = None
+        self._folded_seq = 0  # the stream's records up to here are folded
+        self._folded = asyncio.Condition()
 
     async def _follow(self) -> None:
         async for msg in self.log.follow(1):
             try:
-                rec = _decoder.decode(msg.data)
+                self.history.fold(_decoder.decode(msg.data))
             except msgspec.DecodeError:
                 _log.warning("undecodable deployment record skipped", seq=msg.seq)
-                continue
-            self.history.fold(rec)
             if self._target_seq is not None and msg.seq >= self._target_seq:
                 self.caught_up.set()
+            self._folded_seq = msg.seq
+            async with self._folded:
+                self._folded.notify_all()
+
+    async def sync(self) -> None:
+        """Fold every record the stream holds now before answering, so every replica answers
+        the same (a record another replica appended a moment ago included). Without NATS the
+        history answers from what it folded; a follower that does not catch up in
+        SYNC_TIMEOUT_S is an error, never a silently different answer."""
+        if not self._tasks:
+            return  # not following the stream (tests that fold by hand)
+        try:
+            last = await self.log.last_seq()
+        except ControlError:
+            return
+        if self._folded_seq >= last:
+            return
+        try:
+            async with asyncio.timeout(SYNC_TIMEOUT_S), self._folded:
+                await self._folded.wait_for(lambda: self._folded_seq >= last)
+        except TimeoutError:
+            raise StateUnavailable("deployment history is behind its stream") from None
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -109,9 +133,11 @@ class DeploymentService:
         _seq, duplicate = await self.log.publish(
             msgspec.json.encode(rec), msg_id=f"{rec.deployment_id}.{rec.type}"
         )
-        self.history.fold(rec)
         if duplicate:
+            # Another replica appended this record first, perhaps not the same (its job link,
+            # its message): fold the stored one, as every replica does, never this copy.
             return
+        self.history.fold(rec)
         outcome = _OUTCOME.get(rec.type)
         if outcome is not None:
             self.metrics.deployments.labels(rec.service, outcome).inc()
@@ -291,10 +317,12 @@ class DeploymentService:
 
     # -- reading (the history answers) ------------------------------------------------------------
 
-    def page(self, flt: DeploymentFilter, cursor: str | None, limit: int) -> DeploymentPage:
+    async def page(self, flt: DeploymentFilter, cursor: str | None, limit: int) -> DeploymentPage:
+        await self.sync()
         return self.history.page(flt, cursor, limit)
 
-    def get(self, did: str) -> DeploymentDetail:
+    async def get(self, did: str) -> DeploymentDetail:
+        await self.sync()
         return self.history.get(did)
 
     def recorded_spec(self, service: str, spec_version: int) -> dict[str, Any] | None:

@@ -37,15 +37,14 @@ class InvestigateController(Controller):
         responses=problems(),
         description="The jobs and audit events a request, correlation or trace id names; "
         "within a tenant scope, those tenants' only.",
-        sync_to_thread=False,
     )
-    def investigate(
+    async def investigate(
         self,
         request: Request[Principal, Any, Any],
         investigations: NamedDependency[InvestigateService],
         id: SearchId,
     ) -> Investigation:
-        return investigations.investigate(id, request.user.scope(RIGHT_READ))
+        return await investigations.investigate(id, request.user.scope(RIGHT_READ))
 
 
 class TenantActivityController(Controller):
@@ -58,9 +57,8 @@ class TenantActivityController(Controller):
         opt={"right": "control.tenants.read", "tenant_scoped": True},
         responses=problems(),
         description="Recent jobs and audit events of the tenant named by x-tenant-id.",
-        sync_to_thread=False,
     )
-    def activity(
+    async def activity(
         self, investigations: NamedDependency[InvestigateService], x_tenant_id: TenantIdHeader
     ) -> TenantActivity:
-        return investigations.tenant_activity(x_tenant_id)
+        return await investigations.tenant_activity(x_tenant_id)

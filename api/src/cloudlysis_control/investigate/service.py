@@ -48,7 +48,7 @@ class InvestigateService:
         )
         return InvestigateLinks(loki, tempo)
 
-    def investigate(self, value: str, scope: TenantScope = PLATFORM) -> Investigation:
+    async def investigate(self, value: str, scope: TenantScope = PLATFORM) -> Investigation:
         """`value` is a valid id (the route's pattern); it may be any of the three kinds."""
         found_jobs: dict[str, Job] = {}
         events: dict[str, AuditEvent] = {}
@@ -76,8 +76,8 @@ class InvestigateService:
                 )
             )
         for kind, jflt, aflt in candidates:
-            matched_jobs = self.jobs.find(jflt, 100)
-            matched_events = self.audit.recent(aflt, 200)
+            matched_jobs = await self.jobs.find(jflt, 100)
+            matched_events = await self.audit.recent(aflt, 200)
             if matched_jobs or matched_events:
                 kinds.append(kind)
             found_jobs.update({j.id: j for j in matched_jobs})
@@ -100,9 +100,9 @@ class InvestigateService:
             links=self.links(correlation, request_id, trace),
         )
 
-    def tenant_activity(self, tenant_id: str) -> TenantActivity:
+    async def tenant_activity(self, tenant_id: str) -> TenantActivity:
         return TenantActivity(
             tenant_id=tenant_id,
-            jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 50),
-            audit_events=self.audit.recent(AuditFilter(tenant_id=tenant_id), 50),
+            jobs=await self.jobs.find(JobFilter(tenant_id=tenant_id), 50),
+            audit_events=await self.audit.recent(AuditFilter(tenant_id=tenant_id), 50),
         )

@@ -74,7 +74,7 @@ class JobsController(Controller):
             correlation_id=correlation_id,
             scope=request.user.scope(RIGHT_READ),
         )
-        return jobs.page(flt, cursor, limit)
+        return await jobs.page(flt, cursor, limit)
 
     @get(
         "/kinds",

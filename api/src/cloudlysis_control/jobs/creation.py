@@ -5,22 +5,26 @@ The generic endpoint, every dedicated endpoint and every idempotent replay go th
 `accepted` audit event, then the job. A refusal is audited once here (`job.create.<kind>`,
 outcome `refused`, target `job:<id it would have had>`).
 
-Idempotency is per (principal, kind, Idempotency-Key): the key is claimed with a KV create (one
-winner among any number of concurrent requests and replicas). The record names its job and a
-deadline by which its creator must have written the job. A record whose job does not exist after
-the deadline is abandoned (its creator failed or died before anything started): it is cleared,
-with the locks it took, and the request is created afresh — never a job without its audit event
-and lock check, never a 409 naming a job that does not exist.
+Idempotency is per (principal, kind, Idempotency-Key), and the job's id is derived from those
+three (`job_id_for`), so the job's own KV create is the idempotency claim: one winner among any
+number of concurrent requests and replicas, and a replay finds the job under the same id. The
+job records the digest of its request (`request_hash`); a replay with another body is refused
+naming the job. Creation costs two NATS KV round trips (docs/jobs-and-locks.md, "Cost of a job"):
+
+1. the job's locks, each a blind KV create naming the job (read only when the key exists);
+2. after the `accepted` audit event, the job itself — pending, its lease already held by this
+   replica, which runs it with the revision the create returned (no claim read, no re-read
+   of the locks: their revisions travel with the hand-over).
+
+A lock naming the job's own id belongs to the same request (a concurrent or earlier attempt
+with the same key), so a retry after a failure half-way re-takes it at once; nothing is left
+that blocks the retry, and no refusal names a job that does not exist.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
-import time
-import uuid
-from collections.abc import Callable
 from typing import Protocol
 
 import msgspec
@@ -54,25 +58,26 @@ from cloudlysis_control.jobs.kinds import (
 from cloudlysis_control.jobs.schemas import Job, new_steps
 from cloudlysis_control.jobs.store import JobStore
 from cloudlysis_control.locks.service import LockService
-from cloudlysis_control.ports import KeyExists, KeyValue, RevisionMismatch
+from cloudlysis_control.ports import KeyExists, KeyValue
 
 # Refusals a preflight or the lock check may raise: audited, nothing created.
 REFUSALS = (PreflightRefused, PlanStale, Conflict)
-_POLL_S = 0.02
 
 
-class Enqueuer(Protocol):
+class Runner(Protocol):
+    """What creation needs from the engine that will run the job."""
+
+    instance_id: str
+
     def enqueue(self, job_id: str) -> None: ...
 
+    def creation_lease(self) -> float:
+        """Epoch seconds until which a job created now is leased to this replica."""
+        ...
 
-class IdempotencyRecord(msgspec.Struct):
-    job_id: str
-    request_hash: str
-    job: Job
-    owner: str = ""
-    # Epoch seconds by which the creator writes the job; a record whose job does not exist
-    # after it (plus a grace for clock skew between replicas) is abandoned.
-    deadline: float = 0.0
+    def hand_over(self, job: Job, revision: int, locks: dict[LockSpec, int]) -> None:
+        """Run `job`, just created at `revision` holding `locks` (lock → revision)."""
+        ...
 
 
 def request_hash(kind: str, tenant_id: str | None, reason: str, params: Params) -> str:
@@ -83,40 +88,41 @@ def request_hash(kind: str, tenant_id: str | None, reason: str, params: Params) 
     return hashlib.sha256(canonical).hexdigest()
 
 
-def idempotency_record_key(principal_id: str, kind_name: str, idempotency_key: str) -> str:
+def key_digest(principal_id: str, kind_name: str, idempotency_key: str) -> str:
     return hashlib.sha256(f"{principal_id}\0{kind_name}\0{idempotency_key}".encode()).hexdigest()
 
 
-def new_job_id() -> str:
-    return f"j_{uuid.uuid4().hex}"
+def job_id_for(principal_id: str, kind_name: str, idempotency_key: str) -> str:
+    """The id of the job a (principal, kind, Idempotency-Key) creates: the same for a replay."""
+    return f"j_{key_digest(principal_id, kind_name, idempotency_key)[:32]}"
+
+
+class LegacyRecord(msgspec.Struct):
+    """What this version reads of an idempotency record written before issue 19."""
+
+    job_id: str
+    request_hash: str
 
 
 class JobCreation:
     def __init__(
         self,
         store: JobStore,
-        idempotency: KeyValue,
         kinds: KindRegistry,
-        engine: Enqueuer,
+        engine: Runner,
         audit: AuditService,
         locks: LockService | None = None,
-        *,
-        instance_id: str = "control",
-        creation_window_s: float = 10.0,
-        skew_grace_s: float = 2.0,
-        clock: Callable[[], float] = time.time,
+        legacy: KeyValue | None = None,
     ) -> None:
         self.store = store
-        self.idempotency = idempotency
         self.kinds = kinds
         self.engine = engine
         self.audit = audit
         self.locks = locks
-        self.instance_id = instance_id
-        self.creation_window_s = creation_window_s
-        self.skew_grace_s = skew_grace_s
-        self.clock = clock
-        self._creating: set[str] = set()  # record keys this process is materialising now
+        # control_idempotency, written before issue 19: a retry across the upgrade still finds
+        # the job its key made. Its keys are listed once (on the first creation).
+        self.legacy = legacy
+        self._legacy_keys: set[str] | None = None
 
     # -- creation -----------------------------------------------------------------------------
 
@@ -158,23 +164,31 @@ class JobCreation:
         reason = check_reason(reason)
         request_params = kind.validate(params, tenant_id)
         digest = request_hash(kind.name, tenant_id, reason, request_params)
-        key = idempotency_record_key(principal.id, kind.name, idempotency_key)
-        job_id = new_job_id()
+        job_id = job_id_for(principal.id, kind.name, idempotency_key)
+        # A replay: the index that follows the bucket knows the job (no NATS round trip).
+        cached = self.store.cached(job_id)
+        if cached is not None:
+            return self._replayed(cached.job, digest)
+        legacy = await self._legacy_replay(
+            key_digest(principal.id, kind.name, idempotency_key), digest
+        )
+        if legacy is not None:
+            return legacy
 
         job_params = request_params
         if kind.checks_world:
             # A repeated request gets its job without a second preflight: the world has
             # legitimately moved on once the first request's job ran.
-            replay = await self._replay(key, digest)
+            replay = await self._replay(job_id, digest)
             if replay is not None:
                 return replay
             ctx = PreflightContext(job_id=job_id, tenant_id=tenant_id, principal_id=principal.id)
             try:
                 job_params = await kind.preflight(request_params, ctx)
             except REFUSALS as refusal:
-                # 50 identical requests at once: the slow ones must get the job, not a refusal
-                # caused by the job's own lock or its own placement write.
-                replay = await self._replay(key, digest)
+                # Identical requests at once: the slow ones must get the job, not a refusal
+                # caused by the job's own placement write.
+                replay = await self._replay(job_id, digest)
                 if replay is not None:
                     return replay
                 await self._audit_refusal(
@@ -195,47 +209,21 @@ class JobCreation:
             correlation_id=ident.correlation_id if ident else None,
             trace_id=ident.trace_id if ident else None,
             steps=new_steps(kind.steps(job_params)),
+            # Leased to this replica from the start: it runs the job it creates, and another
+            # replica takes it over only if this one dies before finishing it.
+            lease_owner=self.engine.instance_id,
+            lease_expires_at=self.engine.creation_lease(),
+            request_hash=digest,
         )
-        for _ in range(5):
-            record = IdempotencyRecord(
-                job.id, digest, job, self.instance_id, self.clock() + self.creation_window_s
-            )
-            try:
-                revision = await self.idempotency.create(key, msgspec.json.encode(record))
-            except KeyExists:
-                replay = await self._replay(key, digest)
-                if replay is not None:
-                    return replay
-                continue  # the abandoned record was cleared: claim the key again
-            self._creating.add(key)
-            try:
-                return await self._materialise(kind, key, revision, record, principal, params)
-            finally:
-                self._creating.discard(key)
-        raise Conflict("the Idempotency-Key kept changing hands; retry")
-
-    async def _materialise(
-        self,
-        kind: JobKind,
-        key: str,
-        revision: int,
-        record: IdempotencyRecord,
-        principal: Principal,
-        raw_params: Params,
-    ) -> Job:
-        job = record.job
-        needed = sorted_locks(kind.locks(job.params))
+        # Round trip 1: the locks.
         try:
-            await self._acquire_locks(job.id, needed)
-        except ControlError as refusal:
-            await self._release_key(key, revision)
-            if isinstance(refusal, REFUSALS):
-                await self._audit_refusal(
-                    kind, job.id, principal, job.tenant_id, job.reason, raw_params, refusal
-                )
+            held = await self._acquire_locks(job.id, sorted_locks(kind.locks(job.params)))
+        except REFUSALS as refusal:
+            await self._audit_refusal(
+                kind, job.id, principal, job.tenant_id, job.reason, params, refusal
+            )
             raise
         try:
-            self._within(record)
             await self.audit.record(
                 actor=principal.id,
                 action=f"job.create.{kind.name}",
@@ -245,82 +233,75 @@ class JobCreation:
                 reason=job.reason,
                 job_id=job.id,
                 detail={"params": job.params},
-                event_id=f"{job.id}.create",
+                event_id=f"{job.id}.create",  # a replay's second append is dropped as a duplicate
             )
-            self._within(record)
         except ControlError:
-            # Fail closed: no audit, no job. Free the key and the locks so the client can retry.
-            await self.release_locks(job.id, needed)
-            await self._release_key(key, revision)
+            # Fail closed: no audit, no job. Free the locks so the client can retry.
+            await self._release(job.id, held)
             raise
+        # Round trip 2: the job, which is also the idempotency claim.
         try:
-            await self.store.create(job)
+            revision = await self.store.create(job)
         except KeyExists:
-            pass  # written by this creator before a lost answer: it is the same job
+            return await self._lost_race(kind, job, digest, held)
         except StateUnavailable as e:
-            # The write may have landed with its acknowledgement lost: keep the record and the
-            # locks (they belong to that job if it exists); a retry with the same key finds the
-            # job, or clears the abandoned record once its deadline has passed.
+            # The write may have landed with its acknowledgement lost: keep the locks (they
+            # name the job, and a retry with the same key takes them again at once).
             raise StateUnavailable(
                 f"{e.detail}; the job may or may not exist: retry with the same Idempotency-Key"
             ) from e
-        self.engine.enqueue(job.id)
+        self.engine.hand_over(job, revision, held)
         return job
 
-    def _within(self, record: IdempotencyRecord) -> None:
-        """A creator past its deadline stops: another request may be clearing its record."""
-        if self.clock() > record.deadline:
-            raise StateUnavailable("creating the job took too long; nothing was started")
-
-    async def _replay(self, key: str, digest: str) -> Job | None:
-        """The job an earlier request with this key made, or None when the key is free (an
-        abandoned record is cleared first). Waits while another creator may still finish."""
-        while True:
-            entry = await self.idempotency.get(key)
-            if entry is None or entry.value is None:
-                return None
-            record = msgspec.json.decode(entry.value, type=IdempotencyRecord)
-            stored = await self.store.get(record.job_id)
-            if stored is not None:
-                if record.request_hash != digest:
-                    raise IdempotencyKeyReused(
-                        "this Idempotency-Key was used for a different request",
-                        job_id=record.job_id,
-                    )
-                return stored.job
-            if not self._abandoned(key, record):
-                await asyncio.sleep(_POLL_S)
-                continue
-            try:
-                await self.idempotency.delete(key, entry.revision)
-            except RevisionMismatch:
-                continue  # someone else cleared or claimed it meanwhile: look again
-            await self._clear_abandoned(record)
-            return None
-
-    def _abandoned(self, key: str, record: IdempotencyRecord) -> bool:
-        if record.owner == self.instance_id and key not in self._creating:
-            return True  # our own earlier attempt, and it is no longer running
-        return self.clock() > record.deadline + self.skew_grace_s
-
-    async def _clear_abandoned(self, record: IdempotencyRecord) -> None:
-        """Undo what a failed creation left: its locks, and say so in the audit trail (its
-        `accepted` event may have been written before it failed)."""
-        job = record.job
-        kind = self.kinds.get(job.kind)
-        if kind is not None:
-            await self.release_locks(job.id, sorted_locks(kind.locks(job.params)))
-        with contextlib.suppress(ControlError):
-            await self.audit.record(
-                actor=job.created_by,
-                action=f"job.create.{job.kind}",
-                target=f"job:{job.id}",
-                outcome="failed",
-                tenant_id=job.tenant_id,
-                reason=job.reason,
-                detail={"why": "abandoned: the job was never written, nothing was started"},
-                event_id=f"{job.id}.abandoned",
+    def _replayed(self, existing: Job, digest: str) -> Job:
+        if existing.request_hash is not None and existing.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", job_id=existing.id
             )
+        return existing
+
+    async def _replay(self, job_id: str, digest: str) -> Job | None:
+        """The job an earlier request with this key made, or None when there is none yet."""
+        stored = await self.store.get(job_id)
+        return None if stored is None else self._replayed(stored.job, digest)
+
+    async def _legacy_replay(self, record_key: str, digest: str) -> Job | None:
+        if self.legacy is None:
+            return None
+        if self._legacy_keys is None:
+            with contextlib.suppress(ControlError):
+                self._legacy_keys = set(await self.legacy.keys())
+        if not self._legacy_keys or record_key not in self._legacy_keys:
+            return None
+        entry = await self.legacy.get(record_key)
+        if entry is None or entry.value is None:
+            return None
+        try:
+            record = msgspec.json.decode(entry.value, type=LegacyRecord)
+        except msgspec.DecodeError:
+            return None
+        stored = await self.store.get(record.job_id)
+        if stored is None:
+            return None  # abandoned before it was written: create it now
+        if record.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used for a different request", job_id=record.job_id
+            )
+        return stored.job
+
+    async def _lost_race(
+        self, kind: JobKind, job: Job, digest: str, held: dict[LockSpec, int]
+    ) -> Job:
+        """The job exists already (an earlier or concurrent request with the same key): answer
+        with it. Locks this request took are given back unless the job itself holds them."""
+        stored = await self.store.get(job.id)
+        if stored is None:
+            await self._release(job.id, held)
+            raise Conflict("the job for this Idempotency-Key is changing; retry")
+        existing = stored.job
+        keep = set() if existing.terminal else set(sorted_locks(kind.locks(existing.params)))
+        await self._release(job.id, {lk: rev for lk, rev in held.items() if lk not in keep})
+        return self._replayed(existing, digest)
 
     async def _deny(self, principal: Principal, kind: JobKind, tenant_id: str | None) -> None:
         raise await record_denial(
@@ -357,19 +338,28 @@ class JobCreation:
             },
         )
 
-    async def _acquire_locks(self, job_id: str, needed: list[LockSpec]) -> None:
+    async def _acquire_locks(self, job_id: str, needed: list[LockSpec]) -> dict[LockSpec, int]:
+        """Take every lock (sorted: replicas take locks in one global order); the revisions."""
         if not needed:
-            return
+            return {}
         if self.locks is None:
             raise StateUnavailable("this job kind needs locks but no lock service is running")
-        taken: list[LockSpec] = []
+        taken: dict[LockSpec, int] = {}
         try:
-            for scope, name in needed:  # sorted: replicas take locks in one global order
-                await self.locks.acquire(scope, name, job_id)
-                taken.append((scope, name))
+            for scope, name in needed:
+                _, revision = await self.locks.take(scope, name, job_id)
+                taken[(scope, name)] = revision
         except ControlError:
-            await self.release_locks(job_id, taken)
+            await self._release(job_id, taken)
             raise
+        return taken
+
+    async def _release(self, job_id: str, held: dict[LockSpec, int]) -> None:
+        if self.locks is None:
+            return
+        for (scope, name), revision in held.items():
+            with contextlib.suppress(ControlError):
+                await self.locks.release(scope, name, job_id, revision)
 
     async def release_locks(self, job_id: str, held: list[LockSpec]) -> None:
         if self.locks is None:
@@ -377,7 +367,3 @@ class JobCreation:
         for scope, name in held:
             with contextlib.suppress(ControlError):
                 await self.locks.release(scope, name, job_id)
-
-    async def _release_key(self, key: str, revision: int) -> None:
-        with contextlib.suppress(StateUnavailable, RevisionMismatch):
-            await self.idempotency.delete(key, revision)

@@ -3,10 +3,13 @@
 (Over 400 lines on purpose: one state machine, claim → steps → compensation → end, whose
 scheduler, step loop and finish share the lease and lock bookkeeping; split, it would scatter.)
 
-A job is claimed by writing `lease_owner`/`lease_expires_at` with a CAS on its revision; only one
-replica can win. The owner heartbeats the lease. When a process dies its lease expires and any
-replica takes the job over, resuming at the first step that has not succeeded (steps are
-idempotent, so a step interrupted mid-way is simply run again).
+A job is created already leased to the replica that created it, which runs it with the revision
+the create returned (`hand_over`: no claim read, its locks' revisions carried along). Any other
+job is claimed by writing `lease_owner`/`lease_expires_at` with a CAS on its revision; only one
+replica can win. The owner renews the lease every `renew_s` and fences itself (stops acting)
+when no renewal has succeeded for `lease_s - fence_margin_s` (jobs.running). When a process dies
+its lease expires and any replica takes the job over, resuming at the first step that has not
+succeeded (steps are idempotent, so a step interrupted mid-way is simply run again).
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from cloudlysis_control.audit.schemas import AuditOutcome
 from cloudlysis_control.audit.service import AuditService
 from cloudlysis_control.core.clock import cancel_and_wait, parse_rfc3339, rfc3339, utcnow
-from cloudlysis_control.core.errors import ControlError
+from cloudlysis_control.core.errors import ControlError, StateUnavailable
 from cloudlysis_control.core.identity import RequestIdentity, current_identity, new_span_id
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.core.metrics import Metrics
@@ -29,6 +34,7 @@ from cloudlysis_control.jobs.kinds import (
     COMPENSATE_PREFIX,
     JobKind,
     KindRegistry,
+    LockSpec,
     StepContext,
     StepFailed,
     sorted_locks,
@@ -54,7 +60,16 @@ class JobEngine:
         workers: int = 8,
         clock: Callable[[], float] = time.time,
         locks: LockService | None = None,
+        renew_s: float | None = None,
+        fence_margin_s: float | None = None,
     ) -> None:
+        self.renew_s = renew_s if renew_s is not None else lease_s / 3
+        self.fence_margin_s = fence_margin_s if fence_margin_s is not None else lease_s / 5
+        if not 0 < self.renew_s < lease_s - self.fence_margin_s:
+            raise ValueError(
+                f"renew_s ({self.renew_s:g}) must be > 0 and < lease_s - fence_margin_s "
+                f"({lease_s - self.fence_margin_s:g})"
+            )
         self.locks = locks
         self.store = store
         self.kinds = kinds
@@ -66,6 +81,7 @@ class JobEngine:
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: set[str] = set()
         self._running: dict[str, RunningJob] = {}
+        self._handed: dict[str, tuple[Job, int, dict[LockSpec, int]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._workers = workers
         store.on_change(self._on_change)
@@ -94,6 +110,17 @@ class JobEngine:
         if job_id not in self._queued and job_id not in self._running:
             self._queued.add(job_id)
             self._queue.put_nowait(job_id)
+
+    def creation_lease(self) -> float:
+        return self.clock() + self.lease_s
+
+    def hand_over(self, job: Job, revision: int, locks: dict[LockSpec, int]) -> None:
+        """Run a job this replica just created (leased to it) at `revision`, holding `locks`."""
+        own = msgspec.json.decode(
+            msgspec.json.encode(job), type=Job
+        )  # the caller answers with `job`
+        self._handed[job.id] = (own, revision, dict(locks))
+        self.enqueue(job.id)
 
     async def start(self) -> None:
         for i in range(self._workers):
@@ -130,24 +157,54 @@ class JobEngine:
 
     # -- claiming ---------------------------------------------------------------------------
     async def _claim(self, job_id: str) -> RunningJob | None:
+        handed = self._handed.pop(job_id, None)
+        cached = self.store.cached(job_id)
+        if handed is not None and cached is not None and cached.revision != handed[1]:
+            handed = None  # written since it was created (e.g. cancelled): read it again
+        if handed is not None:
+            job, revision, locks = handed
+            # Leased to us at creation: claim in memory, the first write (CAS on the create's
+            # revision) records it. Unless the lease is too old to act on (fenced already).
+            left = (job.lease_expires_at or 0.0) - self.clock()
+            if job.lease_owner == self.instance_id and left > self.fence_margin_s:
+                job.runs += 1
+                job.status = "running"
+                job.started_at = rfc3339()
+                return self._handle(job, revision, time.monotonic() + left, locks)
         stored = await self.store.get(job_id)
         if stored is None or not self._claimable(stored.job):
             return None
         job = stored.job
-        takeover = job.lease_owner is not None
+        takeover = job.lease_owner is not None and job.lease_owner != self.instance_id
         job.lease_owner = self.instance_id
         job.lease_expires_at = self.clock() + self.lease_s
         job.runs += 1
         if job.status == "pending":
             job.status = "running"
             job.started_at = rfc3339()
+        sent = time.monotonic()
         try:
             rev = await self.store.update(job, stored.revision)
         except RevisionMismatch:
             return None  # another replica won the claim
         if takeover:
             _log.info("job taken over after lease expiry", job_id=job_id, run=job.runs)
-        return RunningJob(self.store, job, rev, self.instance_id, self.lease_s, self.clock)
+        return self._handle(job, rev, sent + self.lease_s, None)
+
+    def _handle(
+        self, job: Job, revision: int, lease_until: float, locks: dict[LockSpec, int] | None
+    ) -> RunningJob:
+        return RunningJob(
+            self.store,
+            job,
+            revision,
+            self.instance_id,
+            self.lease_s,
+            self.clock,
+            margin_s=self.fence_margin_s,
+            fence_at=lease_until - self.fence_margin_s,
+            locks=locks,
+        )
 
     # -- running ----------------------------------------------------------------------------
     async def run(self, job_id: str) -> None:
@@ -172,15 +229,23 @@ class JobEngine:
             )
         )
         heartbeat = asyncio.create_task(self._heartbeat(handle))
+        fence = asyncio.create_task(self._fence(handle))
         try:
             if await self._take_locks(handle):
                 await self._execute(handle)
         except LeaseLost:
-            _log.warning("job lease lost; another runner owns it now", job_id=job_id)
+            if handle.fenced:
+                _log.warning(
+                    "job fenced: its lease could not be renewed in time; stopped acting on it",
+                    job_id=job_id,
+                )
+            else:
+                _log.warning("job lease lost; another runner owns it now", job_id=job_id)
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await heartbeat
+            for task in (heartbeat, fence):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             self._running.pop(job_id, None)
             current_identity.reset(token)
 
@@ -191,33 +256,65 @@ class JobEngine:
         return [(self.locks, scope, name) for scope, name in sorted_locks(kind.locks(job.params))]
 
     async def _take_locks(self, handle: RunningJob) -> bool:
-        """(Re-)acquire the job's locks: taken at creation, re-taken after a takeover."""
+        """(Re-)acquire the job's locks: taken at creation (and handed over with their
+        revisions: nothing to do), re-taken after a takeover."""
         if all(s.status not in ("pending", "running") for s in handle.job.steps):
             return True  # nothing left to change: only the end is still to be recorded
         for locks, scope, name in self._locks_of(handle.job):
+            if (scope, name) in handle.locks:
+                continue
             try:
-                await locks.acquire(scope, name, handle.job.id)
+                handle.check_fence()
+                _, handle.locks[(scope, name)] = await locks.take(scope, name, handle.job.id)
+            except StateUnavailable as e:
+                # NATS failing over is not a lost lock: leave the job to be claimed again once
+                # this run's lease lapses (issue 19's HA suite found jobs failing here).
+                _log.warning(
+                    "could not re-take the job's locks; retrying later",
+                    job_id=handle.job.id,
+                    error=e.detail,
+                )
+                return False
             except ControlError as e:
                 await self._finish(handle, "failed", StepError("lock_lost", e.detail))
                 return False
         return True
 
     async def _heartbeat(self, handle: RunningJob) -> None:
+        """Renew the job's locks and its lease every `renew_s` (each one compare-and-set)."""
         while True:
-            await asyncio.sleep(self.lease_s / 3)
+            await asyncio.sleep(self.renew_s)
             for locks, scope, name in self._locks_of(handle.job):
+                if handle.fenced:
+                    return
                 try:
-                    await locks.refresh(scope, name, handle.job.id)
+                    _, handle.locks[(scope, name)] = await locks.renew(
+                        scope, name, handle.job.id, revision=handle.locks.get((scope, name))
+                    )
                 except ControlError as e:
+                    handle.locks.pop((scope, name), None)
                     _log.warning("lock refresh failed", job_id=handle.job.id, error=e.detail)
             try:
                 await handle.save(lambda _job: None)
             except LeaseLost:
-                if handle.step_task is not None:
-                    handle.step_task.cancel()
+                handle.fence()
                 return
             except ControlError as e:
                 _log.warning("lease heartbeat failed", job_id=handle.job.id, error=e.detail)
+
+    async def _fence(self, handle: RunningJob) -> None:
+        """Stop acting on the job once its lease has gone unrenewed for lease - margin."""
+        while not handle.fenced:
+            delay = handle.fence_at - time.monotonic()
+            if delay <= 0:
+                _log.error(
+                    "job lease not renewed in time: fencing (step cancelled, no more writes)",
+                    job_id=handle.job.id,
+                    margin_s=self.fence_margin_s,
+                )
+                handle.fence()
+                return
+            await asyncio.sleep(delay)
 
     async def _execute(self, handle: RunningJob) -> None:
         job = handle.job
@@ -318,6 +415,17 @@ class JobEngine:
                 s.error = None
 
             await handle.save(begin)
+            if handle.cancel_requested and not handle.compensating:
+                # The cancel arrived while this step was being recorded as running.
+                await self._step_done(
+                    handle,
+                    index,
+                    started,
+                    "cancelled",
+                    None,
+                    StepError("cancelled", "cancelled by request"),
+                )
+                return "cancelled"
             timeout = kind.step_timeout_for(step.name)
             if deadline is not None:
                 timeout = max(0.0, min(timeout, deadline - self.clock()))
@@ -418,8 +526,11 @@ class JobEngine:
         # (A crash in between leaves a job whose work is done without its locks; the replica
         # that takes it over only records the end, see _take_locks.)
         for locks, scope, name in self._locks_of(handle.job):
+            handle.check_fence()
             try:
-                await locks.release(scope, name, handle.job.id)
+                await locks.release(
+                    scope, name, handle.job.id, handle.locks.pop((scope, name), None)
+                )
             except ControlError as e:  # it expires on its own; say so loudly
                 _log.error("lock release failed", job_id=handle.job.id, error=e.detail)
         await handle.save(finish)

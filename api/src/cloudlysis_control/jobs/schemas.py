@@ -64,6 +64,9 @@ class Job(msgspec.Struct, kw_only=True):
     cancel_requested_by: str | None = None
     compensation: Compensation | None = None
     remediation: str | None = None  # what an operator should do now (failed jobs)
+    # SHA-256 of the creating request (kind, tenant, reason, params): a replay with the same
+    # Idempotency-Key and another request is refused naming this job.
+    request_hash: str | None = None
 
     @property
     def terminal(self) -> bool:

@@ -58,6 +58,11 @@ class JobFilter(msgspec.Struct, kw_only=True):
         )
 
 
+# How long a list waits for this replica's index to hold what the bucket holds; past it the list
+# is answered from the index and says `stale`.
+SYNC_TIMEOUT_S = 5.0
+
+
 class JobService:
     def __init__(self, creation: JobCreation, staleness: Staleness | None = None) -> None:
         self.creation = creation
@@ -116,7 +121,8 @@ class JobService:
             raise NotFound(f"no job {job_id}")
         return stored.job
 
-    def page(self, flt: JobFilter, cursor: str | None, limit: int) -> JobPage:
+    async def page(self, flt: JobFilter, cursor: str | None, limit: int) -> JobPage:
+        synced = await self.store.sync(SYNC_TIMEOUT_S)
         after = decode_cursor(cursor)
         jobs = sorted(
             (j for j in self.store.all() if flt.matches(j)),
@@ -127,15 +133,16 @@ class JobService:
             jobs = [j for j in jobs if f"{j.created_at}|{j.id}" < after]
         page = jobs[:limit]
         more = len(jobs) > limit
+        stale_for = self.staleness.stale_for_s()
         return JobPage(
             items=page,
             next_cursor=encode_cursor(f"{page[-1].created_at}|{page[-1].id}") if more else None,
-            stale=self.staleness.stale,
-            stale_for_s=self.staleness.stale_for_s(),
+            stale=self.staleness.stale or not synced,
+            stale_for_s=stale_for if stale_for is not None or synced else 0.0,
         )
 
-    def find(self, flt: JobFilter, limit: int = 100) -> list[Job]:
-        return self.page(flt, None, limit).items
+    async def find(self, flt: JobFilter, limit: int = 100) -> list[Job]:
+        return (await self.page(flt, None, limit)).items
 
     def kind_info(self) -> list[JobKindInfo]:
         return [
@@ -155,7 +162,9 @@ class JobService:
             job = stored.job
             if job.terminal or job.status == "cancelling":
                 return job
-            if job.status == "pending" and job.lease_owner is None:
+            # Never started (leased to its creator at most): cancelled at once. Its creator's
+            # first write (a CAS on the revision it created) then fails and it drops the job.
+            if job.status == "pending" and job.runs == 0:
                 job.status = "cancelled"
                 job.finished_at = rfc3339()
                 for s in job.steps:

@@ -1,7 +1,10 @@
 """Jobs in a NATS KV bucket, with an in-memory index that follows the bucket.
 
 Every write is a compare-and-set on the key's revision, so several API replicas can share one
-bucket safely. The index (fed by a KV watch that survives reconnects) serves lists and filters.
+bucket safely. The index (fed by a KV watch that survives reconnects) serves lists and filters;
+`sync()` first waits until the watch has delivered every revision the bucket holds at that
+moment, so every replica lists the same jobs (a job just created through another replica
+included) instead of what this one happened to have loaded.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable, Iterator
 import msgspec
 
 from cloudlysis_control.core.clock import cancel_and_wait
+from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.logging import get_logger
 from cloudlysis_control.jobs.schemas import Job
 from cloudlysis_control.ports import KeyValue, KVEntry
@@ -31,6 +35,8 @@ class JobStore:
         self._index: dict[str, StoredJob] = {}
         self._watch_task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Job], None]] = []
+        self._seen = 0  # the newest revision the watch delivered
+        self._delivered = asyncio.Condition()
 
     def on_change(self, listener: Callable[[Job], None]) -> None:
         self._listeners.append(listener)
@@ -45,6 +51,29 @@ class JobStore:
     async def _watch(self) -> None:
         async for entry in self.kv.watch_all():
             self._apply(entry)
+            if entry.revision > self._seen:
+                self._seen = entry.revision
+                async with self._delivered:
+                    self._delivered.notify_all()
+
+    async def sync(self, timeout_s: float) -> bool:
+        """Wait until the index holds everything the bucket holds now. False when that cannot
+        be known or does not happen within `timeout_s` (NATS unreachable, the watch behind):
+        the caller answers from the index and says it may be stale."""
+        if self._watch_task is None or self._watch_task.done():
+            return False  # nothing follows the bucket: the index is all there is
+        try:
+            target = await self.kv.last_revision()
+        except StateUnavailable:
+            return False
+        if self._seen >= target:
+            return True
+        try:
+            async with asyncio.timeout(timeout_s), self._delivered:
+                await self._delivered.wait_for(lambda: self._seen >= target)
+        except TimeoutError:
+            return False
+        return True
 
     def _apply(self, entry: KVEntry) -> None:
         if entry.value is None:
@@ -68,23 +97,28 @@ class JobStore:
         for listener in self._listeners:
             listener(job)
 
+    # The index keeps its own copy of what was written (decoded from the bytes), never the
+    # caller's object: the engine goes on changing its job between writes, and a replica must
+    # list what the bucket holds, as every other replica does.
+
     async def create(self, job: Job) -> int:
-        rev = await self.kv.create(job.id, msgspec.json.encode(job))
-        self._remember(job, rev)
+        data = msgspec.json.encode(job)
+        rev = await self.kv.create(job.id, data)
+        self._remember(_decoder.decode(data), rev)
         return rev
 
     async def get(self, job_id: str) -> StoredJob | None:
         entry = await self.kv.get(job_id)
         if entry is None or entry.value is None:
             return None
-        job = _decoder.decode(entry.value)
-        self._remember(job, entry.revision)
-        return StoredJob(job, entry.revision)
+        self._remember(_decoder.decode(entry.value), entry.revision)
+        return StoredJob(_decoder.decode(entry.value), entry.revision)
 
     async def update(self, job: Job, revision: int) -> int:
         """CAS write; raises ports.RevisionMismatch when someone else wrote first."""
-        rev = await self.kv.update(job.id, msgspec.json.encode(job), revision)
-        self._remember(job, rev)
+        data = msgspec.json.encode(job)
+        rev = await self.kv.update(job.id, data, revision)
+        self._remember(_decoder.decode(data), rev)
         return rev
 
     def cached(self, job_id: str) -> StoredJob | None:

@@ -95,57 +95,98 @@ class LockService:
         self, scope: str, name: str, job_id: str, ttl_s: float | None = None
     ) -> LockRecord:
         """Take the lock for `job_id`, or raise LockHeld naming the job that holds it."""
+        record, _ = await self.take(scope, name, job_id, ttl_s)
+        return record
+
+    async def take(
+        self, scope: str, name: str, job_id: str, ttl_s: float | None = None
+    ) -> tuple[LockRecord, int]:
+        """`acquire`, also returning the lock's revision: a holder that keeps it refreshes and
+        releases the lock with one compare-and-set each (`refresh`/`release` with `revision`).
+
+        The first attempt is a blind create (one round trip when the lock is free); only when
+        the key exists is it read to see who holds it."""
         key = lock_key(scope, name)
+        blind = True
         for _ in range(_ATTEMPTS):
-            current, revision = await self._read(key)
             value = self._record(scope, name, job_id, ttl_s)
             try:
-                if current is None:
-                    await self.kv.create(key, value)
-                elif current.job_id == job_id or current.expires_at <= self.clock():
-                    await self.kv.update(key, value, revision)
+                if blind:
+                    blind = False
+                    revision = await self.kv.create(key, value)
                 else:
-                    raise LockHeld(
-                        f"{scope} {name} is locked by job {current.job_id} until "
-                        f"{_at(current.expires_at)}",
-                        job_id=current.job_id,
-                        lock=f"{scope}:{name}",
-                        expires_at=_at(current.expires_at),
-                    )
+                    current, revision = await self._read(key)
+                    if current is None:
+                        revision = await self.kv.create(key, value)
+                    elif current.job_id == job_id or current.expires_at <= self.clock():
+                        revision = await self.kv.update(key, value, revision)
+                    else:
+                        raise LockHeld(
+                            f"{scope} {name} is locked by job {current.job_id} until "
+                            f"{_at(current.expires_at)}",
+                            job_id=current.job_id,
+                            lock=f"{scope}:{name}",
+                            expires_at=_at(current.expires_at),
+                        )
             except (KeyExists, RevisionMismatch):
                 continue  # someone else moved first: look again
-            return msgspec.json.decode(value, type=LockRecord)
+            return msgspec.json.decode(value, type=LockRecord), revision
         raise LockHeld(f"{scope} {name} is contended; retry", lock=f"{scope}:{name}")
 
     async def refresh(
-        self, scope: str, name: str, job_id: str, ttl_s: float | None = None
+        self,
+        scope: str,
+        name: str,
+        job_id: str,
+        ttl_s: float | None = None,
+        revision: int | None = None,
     ) -> LockRecord:
         """Extend a lock this job holds; LockLost when it is no longer the holder."""
+        record, _ = await self.renew(scope, name, job_id, ttl_s, revision)
+        return record
+
+    async def renew(
+        self,
+        scope: str,
+        name: str,
+        job_id: str,
+        ttl_s: float | None = None,
+        revision: int | None = None,
+    ) -> tuple[LockRecord, int]:
+        """`refresh`, returning the new revision. With the revision the holder last wrote, one
+        compare-and-set; read only when someone else wrote the key since."""
         key = lock_key(scope, name)
         for _ in range(_ATTEMPTS):
-            current, revision = await self._read(key)
-            if current is None or current.job_id != job_id:
-                raise LockLost(
-                    f"job {job_id} no longer holds {scope} {name}", lock=f"{scope}:{name}"
-                )
+            if revision is None:
+                current, revision = await self._read(key)
+                if current is None or current.job_id != job_id:
+                    raise LockLost(
+                        f"job {job_id} no longer holds {scope} {name}", lock=f"{scope}:{name}"
+                    )
             value = self._record(scope, name, job_id, ttl_s)
             try:
-                await self.kv.update(key, value, revision)
+                new_revision = await self.kv.update(key, value, revision)
             except RevisionMismatch:
+                revision = None
                 continue
-            return msgspec.json.decode(value, type=LockRecord)
+            return msgspec.json.decode(value, type=LockRecord), new_revision
         raise LockLost(f"could not refresh {scope} {name}", lock=f"{scope}:{name}")
 
-    async def release(self, scope: str, name: str, job_id: str) -> None:
-        """Give the lock up if this job holds it; anything else is left alone."""
+    async def release(
+        self, scope: str, name: str, job_id: str, revision: int | None = None
+    ) -> None:
+        """Give the lock up if this job holds it; anything else is left alone. With the
+        revision the holder last wrote, one compare-and-set delete."""
         key = lock_key(scope, name)
         for _ in range(_ATTEMPTS):
-            current, revision = await self._read(key)
-            if current is None or current.job_id != job_id:
-                return
+            if revision is None:
+                current, revision = await self._read(key)
+                if current is None or current.job_id != job_id:
+                    return
             try:
                 await self.kv.delete(key, revision)
             except RevisionMismatch:
+                revision = None
                 continue
             return
 

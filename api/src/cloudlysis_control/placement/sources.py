@@ -2,7 +2,7 @@
 
 * `KvPlacementSource` watches one KV bucket with a key per map (`aggregate_placement`, ...,
   `routing`); a revision is the KV revision. While NATS is unreachable the last values keep being
-  served, marked stale; the port's watcher re-sends every value after a reconnect.
+  served, marked stale; the port's watcher resumes at the last revision seen + 1 after a reconnect.
 * `FilePlacementSource` polls one JSON file (`config/placement/dev.json`); a revision is the first
   16 hex digits of the SHA-256 of the file's bytes. Writers replace the file atomically
   (`write_atomic`), so a reader never sees half a file.

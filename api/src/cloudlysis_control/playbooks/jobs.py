@@ -81,7 +81,7 @@ class _Playbook(JobKind):
         """Fix the windows when the job is created, so every run asks the same questions."""
         if "started_at" in params:
             return {**params, "converged_at": params.get("converged_at", params["started_at"])}
-        d = self._deployment(params)
+        d = await self._deployment(params)
         started = parse_rfc3339(d.started_at).timestamp()
         finished = parse_rfc3339(d.finished_at).timestamp() if d.finished_at else time.time()
         return {
@@ -93,16 +93,16 @@ class _Playbook(JobKind):
             "to_version": params.get("to_version") or _tag(d.to_image) or d.version,
         }
 
-    def _deployment(self, params: Params) -> Deployment:
+    async def _deployment(self, params: Params) -> Deployment:
         service = str(params["service"])
         did = params.get("deployment_id")
         if did is not None:
-            d = self.planner.deployments.get(str(did)).deployment
+            d = (await self.planner.deployments.get(str(did))).deployment
             if d.service != service:
                 raise ParamsInvalid(f"deployment {d.id} is of {d.service}, not {service}")
             return d
         flt = DeploymentFilter(service=service, kind=self.deployment_kind)
-        page = self.planner.deployments.page(flt, None, 1)
+        page = await self.planner.deployments.page(flt, None, 1)
         if not page.items:
             raise ParamsInvalid(
                 f"no {self.deployment_kind} of {service} is recorded: give deployment_id or "

@@ -51,8 +51,10 @@ def effective_settings(s: Settings, explore: tuple[str, str] | None = None) -> E
         instance_id=s.server.instance_id,
         state=StateSetup(
             backend="nats-jetstream",
-            nats="embedded" if s.nats.url is None else (public_url(s.nats.url) or ""),
-            replicas=s.nats.replicas,
+            nats="embedded"
+            if s.nats.url is None
+            else ",".join(public_url(u) or "" for u in s.nats.url.split(",")),
+            replicas="auto" if s.nats.replicas is None else s.nats.replicas,
             op_timeout_s=s.nats.op_timeout_s,
         ),
         placement=PlacementSetup(

@@ -9,9 +9,28 @@ class Health(msgspec.Struct):
     status: Literal["ok"]
 
 
+class StreamReplication(msgspec.Struct):
+    """A bucket's (its `KV_<bucket>` stream's) or stream's replication, as the server reports it."""
+
+    replicas: int | None  # configured on the server; None when its info did not answer
+    leader: str | None  # the server leading it; None: no leader (no quorum of its replicas)
+
+
+class StateReplication(msgspec.Struct):
+    """The replication every bucket and stream is created with, how it was chosen
+    (CONTROL_NATS_REPLICAS or `auto`), the server this replica is connected to, and each
+    bucket's and stream's replicas and leader."""
+
+    replicas: int | None  # None until chosen at start-up
+    chosen_by: str
+    server: str | None
+    streams: dict[str, StreamReplication]
+
+
 class Readiness(msgspec.Struct):
     status: Literal["ready", "not_ready"]
     dependencies: dict[str, str]
+    state: StateReplication | None = None
 
 
 class SsoConfig(msgspec.Struct):
@@ -38,8 +57,8 @@ class RightInfo(msgspec.Struct):
 
 class StateSetup(msgspec.Struct):
     backend: str
-    nats: str  # "embedded", or the server's URL without credentials
-    replicas: int
+    nats: str  # "embedded", or the servers' URLs (comma-separated) without credentials
+    replicas: int | Literal["auto"]  # as configured; /ready shows what was chosen
     op_timeout_s: float
 
 

@@ -16,6 +16,7 @@ from cloudlysis_control.system.schemas import (
     Readiness,
     RightInfo,
     SsoConfig,
+    StateReplication,
     UiConfig,
 )
 
@@ -26,7 +27,8 @@ class SystemService:
         settings: Settings,
         metrics: Metrics,
         iam: IamService,
-        readiness: Callable[[], Awaitable[dict[str, str]]],
+        # Failures (empty when ready) and the state's replication
+        readiness: Callable[[], Awaitable[tuple[dict[str, str], StateReplication | None]]],
         explore: tuple[str, str] | None = None,
     ) -> None:
         self.settings = settings
@@ -40,10 +42,10 @@ class SystemService:
         return self.settings.gateway.dev_login and self.iam.configured
 
     async def readiness(self) -> Readiness:
-        failures = await self._readiness()
+        failures, state = await self._readiness()
         if failures:
             raise NotReady("one or more dependencies are not available", dependencies=failures)
-        return Readiness("ready", {})
+        return Readiness("ready", {}, state)
 
     def metrics_text(self) -> bytes:
         return self.metrics.render()

@@ -187,8 +187,10 @@ class TenantService:
             stale=self.placement.stale,
             fleet_snapshot_age_s=snapshot_age,
             placement=placement,
-            recent_jobs=self.jobs.find(JobFilter(tenant_id=tenant_id), 20) if self.jobs else [],
+            recent_jobs=(
+                await self.jobs.find(JobFilter(tenant_id=tenant_id), 20) if self.jobs else []
+            ),
             recent_audit_events=(
-                self.audit.recent(AuditFilter(tenant_id=tenant_id), 20) if self.audit else []
+                await self.audit.recent(AuditFilter(tenant_id=tenant_id), 20) if self.audit else []
             ),
         )

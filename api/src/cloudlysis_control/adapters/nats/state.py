@@ -1,8 +1,14 @@
 """Connection to NATS JetStream and the control plane's buckets and streams.
 
-The client reconnects forever. Watchers and stream followers are recreated after every reconnect
-because a KV watcher's ordered consumer does not survive a server restart (it would silently
-deliver nothing for ~20 s).
+The client takes one server or a cluster's list and reconnects forever, to any of them. KV
+watchers and stream followers are ordered consumers on the underlying stream, recreated after
+every reconnect (an ordered consumer does not survive its server's death: it would silently
+deliver nothing for a while) and resumed from the last stream sequence they delivered + 1, so a
+failover neither loses nor repeats a change.
+
+Replication (`replicas`, CONTROL_NATS_REPLICAS): None = auto, 3 on a JetStream cluster that can
+place three replicas (a probe stream tells), else 1. Every bucket and stream is created with it,
+and an existing one with fewer replicas is raised to it (never lowered).
 """
 
 from __future__ import annotations
@@ -10,18 +16,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy, KeyValueConfig, StorageType, StreamConfig
+from nats.js.api import (
+    ConsumerConfig,
+    DeliverPolicy,
+    KeyValueConfig,
+    StorageType,
+    StreamConfig,
+    StreamInfo,
+)
 from nats.js.kv import KeyValue as NatsKV
 
+from cloudlysis_control.adapters.nats.reads import StreamReader
 from cloudlysis_control.core.clock import raise_if_cancelling
 from cloudlysis_control.core.errors import StateUnavailable
 from cloudlysis_control.core.logging import get_logger
@@ -41,6 +58,13 @@ _TRANSIENT: tuple[type[BaseException], ...] = (
     ConnectionError,
 )
 _INTERRUPTED: tuple[type[BaseException], ...] = (StateUnavailable, nats.errors.Error, *_TRANSIENT)
+_KV_OP = "KV-Operation"  # header of a KV delete (DEL) or purge (PURGE) marker
+# A consumer idle this long is asked whether it still exists (its server may have died without
+# the client's connection breaking: an ordered consumer lives on one server).
+_STALL_CHECK_S = 3.0
+# JetStream API errors (err_code) the replication probe tells apart.
+_ERR_NOT_CLUSTERED = 10074  # replicas > 1 not supported in non-clustered mode
+_ERR_NO_PEERS = 10005  # no suitable peers for placement
 
 
 @contextlib.contextmanager
@@ -144,35 +168,21 @@ class NatsKeyValue:
             except nats.js.errors.NoKeysError:
                 return []
 
+    async def last_revision(self) -> int:
+        self._state.require_connected()
+        with _translate("kv status"):
+            info = await self._state.js.stream_info(f"KV_{self.spec.name}")
+        return int(info.state.last_seq)
+
     async def watch_all(self) -> AsyncIterator[KVEntry]:
-        while True:
-            generation = self._state.generation
-            watcher = None
-            try:
-                kv = await self._kv()
-                watcher = await kv.watchall()
-                while self._state.generation == generation:
-                    try:
-                        e = await watcher.updates(timeout=0.5)  # type: ignore[no-untyped-call]
-                    except nats.errors.TimeoutError as exc:
-                        # Python 3.11's wait_for can turn a cancel that races the timeout
-                        # into a timeout; do not let that swallow the cancel.
-                        raise_if_cancelling(exc)
-                        continue
-                    if e is None:
-                        continue
-                    deleted = e.operation in ("DEL", "PURGE")
-                    yield KVEntry(e.key, None if deleted else e.value, int(e.revision or 0))
-            except _INTERRUPTED as exc:
-                raise_if_cancelling(exc)
-                _log.warning(
-                    "kv watch interrupted", bucket=self.spec.name, error=type(exc).__name__
-                )
-                await self._state.wait_connected()
-            finally:
-                if watcher is not None:
-                    with contextlib.suppress(Exception):
-                        await watcher.stop()  # type: ignore[no-untyped-call]
+        """Current values (one per key, deletes as None) first, then every change in revision
+        order; after a reconnect or a failover it resumes at the last revision seen + 1."""
+        bucket = self.spec.name
+        prefix = f"$KV.{bucket}."
+        async for seq, msg in self._state.ordered(f"KV_{bucket}", f"{prefix}>", None):
+            op = (msg.headers or {}).get(_KV_OP)
+            deleted = op in ("DEL", "PURGE")
+            yield KVEntry(msg.subject[len(prefix) :], None if deleted else msg.data, seq)
 
 
 class NatsEventLog:
@@ -205,60 +215,124 @@ class NatsEventLog:
         return int(info.state.last_seq)
 
     async def follow(self, from_seq: int) -> AsyncIterator[StreamMessage]:
-        next_seq = max(1, from_seq)
-        while True:
-            generation = self._state.generation
-            sub = None
-            try:
-                await self._state.wait_connected()
-                sub = await self._state.js.subscribe(
-                    self.subject,
-                    stream=self.spec.name,
-                    ordered_consumer=True,
-                    config=ConsumerConfig(
-                        deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=next_seq
-                    ),
-                    inactive_threshold=300.0,
-                )
-                while self._state.generation == generation:
-                    try:
-                        msg = await sub.next_msg(timeout=0.5)
-                    except nats.errors.TimeoutError as exc:
-                        # Python 3.11's wait_for can turn a cancel that races the timeout
-                        # into a timeout; do not let that swallow the cancel.
-                        raise_if_cancelling(exc)
-                        continue
-                    seq = int(msg.metadata.sequence.stream)
-                    if seq < next_seq:
-                        continue
+        async for seq, msg in self._state.ordered(self.spec.name, self.subject, max(1, from_seq)):
+            yield StreamMessage(seq, msg.data)
+
+    # -- bounded reads (issue 19: queries served from the stream, not from one replica's memory)
+
+    async def bounds(self) -> tuple[int, int]:
+        self._state.require_connected()
+        with _translate("stream info"):
+            info = await self._state.js.stream_info(self.spec.name)
+        return int(info.state.first_seq), int(info.state.last_seq)
+
+    async def read(
+        self, start_seq: int, end_seq: int, batch: int = 1024
+    ) -> AsyncIterator[StreamMessage]:
+        if end_seq < max(1, start_seq):
+            return
+        reader = await self._reader(
+            ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=max(1, start_seq)
+            )
+        )
+        try:
+            next_seq = max(1, start_seq)
+            while next_seq <= end_seq:
+                want = min(batch, end_seq - next_seq + 1)
+                with _translate("stream read"):
+                    msgs = await reader.fetch(want)
+                for subject, seq, data in msgs:
+                    if seq > end_seq:
+                        return
                     next_seq = seq + 1
-                    yield StreamMessage(seq, msg.data)
-            except _INTERRUPTED as exc:
-                raise_if_cancelling(exc)
-                _log.warning(
-                    "stream follow interrupted", stream=self.spec.name, error=type(exc).__name__
-                )
-                await asyncio.sleep(0.2)
-            finally:
-                if sub is not None:
-                    with contextlib.suppress(Exception):
-                        await sub.unsubscribe()
+                    if subject == self.subject:
+                        yield StreamMessage(seq, data)
+                if len(msgs) < want:
+                    return  # the fetch asks "no wait": fewer than asked is all there is
+        finally:
+            await reader.close()
+
+    async def seq_at(self, at: datetime) -> int:
+        first, last = await self.bounds()
+        if last == 0 or last < first:
+            return last + 1
+        reader = await self._reader(
+            ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=at)
+        )
+        try:
+            with _translate("stream seek"):
+                msgs = await reader.fetch(1)
+            return msgs[0][1] if msgs else last + 1
+        finally:
+            await reader.close()
+
+    async def _reader(self, config: ConsumerConfig) -> StreamReader:
+        self._state.require_connected()
+        nc = self._state.nc
+        assert nc is not None
+        with _translate("stream reader"):
+            return await StreamReader.open(
+                nc,
+                self._state.js,
+                self.spec.name,
+                self.spec.subjects[0],
+                config,
+                self._state.op_timeout_s,
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """One bucket's (its KV_<name> stream's) or stream's replication as the server reports it."""
+
+    replicas: int | None  # as configured on the server (None: its info did not answer)
+    leader: str | None  # server name of its leader (None: no leader, so no quorum)
+    problem: str | None = None  # why it is not usable, when it is not
+
+
+@dataclass(frozen=True, slots=True)
+class StateReport:
+    """What /ready says of the state: failures (empty when ready) and every stream's health."""
+
+    failures: dict[str, str]
+    replicas: int | None  # chosen for every bucket and stream (None: not chosen yet)
+    replicas_source: str  # how it was chosen
+    server: str | None  # name of the server the client is connected to
+    streams: dict[str, StreamHealth]
+
+
+def _err_code(e: BaseException) -> int | None:
+    code = getattr(e, "err_code", None)
+    return int(code) if isinstance(code, int) else None
 
 
 @dataclass
 class NatsState:
-    url: str
-    replicas: int = 1
+    url: str  # one server or several, comma-separated (a cluster's)
+    replicas: int | None = None  # None = auto (see the module's docstring)
     connect_timeout_s: float = 5.0
     op_timeout_s: float = 5.0
     on_connection_change: Callable[[bool], None] | None = None
+    # A server that stops answering without closing the socket (partition, SIGSTOP) is given up
+    # after ping_interval_s * (max_outstanding_pings + 1) and the client moves to another one.
+    ping_interval_s: float = 3.0
+    max_outstanding_pings: int = 2
+    ready_timeout_s: float = 2.0  # per stream info of a /ready check (run concurrently)
     nc: Client | None = None
     generation: int = 0
+    replication: int | None = None  # chosen at the first provision()
+    replication_source: str = "not chosen yet"
     _js: JetStreamContext | None = None
     _buckets: dict[str, NatsKV] = field(default_factory=dict)
     _connected: asyncio.Event = field(default_factory=asyncio.Event)
     _provisioned: bool = False
-    _ready_cache: tuple[float, dict[str, str]] | None = None
+    _ready_cache: tuple[float, StateReport] | None = None
+    _choose_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def servers(self) -> list[str]:
+        return [u.strip() for u in self.url.split(",") if u.strip()]
 
     @property
     def js(self) -> JetStreamContext:
@@ -269,6 +343,12 @@ class NatsState:
     @property
     def connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
+
+    @property
+    def server_info(self) -> dict[str, Any]:
+        """The connected server's INFO (nats-py keeps it private)."""
+        info = getattr(self.nc, "_server_info", None) if self.nc is not None else None
+        return info if isinstance(info, dict) else {}
 
     def require_connected(self) -> None:
         """Fail at once while the client knows it is disconnected: waiting out a request
@@ -308,7 +388,7 @@ class NatsState:
             self._set_connected(False)
 
         async def reconnected() -> None:
-            _log.info("nats reconnected")
+            _log.info("nats reconnected", server=self.server_info.get("server_name"))
             self.generation += 1
             self._buckets.clear()
             self._set_connected(True)
@@ -318,12 +398,14 @@ class NatsState:
 
         try:
             self.nc = await nats.connect(
-                servers=[self.url],
+                servers=self.servers,
                 name="cloudlysis-control",
                 connect_timeout=self.connect_timeout_s,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.25,
                 allow_reconnect=True,
+                ping_interval=self.ping_interval_s,
+                max_outstanding_pings=self.max_outstanding_pings,
                 # Never buffer a write across a disconnect (it would be delivered after its
                 # request failed): publishing while disconnected raises at once.
                 pending_size=0,
@@ -336,34 +418,171 @@ class NatsState:
         self._js = self.nc.jetstream(timeout=self.op_timeout_s)
         self._set_connected(True)
 
+    # -- replication ----------------------------------------------------------------------------
+
+    async def choose_replicas(self) -> int:
+        """The replicas of every bucket and stream (chosen once; see the module docstring)."""
+        async with self._choose_lock:
+            if self.replication is None:
+                self.replication, self.replication_source = await self._choose()
+                _log.info(
+                    "nats replication chosen",
+                    replicas=self.replication,
+                    source=self.replication_source,
+                )
+            return self.replication
+
+    async def _choose(self) -> tuple[int, str]:
+        cluster = self.server_info.get("cluster")
+        if self.replicas is not None:
+            if self.replicas > 1 and not cluster:
+                return 1, (
+                    f"CONTROL_NATS_REPLICAS={self.replicas}, but the server is not part of a "
+                    "cluster: 1"
+                )
+            return self.replicas, f"CONTROL_NATS_REPLICAS={self.replicas}"
+        if not cluster:
+            return 1, "auto: a single server (not part of a cluster)"
+        # A cluster: can it place three replicas? Ask it with a throwaway stream (its meta
+        # leader counts the JetStream peers, including ones that are down right now).
+        deadline = time.monotonic() + max(self.connect_timeout_s, self.op_timeout_s) * 3
+        name = f"CONTROL_REPLICAS_PROBE_{uuid.uuid4().hex[:12]}"
+        last = ""
+        while True:
+            try:
+                await self.js.add_stream(
+                    StreamConfig(
+                        name=name,
+                        subjects=[f"control.probe.{name}"],
+                        storage=StorageType.MEMORY,
+                        num_replicas=3,
+                        max_msgs=1,
+                        description="Replication probe of a starting control API (deleted)",
+                    )
+                )
+            except nats.js.errors.APIError as e:
+                code = _err_code(e)
+                if code == _ERR_NOT_CLUSTERED:
+                    return 1, f"auto: cluster {cluster} has no clustered JetStream"
+                if code == _ERR_NO_PEERS:
+                    return 1, f"auto: JetStream cluster {cluster} has fewer than 3 peers"
+                last = f"{type(e).__name__} {code}"
+            except _TRANSIENT as e:
+                raise_if_cancelling(e)
+                last = type(e).__name__
+            else:
+                with contextlib.suppress(Exception):
+                    await self.js.delete_stream(name)
+                return 3, f"auto: JetStream cluster {cluster} places 3 replicas"
+            if time.monotonic() > deadline:
+                raise StateUnavailable(
+                    f"cannot choose the NATS replication: cluster {cluster} did not place a "
+                    f"probe stream ({last})"
+                )
+            await asyncio.sleep(0.5)
+
+    # -- provisioning ---------------------------------------------------------------------------
+
     async def provision(self, buckets: list[BucketSpec], streams: list[StreamSpec]) -> None:
-        """Create buckets and streams if missing (idempotent; safe from several replicas)."""
-        js = self.js
-        with _translate("provision"):
-            for b in buckets:
-                self._buckets[b.name] = await js.create_key_value(
+        """Create buckets and streams if missing, raise their replicas to the chosen
+        replication (idempotent; safe when several replicas start at once)."""
+        replicas = await self.choose_replicas()
+        for b in buckets:
+
+            async def create(b: BucketSpec = b) -> None:
+                await self.js.create_key_value(
                     KeyValueConfig(
                         bucket=b.name,
                         history=b.history,
                         storage=StorageType.FILE,
-                        replicas=self.replicas,
+                        replicas=replicas,
                         description=b.description,
                     )
                 )
-            for s in streams:
-                cfg = StreamConfig(
-                    name=s.name,
-                    subjects=s.subjects,
-                    storage=StorageType.FILE,
-                    num_replicas=self.replicas,
-                    description=s.description,
-                    duplicate_window=120.0,
-                )
-                try:
-                    await js.add_stream(cfg)
-                except nats.js.errors.BadRequestError:
-                    await js.update_stream(cfg)
+
+            await self._ensure(f"KV_{b.name}", create, replicas, None)
+            self._buckets.pop(b.name, None)  # looked up again at first use
+        for s in streams:
+            cfg = StreamConfig(
+                name=s.name,
+                subjects=s.subjects,
+                storage=StorageType.FILE,
+                num_replicas=replicas,
+                description=s.description,
+                duplicate_window=120.0,
+            )
+
+            async def create_stream(cfg: StreamConfig = cfg) -> None:
+                await self.js.add_stream(cfg)
+
+            await self._ensure(s.name, create_stream, replicas, s)
         self._provisioned = True
+
+    async def _ensure(
+        self,
+        name: str,
+        create: Callable[[], Any],
+        replicas: int,
+        spec: StreamSpec | None,
+    ) -> None:
+        """One stream: created when missing; otherwise its replicas raised to `replicas` and (a
+        stream's) subjects and description brought to `spec`. A create or update that loses a
+        race to another replica is followed by a fresh read, until nothing is left to do; a
+        timeout or an unavailable JetStream (a cluster still electing) is retried for a while."""
+        deadline = time.monotonic() + max(30.0, 3 * self.op_timeout_s)
+        races = 0
+        created = False
+        while True:
+            try:
+                with _translate("provision"):
+                    try:
+                        info: StreamInfo = await self.js.stream_info(name)
+                    except nats.js.errors.NotFoundError:
+                        if created and time.monotonic() < deadline:
+                            # Just created (here or by another replica): on a cluster its info
+                            # can answer "not found" until its group is up. Read again.
+                            await asyncio.sleep(0.2)
+                            continue
+                        await create()  # idempotent: the same config again is no change
+                        created = True
+                        continue
+                    leaderless = info.cluster is not None and not info.cluster.leader
+                    if leaderless and time.monotonic() < deadline:
+                        await asyncio.sleep(0.2)  # not usable before it has a leader
+                        continue
+                    cfg = info.config
+                    changed = False
+                    if (cfg.num_replicas or 1) < replicas:
+                        cfg.num_replicas = replicas
+                        changed = True
+                    if spec is not None:
+                        if sorted(cfg.subjects or []) != sorted(spec.subjects):
+                            cfg.subjects = list(spec.subjects)
+                            changed = True
+                        if cfg.description != spec.description:
+                            cfg.description = spec.description
+                            changed = True
+                    if not changed:
+                        return
+                    _log.info("updating nats stream", stream=name, replicas=cfg.num_replicas)
+                    await self.js.update_stream(cfg)
+                    return
+            except StateUnavailable as e:
+                cause = e.__cause__
+                transient = isinstance(
+                    cause, (*_TRANSIENT, nats.js.errors.ServiceUnavailableError)
+                ) or not isinstance(cause, nats.js.errors.APIError)
+                if transient:
+                    if time.monotonic() > deadline:
+                        raise
+                else:
+                    # An API error after a concurrent create/update by another replica
+                    # (already in use, update in progress): read again, a few times.
+                    races += 1
+                    if races > 8:
+                        raise StateUnavailable(f"cannot provision {name}: {cause}") from cause
+                _log.warning("provisioning retried", stream=name, error=type(cause).__name__)
+                await asyncio.sleep(0.5 if transient else 0.2)
 
     async def bucket(self, name: str) -> NatsKV:
         kv = self._buckets.get(name)
@@ -373,24 +592,126 @@ class NatsState:
             self._buckets[name] = kv
         return kv
 
-    async def readiness(self, buckets: list[str], streams: list[str]) -> dict[str, str]:
-        """Map of failing dependency → reason; empty when ready. Cached for 1 s."""
+    # -- consuming ------------------------------------------------------------------------------
+
+    async def ordered(
+        self, stream: str, subject: str, from_seq: int | None
+    ) -> AsyncIterator[tuple[int, Msg]]:
+        """Every message of `stream` on `subject` from `from_seq` (None: the last message per
+        subject first, as a KV watch starts), each once and in sequence order, across
+        reconnects and failovers: the ordered consumer is recreated after each and resumes
+        at the last sequence delivered + 1."""
+        next_seq = from_seq
+        while True:
+            generation = self.generation
+            sub = None
+            try:
+                await self.wait_connected()
+                if next_seq is not None and next_seq > 1:
+                    last = int((await self.js.stream_info(stream)).state.last_seq)
+                    if last < next_seq - 1:
+                        # Deleted and created again (its sequences start over): start over too.
+                        _log.warning("stream recreated; reading it again", stream=stream)
+                        next_seq = None if from_seq is None else 1
+                config = (
+                    ConsumerConfig(deliver_policy=DeliverPolicy.LAST_PER_SUBJECT)
+                    if next_seq is None
+                    else ConsumerConfig(
+                        deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=next_seq
+                    )
+                )
+                sub = await self.js.subscribe(
+                    subject,
+                    stream=stream,
+                    ordered_consumer=True,
+                    config=config,
+                    idle_heartbeat=1.0,
+                    inactive_threshold=300.0,
+                )
+                idle = 0.0
+                while self.generation == generation:
+                    try:
+                        msg = await sub.next_msg(timeout=0.5)
+                    except nats.errors.TimeoutError as exc:
+                        # Python 3.11's wait_for can turn a cancel that races the timeout
+                        # into a timeout; do not let that swallow the cancel.
+                        raise_if_cancelling(exc)
+                        idle += 0.5
+                        if idle >= _STALL_CHECK_S:
+                            idle = 0.0
+                            # Raises when the consumer (or its server) is gone: recreate it.
+                            await sub.consumer_info()
+                        continue
+                    idle = 0.0
+                    seq = int(msg.metadata.sequence.stream)
+                    if next_seq is not None and seq < next_seq:
+                        continue
+                    next_seq = seq + 1
+                    yield seq, msg
+            except _INTERRUPTED as exc:
+                raise_if_cancelling(exc)
+                _log.warning("stream consumer interrupted", stream=stream, error=type(exc).__name__)
+                await asyncio.sleep(0.2)
+            finally:
+                if sub is not None:
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
+
+    # -- readiness ------------------------------------------------------------------------------
+
+    async def readiness(self, buckets: list[str], streams: list[str]) -> StateReport:
+        """Failures (empty when ready) and each bucket's and stream's replicas and leader.
+        A stream without a leader, or whose info does not answer in time (no JetStream quorum),
+        is a failure: the API must not look ready on state it cannot read or write. Cached 1 s."""
         now = time.monotonic()
         if self._ready_cache is not None and now - self._ready_cache[0] < 1.0:
             return self._ready_cache[1]
         failures: dict[str, str] = {}
-        if not self.connected:
+        health: dict[str, StreamHealth] = {}
+        nc = self.nc
+        if nc is None or not self.connected:
             failures["nats"] = "not connected"
         else:
-            for name in streams + [f"KV_{b}" for b in buckets]:
-                try:
-                    await self.js.stream_info(name)
-                except nats.js.errors.NotFoundError:
-                    failures[f"jetstream:{name}"] = "missing"
-                except Exception as e:  # any failure here means "not ready", never a 500
-                    failures[f"jetstream:{name}"] = type(e).__name__
-        self._ready_cache = (now, failures)
-        return failures
+            js = nc.jetstream(timeout=min(self.op_timeout_s, self.ready_timeout_s))
+            names = streams + [f"KV_{b}" for b in buckets]
+            results = await asyncio.gather(
+                *(self._stream_health(js, n) for n in names), return_exceptions=True
+            )
+            for name, h in zip(names, results, strict=True):
+                if isinstance(h, BaseException):
+                    h = StreamHealth(None, None, type(h).__name__)
+                health[name] = h
+                if h.problem is not None:
+                    failures[f"jetstream:{name}"] = h.problem
+        report = StateReport(
+            failures=failures,
+            replicas=self.replication,
+            replicas_source=self.replication_source,
+            server=self.server_info.get("server_name") if self.connected else None,
+            streams=health,
+        )
+        self._ready_cache = (now, report)
+        return report
+
+    async def _stream_health(self, js: JetStreamContext, name: str) -> StreamHealth:
+        try:
+            info: StreamInfo = await js.stream_info(name)
+        except nats.js.errors.NotFoundError:
+            return StreamHealth(None, None, "missing")
+        except (TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError):
+            return StreamHealth(None, None, "no answer: no JetStream quorum or leader")
+        except nats.js.errors.ServiceUnavailableError:
+            return StreamHealth(None, None, "JetStream unavailable: no quorum")
+        except Exception as e:  # any failure here means "not ready", never a 500
+            return StreamHealth(None, None, type(e).__name__)
+        replicas = int(info.config.num_replicas or 1)
+        cluster = info.cluster
+        if cluster is None:  # a single server: it is the leader
+            return StreamHealth(replicas, self.server_info.get("server_name") or "standalone")
+        leader = cluster.leader or None
+        if leader is None:
+            return StreamHealth(replicas, None, "no leader: no quorum of its replicas")
+        return StreamHealth(replicas, leader)
 
     async def close(self) -> None:
         # close(), not drain(): every publish we make is acknowledged already, and drain() can

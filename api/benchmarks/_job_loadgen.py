@@ -1,0 +1,72 @@
+"""Creates jobs over HTTP from its own process (not a benchmark itself).
+
+`bench_reload_jobs.py` starts it so that the client sending 500 create requests does not share a
+CPU budget or an event loop with the benchmark's observer. Plain HTTP/1.1 over asyncio streams
+(like _loadgen.py): an httpx client with 100 connections spent more CPU per request than the API
+and delivered the 500 requests over 10-15 s, so the benchmark measured its client. It reads its
+job as JSON on stdin:
+
+    {"host": "127.0.0.1", "port": 8080, "token": "...", "services": ["svc-1", ...],
+     "concurrency": 100}
+
+sends one `POST /admin/v1/config/reload` per service (its own Idempotency-Key) at once over
+`concurrency` keep-alive connections, and prints {"ids": [...], "elapsed_s": ...} on stdout.
+Nothing is polled: completion is observed by the benchmark on the jobs KV bucket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    return status, await reader.readexactly(length) if length else b""
+
+
+async def run(job: dict[str, object]) -> dict[str, object]:
+    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
+    queue = list(reversed(job["services"]))  # type: ignore[call-overload]
+    ids: list[str] = []
+    head = f"host: {host}:{port}\r\nauthorization: Bearer {job['token']}\r\n"
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while queue:
+                service = queue.pop()
+                body = json.dumps({"reason": "benchmark", "services": [service]}).encode()
+                writer.write(
+                    (
+                        f"POST /admin/v1/config/reload HTTP/1.1\r\n{head}"
+                        f"idempotency-key: {uuid.uuid4().hex}\r\n"
+                        "content-type: application/json\r\n"
+                        f"content-length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    + body
+                )
+                status, answer = await _read_response(reader)
+                if status != 202:
+                    raise RuntimeError(f"create answered {status}: {answer[:300]!r}")
+                ids.append(json.loads(answer)["id"])
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(int(job.get("concurrency", 100)))))  # type: ignore[call-overload]
+    return {"ids": ids, "elapsed_s": time.perf_counter() - started}
+
+
+if __name__ == "__main__":
+    json.dump(asyncio.run(run(json.loads(sys.stdin.buffer.read()))), sys.stdout)
