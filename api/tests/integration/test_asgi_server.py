@@ -32,11 +32,25 @@ import httpx
 import pytest
 from cloudlysis_devfleet import GatewayConfig, create_gateway_app, serve
 
+from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer
 from tests.support.api_process import tail, wait_ready
 from tests.support.net import free_port
 
 pytestmark = pytest.mark.integration
 TERMINAL = ("succeeded", "failed", "cancelled", "timed_out")
+
+
+@pytest.fixture
+async def nats_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A nats-server of this test's own: the jobs created here (one is left pending by the
+    shutdown) must not reach the suite's shared server, where other tests' replicas would run
+    them."""
+    server = EmbeddedNatsServer(tmp_path / "nats")
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

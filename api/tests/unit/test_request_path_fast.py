@@ -99,12 +99,11 @@ def test_a_forked_child_does_not_reuse_the_parents_buffer() -> None:
 def test_the_access_logger_follows_a_reconfiguration() -> None:
     """The access logger is cached per configuration: structlog's capture_logs (which
     reconfigures structlog) still sees its lines."""
-    from structlog.testing import capture_logs
-
     from cloudlysis_control.core.logging import bound_logger
+    from tests.support.logs import captured_logs
 
     bound_logger("control.access").info("before")  # cached under the current configuration
-    with capture_logs() as logs:
+    with captured_logs() as logs:
         bound_logger("control.access").info("request", route="/x")
     assert [e["event"] for e in logs] == ["request"]
 
