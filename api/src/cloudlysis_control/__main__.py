@@ -5,29 +5,69 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from cloudlysis_control.core.errors import SettingsError
 
 
 def _serve(_args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from cloudlysis_control.bootstrap.app import create_app
     from cloudlysis_control.core.settings import Settings
 
     settings = Settings.from_env()
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        lifespan="on",
-    )
+    server = settings.server
+    if server.asgi_server == "granian" or server.workers > 1:
+        from cloudlysis_control.bootstrap.app import create_app
+
+        # The workers build the app themselves; build it once here first so that a setting
+        # only checked then (the key source, the fleet file's content) fails the command
+        # (exit 2, one line) before any worker starts, as with one uvicorn worker.
+        create_app(settings)
+    if server.asgi_server == "granian":
+        _serve_granian(settings)
+        return 0
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": server.host,
+        "port": server.port,
+        "log_config": None,
+        "access_log": False,  # the request pipeline writes the one access line
+        "proxy_headers": False,
+        "server_header": False,
+        "lifespan": "on",
+        "loop": "uvloop",
+        "http": "httptools",
+    }
+    if server.workers == 1:
+        from cloudlysis_control.bootstrap.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    else:
+        # Each worker process imports the factory and builds its own app (own NATS
+        # connection, own engine); the parent only supervises and shares the socket.
+        uvicorn.run(WORKER_FACTORY, factory=True, workers=server.workers, **options)
     return 0
+
+
+WORKER_FACTORY = "cloudlysis_control.bootstrap.app:worker_app"
+
+
+def _serve_granian(settings: Any) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.server import Server
+
+    server = settings.server
+    Server(
+        WORKER_FACTORY,
+        address=server.host,
+        port=server.port,
+        interface=Interfaces.ASGI,
+        workers=server.workers,
+        factory=True,
+        loop=Loops.uvloop,
+        log_access=False,  # the request pipeline writes the one access line
+        log_level=settings.observability.log_level,
+    ).serve()
 
 
 def _openapi(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
 
@@ -197,6 +198,36 @@ async def test_every_route_declares_a_right(app: Litestar) -> None:
             if not isinstance(right, str) or not right.startswith("control."):
                 missing.append(f"{sorted(handler.http_methods)} {route.path}")
     assert missing == []
+
+
+async def test_a_caller_without_rights_is_refused_on_every_route_that_is_not_public(
+    app: Litestar, client: Client
+) -> None:
+    """Authorization runs in the authentication middleware, not as an app-wide guard (that makes
+    Litestar copy the handler on every request): walk the whole route table as a caller holding
+    no right, so a route the middleware would not reach cannot ship."""
+    assert not app.guards  # no guard: nothing copies the handler per request
+    let_through = []
+    for route in app.routes:
+        params = route.path_parameters
+        values = {p.name: "1" if p.type is int else "t1" for p in _params(params)}
+        path = route.path
+        for name, value in values.items():
+            path = re.sub(r"\{" + name + r"(:[a-z]+)?\}", value, path)
+        for handler in getattr(route, "route_handlers", []):
+            if handler.opt.get("public") or handler.opt.get("right") == SESSION:
+                continue
+            for method in sorted(handler.http_methods):
+                r = await client.request(
+                    method, path, headers={**bearer("nobody"), "x-tenant-id": "t1"}
+                )
+                if r.status_code != 403:
+                    let_through.append(f"{method} {route.path}: {r.status_code}")
+    assert let_through == []
+
+
+def _params(params: Any) -> list[Any]:
+    return list(params.values()) if isinstance(params, dict) else list(params)
 
 
 async def test_automatic_options_handlers_are_denied(client: Client) -> None:

@@ -31,7 +31,10 @@ def start_time(pid: int) -> str | None:
 
 
 def nats_children(pid: int) -> list[int]:
-    out = []
+    """The nats-server processes below `pid`: its children, or its workers' (granian serves the
+    app from a worker process of the server process)."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -40,9 +43,17 @@ def nats_children(pid: int) -> list[int]:
             argv0 = (entry / "cmdline").read_bytes().split(b"\0")[0].decode()
         except OSError:
             continue
-        if int(stat[1]) == pid and os.path.basename(argv0) == "nats-server":
-            out.append(int(entry.name))
-    return out
+        parents[int(entry.name)] = int(stat[1])
+        names[int(entry.name)] = os.path.basename(argv0)
+    below = {pid}
+    changed = True
+    while changed:
+        changed = False
+        for child, parent in parents.items():
+            if parent in below and child not in below:
+                below.add(child)
+                changed = True
+    return [p for p in below if p != pid and names.get(p) == "nats-server"]
 
 
 def test_the_embedded_nats_server_dies_with_a_sigkilled_api(tmp_path: Path) -> None:

@@ -29,11 +29,33 @@ class Replicas:
 
 
 def peak_rss_kb(pid: int) -> int:
-    """The process's peak resident set (VmHWM), in kB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmHWM for {pid}")
+    """The peak resident set (VmHWM), in kB, of the process and its descendants summed: the API
+    serves from worker processes (granian, or CONTROL_WORKERS > 1), whose memory is the API's."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except OSError:
+                continue
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(child for child, parent in parents.items() if parent == p)
+    total = 0
+    for p in tree:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    assert total, f"no VmHWM for {pid}"
+    return total
 
 
 @asynccontextmanager

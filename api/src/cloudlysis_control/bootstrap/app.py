@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from litestar import Litestar
@@ -12,7 +15,6 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 
 from cloudlysis_control.audit.controllers import AuditController
-from cloudlysis_control.auth.guards import authorize
 from cloudlysis_control.auth.middleware import PUBLIC_OPT_KEY, BearerAuthMiddleware
 from cloudlysis_control.auth.rights import RightsSource
 from cloudlysis_control.bootstrap.container import Container
@@ -23,10 +25,11 @@ from cloudlysis_control.config.controllers import (
     DefinitionsController,
 )
 from cloudlysis_control.core.errors import SwarmUnavailable
-from cloudlysis_control.core.logging import configure_logging
+from cloudlysis_control.core.logging import configure_logging, get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
 from cloudlysis_control.core.problems import EXCEPTION_HANDLERS
+from cloudlysis_control.core.procs import die_with_own_parent
 from cloudlysis_control.core.requests import ControlRequest
 from cloudlysis_control.core.settings import Settings
 from cloudlysis_control.core.tracing import Tracing
@@ -159,6 +162,8 @@ def create_app(
         finally:
             await container.stop()
             tracing.shutdown()
+            # The last word of a graceful shutdown (the ASGI lifespan's shutdown ran).
+            get_logger("control").info("stopped", instance_id=settings.server.instance_id)
 
     handlers: list[Any] = list(CONTROLLERS)
     if settings.server.ui_dir is not None:
@@ -173,7 +178,7 @@ def create_app(
                 exclude_http_methods=[],
             )
         ],
-        guards=[authorize],
+        # No app-wide guard: BearerAuthMiddleware authorizes every non-public route (see there).
         dependencies=dependencies(container),
         lifespan=[lifespan],
         openapi_config=openapi_config(settings),
@@ -196,6 +201,27 @@ def create_app(
         debug=False,
     )
     finalize_openapi(app)
-    app.state.route_templates = handler_templates(app)
-    app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing)
+    app.state.route_templates = templates = handler_templates(app)
+    app.asgi_handler = RequestPipeline(app.asgi_handler, metrics, tracing, templates)
     return app
+
+
+def worker_app() -> Litestar:
+    """The app of one worker process (the factory the ASGI server imports in each worker):
+    settings read in the worker and, with several workers (CONTROL_WORKERS > 1), an instance id
+    of its own — each worker claims jobs, locks and idempotency records like a replica, so two
+    workers must never pass for one owner."""
+    # A worker dies with the server process that started it, a SIGKILL of that one included:
+    # the replica is the server process, and a crash of it must not leave workers behind that
+    # keep serving the port and running jobs (in a container PID 1's death does it anyway).
+    parent = os.getppid()
+    if die_with_own_parent(signal.SIGKILL) and os.getppid() != parent:
+        os._exit(1)  # the server process died before the signal was armed
+    settings = Settings.from_env()
+    server = settings.server
+    suffix = f"-{os.getpid()}"
+    if server.workers > 1 and not server.instance_id.endswith(suffix):
+        settings = replace(
+            settings, server=replace(server, instance_id=server.instance_id + suffix)
+        )
+    return create_app(settings)

@@ -15,9 +15,9 @@ Parsing follows https://www.w3.org/TR/trace-context-2/ (Level 2):
 from __future__ import annotations
 
 import contextvars
+import os
 import re
-import secrets
-import uuid
+import threading
 from dataclasses import dataclass
 
 _ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -46,8 +46,51 @@ def valid_id(value: str | None) -> bool:
     return value is not None and _ID_RE.match(value) is not None
 
 
+class RandomHex:
+    """Random lowercase hex from the OS's CSPRNG, read in batches.
+
+    `secrets.token_hex` and `uuid4` make one getrandom(2) system call per id (and uuid4 builds a
+    UUID object); a request mints up to four ids. Here one call fetches `batch` bytes, hex-encoded
+    once, and ids are consecutive slices of it: every id is still os.urandom output, never
+    reused, so ids are as unguessable as before (a W3C random trace id, flag 0x02, stays true)
+    and unique with the probability of 128 random bits. The buffer is dropped in a forked child
+    (os.register_at_fork), so two worker processes never hand out the same bytes.
+    """
+
+    def __init__(self, batch: int = 4096) -> None:
+        self._batch = batch
+        self._hex = ""
+        self._pos = 0
+        self._lock = threading.Lock()  # outbound calls may mint from worker threads
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._hex, self._pos = "", 0
+        self._lock = threading.Lock()
+
+    def take(self, nbytes: int) -> str:
+        """2 * nbytes hex characters never handed out before."""
+        if nbytes <= 0:
+            return ""
+        width = 2 * nbytes
+        with self._lock:
+            pos = self._pos
+            end = pos + width
+            if end > len(self._hex):
+                self._hex = os.urandom(max(self._batch, nbytes)).hex()
+                pos, end = 0, width
+            self._pos = end
+            return self._hex[pos:end]
+
+
+_random_hex = RandomHex()
+_ZERO_TRACE_ID = "0" * 32
+_ZERO_SPAN_ID = "0" * 16
+
+
 def mint_id() -> str:
-    return uuid.uuid4().hex
+    """A request or correlation id: 32 random hex characters (128 bits)."""
+    return _random_hex.take(16)
 
 
 def _is_hex(value: str) -> bool:
@@ -119,11 +162,17 @@ def parse_tracestate(values: list[str]) -> str | None:
 
 
 def new_trace_id() -> str:
-    return secrets.token_hex(16)
+    """16 random bytes as hex, never all zeros (an invalid trace id)."""
+    while (value := _random_hex.take(16)) == _ZERO_TRACE_ID:
+        pass
+    return value
 
 
 def new_span_id() -> str:
-    return secrets.token_hex(8)
+    """8 random bytes as hex, never all zeros (an invalid parent id)."""
+    while (value := _random_hex.take(8)) == _ZERO_SPAN_ID:
+        pass
+    return value
 
 
 @dataclass(slots=True)
@@ -169,20 +218,39 @@ def identity_from_headers(
     span_id: str | None = None,
     sampled_default: bool = True,
 ) -> RequestIdentity:
-    request_id = request_ids[0] if len(request_ids) == 1 and valid_id(request_ids[0]) else mint_id()
+    request_id = request_ids[0] if len(request_ids) == 1 and valid_id(request_ids[0]) else None
     correlation_id = (
-        correlation_ids[0]
-        if len(correlation_ids) == 1 and valid_id(correlation_ids[0])
-        else mint_id()
+        correlation_ids[0] if len(correlation_ids) == 1 and valid_id(correlation_ids[0]) else None
     )
     parent = parse_traceparent(traceparents)
+    # Every id this request needs minted, from one draw of the random source.
+    fresh = _random_hex.take(
+        (16 if request_id is None else 0)
+        + (16 if correlation_id is None else 0)
+        + (16 if parent is None else 0)
+        + (0 if span_id else 8)
+    )
+    at = 0
+    if request_id is None:
+        request_id, at = fresh[at : at + 32], at + 32
+    if correlation_id is None:
+        correlation_id, at = fresh[at : at + 32], at + 32
+    new_trace = None
+    if parent is None:
+        new_trace, at = fresh[at : at + 32], at + 32
+        if new_trace == _ZERO_TRACE_ID:
+            new_trace = new_trace_id()
+    if not span_id:
+        span_id = fresh[at : at + 16]
+        if span_id == _ZERO_SPAN_ID:
+            span_id = new_span_id()
     if parent is None:
         # A new trace: its id is 16 random bytes, so the random-trace-id flag is set.
         return RequestIdentity(
             request_id=request_id,
             correlation_id=correlation_id,
-            trace_id=new_trace_id(),
-            span_id=span_id or new_span_id(),
+            trace_id=new_trace or new_trace_id(),
+            span_id=span_id,
             parent_span_id=None,
             trace_flags=FLAG_RANDOM_TRACE_ID | (FLAG_SAMPLED if sampled_default else 0),
             tracestate=None,
@@ -191,7 +259,7 @@ def identity_from_headers(
         request_id=request_id,
         correlation_id=correlation_id,
         trace_id=parent.trace_id,
-        span_id=span_id or new_span_id(),
+        span_id=span_id,
         parent_span_id=parent.parent_id,
         # The trace continues: both defined flags are kept as received, reserved bits cleared.
         trace_flags=parent.flags & KNOWN_TRACE_FLAGS,

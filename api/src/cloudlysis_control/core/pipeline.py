@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
-from cloudlysis_control.core.logging import get_logger
+from cloudlysis_control.core.logging import access_line, bound_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.problems import PROBLEM_MEDIA_TYPE, problem_document
 from cloudlysis_control.core.tracing import Tracing
@@ -22,7 +22,7 @@ from cloudlysis_control.core.tracing import Tracing
 ASGIApp = Any
 
 _QUIET_ROUTES = frozenset({"/health", "/ready", "/metrics"})
-_ID_HEADERS = (b"x-request-id", b"x-correlation-id", b"traceparent")
+_ID_HEADERS = frozenset((b"x-request-id", b"x-correlation-id", b"traceparent"))
 # Every response unless it set its own (the UI's assets are cacheable): API answers are about
 # live state and may name tenants, so no cache keeps them and no browser sniffs their type.
 _DEFAULT_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
@@ -50,6 +50,32 @@ def _host_problem(host: str) -> str | None:
     return None
 
 
+# Host values already found valid: a server sees a handful (its names and ports), so the regular
+# expression and urlsplit run once per value, not per request. Bounded; invalid values are never
+# kept (a client cannot fill it with garbage, only with valid names, and then it stops growing).
+_VALID_HOSTS: set[str] = set()
+_VALID_HOSTS_MAX = 256
+
+
+def _host_value_problem(host: str) -> str | None:
+    if host in _VALID_HOSTS:
+        return None
+    problem = _host_problem(host)
+    if problem is None and len(_VALID_HOSTS) < _VALID_HOSTS_MAX:
+        _VALID_HOSTS.add(host)
+    return problem
+
+
+def _line_problem(host: str | None, query_string: Any) -> str | None:
+    if host is not None:
+        problem = _host_value_problem(host)
+        if problem is not None:
+            return problem
+    if query_string and not bytes(query_string).isascii():
+        return "the query string is not ASCII"
+    return None
+
+
 def request_line_problem(scope: Any) -> str | None:
     """Why the Host header or the query string of a request cannot be parsed, or None.
 
@@ -57,13 +83,7 @@ def request_line_problem(scope: Any) -> str | None:
     ASCII; uvicorn delivers nothing else, other servers may hand over the query's raw bytes.
     """
     hosts = _header_values(scope.get("headers") or [], b"host")
-    if hosts:
-        problem = _host_problem(hosts[0])
-        if problem is not None:
-            return problem
-    if not bytes(scope.get("query_string") or b"").isascii():
-        return "the query string is not ASCII"
-    return None
+    return _line_problem(hosts[0] if hosts else None, scope.get("query_string"))
 
 
 async def _send_bad_request(send: Any, detail: str) -> None:
@@ -124,24 +144,79 @@ def _client_gone(exc: BaseException) -> bool:
     return False
 
 
+class _RequestHeaders:
+    """The headers the pipeline reads, gathered in one pass over the request's headers."""
+
+    __slots__ = ("correlation_ids", "host", "request_ids", "traceparents", "tracestates")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.host: str | None = None
+        self.request_ids: list[str] = []
+        self.correlation_ids: list[str] = []
+        self.traceparents: list[str] = []
+        self.tracestates: list[str] = []
+        for key, value in headers:
+            # ASGI servers send lowercase names (uvicorn, granian); lower() anything else.
+            name = key if key.islower() else key.lower()
+            if name == b"host":
+                if self.host is None:
+                    self.host = value.decode("latin-1")
+            elif name == b"x-request-id":
+                self.request_ids.append(value.decode("latin-1"))
+            elif name == b"x-correlation-id":
+                self.correlation_ids.append(value.decode("latin-1"))
+            elif name == b"traceparent":
+                self.traceparents.append(value.decode("latin-1"))
+            elif name == b"tracestate":
+                self.tracestates.append(value.decode("latin-1"))
+
+
 class RequestPipeline:
-    def __init__(self, app: ASGIApp, metrics: Metrics, tracing: Tracing) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        tracing: Tracing,
+        templates: dict[int, str] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.tracing = tracing
-        self.log = get_logger("control.access")
+        self.templates = templates
+        # The metric children per label set: prometheus_client's labels() takes a lock and
+        # validates the labels on every call.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
+
+    def _route(self, scope: Any) -> str:
+        if self.templates is not None:
+            handler = scope.get("route_handler")
+            if handler is not None:
+                found = self.templates.get(id(handler))
+                if found:
+                    return found
+        return route_template(scope)
+
+    def _observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        counter = self._counters.get((method, route, status))
+        if counter is None:
+            counter = self.metrics.http_requests.labels(method, route, str(status))
+            self._counters[(method, route, status)] = counter
+        counter.inc()
+        histogram = self._histograms.get((method, route))
+        if histogram is None:
+            histogram = self.metrics.http_duration.labels(method, route)
+            self._histograms[(method, route)] = histogram
+        histogram.observe(elapsed)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = scope.get("headers") or []
+        seen = _RequestHeaders(scope.get("headers") or [])
         ident = identity_from_headers(
-            _header_values(headers, b"x-request-id"),
-            _header_values(headers, b"x-correlation-id"),
-            _header_values(headers, b"traceparent"),
-            _header_values(headers, b"tracestate"),
+            seen.request_ids, seen.correlation_ids, seen.traceparents, seen.tracestates
         )
         method = scope.get("method", "GET")
         span = self.tracing.start_server_span(ident, method)
@@ -153,11 +228,16 @@ class RequestPipeline:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
                 started_holder[0] = True
-                out = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() not in _ID_HEADERS
-                ]
-                present = {k.lower() for k, _ in out}
-                out.extend(h for h in _DEFAULT_HEADERS if h[0] not in present)
+                out = []
+                present = set()
+                for header in message.get("headers", ()):
+                    name = header[0].lower()
+                    if name not in _ID_HEADERS:
+                        out.append(header)
+                        present.add(name)
+                for default in _DEFAULT_HEADERS:
+                    if default[0] not in present:
+                        out.append(default)
                 out.append((b"x-request-id", ident.request_id.encode()))
                 out.append((b"x-correlation-id", ident.correlation_id.encode()))
                 out.append((b"traceparent", ident.traceparent().encode()))
@@ -167,7 +247,7 @@ class RequestPipeline:
             await send(message)
 
         try:
-            refusal = request_line_problem(scope)
+            refusal = _line_problem(seen.host, scope.get("query_string"))
             if refusal is None:
                 await self.app(scope, receive, send_with_ids)
             else:
@@ -177,20 +257,15 @@ class RequestPipeline:
             # stream): the server's send raises; that ends the answer, it is not a fault.
             if not (started_holder[0] and _client_gone(exc)):
                 raise
-            self.log.info("client went away mid-response", route=route_template(scope))
+            bound_logger("control.access").info(
+                "client went away mid-response", route=self._route(scope)
+            )
         finally:
             status = status_holder[0]
-            route = route_template(scope)
+            route = self._route(scope)
             elapsed = time.perf_counter() - started
-            self.metrics.http_requests.labels(method, route, str(status)).inc()
-            self.metrics.http_duration.labels(method, route).observe(elapsed)
+            self._observe(method, route, status, elapsed)
             self.tracing.end_server_span(span, method, route, status)
             if route not in _QUIET_ROUTES or status >= 400:
-                self.log.info(
-                    "request",
-                    method=method,
-                    route=route,
-                    status=status,
-                    duration_ms=round(elapsed * 1000, 3),
-                )
+                access_line(method, route, status, round(elapsed * 1000, 3))
             current_identity.reset(token)

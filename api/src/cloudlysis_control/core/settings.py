@@ -147,12 +147,18 @@ def _docker_host(env: _Env) -> str:
     return raw
 
 
+ASGI_SERVERS = ("uvicorn", "granian")
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     ui_dir: Path | None = None
     instance_id: str = ""
+    # Issue 19 — request path: the ASGI server and its worker processes per replica.
+    asgi_server: str = "granian"
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,6 +408,11 @@ class Settings:
             raise SettingsError(
                 f"CONTROL_DRIFT_STACKS_DIR={stacks_raw!r} is invalid: no such directory"
             )
+        if env.int_("CONTROL_WORKERS", 1, lo=1, hi=64) > 1 and env.raw("CONTROL_NATS_URL") is None:
+            raise SettingsError(
+                "CONTROL_WORKERS > 1 needs CONTROL_NATS_URL: without it every worker would start "
+                "its own embedded nats-server on the same data directory"
+            )
         return cls(
             audit=AuditSettings(
                 cache_events=env.int_("CONTROL_AUDIT_CACHE_EVENTS", 200_000, lo=0, hi=10_000_000),
@@ -429,6 +440,8 @@ class Settings:
                 instance_id=env.str_(
                     "CONTROL_INSTANCE_ID", f"{socket.gethostname()}-{os.getpid()}"
                 ),
+                asgi_server=env.choice("CONTROL_SERVER", "granian", ASGI_SERVERS),
+                workers=env.int_("CONTROL_WORKERS", 1, lo=1, hi=64),
             ),
             build=BuildSettings(
                 version=env.str_("CONTROL_VERSION", "0.1.0"),

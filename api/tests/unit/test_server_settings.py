@@ -1,0 +1,35 @@
+"""CONTROL_SERVER and CONTROL_WORKERS (issue 19): defaults, bounds, and the embedded nats-server
+that several workers cannot share."""
+
+from __future__ import annotations
+
+import pytest
+
+from cloudlysis_control.core.errors import SettingsError
+from cloudlysis_control.core.settings import Settings
+
+
+def test_defaults_are_granian_and_one_worker() -> None:
+    server = Settings.from_env({}).server
+    assert (server.asgi_server, server.workers) == ("granian", 1)
+
+
+def test_uvicorn_and_several_workers_with_a_nats_url() -> None:
+    server = Settings.from_env(
+        {"CONTROL_SERVER": "uvicorn", "CONTROL_WORKERS": "3", "CONTROL_NATS_URL": "nats://n:4222"}
+    ).server
+    assert (server.asgi_server, server.workers) == ("uvicorn", 3)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"CONTROL_SERVER": "hypercorn"}, "CONTROL_SERVER"),
+        ({"CONTROL_WORKERS": "0"}, "CONTROL_WORKERS"),
+        ({"CONTROL_WORKERS": "65", "CONTROL_NATS_URL": "nats://n:4222"}, "CONTROL_WORKERS"),
+        ({"CONTROL_WORKERS": "2"}, "CONTROL_NATS_URL"),  # each would start its own nats-server
+    ],
+)
+def test_invalid_server_settings_are_refused(env: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env)
