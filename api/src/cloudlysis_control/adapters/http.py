@@ -1,4 +1,4 @@
-"""Shared outbound HTTP plumbing (httpx and aiohttp): identity propagation, error translation, metrics."""
+"""Shared outbound HTTP plumbing (httpx, aiohttp): identity propagation, errors, metrics."""
 
 from __future__ import annotations
 
