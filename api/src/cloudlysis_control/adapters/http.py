@@ -91,7 +91,7 @@ async def aio_request(
     session's total timeout for this request."""
     started = time.perf_counter()
     outcome = "ok"
-    timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else None
+    timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else session.timeout
     try:
         async with session.request(
             method,
@@ -99,7 +99,7 @@ async def aio_request(
             params=params,
             headers=outbound_headers(),
             allow_redirects=False,
-            **({"timeout": timeout} if timeout is not None else {}),
+            timeout=timeout,
         ) as resp:
             return resp.status, await resp.read()
     except TimeoutError as e:
