@@ -11,6 +11,10 @@ job as JSON on stdin:
 
 sends one `POST /admin/v1/config/reload` per service (its own Idempotency-Key) at once over
 `concurrency` keep-alive connections, and prints {"ids": [...], "elapsed_s": ...} on stdout.
+With "rate" (jobs/s) and "duration_s" it runs open-loop instead: one create every 1/rate s for
+duration_s, cycling through the services, each sent on a free connection of the pool; it also
+prints how late the sends ran behind their schedule ("late_p99_ms", "late_max_ms": a late send
+is waiting the benchmark does not see in `created_at`) and the refused creates by status.
 Nothing is polled: completion is observed by the benchmark on the jobs KV bucket.
 """
 
@@ -68,5 +72,64 @@ async def run(job: dict[str, object]) -> dict[str, object]:
     return {"ids": ids, "elapsed_s": time.perf_counter() - started}
 
 
+async def open_loop(job: dict[str, object]) -> dict[str, object]:
+    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
+    services: list[str] = list(job["services"])  # type: ignore[call-overload]
+    rate, duration = float(job["rate"]), float(job["duration_s"])  # type: ignore[arg-type]
+    head = f"host: {host}:{port}\r\nauthorization: Bearer {job['token']}\r\n"
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(int(job.get("concurrency", 100))):  # type: ignore[call-overload]
+        pool.put_nowait(await asyncio.open_connection(host, port))
+    ids: list[str] = []
+    late: list[float] = []
+    refused: dict[str, int] = {}
+
+    async def send(service: str, due: float) -> None:
+        reader, writer = await pool.get()
+        late.append(max(0.0, time.perf_counter() - due))
+        try:
+            body = json.dumps({"reason": "benchmark", "services": [service]}).encode()
+            writer.write(
+                (
+                    f"POST /admin/v1/config/reload HTTP/1.1\r\n{head}"
+                    f"idempotency-key: {uuid.uuid4().hex}\r\n"
+                    "content-type: application/json\r\n"
+                    f"content-length: {len(body)}\r\n\r\n"
+                ).encode()
+                + body
+            )
+            status, answer = await _read_response(reader)
+            if status == 202:
+                ids.append(json.loads(answer)["id"])
+            else:
+                refused[str(status)] = refused.get(str(status), 0) + 1
+        finally:
+            pool.put_nowait((reader, writer))
+
+    started = time.perf_counter()
+    tasks = []
+    n = int(rate * duration)
+    for i in range(n):
+        due = started + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(services[i % len(services)], due)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    while not pool.empty():
+        pool.get_nowait()[1].close()
+    late.sort()
+    return {
+        "ids": ids,
+        "elapsed_s": elapsed,
+        "sent": n,
+        "refused": refused,
+        "late_p99_ms": round(late[min(len(late) - 1, int(0.99 * len(late)))] * 1000, 1),
+        "late_max_ms": round(late[-1] * 1000, 1),
+    }
+
+
 if __name__ == "__main__":
-    json.dump(asyncio.run(run(json.loads(sys.stdin.buffer.read()))), sys.stdout)
+    _job = json.loads(sys.stdin.buffer.read())
+    json.dump(asyncio.run(open_loop(_job) if "rate" in _job else run(_job)), sys.stdout)

@@ -25,8 +25,11 @@ from litestar.testing import AsyncTestClient
 
 from cloudlysis_control.adapters.http import make_async_client
 from cloudlysis_control.adapters.probe import ProbeClient
+from cloudlysis_control.adapters.service_admin import ServiceAdminClient
 from cloudlysis_control.bootstrap.app import create_app
+from cloudlysis_control.core.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from cloudlysis_control.core.identity import current_identity, identity_from_headers
+from cloudlysis_control.core.metrics import Metrics
 from tests.support.auth import FakeRights, bearer
 from tests.support.net import free_port, serve_in_thread
 from tests.support.settings import app_settings
@@ -35,6 +38,7 @@ Client = AsyncTestClient[Litestar]
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
+RELOADED = b'{"service":"svc-a","instance":"svc-a-1","config_generation":3,"extra":1}'
 ODD_BODY = b'{"a":1}\n\xff\xfe not utf-8 \x00 kept as is'
 
 
@@ -71,6 +75,8 @@ def _handler(rec: Recorder) -> type[BaseHTTPRequestHandler]:
                 time.sleep(2.0)
             if "/odd" in self.path:
                 status, ctype, payload = 418, "application/vnd.cloudlysis.odd+json; v=2", ODD_BODY
+            elif self.path.endswith("/admin/v1/config/reload"):
+                status, ctype, payload = 202, "application/json", RELOADED
             else:
                 status, ctype, payload = 200, "application/json", b'{"ok":true}'
             self.send_response(status)
@@ -151,6 +157,71 @@ async def test_probes_carry_the_request_identity_and_report_failures(
         assert down.error is not None and "unreachable" in down.error
     finally:
         await probe.aclose()
+
+
+# -- service admin calls (aiohttp) -----------------------------------------------------------------
+
+
+async def test_service_admin_calls_carry_the_identity_and_translate_failures(
+    recorder: tuple[str, Recorder],
+) -> None:
+    """The config.reload step's call and the tenant calls: identity headers, a child span per
+    call, the answer decoded, failures as our upstream errors, each counted under
+    upstream="service-admin" by outcome."""
+    url, rec = recorder
+    metrics = Metrics()
+    admin = ServiceAdminClient(metrics, 0.5)
+
+    def count(outcome: str) -> float:
+        value = metrics.registry.get_sample_value(
+            "control_upstream_requests_total", {"upstream": "service-admin", "outcome": outcome}
+        )
+        return value or 0.0
+
+    ident = identity_from_headers(
+        ["req-admin-1"], ["corr-admin-1"], [f"00-{TRACE_ID}-{PARENT_ID}-01"], ["rojo=1"]
+    )
+    try:
+        token = current_identity.set(ident)
+        try:
+            result = await admin.reload(f"{url}/")
+        finally:
+            current_identity.reset(token)
+        assert (result.service, result.instance, result.config_generation) == (
+            "svc-a",
+            "svc-a-1",
+            3,
+        )
+        last = rec.last()
+        assert (last["method"], last["path"]) == ("POST", "/admin/v1/config/reload")
+        h = _headers(last)
+        assert h["x-request-id"] == ["req-admin-1"]
+        assert h["x-correlation-id"] == ["corr-admin-1"]
+        [traceparent] = h["traceparent"]
+        assert traceparent.startswith(f"00-{TRACE_ID}-") and traceparent.endswith("-01")
+        assert traceparent.split("-")[2] not in (ident.span_id, PARENT_ID)
+        assert h["tracestate"] == ["rojo=1"]
+        assert count("ok") == 1
+
+        # A tenant id is one path segment; a non-2xx answer is an UpstreamError with its status.
+        with pytest.raises(UpstreamError, match="tenant status: HTTP 418"):
+            await admin.tenant_status(url, "odd/../x")
+        assert rec.last()["path"] == "/admin/v1/tenants/odd%2F..%2Fx/status"
+        # 200 with a body that is not a tenant status
+        with pytest.raises(UpstreamError, match="invalid tenant drain body"):
+            await admin.drain(url, "t-1")
+        assert (rec.last()["method"], rec.last()["path"]) == ("POST", "/admin/v1/tenants/t-1/drain")
+        assert count("ok") == 3  # answered: counted ok, refused by us afterwards
+
+        with pytest.raises(UpstreamTimeout, match="service-admin did not answer in time"):
+            await admin.resume(f"{url}/slow", "t-1")
+        assert count("timeout") == 1
+
+        with pytest.raises(UpstreamUnavailable, match="service-admin is unreachable: "):
+            await admin.reload(f"http://127.0.0.1:{free_port()}")
+        assert count("unavailable") == 1
+    finally:
+        await admin.aclose()
 
 
 # -- make_async_client ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Shared outbound HTTP plumbing (httpx): identity propagation, error translation, metrics."""
+"""Shared outbound HTTP plumbing (httpx, aiohttp): identity propagation, errors, metrics."""
 
 from __future__ import annotations
 
@@ -72,6 +72,51 @@ def decode_json(resp: httpx.Response, model: type[T], what: str, ok: Collection[
         raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e
 
 
+async def aio_request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    metrics: Metrics | None,
+    upstream: str,
+    timeout_detail: str,
+    unreachable_detail: str,
+    params: Mapping[str, str] | None = None,
+    timeout_s: float | None = None,
+) -> tuple[int, bytes]:
+    """One request on a pooled aiohttp session: the caller's identity headers, no redirects,
+    timed and counted under `upstream` like `upstream_call`; a timeout is
+    UpstreamTimeout(timeout_detail), a transport error
+    UpstreamUnavailable(f"{unreachable_detail}: <error type>"). `timeout_s` overrides the
+    session's total timeout for this request."""
+    started = time.perf_counter()
+    outcome = "ok"
+    timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s is not None else session.timeout
+    try:
+        async with session.request(
+            method,
+            url,
+            params=params,
+            headers=outbound_headers(),
+            allow_redirects=False,
+            timeout=timeout,
+        ) as resp:
+            return resp.status, await resp.read()
+    except TimeoutError as e:
+        outcome = "timeout"
+        raise UpstreamTimeout(timeout_detail) from e
+    except aiohttp.ClientError as e:
+        outcome = "unavailable"
+        raise UpstreamUnavailable(f"{unreachable_detail}: {type(e).__name__}") from e
+    except Exception:
+        outcome = "error"
+        raise
+    finally:
+        if metrics is not None:
+            metrics.upstream_requests.labels(upstream, outcome).inc()
+            metrics.upstream_duration.labels(upstream).observe(time.perf_counter() - started)
+
+
 async def aio_get(
     session: aiohttp.ClientSession,
     url: str,
@@ -82,24 +127,27 @@ async def aio_get(
     unreachable_detail: str,
     params: Mapping[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    """One GET on a pooled aiohttp session (the probe and metrics-store clients): the caller's
-    identity headers, no redirects, timed and counted under `upstream` like `upstream_call`;
-    a timeout is UpstreamTimeout(timeout_detail), a transport error
-    UpstreamUnavailable(f"{unreachable_detail}: <error type>")."""
-    started = time.perf_counter()
-    outcome = "ok"
+    """One GET on a pooled aiohttp session (the probe and metrics-store clients): see
+    `aio_request`."""
+    return await aio_request(
+        session,
+        "GET",
+        url,
+        metrics=metrics,
+        upstream=upstream,
+        timeout_detail=timeout_detail,
+        unreachable_detail=unreachable_detail,
+        params=params,
+    )
+
+
+def decode_body(
+    status: int, body: bytes, model: type[T], what: str, ok: Collection[int] = (200,)
+) -> T:
+    """`decode_json` for an (aiohttp) status and body."""
+    if status not in ok:
+        raise UpstreamError(f"{what}: HTTP {status}: {truncate(body, 120)}")
     try:
-        async with session.get(
-            url, params=params, headers=outbound_headers(), allow_redirects=False
-        ) as resp:
-            return resp.status, await resp.read()
-    except TimeoutError as e:
-        outcome = "timeout"
-        raise UpstreamTimeout(timeout_detail) from e
-    except aiohttp.ClientError as e:
-        outcome = "unavailable"
-        raise UpstreamUnavailable(f"{unreachable_detail}: {type(e).__name__}") from e
-    finally:
-        if metrics is not None:
-            metrics.upstream_requests.labels(upstream, outcome).inc()
-            metrics.upstream_duration.labels(upstream).observe(time.perf_counter() - started)
+        return msgspec.json.decode(body, type=model)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e

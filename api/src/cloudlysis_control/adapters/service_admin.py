@@ -1,23 +1,67 @@
-"""Calls to a platform service's admin API (docs/contracts/service-admin.md) over httpx."""
+"""Calls to a platform service's admin API (docs/contracts/service-admin.md) over aiohttp.
+
+aiohttp, not httpx, for the same reason as the fleet probes (docs/decisions/0005): a
+`config.reload` of many services is one request to each of as many hosts, and httpx's pool
+scanned and closed keep-alive connections on every request (≈ 20 % of the API's time with 500
+jobs at once; docs/performance.md "Issue 19 — job path"). Identity headers, error translation
+(UpstreamTimeout / UpstreamUnavailable / UpstreamError), the `service-admin` outbound metrics
+and the per-call timeout are those of every other outbound call.
+"""
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
-from cloudlysis_control.adapters.http import decode_json, upstream_call
+from cloudlysis_control.adapters.http import aio_request, decode_body
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.tenants.ports import ReloadResult, TenantStatus
 
+UPSTREAM = "service-admin"
+T = TypeVar("T")
+
 
 class ServiceAdminClient:
-    def __init__(
-        self, client: httpx.AsyncClient, metrics: Metrics | None, timeout_s: float
-    ) -> None:
-        self.client = client
+    def __init__(self, metrics: Metrics | None, timeout_s: float) -> None:
         self.metrics = metrics
         self.timeout_s = timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop (aiohttp binds a session to its loop).
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                # Callers bound what is in flight (the jobs engine's workers); one idle
+                # connection per service is kept for the next call to it.
+                connector=aiohttp.TCPConnector(limit=0, limit_per_host=4, keepalive_timeout=30),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+                raise_for_status=False,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _call(
+        self, method: str, url: str, model: type[T], what: str, ok: tuple[int, ...]
+    ) -> T:
+        status, body = await aio_request(
+            self._client(),
+            method,
+            url,
+            metrics=self.metrics,
+            upstream=UPSTREAM,
+            timeout_detail=f"{UPSTREAM} did not answer in time",
+            unreachable_detail=f"{UPSTREAM} is unreachable",
+            timeout_s=self.timeout_s,
+        )
+        return decode_body(status, body, model, what, ok=ok)
 
     async def tenant_status(self, endpoint: str, tenant_id: str) -> TenantStatus:
         return await self._tenant_call("GET", endpoint, tenant_id, "status")
@@ -31,14 +75,10 @@ class ServiceAdminClient:
 
     async def reload(self, endpoint: str) -> ReloadResult:
         url = f"{endpoint.rstrip('/')}/admin/v1/config/reload"
-        with upstream_call(self.metrics, "service-admin"):
-            resp = await self.client.post(url, timeout=self.timeout_s)
-        return decode_json(resp, ReloadResult, "reload", ok=(200, 202))
+        return await self._call("POST", url, ReloadResult, "reload", (200, 202))
 
     async def _tenant_call(
         self, method: str, endpoint: str, tenant_id: str, action: str
     ) -> TenantStatus:
         url = f"{endpoint.rstrip('/')}/admin/v1/tenants/{quote(tenant_id, safe='')}/{action}"
-        with upstream_call(self.metrics, "service-admin"):
-            resp = await self.client.request(method, url, timeout=self.timeout_s)
-        return decode_json(resp, TenantStatus, f"tenant {action}", ok=(200, 202))
+        return await self._call(method, url, TenantStatus, f"tenant {action}", (200, 202))

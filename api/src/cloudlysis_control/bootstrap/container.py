@@ -141,7 +141,7 @@ class Container:
         # Probes get their own pool: in flight at most 3 requests per probed instance times the
         # snapshot's concurrency; idle connections (≤ 3 per instance) are reused next snapshot.
         self.probe = ProbeClient(metrics, s.jobs.probe_timeout_s)
-        self.admin = ServiceAdminClient(self.http, metrics, s.fleet.tenant_status_timeout_s)
+        self.admin = ServiceAdminClient(metrics, s.fleet.tenant_status_timeout_s)
         self.swarm_engine = _swarm_engine(s, metrics)
         self.metrics_store = (
             PrometheusApi(s.metrics.url, metrics, s.metrics.timeout_s) if s.metrics.url else None
@@ -385,6 +385,7 @@ class Container:
             self._stops.append(self.nats_server.stop)
             self.nats.url = self.nats_server.url
         self._stops.append(self.http.aclose)
+        self._stops.append(self.admin.aclose)  # its aiohttp session, opened on first use
         if self.metrics_store is not None:
             self._stops.append(self.metrics_store.aclose)
         self._stops.append(self.tenant_lag.stop)  # a refresh in flight uses the store's client
