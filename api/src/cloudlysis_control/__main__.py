@@ -66,6 +66,10 @@ def _serve_granian(settings: Any) -> None:
         factory=True,
         loop=Loops.uvloop,
         log_access=False,  # the request pipeline writes the one access line
+        # A worker that dies (killed, out of memory) is replaced: the replica keeps serving
+        # with the others meanwhile, and the jobs the dead one held are taken over when their
+        # leases lapse — instead of granian's default of shutting the whole replica down.
+        respawn_failed_workers=True,
         log_level=settings.observability.log_level,
     ).serve()
 

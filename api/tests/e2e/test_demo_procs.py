@@ -104,7 +104,11 @@ def role(pid: int) -> str | None:
         roles = {"gateway": "gateway", "many": "platform"}
         return roles.get(a[3], a[3] if a[3] in ("traffic", "exporters") else None)
     if a[1:4] == ["-m", "cloudlysis_control", "serve"]:
-        return "api"
+        # The ASGI server (granian) forks its workers with the same argv: "the API" is the
+        # server process, a worker is the one whose parent is the API too.
+        fields = _stat(pid)
+        parent = argv(int(fields[1])) if fields is not None else []
+        return "api-worker" if parent[1:4] == ["-m", "cloudlysis_control", "serve"] else "api"
     if os.path.basename(a[0]) != "uv" and any(x.endswith("cloudlysis-demo") for x in a):
         return "demo"
     return None

@@ -289,3 +289,49 @@ async def test_workers_die_with_a_killed_server_process(
         for child in children:
             if _running(child):
                 os.kill(child, signal.SIGKILL)
+
+
+async def test_a_killed_granian_worker_is_replaced_and_the_replica_keeps_serving(
+    nats_url: str, tmp_path: Path
+) -> None:
+    """A worker's death is not the replica's: granian starts another (respawn_failed_workers),
+    and the server process, the port and /ready stay up throughout."""
+    port = free_port()
+    log = tmp_path / "api.log"
+    secret = tmp_path / "hs256.secret"
+    secret.write_bytes(b"k" * 48)
+    env = {
+        **os.environ,
+        "CONTROL_SERVER": "granian",
+        "CONTROL_WORKERS": "2",
+        "CONTROL_NATS_URL": nats_url,
+        "CONTROL_HOST": "127.0.0.1",
+        "CONTROL_PORT": str(port),
+        "CONTROL_DATA_DIR": str(tmp_path / "data"),
+        "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
+    }
+    proc = _start(env, log)
+    url = f"http://127.0.0.1:{port}"
+    children: list[int] = []
+    try:
+        await wait_ready(url, proc, log)
+        children = _children(proc.pid)
+        assert len(children) >= 2, tail(log)
+        os.kill(children[0], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            now = [c for c in _children(proc.pid) if _running(c)]
+            if children[0] not in now and len(now) >= 2:
+                break
+            assert proc.poll() is None, tail(log)
+            assert time.monotonic() < deadline, (now, tail(log))
+            await asyncio.sleep(0.1)
+        await wait_ready(url, proc, log)
+        assert proc.poll() is None, tail(log)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        for child in children + _children(proc.pid):
+            if _running(child):
+                os.kill(child, signal.SIGKILL)
