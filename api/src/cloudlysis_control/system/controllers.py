@@ -35,6 +35,8 @@ from cloudlysis_control.system.schemas import (
 )
 from cloudlysis_control.system.service import SystemService, whoami_body
 
+_HEALTH_OK = Health("ok")
+
 
 class SystemController(Controller):
     tags = ["system"]
@@ -45,9 +47,10 @@ class SystemController(Controller):
         opt=PUBLIC,
         security=[],
         responses=problems(authenticated=False),
+        sync_to_thread=False,
     )
-    async def health(self) -> Health:
-        return Health("ok")
+    def health(self) -> Health:
+        return _HEALTH_OK
 
     @get(
         "/ready",
