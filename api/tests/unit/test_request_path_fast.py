@@ -183,3 +183,27 @@ def test_the_access_line_keeps_structlog_context_variables() -> None:
     configure_logging("info", "json")
     assert fast["job_hint"] == "j-1" and list(fast) == list(slow)
     assert "job_hint" not in after
+
+
+def test_iso_timestamp_is_structlogs_iso_time() -> None:
+    """The access line's timestamp is what datetime.now(UTC).isoformat() gives for the same
+    clock reading ("Z" for "+00:00"), microseconds or none included."""
+    from datetime import UTC, datetime
+
+    from cloudlysis_control.core.logging import iso_timestamp
+
+    base = 1_796_000_000 * 1_000_000_000
+    for ns in (
+        base,
+        base + 999,
+        base + 1_000,
+        base + 123_456_789,
+        base + 999_999_999,
+        base + 1_000_000_000,
+        base + 86_399 * 1_000_000_000 + 500_000,
+        0,
+    ):
+        dt = datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(
+            microsecond=ns // 1000 % 1_000_000
+        )
+        assert iso_timestamp(ns) == dt.isoformat().replace("+00:00", "Z")
