@@ -157,3 +157,53 @@ def test_the_access_line_follows_the_level_and_the_format() -> None:
     access_line("GET", "/x", 200, 1.0)
     assert "request" in text.getvalue() and "/x" in text.getvalue()
     configure_logging("info", "json")  # what the rest of the suite expects
+
+
+def test_the_access_line_keeps_structlog_context_variables() -> None:
+    """The access line skips structlog's context merge only while no context variable was ever
+    bound; a bound one still reaches the line, as on structlog's own path."""
+    import io
+
+    import structlog
+
+    from cloudlysis_control.core.logging import access_line, configure_logging, get_logger
+
+    buffer = io.BytesIO()
+    configure_logging("info", "json", stream=io.TextIOWrapper(buffer))
+    tokens = structlog.contextvars.bind_contextvars(job_hint="j-1")
+    try:
+        access_line("GET", "/admin/v1/whoami", 200, 1.25)
+        get_logger("control.access").info(
+            "request", method="GET", route="/admin/v1/whoami", status=200, duration_ms=1.25
+        )
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+    access_line("GET", "/admin/v1/whoami", 200, 1.25)  # unbound again: not on the line
+    fast, slow, after = _json_lines(buffer.getvalue())
+    configure_logging("info", "json")
+    assert fast["job_hint"] == "j-1" and list(fast) == list(slow)
+    assert "job_hint" not in after
+
+
+def test_iso_timestamp_is_structlogs_iso_time() -> None:
+    """The access line's timestamp is what datetime.now(UTC).isoformat() gives for the same
+    clock reading ("Z" for "+00:00"), microseconds or none included."""
+    from datetime import UTC, datetime
+
+    from cloudlysis_control.core.logging import iso_timestamp
+
+    base = 1_796_000_000 * 1_000_000_000
+    for ns in (
+        base,
+        base + 999,
+        base + 1_000,
+        base + 123_456_789,
+        base + 999_999_999,
+        base + 1_000_000_000,
+        base + 86_399 * 1_000_000_000 + 500_000,
+        0,
+    ):
+        dt = datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(
+            microsecond=ns // 1000 % 1_000_000
+        )
+        assert iso_timestamp(ns) == dt.isoformat().replace("+00:00", "Z")

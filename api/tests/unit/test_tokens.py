@@ -572,6 +572,29 @@ async def test_cache_never_serves_an_expired_entry() -> None:
     await expect_rejected(verifier, header, "expired")
 
 
+async def test_header_cache_serves_only_the_same_header_while_the_token_is_valid() -> None:
+    """A header seen again skips the parse and the hash (issue 19, request path), never the
+    expiry, and another spelling of the same token takes the full path."""
+    clock = FakeClock()
+    source = CountingKeySource(StaticKeySource.from_hs256_secret(SECRET_32))
+    verifier = verifier_for(source, clock=clock)
+    token = sign(OctKey.import_key(SECRET_32), "HS256", claims(exp=NOW + 10))
+    header = f"Bearer {token}"
+    first = await verifier.verify(header)
+    assert await verifier.verify(header) is first
+    assert await verifier.verify(f"bearer  {token}") is first  # same token, hash cache
+    assert source.calls == 1
+    # A header that is refused is never remembered: still refused the second time.
+    await expect_rejected(verifier, f"Bearer {token}x", "bad_signature")
+    await expect_rejected(verifier, f"Bearer {token}x", "bad_signature")
+    clock.now = NOW + 15  # past exp, within leeway: the full check again
+    assert (await verifier.verify(header)).sub == "user-1"
+    assert source.calls == 4
+    clock.now = NOW + 41
+    await expect_rejected(verifier, header, "expired")
+    await expect_rejected(verifier, header, "expired")
+
+
 async def test_cache_is_bounded_and_evicts_least_recently_used() -> None:
     source = CountingKeySource(StaticKeySource.from_hs256_secret(SECRET_32))
     verifier = verifier_for(source, cache_size=2)

@@ -142,16 +142,39 @@ class TokenVerifier:
         }
         self._cache_size = cache_size
         self._cache: OrderedDict[str, VerifiedToken] = OrderedDict()
+        # Authorization header -> its verified token, for headers seen again (a console polls
+        # with one token): bounded lower than the cache, a header is up to 8 KiB.
+        self._header_cache_size = min(cache_size, 1024)
+        self._by_header: dict[str, VerifiedToken] = {}
         self._clock = clock
 
     async def verify(self, authorization_header: str | bytes | None) -> VerifiedToken:
+        if type(authorization_header) is str:
+            # The same header as a recent request: its token was taken apart, hashed and
+            # checked then (the parse, the charset check and sha256 are most of a cached
+            # request's cost here). Only accepted headers are kept, until exp like the cache.
+            known = self._by_header.get(authorization_header)
+            if known is not None:
+                if self._clock() < known.exp and known.token_hash in self._cache:
+                    self._cache.move_to_end(known.token_hash)  # the cache stays LRU
+                    return known
+                del self._by_header[authorization_header]
         token = _extract_bearer_token(authorization_header)
         token_hash = hashlib.sha256(token.encode("ascii")).hexdigest()
         cached = self._cached(token_hash)
         if cached is not None:
-            return cached
-        verified = await self._verify_uncached(token, token_hash)
-        self._remember(verified)
+            verified = cached
+        else:
+            verified = await self._verify_uncached(token, token_hash)
+            self._remember(verified)
+        if (
+            type(authorization_header) is str
+            and self._header_cache_size > 0
+            and verified.token_hash in self._cache
+        ):
+            if len(self._by_header) >= self._header_cache_size:
+                del self._by_header[next(iter(self._by_header))]
+            self._by_header[authorization_header] = verified
         return verified
 
     def _cached(self, token_hash: str) -> VerifiedToken | None:

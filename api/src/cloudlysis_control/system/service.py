@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
-from cloudlysis_control.auth.principal import RIGHTS_CATALOG
+import msgspec
+
+from cloudlysis_control.auth.principal import RIGHTS_CATALOG, Principal
 from cloudlysis_control.core.errors import NotFound, NotReady
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.settings import Settings
@@ -18,7 +20,42 @@ from cloudlysis_control.system.schemas import (
     SsoConfig,
     StateReplication,
     UiConfig,
+    WhoAmI,
 )
+
+# The encoded WhoAmI of each session: (principal, session) -> (the rights and tenant rights it
+# was encoded from, the document). An answer is reused only for the same rights (the same objects
+# — the rights cache hands out one per session and TTL — or equal ones), so a change of rights is
+# seen on the request that brings it. Bounded: the oldest entry leaves first.
+_WHOAMI: dict[tuple[str, str], tuple[frozenset[str], Mapping[str, frozenset[str]], bytes]] = {}
+_WHOAMI_MAX = 10_000
+_whoami_encoder = msgspec.json.Encoder()
+
+
+def whoami_document(p: Principal) -> WhoAmI:
+    return WhoAmI(
+        principal_id=p.id,
+        session_id=p.session_id,
+        rights=sorted(p.rights),
+        tenant_rights={r: sorted(t) for r, t in sorted(p.tenant_rights.items())},
+    )
+
+
+def whoami_body(p: Principal) -> bytes:
+    """`whoami_document(p)` as JSON, encoded once per session and set of rights."""
+    key = (p.id, p.session_id)
+    hit = _WHOAMI.get(key)
+    if (
+        hit is not None
+        and (hit[0] is p.rights or hit[0] == p.rights)
+        and (hit[1] is p.tenant_rights or hit[1] == p.tenant_rights)
+    ):
+        return hit[2]
+    body = _whoami_encoder.encode(whoami_document(p))
+    if hit is None and len(_WHOAMI) >= _WHOAMI_MAX:
+        del _WHOAMI[next(iter(_WHOAMI))]
+    _WHOAMI[key] = (p.rights, p.tenant_rights, body)
+    return body
 
 
 class SystemService:
