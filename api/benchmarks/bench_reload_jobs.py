@@ -364,6 +364,10 @@ async def bench(
                     raise RuntimeError("the devfleet did not start")
                 await asyncio.sleep(0.1)
             services = [s["name"] for s in json.loads(fleet_file.read_text())]
+            # The API's port, picked only now: picked before the devfleet had bound its 520
+            # Runner ports, one of them could take it and answer /ready in the API's place.
+            port = free_port()
+            env["CONTROL_PORT"] = str(port)
             url = f"http://127.0.0.1:{port}"
             if counting:
                 api = multiprocessing.get_context("spawn").Process(
