@@ -18,6 +18,16 @@ operations are counted inside the API process by wrapping the KV adapter (`NatsK
 create, update, put, delete), per bucket. The ratio printed is p99 under load / p99 alone.
 `--profile FILE` runs the API's load phase under cProfile and writes the stats to FILE.
 
+`--servers granian --api-workers 1,2` runs the API as production does instead (`python -m
+cloudlysis_control serve`, CONTROL_SERVER, CONTROL_WORKERS; the same CONTROL_JOB_WORKERS and
+other settings), with a token and rights from the devfleet Gateway (JWKS, rights lookup, as
+bench_request_path wires them); its CPU is summed over the server process and all its workers,
+and KV operations are not counted (n/a: the production process is not instrumented). `counting`
+in `--servers` is the default mode above (one uvicorn process, KV operations counted, every
+right granted in-process). Several configurations run one after the other in the same run, each
+on a fresh nats-server and devfleet, and their jobs/s are printed against the first one's and
+N workers against 1.
+
 `--open-loop 0.5,0.8` adds, in the same run after the burst, a steady arrival rate at each of
 these fractions of the burst's measured jobs/s for `--open-loop-s` (15) seconds, cycling through
 the same instances: p50/p99 of `finished_at - created_at` against the job alone. (A burst of 500
@@ -25,6 +35,7 @@ at once cannot meet "p99 under load <= 10x alone": the last job waits for the 49
 
     uv run python benchmarks/bench_reload_jobs.py [--jobs 500] [--workers 8] [--profile FILE]
         [--open-loop 0.5,0.8 [--open-loop-s 15]]
+        [--servers counting,uvicorn,granian [--api-workers 1,2]]
 """
 
 from __future__ import annotations
@@ -49,6 +60,8 @@ from typing import Any
 import httpx
 import nats
 from _bench_support import AllRights, pct, stop_api, token, wait_ready, write_secret
+from bench_request_path import tree_cpu_s
+from bench_whoami import spawn, stop, wait_http
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
 from cloudlysis_control.core.clock import parse_rfc3339
@@ -108,9 +121,69 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
-async def read_counts(path: Path) -> Counter[str]:
+async def read_counts(path: Path | None) -> Counter[str]:
+    """The KV operations counted so far (none without the counting API: an empty Counter)."""
+    if path is None:
+        return Counter()
     await asyncio.sleep(0.2)  # one dump period and then some
     return Counter(json.loads(await asyncio.to_thread(path.read_text)))
+
+
+def start_gateway(base: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    """The devfleet Gateway (tokens, JWKS, rights) as bench_request_path starts it: (process,
+    its URL, a dev-login bearer token of `admin`)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = base / "gateway.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROL_")}
+    argv = [sys.executable, "-m", "cloudlysis_devfleet", "gateway", "--port", str(port)]
+    proc = spawn([*argv, "--data-dir", str(base / "gateway")], env, log)
+    try:
+        wait_http(f"{url}/ready", 30, proc, log)
+        login = httpx.post(f"{url}/auth/v1/dev-login", json={"principal": "admin"}, timeout=10)
+        login.raise_for_status()
+    except Exception:
+        stop(proc)
+        raise
+    return proc, url, str(login.json()["access_token"])
+
+
+def start_production(
+    env: dict[str, str], server: str, api_workers: int, gateway_url: str, log: Path
+) -> subprocess.Popen[bytes]:
+    """`python -m cloudlysis_control serve` with CONTROL_SERVER / CONTROL_WORKERS, tokens
+    checked against the Gateway's JWKS and rights looked up there (no HS256 secret)."""
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROL_")}
+    settings = {k: v for k, v in env.items() if k != "CONTROL_TOKEN_HS256_SECRET_FILE"}
+    return spawn(
+        [sys.executable, "-m", "cloudlysis_control", "serve"],
+        {
+            **base_env,
+            **settings,
+            "CONTROL_SERVER": server,
+            "CONTROL_WORKERS": str(api_workers),
+            "CONTROL_HOST": "127.0.0.1",
+            "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
+            "CONTROL_GATEWAY_URL": gateway_url,
+            "CONTROL_INSTANCE_ID": f"bench-{server}-{api_workers}",
+        },
+        log,
+    )
+
+
+async def wait_all_ready(url: str, api_workers: int) -> None:
+    """/ready, then as many more 200s in a row as it takes for every worker to have answered
+    one with high likelihood (the kernel spreads connections over the workers)."""
+    await wait_ready(url, 60)
+    async with httpx.AsyncClient() as c:
+        streak, deadline = 0, time.monotonic() + 60
+        while streak < 20 * api_workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url}: the workers did not all become ready")
+            with contextlib.suppress(httpx.TransportError):
+                ok = (await c.get(f"{url}/ready", headers={"connection": "close"})).status_code
+                streak = streak + 1 if ok == 200 else 0
+            await asyncio.sleep(0.05)
 
 
 def latency(job: dict[str, Any]) -> float:
@@ -189,13 +262,13 @@ async def create(http: httpx.AsyncClient, service: str) -> str:
     return job_id
 
 
-async def load(url: str, services: list[str]) -> tuple[list[str], float]:
+async def load(url: str, services: list[str], bearer: str) -> tuple[list[str], float]:
     """The 500 creates, sent from the load generator's own process."""
-    result = await _loadgen(url, {"services": services})
+    result = await _loadgen(url, {"services": services}, bearer)
     return list(result["ids"]), float(result["elapsed_s"])
 
 
-async def _loadgen(url: str, job: dict[str, Any]) -> dict[str, Any]:
+async def _loadgen(url: str, job: dict[str, Any], bearer: str) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(JOB_LOADGEN),
@@ -203,7 +276,7 @@ async def _loadgen(url: str, job: dict[str, Any]) -> dict[str, Any]:
         stdout=asyncio.subprocess.PIPE,
     )
     parsed = httpx.URL(url)
-    job = {"host": parsed.host, "port": parsed.port, "token": token(), "concurrency": 100, **job}
+    job = {"host": parsed.host, "port": parsed.port, "token": bearer, "concurrency": 100, **job}
     out, _ = await proc.communicate(json.dumps(job).encode())
     if proc.returncode != 0:
         raise RuntimeError(f"job load generator exited with {proc.returncode}")
@@ -212,11 +285,16 @@ async def _loadgen(url: str, job: dict[str, Any]) -> dict[str, Any]:
 
 
 async def open_loop(
-    url: str, services: list[str], observer: Observer, rate: float, duration_s: float
+    url: str,
+    services: list[str],
+    observer: Observer,
+    rate: float,
+    duration_s: float,
+    bearer: str,
 ) -> dict[str, Any]:
     """A steady arrival rate (open loop: a create every 1/rate s whatever the API's pace) for
     duration_s; the latency of each job from created_at to finished_at."""
-    r = await _loadgen(url, {"services": services, "rate": rate, "duration_s": duration_s})
+    r = await _loadgen(url, {"services": services, "rate": rate, "duration_s": duration_s}, bearer)
     done = await observer.wait(set(r["ids"]))
     lat = [latency(j) for j in done]
     return {
@@ -234,8 +312,17 @@ async def open_loop(
 
 
 async def bench(
-    jobs: int, workers: int, profile: str, fractions: list[float], duration_s: float
+    jobs: int,
+    workers: int,
+    profile: str,
+    fractions: list[float],
+    duration_s: float,
+    server_kind: str = "counting",
+    api_workers: int = 1,
 ) -> dict[str, Any]:
+    """One configuration: `counting` (the API in a spawned process under uvicorn, KV operations
+    counted) or the production process under `server_kind` with `api_workers` workers."""
+    counting = server_kind == "counting"
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         server = EmbeddedNatsServer(base / "nats")
@@ -254,7 +341,7 @@ async def bench(
             stdin=subprocess.DEVNULL,
         )
         port = free_port()
-        counts_file = base / "kv-counts.json"
+        counts_file: Path | None = base / "kv-counts.json" if counting else None
         env = {
             "CONTROL_NATS_URL": server.url,
             "CONTROL_TOKEN_HS256_SECRET_FILE": str(write_secret(base)),
@@ -266,8 +353,10 @@ async def bench(
             "CONTROL_LOG_LEVEL": "warning",
             "CONTROL_TRACE_SAMPLE_RATIO": "0",
         }
-        api = None
+        api: Any = None
+        gateway = None
         observer = Observer()
+        bearer = token()
         try:
             deadline = time.monotonic() + 60
             while not fleet_file.exists() or not fleet_file.read_text().strip().endswith("]"):
@@ -275,23 +364,32 @@ async def bench(
                     raise RuntimeError("the devfleet did not start")
                 await asyncio.sleep(0.1)
             services = [s["name"] for s in json.loads(fleet_file.read_text())]
-            api = multiprocessing.get_context("spawn").Process(
-                target=_serve_counting, args=(env, port, str(counts_file), profile)
-            )
-            api.start()
-            assert api.pid is not None
+            # The API's port, picked only now: picked before the devfleet had bound its 520
+            # Runner ports, one of them could take it and answer /ready in the API's place.
+            port = free_port()
+            env["CONTROL_PORT"] = str(port)
             url = f"http://127.0.0.1:{port}"
-            await wait_ready(url, 60)
+            if counting:
+                api = multiprocessing.get_context("spawn").Process(
+                    target=_serve_counting, args=(env, port, str(counts_file), profile)
+                )
+                api.start()
+                await wait_ready(url, 60)
+            else:
+                gateway, gateway_url, bearer = start_gateway(base)
+                api = start_production(env, server_kind, api_workers, gateway_url, base / "api.log")
+                await wait_all_ready(url, api_workers)
+            assert api.pid is not None
             await observer.start(server.url)
-            headers = {"authorization": f"Bearer {token()}"}
+            headers = {"authorization": f"Bearer {bearer}"}
             async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
                 # Baseline: one job at a time.
                 await observer.wait({await create(http, services[-1])})  # warm-up
                 # The API's own background work (watches, timers) while idle: subtracted from
                 # the CPU of each phase, so the figure is what the jobs cost.
-                idle0, idle_t0 = cpu_s(api.pid), time.monotonic()
+                idle0, idle_t0 = tree_cpu_s(api.pid), time.monotonic()
                 await asyncio.sleep(3)
-                idle_rate = (cpu_s(api.pid) - idle0) / (time.monotonic() - idle_t0)
+                idle_rate = (tree_cpu_s(api.pid) - idle0) / (time.monotonic() - idle_t0)
                 start_counts = await read_counts(counts_file)
                 alone = []
                 for service in services[jobs : jobs + BASELINE_JOBS - 1]:
@@ -299,19 +397,19 @@ async def bench(
                 alone_counts = await read_counts(counts_file) - start_counts
             # Load: every request at once, from the load generator's own process.
             before = await read_counts(counts_file)
-            cpu0, t0 = cpu_s(api.pid), time.monotonic()
+            cpu0, t0 = tree_cpu_s(api.pid), time.monotonic()
             assert server.process is not None
             others0 = {"devfleet": cpu_s(devfleet.pid), "nats": cpu_s(server.process.pid)}
-            if profile:
+            if profile and counting:
                 os.kill(api.pid, signal.SIGUSR1)
-            ids, created_s = await load(url, services[:jobs])
+            ids, created_s = await load(url, services[:jobs], bearer)
             done = await observer.wait(set(ids))
-            load_cpu = cpu_s(api.pid) - cpu0 - idle_rate * (time.monotonic() - t0)
+            load_cpu = tree_cpu_s(api.pid) - cpu0 - idle_rate * (time.monotonic() - t0)
             others = {
                 "devfleet": cpu_s(devfleet.pid) - others0["devfleet"],
                 "nats": cpu_s(server.process.pid) - others0["nats"],
             }
-            if profile:
+            if profile and counting:
                 os.kill(api.pid, signal.SIGUSR2)
                 await asyncio.sleep(1)
             load_counts = await read_counts(counts_file) - before
@@ -327,13 +425,17 @@ async def bench(
             for fraction in fractions:
                 await asyncio.sleep(2)  # the burst's after-effects (lock deletes, watches) settle
                 r = await open_loop(
-                    url, services[:jobs], observer, fraction * burst_rate, duration_s
+                    url, services[:jobs], observer, fraction * burst_rate, duration_s, bearer
                 )
                 steady.append({"fraction": fraction, **r})
         finally:
             await observer.stop()
-            if api is not None:
+            if counting and api is not None:
                 stop_api(api)
+            elif api is not None:
+                stop(api)
+            if gateway is not None:
+                stop(gateway)
             devfleet.terminate()
             await asyncio.wait_for(devfleet.wait(), 10)
             await server.stop()
@@ -346,6 +448,8 @@ async def bench(
     alone_lat = [latency(j) for j in alone]
     result: dict[str, Any] = {
         "name": NAME,
+        "server": server_kind,
+        "api_workers": api_workers,
         "jobs": jobs,
         "workers": workers,
         "statuses": dict(statuses),
@@ -360,8 +464,9 @@ async def bench(
         # The other processes of the run, under load (not net of their idle work).
         "devfleet_cpu_ms_per_job_load": round(others["devfleet"] * 1000 / jobs, 2),
         "nats_cpu_ms_per_job_load": round(others["nats"] * 1000 / jobs, 2),
-        "kv_ops_per_job_alone": per_job(alone_counts, len(alone)),
-        "kv_ops_per_job_load": per_job(load_counts, jobs),
+        # n/a (None) for the production process: it is not instrumented.
+        "kv_ops_per_job_alone": per_job(alone_counts, len(alone)) if counting else None,
+        "kv_ops_per_job_load": per_job(load_counts, jobs) if counting else None,
     }
     result["ratio"] = round(result["p99_ms"] / max(result["alone_p99_ms"], 0.1), 2)
     for r in steady:
@@ -370,10 +475,55 @@ async def bench(
     return result
 
 
+def label(r: dict[str, Any]) -> str:
+    if r["server"] == "counting":
+        return "counting uvicorn/1p"
+    return f"{r['server']}/{r['api_workers']}w"
+
+
+def report(r: dict[str, Any]) -> None:
+    print(
+        f"[{label(r)}] {r['jobs']} config.reload jobs at once ({r['workers']} job workers): "
+        f"{r['jobs_per_s']} jobs/s, latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (a job "
+        f"alone: p50 {r['alone_p50_ms']} ms, p99 {r['alone_p99_ms']} ms; p99 under load / alone "
+        f"p99 = {r['ratio']}x); statuses {r['statuses']}"
+    )
+    print(
+        f"[{label(r)}] API CPU per job under load (all processes): "
+        f"{r['api_cpu_ms_per_job_load']} ms (idle API: {r['api_idle_cpu_pct']} % of a core, "
+        f"subtracted); devfleet {r['devfleet_cpu_ms_per_job_load']} ms, nats-server "
+        f"{r['nats_cpu_ms_per_job_load']} ms"
+    )
+    print(f"[{label(r)}] KV operations per job, alone: {r['kv_ops_per_job_alone'] or 'n/a'}")
+    print(f"[{label(r)}] KV operations per job, under load: {r['kv_ops_per_job_load'] or 'n/a'}")
+    for o in r["open_loop"]:
+        print(
+            f"[{label(r)}] open loop at {o['fraction']:.0%} of the burst ({o['rate']} jobs/s for "
+            f"{o['duration_s']} s, {o['created']}/{o['sent']} created, refused {o['refused']}): "
+            f"p50 {o['p50_ms']} ms, p99 {o['p99_ms']} ms; p99 / alone p99 = {o['ratio_p99']}x "
+            f"(sends late: p99 {o['send_late_p99_ms']} ms, max {o['send_late_max_ms']} ms); "
+            f"statuses {o['statuses']}"
+        )
+
+
+def ratios(results: list[dict[str, Any]]) -> dict[str, float]:
+    """Burst jobs/s of every configuration against the first, and N workers against 1."""
+    out: dict[str, float] = {}
+    first = results[0]
+    for r in results[1:]:
+        out[f"{label(r)} / {label(first)}"] = round(r["jobs_per_s"] / first["jobs_per_s"], 2)
+    by_server = {(r["server"], r["api_workers"]): r for r in results}
+    for (kind, n), r in by_server.items():
+        one = by_server.get((kind, 1))
+        if n > 1 and one is not None:
+            out[f"{kind} {n}w / 1w"] = round(r["jobs_per_s"] / one["jobs_per_s"], 2)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--jobs", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=8, help="CONTROL_JOB_WORKERS")
     parser.add_argument("--profile", default="", help="write the API's cProfile stats here")
     parser.add_argument(
         "--open-loop",
@@ -381,33 +531,41 @@ def main() -> int:
         help="after the burst, steady arrivals at these fractions of its jobs/s (e.g. 0.5,0.8)",
     )
     parser.add_argument("--open-loop-s", type=float, default=15.0, help="each open-loop phase")
+    parser.add_argument(
+        "--servers",
+        default="counting",
+        help="counting (uvicorn, KV ops counted), uvicorn, granian: the production process",
+    )
+    parser.add_argument(
+        "--api-workers", default="1", help="CONTROL_WORKERS for the production process, e.g. 1,2"
+    )
     args = parser.parse_args()
     fractions = [float(f) for f in args.open_loop.split(",") if f.strip()]
-    r = asyncio.run(bench(args.jobs, args.workers, args.profile, fractions, args.open_loop_s))
-    print(
-        f"{r['jobs']} config.reload jobs at once ({r['workers']} workers): {r['jobs_per_s']} "
-        f"jobs/s, latency p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms (a job alone: p50 "
-        f"{r['alone_p50_ms']} ms, p99 {r['alone_p99_ms']} ms; p99 under load / alone p99 = "
-        f"{r['ratio']}x); statuses {r['statuses']}"
-    )
-    print(
-        f"API CPU per job under load: {r['api_cpu_ms_per_job_load']} ms (idle API: "
-        f"{r['api_idle_cpu_pct']} % of a core, subtracted); devfleet "
-        f"{r['devfleet_cpu_ms_per_job_load']} ms, nats-server {r['nats_cpu_ms_per_job_load']} ms"
-    )
-    print(f"KV operations per job, alone: {r['kv_ops_per_job_alone']}")
-    print(f"KV operations per job, under load: {r['kv_ops_per_job_load']}")
-    for o in r["open_loop"]:
-        print(
-            f"open loop at {o['fraction']:.0%} of the burst ({o['rate']} jobs/s for "
-            f"{o['duration_s']} s, {o['created']}/{o['sent']} created, refused {o['refused']}): "
-            f"p50 {o['p50_ms']} ms, p99 {o['p99_ms']} ms; p99 / alone p99 = {o['ratio_p99']}x "
-            f"(sends late: p99 {o['send_late_p99_ms']} ms, max {o['send_late_max_ms']} ms); "
-            f"statuses {o['statuses']}"
+    configs: list[tuple[str, int]] = []
+    for kind in (k.strip() for k in args.servers.split(",") if k.strip()):
+        if kind not in {"counting", "uvicorn", "granian"}:
+            parser.error(f"unknown server {kind!r}")
+        counts = [1] if kind == "counting" else [int(n) for n in args.api_workers.split(",")]
+        configs += [(kind, n) for n in counts]
+    results = []
+    for kind, n in configs:
+        r = asyncio.run(
+            bench(args.jobs, args.workers, args.profile, fractions, args.open_loop_s, kind, n)
         )
-    print("BENCH_RESULT " + json.dumps(r, sort_keys=True), flush=True)
-    ok = set(r["statuses"]) == {"succeeded"} and all(
-        set(o["statuses"]) <= {"succeeded"} for o in r["open_loop"]
+        report(r)
+        results.append(r)
+    if len(results) == 1:
+        print("BENCH_RESULT " + json.dumps(results[0], sort_keys=True), flush=True)
+    else:
+        rs = ratios(results)
+        for name, value in rs.items():
+            print(f"ratio burst jobs/s {name}: {value}")
+        out = {"name": NAME, "configs": results, "ratios": rs}
+        print("BENCH_RESULT " + json.dumps(out, sort_keys=True), flush=True)
+    ok = all(
+        set(r["statuses"]) == {"succeeded"}
+        and all(set(o["statuses"]) <= {"succeeded"} for o in r["open_loop"])
+        for r in results
     )
     return 0 if ok else 1
 
