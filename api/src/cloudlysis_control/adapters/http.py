@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Collection, Iterator, Mapping
-from typing import TypeVar
+from collections.abc import Callable, Collection, Iterator, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 import httpx
@@ -70,6 +70,38 @@ def decode_json(resp: httpx.Response, model: type[T], what: str, ok: Collection[
         return msgspec.json.decode(resp.content, type=model)
     except (msgspec.DecodeError, msgspec.ValidationError) as e:
         raise UpstreamError(f"invalid {what} body: {str(e)[:120]}") from e
+
+
+class PooledSession:
+    """One pooled aiohttp session for an adapter, created on first use inside the running loop
+    (aiohttp binds a session to its loop) and again after it was closed: the caller's pool
+    (connector limits, keep-alive) with the settings every outbound client shares — a total
+    timeout, no cookies, no proxies from the environment, statuses left to the caller."""
+
+    def __init__(
+        self, timeout_s: float, connector: Callable[[], aiohttp.TCPConnector], **options: Any
+    ) -> None:
+        self.timeout_s = timeout_s
+        self._connector = connector
+        self._options = options
+        self._session: aiohttp.ClientSession | None = None
+
+    def get(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=self._connector(),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+                raise_for_status=False,
+                **self._options,
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 async def aio_request(

@@ -8,7 +8,7 @@ import math
 import aiohttp
 import msgspec
 
-from cloudlysis_control.adapters.http import aio_get, truncate
+from cloudlysis_control.adapters.http import PooledSession, aio_get, truncate
 from cloudlysis_control.core.errors import (
     MetricsUnavailable,
     UpstreamError,
@@ -68,23 +68,15 @@ class PrometheusApi:
         self.base_url = base_url.rstrip("/")
         self.metrics = metrics
         self.timeout_s = timeout_s
-        self._session: aiohttp.ClientSession | None = None
+        self._pool = PooledSession(
+            timeout_s, lambda: aiohttp.TCPConnector(limit=32, keepalive_timeout=60)
+        )
 
     def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=32, keepalive_timeout=60),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,
-                raise_for_status=False,
-            )
-        return self._session
+        return self._pool.get()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._pool.aclose()
 
     async def _get(self, params: dict[str, str], path: str = "query_range") -> tuple[int, bytes]:
         try:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from cloudlysis_control.adapters.http import aio_request, decode_body
+from cloudlysis_control.adapters.http import PooledSession, aio_request, decode_body
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.tenants.ports import ReloadResult, TenantStatus
 
@@ -27,26 +27,18 @@ class ServiceAdminClient:
     def __init__(self, metrics: Metrics | None, timeout_s: float) -> None:
         self.metrics = metrics
         self.timeout_s = timeout_s
-        self._session: aiohttp.ClientSession | None = None
+        # Callers bound what is in flight (the jobs engine's workers); one idle connection
+        # per service is kept for the next call to it.
+        self._pool = PooledSession(
+            timeout_s,
+            lambda: aiohttp.TCPConnector(limit=0, limit_per_host=4, keepalive_timeout=30),
+        )
 
     def _client(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop (aiohttp binds a session to its loop).
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                # Callers bound what is in flight (the jobs engine's workers); one idle
-                # connection per service is kept for the next call to it.
-                connector=aiohttp.TCPConnector(limit=0, limit_per_host=4, keepalive_timeout=30),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=False,
-                raise_for_status=False,
-            )
-        return self._session
+        return self._pool.get()
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._pool.aclose()
 
     async def _call(
         self, method: str, url: str, model: type[T], what: str, ok: tuple[int, ...]
