@@ -204,22 +204,26 @@ class Demo:
         }
 
     def wait_ready(self, timeout: float = DEADLINE_S) -> None:
+        """This demo's processes run and /ready answers 200. An earlier demo's API can still
+        answer on the same port for a moment (granian drains its worker on the SIGTERM its
+        parent's death sends) until this demo clears it: /ready only counts once this demo's
+        own processes are there."""
         deadline = time.monotonic() + timeout
+        need = {"demo", "nats-server", "gateway", "platform", "api"}
+        procs: dict[str, int] = {}
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, (
                 f"demo exited with {self.proc.returncode}:\n{self.output()}"
             )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
-                    # /ready must come from this demo's API, not from an earlier one's leftover
-                    procs = self.processes()
-                    assert set(procs) >= {"demo", "nats-server", "gateway", "platform", "api"}, (
-                        f"{self.url}/ready answers, but this demo runs only {procs}:\n"
-                        f"{self.output()}"
-                    )
-                    return
+            procs = self.processes()
+            if set(procs) >= need:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                        return
             time.sleep(0.3)
-        raise AssertionError(f"demo not ready in {timeout:.0f} s:\n{self.output()}")
+        raise AssertionError(
+            f"demo not ready in {timeout:.0f} s (its processes: {procs}):\n{self.output()}"
+        )
 
     def nats_port(self) -> int | None:
         log = self.base / "data" / "nats" / "nats-server.log"
