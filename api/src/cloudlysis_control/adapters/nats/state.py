@@ -647,6 +647,13 @@ class NatsState:
                             idle = 0.0
                             # Raises when the consumer (or its server) is gone: recreate it.
                             await sub.consumer_info()
+                            if next_seq is not None and await self._behind(stream, next_seq):
+                                # Idle while the stream holds newer messages: the consumer
+                                # stalled in a failover without saying so (the HA suite saw a
+                                # placement watch miss its own replica's write). Recreate it at
+                                # the next sequence.
+                                _log.warning("stream consumer stalled; recreating", stream=stream)
+                                break
                         continue
                     idle = 0.0
                     seq = int(msg.metadata.sequence.stream)
@@ -662,6 +669,11 @@ class NatsState:
                 if sub is not None:
                     with contextlib.suppress(Exception):
                         await sub.unsubscribe()
+
+    async def _behind(self, stream: str, next_seq: int) -> bool:
+        """The stream holds a message at or past `next_seq` (for a consumer that is idle)."""
+        info = await self.js.stream_info(stream)
+        return int(info.state.last_seq) >= next_seq
 
     # -- readiness ------------------------------------------------------------------------------
 
