@@ -42,6 +42,7 @@ from bench_whoami import (
     machine,
     run_python_load,
     spawn,
+    spawn_gateway,
     stop,
     wait_http,
 )
@@ -129,20 +130,7 @@ def bench(
             gateway_port = free_port()
             gateway_url = f"http://127.0.0.1:{gateway_port}"
             gateway_log = base / "gateway.log"
-            gateway = spawn(
-                [
-                    sys.executable,
-                    "-m",
-                    "cloudlysis_devfleet",
-                    "gateway",
-                    "--port",
-                    str(gateway_port),
-                    "--data-dir",
-                    str(base / "gateway"),
-                ],
-                env,
-                gateway_log,
-            )
+            gateway = spawn_gateway(gateway_port, base, env, gateway_log)
             procs.append(gateway)
             wait_http(f"{gateway_url}/ready", 30, gateway, gateway_log)
             login = httpx.post(

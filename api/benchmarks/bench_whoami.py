@@ -197,6 +197,12 @@ def spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
         )
 
 
+def spawn_gateway(port: int, base: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The devfleet Gateway (tokens, JWKS, rights) on `port`, its data under `base`."""
+    argv = [sys.executable, "-m", "cloudlysis_devfleet", "gateway", "--port", str(port)]
+    return spawn([*argv, "--data-dir", str(base / "gateway")], env, log)
+
+
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
     if proc is None or proc.poll() is not None:
         return
@@ -254,20 +260,7 @@ def bench(duration_s: int, connections: int, generator: str, rounds: int) -> dic
             api_url = f"http://127.0.0.1:{api_port}"
             env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROL_")}
             gateway_log = base / "gateway.log"
-            gateway = spawn(
-                [
-                    sys.executable,
-                    "-m",
-                    "cloudlysis_devfleet",
-                    "gateway",
-                    "--port",
-                    str(gateway_port),
-                    "--data-dir",
-                    str(base / "gateway"),
-                ],
-                env,
-                gateway_log,
-            )
+            gateway = spawn_gateway(gateway_port, base, env, gateway_log)
             wait_http(f"{gateway_url}/ready", 30, gateway, gateway_log)
             api_log = base / "api.log"
             api = spawn(

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from bench_whoami import run_python_load, spawn, stop, wait_http
+from bench_whoami import run_python_load, spawn, spawn_gateway, stop, wait_http
 
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
 
@@ -39,20 +39,7 @@ def profile(duration_s: int, top: int, connections: int) -> str:
             env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROL_")}
             gateway_port = free_port()
             gateway_url = f"http://127.0.0.1:{gateway_port}"
-            gateway = spawn(
-                [
-                    sys.executable,
-                    "-m",
-                    "cloudlysis_devfleet",
-                    "gateway",
-                    "--port",
-                    str(gateway_port),
-                    "--data-dir",
-                    str(base / "gateway"),
-                ],
-                env,
-                base / "gateway.log",
-            )
+            gateway = spawn_gateway(gateway_port, base, env, base / "gateway.log")
             wait_http(f"{gateway_url}/ready", 30, gateway, base / "gateway.log")
             login = httpx.post(
                 f"{gateway_url}/auth/v1/dev-login", json={"principal": "admin"}, timeout=10
