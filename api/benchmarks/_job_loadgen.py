@@ -26,6 +26,23 @@ import sys
 import time
 import uuid
 
+import msgspec
+
+
+class LoadJob(msgspec.Struct, frozen=True):
+    """The job read on stdin (see the module's docstring)."""
+
+    host: str
+    port: int
+    token: str
+    services: list[str]
+    concurrency: int = 100
+    rate: float | None = None  # jobs/s: open loop
+    duration_s: float = 0.0
+
+    def head(self) -> str:
+        return f"host: {self.host}:{self.port}\r\nauthorization: Bearer {self.token}\r\n"
+
 
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
@@ -39,28 +56,33 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length) if length else b""
 
 
-async def run(job: dict[str, object]) -> dict[str, object]:
-    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
-    queue = list(reversed(job["services"]))  # type: ignore[call-overload]
+async def _create(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: str, service: str
+) -> tuple[int, bytes]:
+    """One `POST /admin/v1/config/reload` of `service` with its own Idempotency-Key."""
+    body = json.dumps({"reason": "benchmark", "services": [service]}).encode()
+    writer.write(
+        (
+            f"POST /admin/v1/config/reload HTTP/1.1\r\n{head}"
+            f"idempotency-key: {uuid.uuid4().hex}\r\n"
+            "content-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
+    return await _read_response(reader)
+
+
+async def run(job: LoadJob) -> dict[str, object]:
+    queue = list(reversed(job.services))
     ids: list[str] = []
-    head = f"host: {host}:{port}\r\nauthorization: Bearer {job['token']}\r\n"
+    head = job.head()
 
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        reader, writer = await asyncio.open_connection(job.host, job.port)
         try:
             while queue:
-                service = queue.pop()
-                body = json.dumps({"reason": "benchmark", "services": [service]}).encode()
-                writer.write(
-                    (
-                        f"POST /admin/v1/config/reload HTTP/1.1\r\n{head}"
-                        f"idempotency-key: {uuid.uuid4().hex}\r\n"
-                        "content-type: application/json\r\n"
-                        f"content-length: {len(body)}\r\n\r\n"
-                    ).encode()
-                    + body
-                )
-                status, answer = await _read_response(reader)
+                status, answer = await _create(reader, writer, head, queue.pop())
                 if status != 202:
                     raise RuntimeError(f"create answered {status}: {answer[:300]!r}")
                 ids.append(json.loads(answer)["id"])
@@ -68,18 +90,15 @@ async def run(job: dict[str, object]) -> dict[str, object]:
             writer.close()
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(int(job.get("concurrency", 100)))))  # type: ignore[call-overload]
+    await asyncio.gather(*(worker() for _ in range(job.concurrency)))
     return {"ids": ids, "elapsed_s": time.perf_counter() - started}
 
 
-async def open_loop(job: dict[str, object]) -> dict[str, object]:
-    host, port = str(job["host"]), int(job["port"])  # type: ignore[call-overload]
-    services: list[str] = list(job["services"])  # type: ignore[call-overload]
-    rate, duration = float(job["rate"]), float(job["duration_s"])  # type: ignore[arg-type]
-    head = f"host: {host}:{port}\r\nauthorization: Bearer {job['token']}\r\n"
+async def open_loop(job: LoadJob, rate: float) -> dict[str, object]:
+    services, duration, head = job.services, job.duration_s, job.head()
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-    for _ in range(int(job.get("concurrency", 100))):  # type: ignore[call-overload]
-        pool.put_nowait(await asyncio.open_connection(host, port))
+    for _ in range(job.concurrency):
+        pool.put_nowait(await asyncio.open_connection(job.host, job.port))
     ids: list[str] = []
     late: list[float] = []
     refused: dict[str, int] = {}
@@ -88,17 +107,7 @@ async def open_loop(job: dict[str, object]) -> dict[str, object]:
         reader, writer = await pool.get()
         late.append(max(0.0, time.perf_counter() - due))
         try:
-            body = json.dumps({"reason": "benchmark", "services": [service]}).encode()
-            writer.write(
-                (
-                    f"POST /admin/v1/config/reload HTTP/1.1\r\n{head}"
-                    f"idempotency-key: {uuid.uuid4().hex}\r\n"
-                    "content-type: application/json\r\n"
-                    f"content-length: {len(body)}\r\n\r\n"
-                ).encode()
-                + body
-            )
-            status, answer = await _read_response(reader)
+            status, answer = await _create(reader, writer, head, service)
             if status == 202:
                 ids.append(json.loads(answer)["id"])
             else:
@@ -131,5 +140,6 @@ async def open_loop(job: dict[str, object]) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    _job = json.loads(sys.stdin.buffer.read())
-    json.dump(asyncio.run(open_loop(_job) if "rate" in _job else run(_job)), sys.stdout)
+    _job = msgspec.json.decode(sys.stdin.buffer.read(), type=LoadJob)
+    _main = run(_job) if _job.rate is None else open_loop(_job, _job.rate)
+    json.dump(asyncio.run(_main), sys.stdout)

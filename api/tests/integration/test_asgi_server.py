@@ -229,6 +229,22 @@ async def test_the_server_keeps_the_guarantees(
         assert len({x["instance_id"] for x in stopped}) == workers
 
 
+def _two_workers(server: str, nats_url: str, port: int, tmp_path: Path) -> dict[str, str]:
+    """The environment of an API with 2 workers of `server` on `port` (HS256 tokens)."""
+    secret = tmp_path / "hs256.secret"
+    secret.write_bytes(b"k" * 48)
+    return {
+        **os.environ,
+        "CONTROL_SERVER": server,
+        "CONTROL_WORKERS": "2",
+        "CONTROL_NATS_URL": nats_url,
+        "CONTROL_HOST": "127.0.0.1",
+        "CONTROL_PORT": str(port),
+        "CONTROL_DATA_DIR": str(tmp_path / "data"),
+        "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
+    }
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for entry in Path("/proc").iterdir():
@@ -258,19 +274,7 @@ async def test_workers_die_with_a_killed_server_process(
     serving the port and running jobs (the crash tests rely on it)."""
     port = free_port()
     log = tmp_path / "api.log"
-    secret = tmp_path / "hs256.secret"
-    secret.write_bytes(b"k" * 48)
-    env = {
-        **os.environ,
-        "CONTROL_SERVER": server,
-        "CONTROL_WORKERS": "2",
-        "CONTROL_NATS_URL": nats_url,
-        "CONTROL_HOST": "127.0.0.1",
-        "CONTROL_PORT": str(port),
-        "CONTROL_DATA_DIR": str(tmp_path / "data"),
-        "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
-    }
-    proc = _start(env, log)
+    proc = _start(_two_workers(server, nats_url, port, tmp_path), log)
     children: list[int] = []
     try:
         await wait_ready(f"http://127.0.0.1:{port}", proc, log)
@@ -298,19 +302,7 @@ async def test_a_killed_granian_worker_is_replaced_and_the_replica_keeps_serving
     and the server process, the port and /ready stay up throughout."""
     port = free_port()
     log = tmp_path / "api.log"
-    secret = tmp_path / "hs256.secret"
-    secret.write_bytes(b"k" * 48)
-    env = {
-        **os.environ,
-        "CONTROL_SERVER": "granian",
-        "CONTROL_WORKERS": "2",
-        "CONTROL_NATS_URL": nats_url,
-        "CONTROL_HOST": "127.0.0.1",
-        "CONTROL_PORT": str(port),
-        "CONTROL_DATA_DIR": str(tmp_path / "data"),
-        "CONTROL_TOKEN_HS256_SECRET_FILE": str(secret),
-    }
-    proc = _start(env, log)
+    proc = _start(_two_workers("granian", nats_url, port, tmp_path), log)
     url = f"http://127.0.0.1:{port}"
     children: list[int] = []
     try:
