@@ -8,7 +8,7 @@ the devfleet Gateway and `python -m cProfile -m cloudlysis_control serve` (CONTR
 (SIGINT: the profile is written on the way out) and prints the top entries by own time and by
 cumulative time.
 
-    uv run python benchmarks/profile_request_path.py [--duration 10] [--top 25]
+    uv run python benchmarks/profile_request_path.py [--duration 10] [--top 25] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import asyncio
 import io
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -28,7 +29,7 @@ from bench_whoami import run_python_load, spawn, spawn_gateway, stop, wait_http
 from cloudlysis_control.adapters.nats.server import EmbeddedNatsServer, free_port
 
 
-def profile(duration_s: int, top: int, connections: int) -> str:
+def profile(duration_s: int, top: int, connections: int, keep: Path | None = None) -> str:
     out = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="profile-request-path-") as tmp:
         base = Path(tmp)
@@ -84,6 +85,9 @@ def profile(duration_s: int, top: int, connections: int) -> str:
                     result = run_python_load(url + path, headers, duration_s, connections, base)
                 finally:
                     stop(api)
+                if keep is not None:
+                    keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(prof, keep / prof.name)
                 stats = pstats.Stats(str(prof), stream=out)
                 total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
                 out.write(
@@ -103,8 +107,9 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--keep", type=Path, help="copy the .prof files into this directory")
     args = parser.parse_args()
-    print(profile(args.duration, args.top, args.connections))
+    print(profile(args.duration, args.top, args.connections, args.keep))
     return 0
 
 

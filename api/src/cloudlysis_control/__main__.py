@@ -41,7 +41,7 @@ def _serve(_args: argparse.Namespace) -> int:
     if server.workers == 1:
         from cloudlysis_control.bootstrap.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, serving=True), **options)
     else:
         # Each worker process imports the factory and builds its own app (own NATS
         # connection, own engine); the parent only supervises and shares the socket.

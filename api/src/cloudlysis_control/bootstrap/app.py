@@ -25,6 +25,7 @@ from cloudlysis_control.config.controllers import (
     DefinitionsController,
 )
 from cloudlysis_control.core.errors import SwarmUnavailable
+from cloudlysis_control.core.heap import settle_heap
 from cloudlysis_control.core.logging import configure_logging, get_logger
 from cloudlysis_control.core.metrics import Metrics
 from cloudlysis_control.core.pipeline import RequestPipeline, handler_templates
@@ -143,7 +144,11 @@ def create_app(
     rights_source: RightsSource | None = None,
     tracing: Tracing | None = None,
     extra_kinds: list[JobKind] | None = None,
+    serving: bool = False,
 ) -> Litestar:
+    """The app. `serving`: the app of a process that serves it (`serve`, each worker), which
+    settles its heap once started (core/heap.py); tests and tools that build apps by the dozen
+    in one process leave the collector as it is."""
     settings = settings or Settings.from_env()
     obs = settings.observability
     configure_logging(obs.log_level, obs.log_format)
@@ -158,6 +163,8 @@ def create_app(
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         try:
             await container.start()
+            if serving:
+                settle_heap(settings.server.gc_gen0_threshold)
             yield
         finally:
             await container.stop()
@@ -224,4 +231,4 @@ def worker_app() -> Litestar:
         settings = replace(
             settings, server=replace(server, instance_id=server.instance_id + suffix)
         )
-    return create_app(settings)
+    return create_app(settings, serving=True)

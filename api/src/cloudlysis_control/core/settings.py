@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from cloudlysis_control.core.errors import SettingsError
+from cloudlysis_control.core.heap import GEN0_MIN
 
 T = TypeVar("T")
 
@@ -159,6 +160,9 @@ class ServerSettings:
     # Issue 19 — request path: the ASGI server and its worker processes per replica.
     asgi_server: str = "granian"
     workers: int = 1
+    # Serving processes only (core/heap.py): the young generation's GC threshold, applied with
+    # gc.freeze() once the app has started.
+    gc_gen0_threshold: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,6 +446,9 @@ class Settings:
                 ),
                 asgi_server=env.choice("CONTROL_SERVER", "granian", ASGI_SERVERS),
                 workers=env.int_("CONTROL_WORKERS", 1, lo=1, hi=64),
+                gc_gen0_threshold=env.int_(
+                    "CONTROL_GC_GEN0_THRESHOLD", 10_000, lo=GEN0_MIN, hi=1_000_000
+                ),
             ),
             build=BuildSettings(
                 version=env.str_("CONTROL_VERSION", "0.1.0"),
