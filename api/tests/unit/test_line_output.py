@@ -118,8 +118,6 @@ def test_pending_access_lines_are_written_at_exit() -> None:
         loop.run_until_complete(main())
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, timeout=60, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=True)
     lines = done.stdout.decode().splitlines()
     assert [line.count('"route":"/admin/v1/whoami"') for line in lines] == [1] * 5, done
