@@ -68,3 +68,25 @@ def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         assert msgspec.json.decode(whoami_body(p))["principal_id"] == f"p{i}"
     assert list(service._WHOAMI) == [("p7", "s"), ("p8", "s"), ("p9", "s")]
+
+
+def test_the_whoami_response_is_built_once_per_document() -> None:
+    from cloudlysis_control.system import controllers
+
+    first, other = b'{"principal_id":"a"}', b'{"principal_id":"b"}'
+    response = controllers._whoami_response(first)
+    assert controllers._whoami_response(first) is response
+    assert response.body == first
+    assert dict(response.headers)["content-type"] == "application/json"
+    assert controllers._whoami_response(other) is not response
+    # a document with the same bytes but built anew (rights changed and back) gets its own
+    assert controllers._whoami_response(bytes(bytearray(first))).body == first
+
+
+def test_the_whoami_responses_are_bounded() -> None:
+    from cloudlysis_control.system import controllers
+
+    bodies = [b'{"n":%d}' % n for n in range(controllers._WHOAMI_RESPONSES_MAX + 10)]
+    for body in bodies:
+        controllers._whoami_response(body)
+    assert len(controllers._WHOAMI_RESPONSES) <= controllers._WHOAMI_RESPONSES_MAX

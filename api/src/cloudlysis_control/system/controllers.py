@@ -6,15 +6,17 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import CookieParameter, JSONBody
+from litestar.response.base import ASGIResponse
 
 from cloudlysis_control.auth.guards import SESSION
 from cloudlysis_control.auth.principal import Principal
 from cloudlysis_control.core.errors import RefreshMissing
-from cloudlysis_control.core.openapi import PUBLIC, problems
+from cloudlysis_control.core.openapi import PUBLIC, problems, success
 from cloudlysis_control.core.problems import problem_response
 from cloudlysis_control.core.scope import SCOPE_ANY
 from cloudlysis_control.iam.schemas import (
@@ -35,7 +37,27 @@ from cloudlysis_control.system.schemas import (
 )
 from cloudlysis_control.system.service import SystemService, whoami_body
 
-_HEALTH_OK = Health("ok")
+# The one answer of /health, built once: no encoding, Response or header work per probe — the
+# route a load balancer calls most (docs/performance.md, "Issue 19 — request path"). The schema
+# still names Health (the `responses` entry for 200).
+_HEALTH_OK = ASGIResponse(body=msgspec.json.encode(Health("ok")), media_type=MediaType.JSON)
+
+
+# WhoAmI body → its response (bounded like the body cache; the entry holds the body, so its id
+# is not reused while the entry lives).
+_WHOAMI_RESPONSES: dict[int, tuple[bytes, ASGIResponse]] = {}
+_WHOAMI_RESPONSES_MAX = 1024
+
+
+def _whoami_response(body: bytes) -> ASGIResponse:
+    hit = _WHOAMI_RESPONSES.get(id(body))
+    if hit is not None and hit[0] is body:
+        return hit[1]
+    response = ASGIResponse(body=body, media_type=MediaType.JSON)
+    if len(_WHOAMI_RESPONSES) >= _WHOAMI_RESPONSES_MAX:
+        del _WHOAMI_RESPONSES[next(iter(_WHOAMI_RESPONSES))]
+    _WHOAMI_RESPONSES[id(body)] = (body, response)
+    return response
 
 
 class SystemController(Controller):
@@ -46,10 +68,10 @@ class SystemController(Controller):
         operation_id="GetHealth",
         opt=PUBLIC,
         security=[],
-        responses=problems(authenticated=False),
+        responses={200: success(Health), **problems(authenticated=False)},
         sync_to_thread=False,
     )
-    def health(self) -> Health:
+    def health(self) -> ASGIResponse:
         return _HEALTH_OK
 
     @get(
@@ -105,16 +127,17 @@ class SystemController(Controller):
         "/admin/v1/whoami",
         operation_id="WhoAmI",
         opt={"right": "control.access", **SCOPE_ANY},
-        responses=problems(),
+        responses={200: success(WhoAmI), **problems()},
         description="Who the token belongs to: its rights platform-wide, and the rights it "
         "holds on some tenants only (`tenant_rights`: right → tenants).",
         sync_to_thread=False,
     )
-    def whoami(self, request: Request[Principal, Any, Any]) -> Response[WhoAmI]:
-        # The WhoAmI document, encoded once per session and set of rights (whoami_body): the
-        # console asks on every load, and the struct, the sorting and the encoding were a good
-        # part of an authenticated request's time (docs/performance.md, issue 19).
-        return Response(whoami_body(request.user), media_type=MediaType.JSON)  # type: ignore[arg-type]
+    def whoami(self, request: Request[Principal, Any, Any]) -> ASGIResponse:
+        # The WhoAmI document, encoded once per session and set of rights (whoami_body), and
+        # its response built once per document: the console asks on every load, and the
+        # struct, the encoding and the response objects were a good part of an authenticated
+        # request's time (docs/performance.md, issue 19).
+        return _whoami_response(whoami_body(request.user))
 
     @get(
         "/admin/v1/settings",
