@@ -30,11 +30,15 @@ N workers against 1.
 
 `--open-loop 0.5,0.8` adds, in the same run after the burst, a steady arrival rate at each of
 these fractions of the burst's measured jobs/s for `--open-loop-s` (15) seconds, cycling through
-the same instances: p50/p99 of `finished_at - created_at` against the job alone. (A burst of 500
-at once cannot meet "p99 under load <= 10x alone": the last job waits for the 499 before it.)
+the same instances: p50/p99 of `finished_at - created_at` against the job alone; `--open-loop-rates
+300` the same at fixed rates (jobs/s). (A burst of 500 at once cannot meet "p99 under load <= 10x
+alone": the last job waits for the 499 before it.)
+
+The production process logs at `info`, as production does (an access line per request, a line
+per finished job); the counting process at `warning`.
 
     uv run python benchmarks/bench_reload_jobs.py [--jobs 500] [--workers 8] [--profile FILE]
-        [--open-loop 0.5,0.8 [--open-loop-s 15]]
+        [--open-loop 0.5,0.8] [--open-loop-rates 300] [--open-loop-s 15]
         [--servers counting,uvicorn,granian [--api-workers 1,2]]
 """
 
@@ -152,7 +156,8 @@ def start_production(
     env: dict[str, str], server: str, api_workers: int, gateway_url: str, log: Path
 ) -> subprocess.Popen[bytes]:
     """`python -m cloudlysis_control serve` with CONTROL_SERVER / CONTROL_WORKERS, tokens
-    checked against the Gateway's JWKS and rights looked up there (no HS256 secret)."""
+    checked against the Gateway's JWKS and rights looked up there (no HS256 secret), logging at
+    info like production."""
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("CONTROL_")}
     settings = {k: v for k, v in env.items() if k != "CONTROL_TOKEN_HS256_SECRET_FILE"}
     return spawn(
@@ -166,6 +171,7 @@ def start_production(
             "CONTROL_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
             "CONTROL_GATEWAY_URL": gateway_url,
             "CONTROL_INSTANCE_ID": f"bench-{server}-{api_workers}",
+            "CONTROL_LOG_LEVEL": "info",  # production's level
         },
         log,
     )
@@ -319,6 +325,7 @@ async def bench(
     duration_s: float,
     server_kind: str = "counting",
     api_workers: int = 1,
+    rates: tuple[float, ...] = (),
 ) -> dict[str, Any]:
     """One configuration: `counting` (the API in a spawned process under uvicorn, KV operations
     counted) or the production process under `server_kind` with `api_workers` workers."""
@@ -428,6 +435,10 @@ async def bench(
                     url, services[:jobs], observer, fraction * burst_rate, duration_s, bearer
                 )
                 steady.append({"fraction": fraction, **r})
+            for rate in rates:
+                await asyncio.sleep(2)
+                r = await open_loop(url, services[:jobs], observer, rate, duration_s, bearer)
+                steady.append({"fraction": None, **r})
         finally:
             await observer.stop()
             if counting and api is not None:
@@ -497,8 +508,9 @@ def report(r: dict[str, Any]) -> None:
     print(f"[{label(r)}] KV operations per job, alone: {r['kv_ops_per_job_alone'] or 'n/a'}")
     print(f"[{label(r)}] KV operations per job, under load: {r['kv_ops_per_job_load'] or 'n/a'}")
     for o in r["open_loop"]:
+        at = "a fixed rate" if o["fraction"] is None else f"{o['fraction']:.0%} of the burst"
         print(
-            f"[{label(r)}] open loop at {o['fraction']:.0%} of the burst ({o['rate']} jobs/s for "
+            f"[{label(r)}] open loop at {at} ({o['rate']} jobs/s for "
             f"{o['duration_s']} s, {o['created']}/{o['sent']} created, refused {o['refused']}): "
             f"p50 {o['p50_ms']} ms, p99 {o['p99_ms']} ms; p99 / alone p99 = {o['ratio_p99']}x "
             f"(sends late: p99 {o['send_late_p99_ms']} ms, max {o['send_late_max_ms']} ms); "
@@ -530,6 +542,9 @@ def main() -> int:
         default="",
         help="after the burst, steady arrivals at these fractions of its jobs/s (e.g. 0.5,0.8)",
     )
+    parser.add_argument(
+        "--open-loop-rates", default="", help="then steady arrivals at these rates (jobs/s)"
+    )
     parser.add_argument("--open-loop-s", type=float, default=15.0, help="each open-loop phase")
     parser.add_argument(
         "--servers",
@@ -541,6 +556,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     fractions = [float(f) for f in args.open_loop.split(",") if f.strip()]
+    rates = tuple(float(f) for f in args.open_loop_rates.split(",") if f.strip())
     configs: list[tuple[str, int]] = []
     for kind in (k.strip() for k in args.servers.split(",") if k.strip()):
         if kind not in {"counting", "uvicorn", "granian"}:
@@ -550,7 +566,9 @@ def main() -> int:
     results = []
     for kind, n in configs:
         r = asyncio.run(
-            bench(args.jobs, args.workers, args.profile, fractions, args.open_loop_s, kind, n)
+            bench(
+                args.jobs, args.workers, args.profile, fractions, args.open_loop_s, kind, n, rates
+            )
         )
         report(r)
         results.append(r)

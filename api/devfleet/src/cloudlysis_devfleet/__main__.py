@@ -11,6 +11,7 @@ launcher can wait for that line. ``--port 0`` picks a free port.
 """
 
 import argparse
+import gc
 import asyncio
 import contextlib
 import json
@@ -164,6 +165,11 @@ async def _run_platform(args: argparse.Namespace) -> None:
         ports = [args.port]
     host = PlatformHost(configs, args.host, ports, nats_url=getattr(args, "nats_url", None))
     instances = await host.start()
+    # What the started instances hold lives as long as the process: out of the collector's
+    # walks (with `many`, hundreds of servers in one process — a full collection paused them
+    # all at once, which showed as the tail of every benchmark that calls them).
+    gc.collect()
+    gc.freeze()
     if getattr(args, "fleet_file", None) is not None:
         args.fleet_file.parent.mkdir(parents=True, exist_ok=True)
         args.fleet_file.write_text(json.dumps([i.fleet_entry() for i in instances], indent=2))
