@@ -11,9 +11,9 @@ launcher can wait for that line. ``--port 0`` picks a free port.
 """
 
 import argparse
-import gc
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import signal
