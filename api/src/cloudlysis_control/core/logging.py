@@ -177,13 +177,15 @@ class LineOutput:
         with self._lock:
             if self._pending:
                 self._write_pending()
-            return int(self._raw.write(data))
+            self._put(data)
+            return len(data)
 
     def flush(self) -> None:
         with self._lock:
             if self._pending:
                 self._write_pending()
-            self._raw.flush()
+            else:
+                self._put(b"")
 
     def access(self, line: bytes) -> None:
         try:
@@ -212,8 +214,16 @@ class LineOutput:
         """Write what is pending but the last `keep` lines (under the lock)."""
         lines = self._pending[: len(self._pending) - keep]
         del self._pending[: len(lines)]
-        self._raw.write(b"".join(lines))
-        self._raw.flush()
+        self._put(b"".join(lines))
+
+    def _put(self, data: bytes) -> None:
+        """One write. A log line never raises into the code that logs it (a request, a NATS
+        callback): a closed or broken stream loses the line, as the stdlib's handlers do."""
+        try:
+            self._raw.write(data)
+            self._raw.flush()
+        except (ValueError, OSError):
+            pass
 
 
 class _TextLines:

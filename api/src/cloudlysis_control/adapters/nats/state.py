@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +32,7 @@ from nats.js import JetStreamContext
 from nats.js.api import (
     ConsumerConfig,
     DeliverPolicy,
+    Header,
     KeyValueConfig,
     StorageType,
     StreamConfig,
@@ -114,10 +116,20 @@ STREAM_DEPLOYMENTS = StreamSpec(
 )
 
 
+# nats-py's KV key rule (nats.js.kv.VALID_KEY_RE), for the delete this adapter writes itself.
+_VALID_KEY = re.compile(r"^[-/_=.a-zA-Z0-9]+$")
+# JetStream's "wrong last sequence" errors (JSStreamWrongLastSequenceErrF, ...ConstantErr).
+_WRONG_LAST_SEQUENCE = (10071, 10164)
+
+
 class NatsKeyValue:
+    # Delete markers this adapter wrote, remembered per key (bounded): see create().
+    TOMBSTONES_MAX = 10_000
+
     def __init__(self, state: NatsState, spec: BucketSpec) -> None:
         self._state = state
         self.spec = spec
+        self._tombstones: dict[str, int] = {}
 
     async def _kv(self) -> NatsKV:
         self._state.require_connected()
@@ -133,8 +145,21 @@ class NatsKeyValue:
         return KVEntry(e.key, e.value, int(e.revision or 0))
 
     async def create(self, key: str, value: bytes) -> int:
+        """Write `key` only if it holds no value. On a key that was deleted before, nats-py's
+        create fails, reads the key back (a JetStream API request whose headers it parses
+        with the email parser) and writes again: three round trips for every lock taken on
+        a key released before. When this adapter wrote that delete marker itself it knows its
+        revision, and one write conditional on it does the same — it succeeds only while the
+        marker is still the key's last revision (deleted, nothing written since); otherwise
+        the general path decides."""
         kv = await self._kv()
+        tombstone = self._tombstones.pop(key, None)
         with _translate("kv create"):
+            if tombstone is not None:
+                try:
+                    return int(await kv.update(key, value, last=tombstone))
+                except nats.js.errors.KeyWrongLastSequenceError:
+                    pass  # written since the delete: the general path decides
             try:
                 return int(await kv.create(key, value))
             except nats.js.errors.KeyWrongLastSequenceError as e:
@@ -154,12 +179,28 @@ class NatsKeyValue:
             return int(await kv.put(key, value))
 
     async def delete(self, key: str, revision: int | None = None) -> None:
-        kv = await self._kv()
+        """A delete marker (what nats-py's delete writes), conditional on `revision` when
+        given: RevisionMismatch when the key moved on. Written here rather than through
+        nats-py, whose delete returns no revision (and reports a wrong revision as a bare
+        APIError): the marker's revision is remembered for the next create of the key."""
+        if key.startswith(".") or key.endswith(".") or not _VALID_KEY.match(key):
+            raise nats.js.errors.InvalidKeyError(key)
+        self._state.require_connected()
+        headers = {_KV_OP: "DEL"}
+        if revision:
+            headers[Header.EXPECTED_LAST_SUBJECT_SEQUENCE] = str(revision)
         with _translate("kv delete"):
             try:
-                await kv.delete(key, last=revision)
-            except nats.js.errors.KeyWrongLastSequenceError as e:
-                raise RevisionMismatch(key) from e
+                ack = await self._state.js.publish(
+                    f"$KV.{self.spec.name}.{key}", b"", headers=headers
+                )
+            except nats.js.errors.APIError as e:
+                if e.err_code in _WRONG_LAST_SEQUENCE:
+                    raise RevisionMismatch(key) from e
+                raise
+        if len(self._tombstones) >= self.TOMBSTONES_MAX:
+            del self._tombstones[next(iter(self._tombstones))]
+        self._tombstones[key] = int(ack.seq)
 
     async def keys(self) -> list[str]:
         kv = await self._kv()
