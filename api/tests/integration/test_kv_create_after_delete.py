@@ -32,6 +32,12 @@ async def pair(nats_url: str) -> AsyncIterator[tuple[NatsKeyValue, NatsKeyValue,
         await b.close()
 
 
+async def current(kv: NatsKeyValue, k: str) -> tuple[bytes | None, int] | None:
+    """The key's value and revision as a read sees them (None: no value)."""
+    entry = await kv.get(k)
+    return None if entry is None else (entry.value, entry.revision)
+
+
 def key() -> str:
     return f"config.svc-{uuid.uuid4().hex[:10]}"
 
@@ -62,8 +68,7 @@ async def test_creating_again_a_key_it_deleted_is_one_round_trip(
     second = await kv.create(k, b"job-2")
     assert counter.count == 1  # nats-py's create alone: 3 (fails, reads back, writes)
     assert second > first
-    entry = await kv.get(k)
-    assert entry is not None and (entry.value, entry.revision) == (b"job-2", second)
+    assert await current(kv, k) == (b"job-2", second)
     # And the general path still answers for a key deleted by someone else.
     with pytest.raises(KeyExists):
         await kv.create(k, b"job-3")
@@ -78,8 +83,7 @@ async def test_a_key_another_replica_took_after_our_delete_is_key_exists(
     await b.create(k, b"b-1")  # b takes it after a released it
     with pytest.raises(KeyExists):
         await a.create(k, b"a-2")  # a's remembered marker is no longer the last revision
-    entry = await a.get(k)
-    assert entry is not None and entry.value == b"b-1"
+    assert (await current(a, k) or (None, 0))[0] == b"b-1"
 
 
 async def test_a_key_taken_and_released_by_another_replica_is_created_once_more(
@@ -90,8 +94,7 @@ async def test_a_key_taken_and_released_by_another_replica_is_created_once_more(
     await a.delete(k, await a.create(k, b"a-1"))
     await b.delete(k, await b.create(k, b"b-1"))
     revision = await a.create(k, b"a-2")  # through the general path: deleted, so created
-    entry = await a.get(k)
-    assert entry is not None and (entry.value, entry.revision) == (b"a-2", revision)
+    assert await current(a, k) == (b"a-2", revision)
 
 
 async def test_a_delete_on_a_revision_that_moved_on_is_a_revision_mismatch(
@@ -103,8 +106,7 @@ async def test_a_delete_on_a_revision_that_moved_on_is_a_revision_mismatch(
     await b.update(k, b"b-took-over", first)
     with pytest.raises(RevisionMismatch):
         await a.delete(k, first)
-    entry = await b.get(k)
-    assert entry is not None and entry.value == b"b-took-over"  # nothing deleted
+    assert (await current(b, k) or (None, 0))[0] == b"b-took-over"  # nothing deleted
 
 
 async def test_a_delete_is_seen_by_a_watch_as_a_delete(
@@ -113,7 +115,7 @@ async def test_a_delete_is_seen_by_a_watch_as_a_delete(
     a, b, _ = pair
     k = key()
     await a.delete(k, await a.create(k, b"a-1"))
-    assert await a.get(k) is None
+    assert await current(a, k) is None
     seen = []
     async for entry in b.watch_all():
         if entry.key == k:
