@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cloudlysis_control.adapters.nats.state import BUCKET_LOCKS, NatsKeyValue, NatsState
+from cloudlysis_control.adapters.nats.state import BucketSpec, NatsKeyValue, NatsState
 from cloudlysis_control.ports import KeyExists, RevisionMismatch
 
 pytestmark = pytest.mark.integration
@@ -20,13 +20,16 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def pair(nats_url: str) -> AsyncIterator[tuple[NatsKeyValue, NatsKeyValue, NatsState]]:
-    """Two adapters on one bucket, as two replicas hold them."""
+    """Two adapters on one bucket, as two replicas hold them — a bucket of this test's own: the
+    server is shared with the whole session, and records that are no locks must not land in
+    `control_locks`, which the API lists."""
+    bucket = BucketSpec(f"test_recreate_{uuid.uuid4().hex[:10]}")
     a, b = NatsState(url=nats_url), NatsState(url=nats_url)
     await a.connect()
     await b.connect()
-    await a.provision([BUCKET_LOCKS], [])
+    await a.provision([bucket], [])
     try:
-        yield NatsKeyValue(a, BUCKET_LOCKS), NatsKeyValue(b, BUCKET_LOCKS), a
+        yield NatsKeyValue(a, bucket), NatsKeyValue(b, bucket), a
     finally:
         await a.close()
         await b.close()

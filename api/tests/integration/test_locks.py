@@ -245,3 +245,22 @@ async def test_locks_endpoint_lists_held_locks(client: Any, kv: NatsKeyValue) ->
     ]
     denied = await client.get("/admin/v1/locks", headers=bearer("nobody"))
     assert denied.status_code == 403
+
+
+async def test_an_unreadable_lock_is_listed_as_held_and_never_expiring(kv: NatsKeyValue) -> None:
+    """A record that is no lock (written by hand, another tool): held until repaired, and its
+    view says so within the schema — expires_at null (it answered null against "number")."""
+    import json
+
+    from cloudlysis_control.bootstrap.openapi_export import render_schema
+
+    name = tenant()
+    await kv.create(f"tenant.{name}", b"not a lock record")
+    locks = LockService(kv, "replica-a")
+    with pytest.raises(LockHeld):
+        await locks.acquire("tenant", name, "j_a")
+    views = [v for v in await locks.views() if v.name == f"tenant.{name}"]
+    assert [(v.expires_at, v.expired, v.job_id) for v in views] == [(None, False, "unknown")]
+    schema = json.loads(render_schema())["components"]["schemas"]["LockView"]
+    expires = schema["properties"]["expires_at"]
+    assert {"type": "null"} in expires.get("oneOf", expires.get("anyOf", [])), expires

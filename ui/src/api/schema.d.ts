@@ -2030,7 +2030,7 @@ export interface components {
         LockView: {
             acquired_at: string;
             expired: boolean;
-            expires_at: number;
+            expires_at: number | null;
             job_id: string;
             name: string;
             owner: string;

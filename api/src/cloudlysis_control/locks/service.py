@@ -9,6 +9,7 @@ holds a lock may always take it again (after a takeover the new runner re-acquir
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable
@@ -207,7 +208,15 @@ class LockService:
         scope only those tenants' locks (a config or service lock belongs to no tenant)."""
         now = self.clock()
         return [
-            LockView(**msgspec.structs.asdict(r), expired=r.expires_at <= now)
+            LockView(
+                **{
+                    **msgspec.structs.asdict(r),
+                    # An unreadable record never expires (float("inf")): null in JSON anyway,
+                    # which the schema now says (it answered null against "number" before).
+                    "expires_at": None if math.isinf(r.expires_at) else r.expires_at,
+                },
+                expired=r.expires_at <= now,
+            )
             for r in await self.held()
             if in_scope(scope, r.name if r.scope == "tenant" else None)
         ]
