@@ -6,7 +6,6 @@ write, not at exit."""
 from __future__ import annotations
 
 import asyncio
-import io
 import subprocess
 import sys
 import textwrap
@@ -14,18 +13,26 @@ import textwrap
 from cloudlysis_control.core.logging import LineOutput
 
 
-class Raw(io.RawIOBase):
-    """A binary stream that records each write (one system call each, on an unbuffered stdout)."""
+class Raw:
+    """A binary stream that records each write (one system call each, on an unbuffered stdout)
+    and, once closed, raises as a closed file does."""
 
     def __init__(self) -> None:
         self.writes: list[bytes] = []
+        self.closed = False
 
-    def writable(self) -> bool:
-        return True
-
-    def write(self, b: bytes) -> int:  # type: ignore[override]
+    def write(self, b: bytes) -> int:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
         self.writes.append(bytes(b))
         return len(b)
+
+    def flush(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class Stream:

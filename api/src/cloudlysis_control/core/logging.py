@@ -183,9 +183,10 @@ class LineOutput:
     def flush(self) -> None:
         with self._lock:
             if self._pending:
-                self._write_pending()
-            else:
-                self._put(b"")
+                self._write_pending()  # writes and flushes
+                return
+            with contextlib.suppress(ValueError, OSError):
+                self._raw.flush()
 
     def access(self, line: bytes) -> None:
         try:
@@ -219,11 +220,9 @@ class LineOutput:
     def _put(self, data: bytes) -> None:
         """One write. A log line never raises into the code that logs it (a request, a NATS
         callback): a closed or broken stream loses the line, as the stdlib's handlers do."""
-        try:
+        with contextlib.suppress(ValueError, OSError):
             self._raw.write(data)
             self._raw.flush()
-        except (ValueError, OSError):
-            pass
 
 
 class _TextLines:
@@ -246,22 +245,16 @@ _OUTPUT: LineOutput | None = None
 
 @atexit.register
 def _write_pending_at_exit() -> None:
-    _retire(_OUTPUT)
-
-
-def _retire(output: LineOutput | None) -> None:
-    """Write what an output still holds, if its stream is still open (a test's captured
-    stream may be closed by then)."""
-    if output is not None:
-        with contextlib.suppress(ValueError, OSError):
-            output.flush()
+    if _OUTPUT is not None:
+        _OUTPUT.flush()  # never raises: a closed stream loses the lines
 
 
 def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None) -> None:
     global _ACCESS, _OUTPUT
     _BOUND.clear()  # loggers bound under the previous configuration
     _ACCESS = None
-    _retire(_OUTPUT)
+    if _OUTPUT is not None:
+        _OUTPUT.flush()  # what the previous configuration still holds
     _OUTPUT = None
     out = stream or sys.stdout
     if fmt == "json":
