@@ -428,17 +428,15 @@ async def bench(
                     - min(parse_rfc3339(j["created_at"]) for j in done)
                 ).total_seconds()
             )
+            # (fraction of the burst's rate or None for a fixed rate, jobs/s)
+            phases: list[tuple[float | None, float]] = [
+                (fraction, fraction * burst_rate) for fraction in fractions
+            ] + [(None, rate) for rate in rates]
             steady = []
-            for fraction in fractions:
+            for fraction, rate in phases:
                 await asyncio.sleep(2)  # the burst's after-effects (lock deletes, watches) settle
-                r = await open_loop(
-                    url, services[:jobs], observer, fraction * burst_rate, duration_s, bearer
-                )
-                steady.append({"fraction": fraction, **r})
-            for rate in rates:
-                await asyncio.sleep(2)
                 r = await open_loop(url, services[:jobs], observer, rate, duration_s, bearer)
-                steady.append({"fraction": None, **r})
+                steady.append({"fraction": fraction, **r})
         finally:
             await observer.stop()
             if counting and api is not None:
